@@ -1,0 +1,1 @@
+namespace FormatGen.Generator { internal static class Placeholder { } }

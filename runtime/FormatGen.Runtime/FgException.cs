@@ -1,0 +1,68 @@
+using System;
+using System.Globalization;
+
+namespace FormatGen.Runtime;
+
+/// <summary>
+/// A structural error in the input: it cannot be parsed any further. Carries
+/// the byte offset, the field path and, in streams, the record index.
+/// </summary>
+public sealed class FgException : Exception
+{
+    public FgException(string rule, string field, long offset, string detail)
+        : base(detail)
+    {
+        Rule = rule;
+        FieldPath = field;
+        Offset = offset;
+        Detail = detail;
+    }
+
+    /// <summary>Short id of the broken rule, e.g. <c>truncated</c> or a grammar rule name.</summary>
+    public string Rule { get; }
+
+    /// <summary>Dotted path of the field being read, e.g. <c>body.params[3].value</c>.</summary>
+    public string FieldPath { get; private set; }
+
+    /// <summary>Absolute byte offset of the field.</summary>
+    public long Offset { get; }
+
+    /// <summary>Index of the record (stream element) being read, or -1.</summary>
+    public long RecordIndex { get; set; } = -1;
+
+    /// <summary>Name of the record type being read, when known.</summary>
+    public string? RecordName { get; set; }
+
+    public string Detail { get; }
+
+    public override string Message => Format();
+
+    /// <summary>Generated code calls this as the error leaves a nested field.</summary>
+    public FgException Under(string parent)
+    {
+        FieldPath = FieldPath.Length == 0 ? parent
+            : FieldPath[0] == '[' ? parent + FieldPath
+            : parent + "." + FieldPath;
+        return this;
+    }
+
+    public string Format()
+    {
+        var where = RecordIndex >= 0
+            ? string.Create(CultureInfo.InvariantCulture, $"record {RecordIndex}{(RecordName is null ? "" : " (" + RecordName + ")")}, ")
+            : "";
+        return string.Create(CultureInfo.InvariantCulture, $"{Rule}: {where}field {FieldPath}, offset {Offset} (0x{Offset:x}): {Detail}");
+    }
+
+    internal static FgException Truncated(string field, long offset, long needed, long available, bool inSubstream)
+        => new(inSubstream ? "too-short" : "truncated", field, offset,
+            inSubstream
+                ? string.Create(CultureInfo.InvariantCulture, $"needs {needed} octet(s) but its enclosing field has {available} left")
+                : string.Create(CultureInfo.InvariantCulture, $"input ends: needs {needed} octet(s), {available} left"));
+
+    internal static FgException BadSize(string field, long offset, long size)
+        => new("bad-size", field, offset, string.Create(CultureInfo.InvariantCulture, $"size {size} is out of range"));
+
+    /// <summary>Raised by generated code when a computed size or count is impossible.</summary>
+    public static FgException Invalid(string rule, string field, long offset, string detail) => new(rule, field, offset, detail);
+}

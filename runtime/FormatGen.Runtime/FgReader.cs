@@ -1,0 +1,190 @@
+using System;
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+
+namespace FormatGen.Runtime;
+
+/// <summary>
+/// Endian-aware reader over a span, used by generated readers. Positions are
+/// relative to the span; <see cref="Offset"/> adds the absolute offset of the
+/// span's first byte so every error names a byte offset in the whole input.
+/// </summary>
+/// <remarks>
+/// In soft mode a read that runs past the end of the available data (but not
+/// past the end of a substream) does not throw: it sets <see cref="IsShort"/>,
+/// records how many bytes would have been needed in <see cref="Needed"/> and
+/// returns zero. A streaming reader then fetches that many bytes and parses
+/// again. This keeps the per-record path free of exceptions and allocations.
+/// </remarks>
+public ref struct FgReader
+{
+    private readonly ReadOnlySpan<byte> _buf;
+    private readonly ReadOnlyMemory<byte> _memory;
+    private readonly bool _hasMemory;
+    private readonly long _base;
+    private readonly bool _soft;
+    private int _pos;
+    private int _limit;
+    private bool _limitIsSubstream;
+
+    public FgReader(ReadOnlySpan<byte> data, bool littleEndian = false, long baseOffset = 0, bool soft = false)
+    {
+        _buf = data;
+        _memory = default;
+        _hasMemory = false;
+        _base = baseOffset;
+        _soft = soft;
+        _pos = 0;
+        _limit = data.Length;
+        _limitIsSubstream = false;
+        LittleEndian = littleEndian;
+        IsShort = false;
+        Needed = 0;
+    }
+
+    public FgReader(ReadOnlyMemory<byte> data, bool littleEndian = false, long baseOffset = 0, bool soft = false)
+        : this(data.Span, littleEndian, baseOffset, soft)
+    {
+        _memory = data;
+        _hasMemory = true;
+    }
+
+    /// <summary>Byte order used by the next multi-byte read.</summary>
+    public bool LittleEndian;
+
+    /// <summary>Soft mode only: a read ran past the available data.</summary>
+    public bool IsShort;
+
+    /// <summary>Soft mode only: the span length that would have satisfied the first short read.</summary>
+    public long Needed;
+
+    /// <summary>Position relative to the start of the span.</summary>
+    public readonly int Position => _pos;
+
+    /// <summary>Absolute offset of the current position in the whole input.</summary>
+    public readonly long Offset => _base + _pos;
+
+    /// <summary>Octets left before the end of the current (sub)stream.</summary>
+    public readonly int Remaining => _limit - _pos;
+
+    /// <summary>True at the end of the current substream (Kaitai's <c>_io.eos</c>).</summary>
+    public readonly bool IsEof => _pos >= _limit;
+
+    /// <summary>Whether model slices (<see cref="ReadMemory"/>) can be taken.</summary>
+    public readonly bool CanSlice => _hasMemory;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Take(int n, string field, out int at)
+    {
+        at = _pos;
+        if ((uint)n <= (uint)(_limit - _pos))
+        {
+            _pos += n;
+            return true;
+        }
+        Short(n, field);
+        return false;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Short(long n, string field)
+    {
+        if (_soft && !_limitIsSubstream)
+        {
+            if (!IsShort)
+            {
+                IsShort = true;
+                Needed = _pos + n;
+            }
+            _pos = _limit;
+            return;
+        }
+        throw FgException.Truncated(field, _base + _pos, n, _limit - _pos, _limitIsSubstream);
+    }
+
+    public byte U1(string field) => Take(1, field, out int at) ? _buf[at] : (byte)0;
+
+    public sbyte S1(string field) => (sbyte)U1(field);
+
+    public ushort U2(string field)
+    {
+        if (!Take(2, field, out int at)) return 0;
+        var s = _buf.Slice(at, 2);
+        return LittleEndian ? BinaryPrimitives.ReadUInt16LittleEndian(s) : BinaryPrimitives.ReadUInt16BigEndian(s);
+    }
+
+    public uint U4(string field)
+    {
+        if (!Take(4, field, out int at)) return 0;
+        var s = _buf.Slice(at, 4);
+        return LittleEndian ? BinaryPrimitives.ReadUInt32LittleEndian(s) : BinaryPrimitives.ReadUInt32BigEndian(s);
+    }
+
+    public ulong U8(string field)
+    {
+        if (!Take(8, field, out int at)) return 0;
+        var s = _buf.Slice(at, 8);
+        return LittleEndian ? BinaryPrimitives.ReadUInt64LittleEndian(s) : BinaryPrimitives.ReadUInt64BigEndian(s);
+    }
+
+    public short S2(string field) => (short)U2(field);
+    public int S4(string field) => (int)U4(field);
+    public long S8(string field) => (long)U8(field);
+
+    /// <summary>Reads <paramref name="n"/> octets as a span of the input (no copy).</summary>
+    public ReadOnlySpan<byte> ReadSpan(long n, string field)
+    {
+        if (n < 0 || n > int.MaxValue) throw FgException.BadSize(field, Offset, n);
+        return Take((int)n, field, out int at) ? _buf.Slice(at, (int)n) : default;
+    }
+
+    /// <summary>Reads <paramref name="n"/> octets as a slice of the input memory (no copy).</summary>
+    public ReadOnlyMemory<byte> ReadMemory(long n, string field)
+    {
+        if (n < 0 || n > int.MaxValue) throw FgException.BadSize(field, Offset, n);
+        if (!Take((int)n, field, out int at)) return default;
+        return _hasMemory ? _memory.Slice(at, (int)n) : _buf.Slice(at, (int)n).ToArray();
+    }
+
+    /// <summary>Skips <paramref name="n"/> octets.</summary>
+    public void Skip(long n, string field)
+    {
+        if (n < 0 || n > int.MaxValue) throw FgException.BadSize(field, Offset, n);
+        Take((int)n, field, out _);
+    }
+
+    /// <summary>
+    /// Narrows the reader to the next <paramref name="size"/> octets (a Kaitai
+    /// substream). Returns the previous limit for <see cref="PopLimit"/>.
+    /// </summary>
+    public SubstreamMark PushLimit(long size, string field)
+    {
+        if (size < 0 || size > int.MaxValue) throw FgException.BadSize(field, Offset, size);
+        var mark = new SubstreamMark(_limit, _limitIsSubstream);
+        if (size > _limit - _pos)
+        {
+            Short(size, field);
+            // Soft short read: parse the rest against an empty substream; the caller retries.
+            _limitIsSubstream = false;
+            return mark;
+        }
+        _limit = _pos + (int)size;
+        _limitIsSubstream = true;
+        return mark;
+    }
+
+    /// <summary>Leaves a substream: moves to its end and restores the outer limit.</summary>
+    public void PopLimit(SubstreamMark mark)
+    {
+        _pos = _limit;
+        _limit = mark.Limit;
+        _limitIsSubstream = mark.IsSubstream;
+    }
+
+    public readonly struct SubstreamMark
+    {
+        internal SubstreamMark(int limit, bool isSubstream) { Limit = limit; IsSubstream = isSubstream; }
+        internal int Limit { get; }
+        internal bool IsSubstream { get; }
+    }
+}

@@ -1,0 +1,26 @@
+using System;
+
+namespace FormatGen.Runtime;
+
+/// <summary>
+/// What a generated grammar exposes for streaming: the fields before its
+/// streamed repeat (the prefix, read once) and one element of the repeat at
+/// a time. <see cref="FgStreamReader{TElement}"/> drives it over any stream.
+/// </summary>
+public abstract class FgStreamGrammar<TElement> where TElement : class
+{
+    /// <summary>Reads every field before the streamed repeat.</summary>
+    public abstract void ReadPrefix(ref FgReader reader, FgValidation? validation);
+
+    /// <summary>
+    /// Reads one element. Returns the model when <paramref name="build"/> is
+    /// set, otherwise null (the element is still checked in full).
+    /// </summary>
+    public abstract TElement? ReadElement(ref FgReader reader, FgValidation? validation, bool build, long index, out bool last);
+
+    /// <summary>Byte order of the elements, known once the prefix is read.</summary>
+    public abstract bool ElementsLittleEndian { get; }
+
+    /// <summary>A short label for an element's raw bytes (used in messages), or null.</summary>
+    public virtual string? Label(ReadOnlySpan<byte> element) => null;
+}

@@ -1,0 +1,129 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Text;
+
+namespace FormatGen.Runtime;
+
+public enum FgSeverity
+{
+    /// <summary>Noted, not a fault (an unknown optional record that was skipped).</summary>
+    Info,
+    /// <summary>A fault that receivers tolerate (the errata).</summary>
+    Warning,
+    /// <summary>The input breaks the format.</summary>
+    Error,
+}
+
+/// <summary>One broken rule: which, where, what was expected and what was found.</summary>
+public sealed record FgViolation(
+    string Rule,
+    FgSeverity Severity,
+    string FieldPath,
+    long Offset,
+    string Expected,
+    string Actual,
+    string Description)
+{
+    /// <summary>Index of the record (stream element), or -1 outside a stream.</summary>
+    public long RecordIndex { get; init; } = -1;
+
+    /// <summary>Name of the record type, when known.</summary>
+    public string? RecordName { get; init; }
+
+    public override string ToString()
+    {
+        var sev = Severity switch { FgSeverity.Error => "error", FgSeverity.Warning => "warning", _ => "info" };
+        var where = RecordIndex >= 0
+            ? string.Create(CultureInfo.InvariantCulture, $"record {RecordIndex}{(RecordName is null ? "" : " (" + RecordName + ")")}, ")
+            : "";
+        var what = Description.Length > 0 ? Description + " " : "";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{sev}: {Rule}: {where}field {FieldPath}, offset {Offset} (0x{Offset:x}): {what}(expected {Expected}, found {Actual})");
+    }
+}
+
+/// <summary>
+/// Collects violations while generated code reads. Generated code calls
+/// <see cref="Enter"/>/<see cref="Exit"/> around nested fields so each
+/// violation gets its full field path; nothing is allocated unless a rule
+/// is broken.
+/// </summary>
+public sealed class FgValidation
+{
+    private readonly List<FgViolation> _items = new();
+    private string[] _names = new string[16];
+    private int[] _indices = new int[16];
+    private int _depth;
+
+    public IReadOnlyList<FgViolation> Violations => _items;
+
+    public int Count => _items.Count;
+
+    public bool HasErrors
+    {
+        get
+        {
+            foreach (var v in _items)
+                if (v.Severity == FgSeverity.Error) return true;
+            return false;
+        }
+    }
+
+    public void Clear()
+    {
+        _items.Clear();
+        _depth = 0;
+    }
+
+    /// <summary>Removes violations recorded after <paramref name="count"/> (a retried parse).</summary>
+    public void TruncateTo(int count)
+    {
+        if (_items.Count > count) _items.RemoveRange(count, _items.Count - count);
+    }
+
+    public void Enter(string name, int index = -1)
+    {
+        if (_depth == _names.Length)
+        {
+            Array.Resize(ref _names, _depth * 2);
+            Array.Resize(ref _indices, _depth * 2);
+        }
+        _names[_depth] = name;
+        _indices[_depth] = index;
+        _depth++;
+    }
+
+    public void Exit() => _depth--;
+
+    public void Report(string rule, FgSeverity severity, string field, int index, long offset, string expected, string actual, string description)
+        => _items.Add(new FgViolation(rule, severity, PathOf(field, index), offset, expected, actual, description));
+
+    /// <summary>Adds a violation found outside generated code (stream-level rules).</summary>
+    public void Add(FgViolation violation) => _items.Add(violation);
+
+    /// <summary>Stamps the violations recorded since <paramref name="from"/> with their record.</summary>
+    public void StampRecord(int from, long recordIndex, string? recordName)
+    {
+        for (int i = from; i < _items.Count; i++)
+            _items[i] = _items[i] with { RecordIndex = recordIndex, RecordName = recordName };
+    }
+
+    private string PathOf(string field, int index)
+    {
+        var sb = new StringBuilder();
+        for (int i = 0; i < _depth; i++) Append(sb, _names[i], _indices[i]);
+        Append(sb, field, index);
+        return sb.Length == 0 ? "(root)" : sb.ToString();
+    }
+
+    private static void Append(StringBuilder sb, string name, int index)
+    {
+        if (name.Length > 0)
+        {
+            if (sb.Length > 0) sb.Append('.');
+            sb.Append(name);
+        }
+        if (index >= 0) sb.Append('[').Append(index.ToString(CultureInfo.InvariantCulture)).Append(']');
+    }
+}

@@ -1,0 +1,115 @@
+using System;
+using System.Buffers.Binary;
+
+namespace FormatGen.Runtime;
+
+/// <summary>
+/// Endian-aware writer over a span, used by generated writers. A writer
+/// created with <see cref="Measure"/> writes nothing and only counts, so the
+/// same generated code computes a serialised size and then writes it.
+/// </summary>
+public ref struct FgWriter
+{
+    private readonly Span<byte> _buf;
+    private readonly bool _measure;
+    private int _pos;
+
+    public FgWriter(Span<byte> destination, bool littleEndian = false)
+    {
+        _buf = destination;
+        _measure = false;
+        _pos = 0;
+        LittleEndian = littleEndian;
+    }
+
+    private FgWriter(bool littleEndian)
+    {
+        _buf = default;
+        _measure = true;
+        _pos = 0;
+        LittleEndian = littleEndian;
+    }
+
+    /// <summary>A writer that only counts octets.</summary>
+    public static FgWriter Measure(bool littleEndian = false) => new(littleEndian);
+
+    public bool LittleEndian;
+
+    public readonly int Position => _pos;
+
+    public readonly bool IsMeasuring => _measure;
+
+    private Span<byte> Next(int n)
+    {
+        int at = _pos;
+        _pos = checked(_pos + n);
+        return _measure ? default : _buf.Slice(at, n);
+    }
+
+    public void U1(byte v) { var s = Next(1); if (!_measure) s[0] = v; }
+    public void S1(sbyte v) => U1((byte)v);
+
+    public void U2(ushort v)
+    {
+        var s = Next(2);
+        if (_measure) return;
+        if (LittleEndian) BinaryPrimitives.WriteUInt16LittleEndian(s, v); else BinaryPrimitives.WriteUInt16BigEndian(s, v);
+    }
+
+    public void U4(uint v)
+    {
+        var s = Next(4);
+        if (_measure) return;
+        if (LittleEndian) BinaryPrimitives.WriteUInt32LittleEndian(s, v); else BinaryPrimitives.WriteUInt32BigEndian(s, v);
+    }
+
+    public void U8(ulong v)
+    {
+        var s = Next(8);
+        if (_measure) return;
+        if (LittleEndian) BinaryPrimitives.WriteUInt64LittleEndian(s, v); else BinaryPrimitives.WriteUInt64BigEndian(s, v);
+    }
+
+    public void S2(short v) => U2((ushort)v);
+    public void S4(int v) => U4((uint)v);
+    public void S8(long v) => U8((ulong)v);
+
+    public void Bytes(ReadOnlySpan<byte> v)
+    {
+        var s = Next(v.Length);
+        if (!_measure) v.CopyTo(s);
+    }
+
+    public void Zeros(int n)
+    {
+        var s = Next(n);
+        if (!_measure) s.Clear();
+    }
+
+    /// <summary>Rewrites a u4 at an earlier position (a length known only after its content).</summary>
+    public void PatchU4(int position, uint v)
+    {
+        if (_measure) return;
+        var s = _buf.Slice(position, 4);
+        if (LittleEndian) BinaryPrimitives.WriteUInt32LittleEndian(s, v); else BinaryPrimitives.WriteUInt32BigEndian(s, v);
+    }
+
+    public void PatchU2(int position, ushort v)
+    {
+        if (_measure) return;
+        var s = _buf.Slice(position, 2);
+        if (LittleEndian) BinaryPrimitives.WriteUInt16LittleEndian(s, v); else BinaryPrimitives.WriteUInt16BigEndian(s, v);
+    }
+
+    public void PatchU1(int position, byte v)
+    {
+        if (!_measure) _buf[position] = v;
+    }
+
+    public void PatchU8(int position, ulong v)
+    {
+        if (_measure) return;
+        var s = _buf.Slice(position, 8);
+        if (LittleEndian) BinaryPrimitives.WriteUInt64LittleEndian(s, v); else BinaryPrimitives.WriteUInt64BigEndian(s, v);
+    }
+}
