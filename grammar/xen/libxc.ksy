@@ -12,8 +12,8 @@ doc: |
 seq:
   - id: image_header
     type: image_header
-  - id: stream
-    type: stream
+  - id: body
+    type: image_body
 types:
   image_header:
     doc: Identifies the image; 24 octets, big-endian whatever the stream's byte order.
@@ -53,7 +53,7 @@ types:
         value: (options & 1) == 1
         doc: True when the domain header and records are big-endian.
 
-  stream:
+  image_body:
     doc: Domain header and records, in the byte order chosen by the image header.
     meta:
       endian:

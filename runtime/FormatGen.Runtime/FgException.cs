@@ -38,6 +38,10 @@ public sealed class FgException : Exception
     public override string Message => Format();
 
     /// <summary>Generated code calls this as the error leaves a nested field.</summary>
+    public FgException Under(string parent, int index)
+        => Under(parent + "[" + index.ToString(CultureInfo.InvariantCulture) + "]");
+
+    /// <summary>Generated code calls this as the error leaves a nested field.</summary>
     public FgException Under(string parent)
     {
         FieldPath = FieldPath.Length == 0 ? parent
@@ -65,4 +69,24 @@ public sealed class FgException : Exception
 
     /// <summary>Raised by generated code when a computed size or count is impossible.</summary>
     public static FgException Invalid(string rule, string field, long offset, string detail) => new(rule, field, offset, detail);
+}
+
+/// <summary>A writer was given a model its own validator rejects; nothing was written.</summary>
+public sealed class FgInvalidModelException : Exception
+{
+    public FgInvalidModelException(string typeName, System.Collections.Generic.IReadOnlyList<FgViolation> violations)
+        : base("The " + typeName + " model breaks its grammar: " + string.Join("; ", System.Linq.Enumerable.Select(violations, v => v.ToString())))
+    {
+        Violations = violations;
+    }
+
+    public System.Collections.Generic.IReadOnlyList<FgViolation> Violations { get; }
+}
+
+/// <summary>A model cannot be written as it stands (a missing value, a list whose length the grammar fixes otherwise).</summary>
+public sealed class FgWriteException : Exception
+{
+    public FgWriteException(string field, string detail) : base(field + ": " + detail) { FieldPath = field; }
+
+    public string FieldPath { get; }
 }

@@ -70,6 +70,27 @@ public ref struct FgReader
     /// <summary>True at the end of the current substream (Kaitai's <c>_io.eos</c>).</summary>
     public readonly bool IsEof => _pos >= _limit;
 
+    /// <summary>True inside a sized substream, whose end is known.</summary>
+    public readonly bool InSubstream => _limitIsSubstream;
+
+    /// <summary>The octets from <paramref name="start"/> to the current position, as memory when possible.</summary>
+    public readonly ReadOnlyMemory<byte> SliceFrom(int start)
+        => _hasMemory ? _memory.Slice(start, _pos - start) : _buf.Slice(start, _pos - start).ToArray();
+
+    /// <summary>The octets from <paramref name="start"/> to the current position.</summary>
+    public readonly ReadOnlySpan<byte> SpanFrom(int start) => _buf.Slice(start, _pos - start);
+
+    /// <summary>
+    /// Checks that <paramref name="n"/> more octets exist before a repeat is
+    /// allocated, so a corrupt count cannot exhaust memory.
+    /// </summary>
+    public bool Ensure(long n, string field)
+    {
+        if (n <= _limit - _pos) return true;
+        Short(n, field);
+        return false;
+    }
+
     /// <summary>Whether model slices (<see cref="ReadMemory"/>) can be taken.</summary>
     public readonly bool CanSlice => _hasMemory;
 

@@ -83,3 +83,16 @@ public static class FgEval
         return (int)n;
     }
 }
+
+/// <summary>Writer helpers. For generated code only.</summary>
+public static class FgWrite
+{
+    /// <summary>The errors among violations, or null when there are none.</summary>
+    public static IReadOnlyList<FgViolation>? Errors(IReadOnlyList<FgViolation> violations)
+    {
+        List<FgViolation>? errors = null;
+        foreach (var v in violations)
+            if (v.Severity == FgSeverity.Error) (errors ??= new List<FgViolation>()).Add(v);
+        return errors;
+    }
+}

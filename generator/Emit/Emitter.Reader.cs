@@ -1,0 +1,470 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using FormatGen.Generator.Model;
+
+namespace FormatGen.Generator.Emit;
+
+internal sealed partial class Emitter
+{
+    private string ReturnType(TypeModel t) => IsStruct(t) ? Q(t.CsName) : Q(t.CsName) + "?";
+
+    private string HiddenCsType(TypeModel t, (string Path, bool Root) h) => CsTypeOf(HiddenTyped(this, t, h.Path, h.Root));
+
+    private string ReadSignature(TypeModel t)
+    {
+        var ps = new List<string> { "ref " + Names.Reader + " " + Names.R, Names.Validation + "? " + Names.V, "bool " + Names.Build };
+        foreach (var p in t.Params) ps.Add((p.EnumCsName is not null ? Q(p.EnumCsName) : Names.CsPrimitive(p.Primitive)) + " " + Names.Param(p.Id));
+        foreach (var h in HiddenOf(t.CsName)) ps.Add(HiddenCsType(t, h) + " " + Names.Hidden((h.Root ? "root." : "parent.") + h.Path));
+        foreach (var x in t.Exports) ps.Add("out " + ExportCsType(t, x) + " " + Names.Export(x));
+        return string.Join(", ", ps);
+    }
+
+    private string ExportCsType(TypeModel t, string member)
+    {
+        var f = t.Fields.FirstOrDefault(x => x.Id == member);
+        if (f is { Kind: FieldKind.Primitive }) return f.EnumCsName is not null ? Q(f.EnumCsName) : Names.CsPrimitive(f.Primitive!);
+        var inst = t.Instances.First(x => x.Id == member);
+        return inst.EnumCsName is not null ? Q(inst.EnumCsName) : CsTypeOf(InstanceType(t, inst));
+    }
+
+    /// <summary>Arguments for a call from <paramref name="caller"/> to a child's ReadCore or WriteCore.</summary>
+    private List<string> CallArgs(TypeModel caller, IScope scope, string childCs, EquatableArray<ExprText> args, Loc loc)
+    {
+        var child = _types[childCs];
+        var result = new List<string>();
+        for (int i = 0; i < child.Params.Count; i++)
+        {
+            var p = child.Params[i];
+            var type = p.EnumCsName is not null ? Q(p.EnumCsName) : Names.CsPrimitive(p.Primitive);
+            if (i >= args.Count) { result.Add("default"); continue; }
+            try { result.Add("unchecked((" + type + ")" + _c.Compile(args[i].Expr, scope).Code + ")"); }
+            catch (ExprError e) { Error(args[i].Loc, e.Message); result.Add("default"); }
+        }
+        foreach (var h in HiddenOf(childCs))
+        {
+            var name = Names.Hidden((h.Root ? "root." : "parent.") + h.Path);
+            if (h.Root && !caller.IsRoot) { result.Add(name); continue; }
+            try
+            {
+                var v = _c.Compile(ToExpr(h.Path.Split('.')), scope);
+                result.Add("unchecked((" + HiddenCsType(child, h) + ")" + v.Code + ")");
+            }
+            catch (ExprError e) { Error(loc, "'" + (h.Root ? "_root." : "_parent.") + h.Path + "': " + e.Message); result.Add("default"); }
+        }
+        return result;
+    }
+
+    private static HashSet<string> NamesIn(Expr e)
+    {
+        var set = new HashSet<string>();
+        Walk(e, x =>
+        {
+            if (x is NameRef n && n.Id is not ("_io" or "_root" or "_parent" or "_" or "_index")) set.Add(n.Id);
+        });
+        return set;
+    }
+
+    /// <summary>A check that reads only parameters, _io and hidden values runs before any field.</summary>
+    private bool IsEntryCheck(TypeModel t, CheckModel c)
+    {
+        var names = NamesIn(c.Expr.Expr);
+        return names.All(n => t.Params.Any(p => p.Id == n));
+    }
+
+    private void EmitReadCore(SourceWriter w, TypeModel t)
+    {
+        var scope = new ReaderScope(this, t, new Dictionary<string, Typed>());
+        w.Line();
+        w.Doc("Generated reader of '" + t.KsyId + "'. For generated code only.");
+        w.Line("[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]");
+        w.Open("public static " + ReturnType(t) + " ReadCore(" + ReadSignature(t) + ")");
+        w.Line("int " + Names.Start + " = " + Names.R + ".Position;");
+        w.Line("long __off = " + Names.R + ".Offset;");
+        w.Line("int " + Names.IoSize + " = " + Names.R + ".Remaining;");
+        w.Line("bool __savedLe = " + Names.R + ".LittleEndian;");
+        EmitEndianSet(w, t, scope, Names.R);
+        var entry = t.Checks.Where(c => IsEntryCheck(t, c)).ToList();
+        var exit = t.Checks.Where(c => !IsEntryCheck(t, c)).ToList();
+        bool rejects = entry.Any(c => c.Severity == "error");
+        if (entry.Count > 0)
+        {
+            w.Line("bool __rejected = false;");
+            foreach (var c in entry) EmitCheck(w, t, scope, c, reject: c.Severity == "error");
+            if (rejects)
+            {
+                // A body its own size rule rejects is kept whole as octets rather than parsed.
+                w.Open("if (__rejected && " + Names.R + ".InSubstream)");
+                w.Line(Names.R + ".Skip(" + Names.R + ".Remaining, \"\");");
+                w.Line("goto __short;");
+                w.Close();
+            }
+        }
+        // Counters for .count(...) in checks, kept while the repeat is read.
+        var counters = new List<(string Field, Expr Pred, string Local)>();
+        foreach (var c in exit)
+            Walk(c.Expr.Expr, e =>
+            {
+                if (e is MethodCall { Name: "count", Target: NameRef n } mc && !counters.Any(k => k.Field == n.Id && k.Pred == mc.Arg))
+                {
+                    var local = Names.Counter(n.Id, counters.Count);
+                    counters.Add((n.Id, mc.Arg, local));
+                    scope.Counters[n.Id + "|" + mc.Arg] = local;
+                }
+            });
+        foreach (var k in counters) w.Line("int " + k.Local + " = 0;");
+        foreach (var f in t.Fields) EmitReadField(w, t, scope, f, counters);
+        foreach (var c in exit) EmitCheck(w, t, scope, c, reject: false);
+        foreach (var x in t.Exports)
+        {
+            var v = scope.Name(x);
+            w.Line(Names.Export(x) + " = " + (v is null ? "default" : ExportValue(t, x, v)) + ";");
+        }
+        w.Line(Names.R + ".LittleEndian = __savedLe;");
+        if (IsStruct(t)) w.Line("if (!" + Names.Build + ") return default;");
+        else w.Line("if (!" + Names.Build + ") return null;");
+        w.Line("return new " + Q(t.CsName));
+        w.Line("{");
+        foreach (var f in t.Fields.Where(IsStored))
+            w.Line("    " + f.CsName + " = " + ModelValue(f) + ",");
+        w.Line("};");
+        w.Line("__short:");
+        foreach (var x in t.Exports) w.Line(Names.Export(x) + " = default;");
+        w.Line(Names.R + ".LittleEndian = __savedLe;");
+        w.Line("return default;");
+        w.Close();
+    }
+
+    private string ExportValue(TypeModel t, string member, Typed v)
+    {
+        var type = ExportCsType(t, member);
+        var f = t.Fields.FirstOrDefault(x => x.Id == member);
+        if (f is not null) return Names.Field(member);
+        return "unchecked((" + type + ")" + v.Code + ")";
+    }
+
+    private static string ModelValue(FieldModel f)
+    {
+        if (f.If is not null) return "__if_" + f.Id;
+        if (f.Repeat != RepeatKind.None) return "__list_" + f.Id + "!";
+        if (f.Kind is FieldKind.User or FieldKind.Switch) return Names.Field(f.Id) + "!";
+        return Names.Field(f.Id);
+    }
+
+    private void EmitEndianSet(SourceWriter w, TypeModel t, IScope scope, string target)
+    {
+        switch (t.Endian.Kind)
+        {
+            case EndianKind.BigEndian: w.Line(target + ".LittleEndian = false;"); break;
+            case EndianKind.LittleEndian: w.Line(target + ".LittleEndian = true;"); break;
+            case EndianKind.Switch:
+                try
+                {
+                    var on = _c.Compile(t.Endian.SwitchOn!.Expr, scope);
+                    var cond = new List<string>();
+                    foreach (var c in t.Endian.Cases)
+                    {
+                        var k = _c.Compile(c.Key.Expr, scope);
+                        cond.Add("(" + Cmp(on, k) + ") ? " + (c.LittleEndian ? "true" : "false") + " : ");
+                    }
+                    w.Line(target + ".LittleEndian = " + string.Concat(cond) + "throw " + Names.Exception + ".Invalid(\"endian\", \"\", "
+                           + (target == Names.R ? Names.R + ".Offset" : "0") + ", \"no byte order for \" + " + on.Show() + ");");
+                }
+                catch (ExprError e) { Error(t.Endian.SwitchOn!.Loc, e.Message); }
+                break;
+        }
+    }
+
+    private static string Cmp(Typed a, Typed b)
+    {
+        if (a.Kind == TK.Int && b.Kind == TK.Int && a.U64 != b.U64)
+            return (a.U64 ? a.Code : "unchecked((ulong)" + a.Code + ")") + " == " + (b.U64 ? b.Code : "unchecked((ulong)" + b.Code + ")");
+        return a.Code + " == " + b.Code;
+    }
+
+    private void EmitCheck(SourceWriter w, TypeModel t, ReaderScope scope, CheckModel c, bool reject)
+    {
+        Typed cond;
+        try { cond = _c.Compile(c.Expr.Expr, scope); }
+        catch (ExprError e) { Error(c.Expr.Loc, e.Message); return; }
+        if (cond.Kind != TK.Bool) { Error(c.Expr.Loc, "a check must be a boolean expression"); return; }
+        var actual = new List<string>();
+        if (c.Expr.Text.Contains("_io.size")) actual.Add("\"_io.size=\" + " + Names.Text + ".Dec(" + Names.IoSize + ")");
+        foreach (var n in NamesIn(c.Expr.Expr))
+        {
+            try { actual.Add(Lit(n + "=") + " + " + _c.Compile(new NameRef(n), scope).Show()); }
+            catch (ExprError) { }
+        }
+        Walk(c.Expr.Expr, e =>
+        {
+            if (e is MethodCall mc && scope.CountWhere((mc.Target as NameRef)?.Id ?? "", mc.Arg) is { } cw)
+                actual.Add(Lit(ExprParser.Show(mc) + "=") + " + " + cw.Show());
+        });
+        var actualCode = actual.Count == 0 ? "\"false\"" : string.Join(" + \", \" + ", actual);
+        w.Open("if (!" + cond.Code + ")");
+        if (reject) w.Line("__rejected = true;");
+        w.Line("if (" + Names.V + " is not null) " + Names.V + ".Report(" + Lit(c.Rule) + ", " + SeverityCode(c.Severity) + ", \"\", -1, __off, "
+               + Lit(c.Expr.Text.Trim()) + ", " + actualCode + ", " + Lit(c.Doc ?? "") + ");");
+        w.Close();
+    }
+
+    private void EmitValid(SourceWriter w, TypeModel t, ReaderScope scope, FieldModel f, Typed value, string index, string offset)
+    {
+        if (f.Valid is not { } v) return;
+        var conds = new List<string>();
+        try
+        {
+            if (v.Eq is { } eq) conds.Add(Cmp(value, _c.Compile(eq.Expr, scope)));
+            if (v.Min is { } mn) conds.Add(Unified(value, _c.Compile(mn.Expr, scope), ">="));
+            if (v.Max is { } mx) conds.Add(Unified(value, _c.Compile(mx.Expr, scope), "<="));
+            if (v.AnyOf.Count > 0) conds.Add("(" + string.Join(" || ", v.AnyOf.Select(a => "(" + Cmp(value, _c.Compile(a.Expr, scope)) + ")")) + ")");
+            if (v.InEnum) conds.Add("global::System.Enum.IsDefined(" + value.Code + ")");
+            if (v.Expr is { } ex)
+            {
+                scope.Locals["_"] = value;
+                try
+                {
+                    var e = _c.Compile(ex.Expr, scope);
+                    if (e.Kind != TK.Bool) throw new ExprError("valid/expr must be a boolean expression");
+                    conds.Add(e.Code);
+                }
+                finally { scope.Locals.Remove("_"); }
+            }
+        }
+        catch (ExprError e)
+        {
+            Error(v.Loc, e.Message);
+            return;
+        }
+        if (conds.Count == 0) return;
+        w.Line("if (" + Names.V + " is not null && !(" + string.Join(" && ", conds.Select(x => "(" + x + ")")) + ")) "
+               + Names.V + ".Report(" + Lit(v.Rule) + ", " + SeverityCode(v.Severity) + ", " + Lit(f.Id) + ", " + index + ", " + offset + ", "
+               + Lit(ValidText(v)) + ", " + value.Show() + ", " + Lit(FirstSentence(v.Doc)) + ");");
+    }
+
+    private static string FirstSentence(string? doc) => doc is null ? "" : doc.Split('\n')[0].Trim();
+
+    private static string Unified(Typed a, Typed b, string op)
+    {
+        if (a.Kind == TK.Int && b.Kind == TK.Int && a.U64 != b.U64)
+            return (a.U64 ? a.Code : "unchecked((ulong)" + a.Code + ")") + " " + op + " " + (b.U64 ? b.Code : "unchecked((ulong)" + b.Code + ")");
+        return a.Code + " " + op + " " + b.Code;
+    }
+
+    private string CompileOr(ExprText e, IScope scope, string fallback)
+    {
+        try { return _c.Compile(e.Expr, scope).Code; }
+        catch (ExprError x) { Error(e.Loc, x.Message); return fallback; }
+    }
+
+    private Typed? CompileTyped(ExprText e, IScope scope)
+    {
+        try { return _c.Compile(e.Expr, scope); }
+        catch (ExprError x) { Error(e.Loc, x.Message); return null; }
+    }
+
+    private void EmitReadField(SourceWriter w, TypeModel t, ReaderScope scope, FieldModel f, List<(string Field, Expr Pred, string Local)> counters)
+    {
+        var R = Names.R;
+        var id = Lit(f.Id);
+        if (f.If is not null)
+        {
+            if (f.Kind is FieldKind.Switch || f.Repeat != RepeatKind.None)
+            {
+                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, f.Loc, "'if' on a repeated or switch field"));
+                return;
+            }
+            var cond = CompileTyped(f.If, scope);
+            var outer = "__if_" + f.Id;
+            w.Line(FieldCsType(f) + "? " + outer + " = null;");
+            w.Open("if (" + (cond?.Code ?? "false") + ")");
+            EmitReadField(w, t, scope, f with { If = null }, counters);
+            w.Line(outer + " = " + Names.Field(f.Id) + ";");
+            w.Close();
+            scope.Locals[f.Id] = f.Kind switch
+            {
+                FieldKind.Primitive => PrimTyped(f.Primitive!, f.EnumCsName, outer + ".GetValueOrDefault()"),
+                FieldKind.Bytes => new Typed("", TK.Bytes, Size: outer + ".GetValueOrDefault().Length"),
+                _ => new Typed(outer + "!", TK.User, User: f.UserType),
+            };
+            return;
+        }
+        switch (f.Kind)
+        {
+            case FieldKind.Primitive when f.Repeat == RepeatKind.None:
+            {
+                var ct = f.EnumCsName is not null ? Q(f.EnumCsName) : Names.CsPrimitive(f.Primitive!);
+                w.Line("var " + Names.Field(f.Id) + " = (" + ct + ")" + R + "." + Names.ReadMethod(f.Primitive!) + "(" + id + ");");
+                w.Line("if (" + R + ".IsShort) goto __short;");
+                var value = PrimTyped(f.Primitive!, f.EnumCsName, Names.Field(f.Id));
+                EmitValid(w, t, scope, f, value, "-1", R + ".Offset - " + Names.PrimSize(f.Primitive!).ToString(CultureInfo.InvariantCulture));
+                scope.Locals[f.Id] = value;
+                return;
+            }
+            case FieldKind.Primitive:
+                EmitReadRepeat(w, t, scope, f, counters, ElemCsType(f), (ww, e) =>
+                {
+                    ww.Line("var " + e + " = (" + ElemCsType(f) + ")" + R + "." + Names.ReadMethod(f.Primitive!) + "(" + id + ");");
+                    ww.Line("if (" + R + ".IsShort) goto __short;");
+                    var value = PrimTyped(f.Primitive!, f.EnumCsName, e);
+                    EmitValid(ww, t, scope, f, value, "__i", R + ".Offset - " + Names.PrimSize(f.Primitive!).ToString(CultureInfo.InvariantCulture));
+                    return value;
+                }, Names.PrimSize(f.Primitive!));
+                return;
+            case FieldKind.Bytes:
+            {
+                if (f.Repeat != RepeatKind.None) { _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, f.Loc, "A repeated byte array")); return; }
+                string len = f.SizeEos ? R + ".Remaining" : f.Size is not null ? CompileOr(f.Size, scope, "0") : f.Contents.Count.ToString(CultureInfo.InvariantCulture);
+                w.Line("long " + Names.Len(f.Id) + " = " + len + ";");
+                w.Line("int __b_" + f.Id + " = " + R + ".Position;");
+                w.Line(Names.ReadOnlyMemory + " " + Names.Field(f.Id) + " = " + Names.Build + " ? " + R + ".ReadMemory(" + Names.Len(f.Id) + ", " + id + ") : default;");
+                w.Line("if (!" + Names.Build + ") " + R + ".Skip(" + Names.Len(f.Id) + ", " + id + ");");
+                w.Line("if (" + R + ".IsShort) goto __short;");
+                if (f.Contents.Count > 0)
+                {
+                    var bytes = string.Join(", ", f.Contents.Select(b => "0x" + b.ToString("x2", CultureInfo.InvariantCulture)));
+                    w.Line("if (" + Names.V + " is not null && !" + R + ".SpanFrom(__b_" + f.Id + ").SequenceEqual(new byte[] { " + bytes + " })) "
+                           + Names.V + ".Report(" + Lit((t.KsyId + "." + f.Id).Replace('_', '-')) + ", " + Names.Severity + ".Error, " + id + ", -1, __off + (__b_" + f.Id + " - " + Names.Start + "), "
+                           + Lit("[" + bytes + "]") + ", " + Names.Text + ".Bytes(" + R + ".SpanFrom(__b_" + f.Id + ")), \"contents\");");
+                }
+                if (f.Valid is not null) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, f.Valid.Loc, "'valid' on a byte array (use contents)"));
+                scope.Locals[f.Id] = new Typed("", TK.Bytes, Size: Names.Len(f.Id));
+                return;
+            }
+            case FieldKind.User when f.Repeat == RepeatKind.None:
+            {
+                var child = _types[f.UserType!];
+                bool limited = EmitPushLimit(w, scope, f);
+                w.Line(ReturnType(child) + " " + Names.Field(f.Id) + ";");
+                w.Line(Names.V + "?.Enter(" + id + ");");
+                var build = _modelNeeded.Contains(t.CsName + "." + f.Id) ? "true" : Names.Build;
+                var args = CallArgs(t, scope, child.CsName, f.Args, f.Loc);
+                args.InsertRange(0, new[] { "ref " + R, Names.V, build });
+                foreach (var x in child.Exports) args.Add("out _");
+                w.Line("try { " + Names.Field(f.Id) + " = " + Q(child.CsName) + ".ReadCore(" + string.Join(", ", args) + "); }");
+                w.Line("catch (" + Names.Exception + " __ex) { throw __ex.Under(" + id + "); }");
+                w.Line(Names.V + "?.Exit();");
+                w.Line("if (" + R + ".IsShort) goto __short;");
+                if (limited) w.Line(R + ".PopLimit(__m_" + f.Id + ");");
+                scope.Locals[f.Id] = new Typed(Names.Field(f.Id) + (IsStruct(child) ? "" : "!"), TK.User, User: child.CsName);
+                return;
+            }
+            case FieldKind.User:
+            {
+                var child = _types[f.UserType!];
+                EmitReadRepeat(w, t, scope, f, counters, Q(child.CsName), (ww, e) =>
+                {
+                    var args = CallArgs(t, scope, child.CsName, f.Args, f.Loc);
+                    args.InsertRange(0, new[] { "ref " + R, Names.V, Names.Build });
+                    foreach (var x in child.Exports)
+                    {
+                        ww.Line(ExportCsType(child, x) + " " + e + "_" + Names.Export(x) + ";");
+                        args.Add("out " + e + "_" + Names.Export(x));
+                    }
+                    ww.Line(Names.V + "?.Enter(" + id + ", __i);");
+                    ww.Line(ReturnType(child) + " " + e + ";");
+                    ww.Line("try { " + e + " = " + Q(child.CsName) + ".ReadCore(" + string.Join(", ", args) + "); }");
+                    ww.Line("catch (" + Names.Exception + " __ex) { throw __ex.Under(" + id + ", __i); }");
+                    ww.Line(Names.V + "?.Exit();");
+                    ww.Line("if (" + R + ".IsShort) goto __short;");
+                    return new Typed(ExportsMarker + e + "_", TK.User, User: child.CsName);
+                }, StaticSize(child) ?? 0, itemSuffix: IsStruct(child) ? "" : "!");
+                return;
+            }
+            case FieldKind.Switch:
+            {
+                if (f.Repeat != RepeatKind.None) { _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, f.Loc, "A repeated switch")); return; }
+                var sw = f.Switch!;
+                bool limited = EmitPushLimit(w, scope, f);
+                var on = CompileTyped(sw.On, scope);
+                w.Line("int __b_" + f.Id + " = " + R + ".Position;");
+                w.Line(Q(sw.InterfaceName) + "? " + Names.Field(f.Id) + " = null;");
+                w.Line(Names.V + "?.Enter(" + id + ");");
+                w.Open("try");
+                w.Open("switch (" + (on?.Code ?? "0") + ")");
+                foreach (var c in sw.Cases)
+                {
+                    var key = CompileTyped(c.Key, scope);
+                    var args = CallArgs(t, scope, c.TypeCsName, c.Args, c.Key.Loc);
+                    args.InsertRange(0, new[] { "ref " + R, Names.V, Names.Build });
+                    foreach (var x in _types[c.TypeCsName].Exports) args.Add("out _");
+                    w.Line("case " + (key?.Code ?? "default") + ": " + Names.Field(f.Id) + " = " + Q(c.TypeCsName) + ".ReadCore(" + string.Join(", ", args) + "); break;");
+                }
+                w.Close();
+                w.Close();
+                w.Line("catch (" + Names.Exception + " __ex) { throw __ex.Under(" + id + "); }");
+                w.Line(Names.V + "?.Exit();");
+                w.Line("if (" + R + ".IsShort) goto __short;");
+                // No case, or a case whose size rule rejected it: keep the octets.
+                w.Line("if (" + Names.Field(f.Id) + " is null) " + R + ".Skip(" + R + ".Remaining, " + id + ");");
+                w.Line("if (" + Names.Build + " && " + Names.Field(f.Id) + " is null) " + Names.Field(f.Id) + " = new " + Q(sw.UnknownName)
+                       + " { Key = " + (on is null ? "default" : "(" + SwitchOnType(t, sw) + ")" + on.Code) + ", Bytes = " + R + ".SliceFrom(__b_" + f.Id + ") };");
+                if (limited) w.Line(R + ".PopLimit(__m_" + f.Id + ");");
+                return;
+            }
+        }
+    }
+
+    private bool EmitPushLimit(SourceWriter w, ReaderScope scope, FieldModel f)
+    {
+        if (f.Size is null && !f.SizeEos) return false;
+        var size = f.SizeEos ? Names.R + ".Remaining" : CompileOr(f.Size!, scope, "0");
+        w.Line("var __m_" + f.Id + " = " + Names.R + ".PushLimit(" + size + ", " + Lit(f.Id) + ");");
+        w.Line("if (" + Names.R + ".IsShort) goto __short;");
+        return true;
+    }
+
+    /// <summary>The loop of a repeated field; <paramref name="readOne"/> reads one element into a local and returns its value.</summary>
+    private void EmitReadRepeat(SourceWriter w, TypeModel t, ReaderScope scope, FieldModel f, List<(string Field, Expr Pred, string Local)> counters,
+        string elemType, System.Func<SourceWriter, string, Typed> readOne, int elemSize, string itemSuffix = "")
+    {
+        var R = Names.R;
+        var id = Lit(f.Id);
+        var n = Names.Count(f.Id);
+        var list = "__list_" + f.Id;
+        bool stored = IsStored(f);
+        w.Line("int " + n + " = 0;");
+        if (f.Repeat == RepeatKind.Expr)
+        {
+            var count = CompileOr(f.RepeatExpr!, scope, "0");
+            w.Line("int __cnt_" + f.Id + " = " + Names.Eval + ".CheckedCount(" + count + ", " + id + ", " + R + ".Offset);");
+            // A corrupt count must not allocate: the octets must be there first.
+            w.Line("if (!" + R + ".Ensure((long)__cnt_" + f.Id + " * " + System.Math.Max(1, elemSize).ToString(CultureInfo.InvariantCulture) + ", " + id + ")) goto __short;");
+            if (stored) w.Line("var " + list + " = " + Names.Build + " ? new " + elemType + "[__cnt_" + f.Id + "] : null;");
+            w.Open("for (int __i = 0; __i < __cnt_" + f.Id + "; __i++)");
+        }
+        else
+        {
+            if (stored) w.Line("var " + list + " = " + Names.Build + " ? new " + Names.MutableList + "<" + elemType + ">() : null;");
+            w.Open(f.Repeat == RepeatKind.Eos ? "while (!" + R + ".IsEof)" : "while (true)");
+            w.Line("int __i = " + n + ";");
+            w.Line("int __p = " + R + ".Position;");
+        }
+        var e = "__e_" + f.Id;
+        var value = readOne(w, e);
+        if (stored)
+        {
+            if (f.Repeat == RepeatKind.Expr) w.Line("if (" + list + " is not null) " + list + "[__i] = " + e + itemSuffix + ";");
+            else w.Line(list + "?.Add(" + e + itemSuffix + ");");
+        }
+        w.Line(n + "++;");
+        foreach (var k in counters.Where(k => k.Field == f.Id))
+        {
+            scope.Locals["_"] = value;
+            try { w.Line("if (" + _c.Compile(k.Pred, scope).Code + ") " + k.Local + "++;"); }
+            catch (ExprError x) { Error(f.Loc, x.Message); }
+            finally { scope.Locals.Remove("_"); }
+        }
+        if (f.Repeat != RepeatKind.Expr)
+            w.Line("if (" + R + ".Position == __p) throw " + Names.Exception + ".Invalid(\"no-progress\", " + id + ", " + R + ".Offset, \"a repeated element consumed no octets\");");
+        if (f.Repeat == RepeatKind.Until)
+        {
+            scope.Locals["_"] = value;
+            try { w.Line("if (" + _c.Compile(f.RepeatUntil!.Expr, scope).Code + ") break;"); }
+            catch (ExprError x) { Error(f.RepeatUntil!.Loc, x.Message); }
+            finally { scope.Locals.Remove("_"); }
+        }
+        w.Close();
+        scope.Locals[f.Id] = new Typed("", TK.Array, Size: n);
+    }
+}

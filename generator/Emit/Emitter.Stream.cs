@@ -1,0 +1,258 @@
+using System.Collections.Generic;
+using System.Linq;
+using FormatGen.Generator.Model;
+
+namespace FormatGen.Generator.Emit;
+
+internal sealed partial class Emitter
+{
+    /// <summary>
+    /// The streaming API of a grammar with a -fg-stream field: a grammar object
+    /// for FgStreamReader (prefix once, then one element at a time) and a
+    /// stream writer that writes the prefix and then elements as they come.
+    /// </summary>
+    private string EmitStream(StreamModel s)
+    {
+        var w = new SourceWriter();
+        w.Line(Header()).Line("namespace " + Ns + ";").Line();
+        var element = _types[s.ElementCsName];
+        var last = s.Steps[s.Steps.Count - 1];
+        var lastType = _types[last.TypeCsName];
+        var streamField = lastType.Fields.First(f => f.Id == last.FieldId);
+        if (streamField.Repeat != RepeatKind.Until)
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadStream, streamField.Loc, "A streamed field must be 'repeat: until' (its end is known from its last element)"));
+        foreach (var step in s.Steps)
+            if (_types[step.TypeCsName].Checks.Count > 0)
+                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadStream, _types[step.TypeCsName].Loc, "-fg-checks on '" + _types[step.TypeCsName].KsyId + "', which holds the streamed field, cannot be checked while streaming"));
+
+        // Prefix members: the stored fields before each step's field.
+        var prefix = new List<(TypeModel Type, FieldModel Field)>();
+        foreach (var step in s.Steps)
+        {
+            var t = _types[step.TypeCsName];
+            foreach (var f in t.Fields)
+            {
+                if (f.Id == step.FieldId) break;
+                if (IsStored(f)) prefix.Add((t, f));
+            }
+        }
+        var elemArgTypes = element.Params.Select(p => p.EnumCsName is not null ? Q(p.EnumCsName) : Names.CsPrimitive(p.Primitive)).ToList();
+        var elemHidden = HiddenOf(element.CsName).Select(h => HiddenCsType(element, h)).ToList();
+        var grammarName = _g.RootCsName + "StreamGrammar";
+
+        // ---- reader side ----
+        w.Doc("Reads a " + _root.KsyId + " stream one " + element.KsyId + " at a time; use with FgStreamReader. Properties hold the fields read before the first " + element.KsyId + ".");
+        w.Line("[" + Names.GeneratedCode + "]");
+        w.Open("public sealed partial class " + grammarName + " : " + Names.StreamGrammar + "<" + Q(element.CsName) + ">");
+        foreach (var (t, f) in prefix)
+        {
+            w.Doc(f.Doc, "Read before the stream (field '" + f.Id + "' of '" + t.KsyId + "').");
+            w.Line("public " + FieldCsType(f) + (f.Kind is FieldKind.User or FieldKind.Switch && !(f.Kind == FieldKind.User && IsStruct(_types[f.UserType!])) ? "?" : "") + " " + f.CsName + " { get; private set; }");
+        }
+        for (int i = 0; i < elemArgTypes.Count; i++) w.Line("private " + elemArgTypes[i] + " __a" + i + ";");
+        for (int i = 0; i < elemHidden.Count; i++) w.Line("private " + elemHidden[i] + " __h" + i + ";");
+        w.Line("private bool __le;");
+        w.Line();
+        w.Doc("Byte order of the elements.");
+        w.Line("public override bool ElementsLittleEndian => __le;");
+        w.Line();
+        w.Open("public override void ReadPrefix(ref " + Names.Reader + " " + Names.R + ", " + Names.Validation + "? " + Names.V + ")");
+        w.Line("bool " + Names.Build + " = true;");
+        w.Line("int " + Names.Start + " = " + Names.R + ".Position;");
+        w.Line("long __off = " + Names.R + ".Offset;");
+        w.Line("int " + Names.IoSize + " = " + Names.R + ".Remaining;");
+        w.Line("bool __savedLe = false;");
+        ReaderScope? prevScope = null;
+        TypeModel? prevType = null;
+        for (int k = 0; k < s.Steps.Count; k++)
+        {
+            var t = _types[s.Steps[k].TypeCsName];
+            var scope = new ReaderScope(this, t, new Dictionary<string, Typed>());
+            if (prevType is not null)
+            {
+                // Hidden values of this step, computed where its parent would pass them.
+                var args = CallArgs(prevType, prevScope!, t.CsName, EquatableArray<ExprText>.Empty, t.Loc);
+                var hidden = HiddenOf(t.CsName);
+                for (int i = 0; i < hidden.Count; i++)
+                    w.Line("var " + Names.Hidden((hidden[i].Root ? "root." : "parent.") + hidden[i].Path) + " = " + args[i] + ";");
+            }
+            EmitEndianSet(w, t, scope, Names.R);
+            foreach (var f in t.Fields)
+            {
+                if (f.Id == s.Steps[k].FieldId) break;
+                EmitReadField(w, t, scope, f, new List<(string, Expr, string)>());
+            }
+            prevScope = scope;
+            prevType = t;
+        }
+        var elemArgs = CallArgs(lastType, prevScope!, element.CsName, streamField.Args, streamField.Loc);
+        for (int i = 0; i < elemArgs.Count; i++) w.Line((i < elemArgTypes.Count ? "__a" + i : "__h" + (i - elemArgTypes.Count)) + " = " + elemArgs[i] + ";");
+        w.Line("__le = " + Names.R + ".LittleEndian;");
+        foreach (var (t, f) in prefix) w.Line(f.CsName + " = " + ModelValue(f) + ";");
+        w.Line("return;");
+        w.Line("__short:");
+        w.Line("_ = __savedLe;");
+        w.Close();
+        w.Line();
+        var callArgs = string.Join(", ", new[] { "ref " + Names.R, Names.V, Names.Build }
+            .Concat(elemArgTypes.Select((_, i) => "__a" + i)).Concat(elemHidden.Select((_, i) => "__h" + i))
+            .Concat(element.Exports.Select(x => "out var __e_" + Names.Export(x))));
+        w.Open("public override " + Q(element.CsName) + "? ReadElement(ref " + Names.Reader + " " + Names.R + ", " + Names.Validation + "? " + Names.V + ", bool " + Names.Build + ", long index, out bool last)");
+        w.Line(Names.R + ".LittleEndian = __le;");
+        w.Line("var __e = " + Q(element.CsName) + ".ReadCore(" + callArgs + ");");
+        var untilScope = new ReaderScope(this, lastType, new Dictionary<string, Typed>());
+        untilScope.Locals["_"] = new Typed(ExportsMarker + "__e_", TK.User, User: element.CsName);
+        w.Line("last = " + (streamField.RepeatUntil is null ? "false" : CompileOr(streamField.RepeatUntil, untilScope, "false")) + ";");
+        w.Line("return __e;");
+        w.Close();
+        w.Line();
+        w.Doc("A short label for an element's octets, for messages (see LabelCore).");
+        w.Open("public override string? Label(" + Names.ReadOnlySpan + " element)");
+        w.Line("string? label = null;");
+        w.Line("LabelCore(element, ref label);");
+        w.Line("return label;");
+        w.Close();
+        w.Line("partial void LabelCore(" + Names.ReadOnlySpan + " element, ref string? label);");
+        w.Close();
+        w.Line();
+
+        // ---- writer side ----
+        var writerName = _g.RootCsName + "StreamWriter";
+        var ctorParams = prefix.Select(p => FieldCsType(p.Field) + " " + LowerFirst(p.Field.CsName)).ToList();
+        w.Doc("Writes a " + _root.KsyId + " stream: the fields before the first " + element.KsyId + " at construction, then each " + element.KsyId + " as it is given. Every element is checked against the grammar before it is written.");
+        w.Line("[" + Names.GeneratedCode + "]");
+        w.Open("public sealed partial class " + writerName);
+        w.Line("private readonly " + Names.Stream + " __out;");
+        for (int i = 0; i < elemArgTypes.Count; i++) w.Line("private readonly " + elemArgTypes[i] + " __a" + i + ";");
+        for (int i = 0; i < elemHidden.Count; i++) w.Line("private readonly " + elemHidden[i] + " __h" + i + ";");
+        w.Line("private readonly bool __le;");
+        w.Line("private byte[] __buffer = new byte[1 << 16];");
+        w.Line();
+        w.Doc("Octets written so far.");
+        w.Line("public long Position { get; private set; }");
+        w.Line();
+        w.Doc("Elements written so far.");
+        w.Line("public long Count { get; private set; }");
+        w.Line();
+        w.Open("public " + writerName + "(" + string.Join(", ", new[] { Names.Stream + " output" }.Concat(ctorParams)) + ")");
+        w.Line("__out = output ?? throw new global::System.ArgumentNullException(nameof(output));");
+        // Measure, then write the prefix with the same code.
+        w.Line("var " + Names.W + " = " + Names.Writer + ".Measure();");
+        w.Line("WritePrefix(ref " + Names.W + (prefix.Count > 0 ? ", " : "") + string.Join(", ", prefix.Select(p => LowerFirst(p.Field.CsName))) + ", out _);");
+        w.Line("var __bytes = new byte[" + Names.W + ".Position];");
+        w.Line(Names.W + " = new " + Names.Writer + "(__bytes);");
+        w.Line("var __args = WritePrefix(ref " + Names.W + (prefix.Count > 0 ? ", " : "") + string.Join(", ", prefix.Select(p => LowerFirst(p.Field.CsName))) + ", out __le);");
+        for (int i = 0; i < elemArgTypes.Count; i++) w.Line("__a" + i + " = (" + elemArgTypes[i] + ")__args[" + i + "];");
+        for (int i = 0; i < elemHidden.Count; i++) w.Line("__h" + i + " = (" + elemHidden[i] + ")__args[" + (elemArgTypes.Count + i) + "];");
+        w.Line("var __check = new " + Names.Reader + "(__bytes);");
+        w.Line("var __v = new " + Names.Validation + "();");
+        w.Line("new " + grammarName + "().ReadPrefix(ref __check, __v);");
+        w.Line("var __errors = " + Names.Runtime + ".Internal.FgWrite.Errors(__v.Violations);");
+        w.Line("if (__errors is not null) throw new " + Names.Runtime + ".FgInvalidModelException(" + Lit(_root.KsyId) + ", __errors);");
+        w.Line("__out.Write(__bytes, 0, __bytes.Length);");
+        w.Line("Position = __bytes.Length;");
+        w.Close();
+        w.Line();
+        w.Open("private static object[] WritePrefix(" + string.Join(", ", new[] { "ref " + Names.Writer + " " + Names.W }.Concat(ctorParams).Concat(new[] { "out bool littleEndian" })) + ")");
+        WriterPrefixScope? prevW = null;
+        TypeModel? prevWT = null;
+        for (int k = 0; k < s.Steps.Count; k++)
+        {
+            var t = _types[s.Steps[k].TypeCsName];
+            var scope = new WriterPrefixScope(this, t, prefix);
+            if (prevWT is not null)
+            {
+                var args = CallArgs(prevWT, prevW!, t.CsName, EquatableArray<ExprText>.Empty, t.Loc);
+                var hidden = HiddenOf(t.CsName);
+                for (int i = 0; i < hidden.Count; i++)
+                    w.Line("var " + Names.Hidden((hidden[i].Root ? "root." : "parent.") + hidden[i].Path) + " = " + args[i] + ";");
+            }
+            EmitEndianSet(w, t, scope, Names.W);
+            foreach (var f in t.Fields)
+            {
+                if (f.Id == s.Steps[k].FieldId) break;
+                if (!IsStored(f) && f.Derivation != Derivation.Constant)
+                {
+                    _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadStream, f.Loc, "Field '" + f.Id + "' before a streamed field cannot be derived"));
+                    continue;
+                }
+                EmitWriteField(w, t, scope, f, LowerFirst(f.CsName), new Dictionary<string, FieldModel>());
+            }
+            prevW = scope;
+            prevWT = t;
+        }
+        var wargs = CallArgs(lastType, prevW!, element.CsName, streamField.Args, streamField.Loc);
+        w.Line("littleEndian = " + Names.W + ".LittleEndian;");
+        w.Line("return new object[] { " + string.Join(", ", wargs) + " };");
+        w.Close();
+        w.Line();
+        var wcall = string.Join(", ", new[] { "ref " + Names.W }.Concat(elemArgTypes.Select((_, i) => "__a" + i)).Concat(elemHidden.Select((_, i) => "__h" + i)));
+        var rcall = string.Join(", ", new[] { "ref __check", "__v", "false" }.Concat(elemArgTypes.Select((_, i) => "__a" + i)).Concat(elemHidden.Select((_, i) => "__h" + i))
+            .Concat(element.Exports.Select(_ => "out _")));
+        w.Doc("Writes one element. Throws FgInvalidModelException, writing nothing, when it would break a rule.");
+        w.Open("public void Write(" + Q(element.CsName) + " element)");
+        w.Line("global::System.ArgumentNullException.ThrowIfNull(element);");
+        w.Line("var " + Names.W + " = " + Names.Writer + ".Measure(__le);");
+        w.Line("element.WriteCore(" + wcall + ");");
+        w.Line("int __size = " + Names.W + ".Position;");
+        w.Line("if (__buffer.Length < __size) __buffer = new byte[global::System.Math.Max(__size, __buffer.Length * 2)];");
+        w.Line("var __span = new global::System.Span<byte>(__buffer, 0, __size);");
+        w.Line(Names.W + " = new " + Names.Writer + "(__span, __le);");
+        w.Line("element.WriteCore(" + wcall + ");");
+        w.Line("var __check = new " + Names.Reader + "(__span, __le);");
+        w.Line("var __v = new " + Names.Validation + "();");
+        w.Line("try { " + Q(element.CsName) + ".ReadCore(" + rcall + "); }");
+        w.Line("catch (" + Names.Exception + " e) { __v.Add(new " + Names.Violation + "(e.Rule, " + Names.Severity + ".Error, e.FieldPath, e.Offset, \"\", \"\", e.Detail)); }");
+        w.Line("var __errors = " + Names.Runtime + ".Internal.FgWrite.Errors(__v.Violations);");
+        w.Line("if (__errors is not null) throw new " + Names.Runtime + ".FgInvalidModelException(" + Lit(element.KsyId) + ", __errors);");
+        w.Line("__out.Write(__buffer, 0, __size);");
+        w.Line("Position += __size;");
+        w.Line("Count++;");
+        w.Close();
+        w.Close();
+        return w.ToString();
+    }
+
+    private static string LowerFirst(string s) => "@" + char.ToLowerInvariant(s[0]) + s.Substring(1);
+
+    /// <summary>Names while the stream writer writes the prefix: the constructor's arguments.</summary>
+    private sealed class WriterPrefixScope : ILocalScope
+    {
+        private readonly Emitter _e;
+        private readonly TypeModel _t;
+        private readonly List<(TypeModel Type, FieldModel Field)> _prefix;
+        private readonly WriterScope _inner;
+
+        public WriterPrefixScope(Emitter e, TypeModel t, List<(TypeModel, FieldModel)> prefix)
+        {
+            _e = e;
+            _t = t;
+            _prefix = prefix;
+            _inner = new WriterScope(e, t);
+        }
+
+        public Dictionary<string, Typed> Locals => _inner.Locals;
+
+        public Typed? Name(string id)
+        {
+            if (_inner.Locals.TryGetValue(id, out var v)) return v;
+            var p = _prefix.FirstOrDefault(x => x.Type.CsName == _t.CsName && x.Field.Id == id);
+            if (p.Field is { Kind: FieldKind.User } f) return new Typed(LowerFirst(f.CsName), TK.User, User: f.UserType);
+            if (p.Field is { Kind: FieldKind.Primitive } pf) return _e.PrimTyped(pf.Primitive!, pf.EnumCsName, LowerFirst(pf.CsName));
+            return null;
+        }
+
+        public Typed? Member(Typed target, string member) => _e.ModelMember(target, member);
+
+        public Typed? Path(string head, IReadOnlyList<string> path)
+        {
+            var joined = string.Join(".", path);
+            if (head == "_root" && _t.IsRoot) return _e._c.Compile(ToExpr(path), this);
+            var hidden = _e.HiddenOf(_t.CsName).FirstOrDefault(h => h.Path == joined && h.Root == (head == "_root"));
+            return hidden.Path is null ? null : HiddenTyped(_e, _t, hidden.Path, hidden.Root);
+        }
+
+        public Typed? Io(string member) => null;
+        public Typed? CountWhere(string arrayId, Expr predicate) => null;
+    }
+}

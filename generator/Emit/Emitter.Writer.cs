@@ -1,0 +1,247 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using FormatGen.Generator.Model;
+
+namespace FormatGen.Generator.Emit;
+
+internal sealed partial class Emitter
+{
+    private string WriteSignature(TypeModel t)
+    {
+        var ps = new List<string> { "ref " + Names.Writer + " " + Names.W };
+        foreach (var p in t.Params) ps.Add((p.EnumCsName is not null ? Q(p.EnumCsName) : Names.CsPrimitive(p.Primitive)) + " " + Names.Param(p.Id));
+        foreach (var h in HiddenOf(t.CsName)) ps.Add(HiddenCsType(t, h) + " " + Names.Hidden((h.Root ? "root." : "parent.") + h.Path));
+        return string.Join(", ", ps);
+    }
+
+    private static string Patch(string prim) => "Patch" + prim.Replace('s', 'u').ToUpperInvariant();
+
+    private void EmitWriteCore(SourceWriter w, TypeModel t)
+    {
+        var scope = new WriterScope(this, t);
+        w.Line();
+        w.Doc("Generated writer of '" + t.KsyId + "': derives lengths, counts, keys and constants. For generated code only.");
+        w.Line("[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]");
+        w.Open("public void WriteCore(" + WriteSignature(t) + ")");
+        w.Line("bool __savedLe = " + Names.W + ".LittleEndian;");
+        EmitEndianSet(w, t, scope, Names.W);
+        var pendingSizes = new Dictionary<string, FieldModel>();
+        foreach (var f in t.Fields)
+        {
+            if (f.If is not null)
+            {
+                var cond = CompileTyped(f.If, scope);
+                w.Open("if (" + (cond?.Code ?? "false") + ")");
+                w.Line("if (this." + f.CsName + " is null) throw new " + Names.Runtime + ".FgWriteException(" + Lit(f.Id) + ", \"is required when \" + " + Lit(f.If.Text) + ");");
+                EmitWriteField(w, t, scope, f, "this." + f.CsName + (f.Kind is FieldKind.Primitive or FieldKind.Bytes || f.Kind == FieldKind.User && IsStruct(_types[f.UserType!]) ? ".Value" : ""), pendingSizes);
+                w.Close();
+                continue;
+            }
+            EmitWriteField(w, t, scope, f, "this." + f.CsName, pendingSizes);
+        }
+        w.Line(Names.W + ".LittleEndian = __savedLe;");
+        w.Close();
+    }
+
+    private void EmitWriteField(SourceWriter w, TypeModel t, ILocalScope scope, FieldModel f, string value, Dictionary<string, FieldModel> pendingSizes)
+    {
+        var W = Names.W;
+        var id = Lit(f.Id);
+        // A length field named by this field's size: remember where this field starts.
+        var sizeField = pendingSizes.TryGetValue(f.Id, out var sf) ? sf : null;
+        if (sizeField is not null) w.Line("int __s_" + f.Id + " = " + W + ".Position;");
+        switch (f.Kind)
+        {
+            case FieldKind.Primitive when f.Repeat == RepeatKind.None:
+            {
+                var prim = Names.CsPrimitive(f.Primitive!);
+                var ct = f.EnumCsName is not null ? Q(f.EnumCsName) : prim;
+                string v = f.Derivation switch
+                {
+                    Derivation.Constant => "(" + ct + ")" + CompileOr(f.Valid!.Eq!, scope, "0"),
+                    Derivation.Count => "checked((" + ct + ")(this." + t.Fields.First(x => x.Id == f.DerivedFrom).CsName + "?.Count ?? 0))",
+                    Derivation.Size => "(" + ct + ")0",
+                    _ => value,
+                };
+                if (f.Derivation == Derivation.Size)
+                {
+                    w.Line("int __p_" + f.Id + " = " + W + ".Position;");
+                    pendingSizes[f.DerivedFrom!] = f;
+                }
+                w.Line("var " + Names.Field(f.Id) + " = unchecked(" + v + ");");
+                w.Line(W + "." + Names.ReadMethod(f.Primitive!) + "((" + prim + ")" + Names.Field(f.Id) + ");");
+                scope.Locals[f.Id] = PrimTyped(f.Primitive!, f.EnumCsName, Names.Field(f.Id));
+                break;
+            }
+            case FieldKind.Primitive:
+            {
+                var prim = Names.CsPrimitive(f.Primitive!);
+                if (f.Derivation == Derivation.Constant)
+                {
+                    var count = f.Repeat == RepeatKind.Expr ? CompileOr(f.RepeatExpr!, scope, "0") : "0";
+                    var c = CompileOr(f.Valid!.Eq!, scope, "0");
+                    w.Line("for (long __i = 0; __i < " + count + "; __i++) " + W + "." + Names.ReadMethod(f.Primitive!) + "(unchecked((" + prim + ")" + c + "));");
+                    break;
+                }
+                EmitCountCheck(w, scope, f, value);
+                w.Line("foreach (var __e in " + value + " ?? " + Names.Array + ".Empty<" + ElemCsType(f) + ">()) " + W + "." + Names.ReadMethod(f.Primitive!) + "((" + prim + ")__e);");
+                scope.Locals[f.Id] = new Typed("", TK.Array, Size: "(" + value + "?.Count ?? 0)");
+                break;
+            }
+            case FieldKind.Bytes:
+            {
+                if (f.Contents.Count > 0)
+                {
+                    w.Line(W + ".Bytes([" + string.Join(", ", f.Contents.Select(b => "0x" + b.ToString("x2", CultureInfo.InvariantCulture))) + "]);");
+                    break;
+                }
+                if (f.Size is not null && !IsDerivedSize(t, f))
+                {
+                    var size = CompileOr(f.Size, scope, "0");
+                    w.Line("if (" + value + ".Length != " + size + ") throw new " + Names.Runtime + ".FgWriteException(" + id + ", \"has \" + " + value + ".Length + \" octets; the grammar says \" + " + size + ");");
+                }
+                w.Line(W + ".Bytes(" + value + ".Span);");
+                scope.Locals[f.Id] = new Typed("", TK.Bytes, Size: value + ".Length");
+                break;
+            }
+            case FieldKind.User when f.Repeat == RepeatKind.None:
+            {
+                var child = _types[f.UserType!];
+                var args = CallArgs(t, scope, child.CsName, f.Args, f.Loc);
+                args.Insert(0, "ref " + W);
+                bool fixedSize = f.Size is not null && !IsDerivedSize(t, f);
+                if (fixedSize) w.Line("int __u_" + f.Id + " = " + W + ".Position;");
+                var target = IsStruct(child) ? value : "(" + value + " ?? throw new " + Names.Runtime + ".FgWriteException(" + id + ", \"is not set\"))";
+                w.Line(target + ".WriteCore(" + string.Join(", ", args) + ");");
+                if (fixedSize) EmitPadTo(w, scope, f);
+                break;
+            }
+            case FieldKind.User:
+            {
+                var child = _types[f.UserType!];
+                EmitCountCheck(w, scope, f, value);
+                var args = CallArgs(t, scope, child.CsName, f.Args, f.Loc);
+                args.Insert(0, "ref " + W);
+                w.Line("foreach (var __e in " + value + " ?? " + Names.Array + ".Empty<" + ElemCsType(f) + ">()) __e.WriteCore(" + string.Join(", ", args) + ");");
+                scope.Locals[f.Id] = new Typed("", TK.Array, Size: "(" + value + "?.Count ?? 0)");
+                break;
+            }
+            case FieldKind.Switch:
+            {
+                var sw = f.Switch!;
+                bool fixedSize = f.Size is not null && !IsDerivedSize(t, f);
+                if (fixedSize) w.Line("int __u_" + f.Id + " = " + W + ".Position;");
+                w.Open("switch (" + value + ")");
+                int i = 0;
+                foreach (var c in sw.Cases)
+                {
+                    var args = CallArgs(t, scope, c.TypeCsName, c.Args, c.Key.Loc);
+                    args.Insert(0, "ref " + W);
+                    w.Line("case " + Q(c.TypeCsName) + " __c" + i.ToString(CultureInfo.InvariantCulture) + ": __c" + i.ToString(CultureInfo.InvariantCulture) + ".WriteCore(" + string.Join(", ", args) + "); break;");
+                    i++;
+                }
+                w.Line("case " + Q(sw.UnknownName) + " __u: " + W + ".Bytes(__u.Bytes.Span); break;");
+                w.Line("default: throw new " + Names.Runtime + ".FgWriteException(" + id + ", \"is not set\");");
+                w.Close();
+                if (fixedSize) EmitPadTo(w, scope, f);
+                break;
+            }
+        }
+        if (sizeField is not null)
+        {
+            var prim = Names.CsPrimitive(sizeField.Primitive!);
+            var ct = sizeField.EnumCsName is not null ? Q(sizeField.EnumCsName) : prim;
+            w.Line(Names.Field(sizeField.Id) + " = checked((" + ct + ")(" + W + ".Position - __s_" + f.Id + "));");
+            w.Line(W + "." + Patch(sizeField.Primitive!) + "(__p_" + sizeField.Id + ", unchecked((" + Names.CsPrimitive("u" + sizeField.Primitive!.Substring(1)) + ")" + Names.Field(sizeField.Id) + "));");
+            pendingSizes.Remove(f.Id);
+        }
+    }
+
+    private static bool IsDerivedSize(TypeModel t, FieldModel f)
+        => f.Size?.Expr is NameRef n && t.Fields.Any(x => x.Id == n.Id && x.Derivation == Derivation.Size && x.DerivedFrom == f.Id);
+
+    private void EmitPadTo(SourceWriter w, IScope scope, FieldModel f)
+    {
+        var size = CompileOr(f.Size!, scope, "0");
+        var used = Names.W + ".Position - __u_" + f.Id;
+        w.Line("if (" + used + " > " + size + ") throw new " + Names.Runtime + ".FgWriteException(" + Lit(f.Id) + ", \"takes \" + (" + used + ") + \" octets; the grammar gives it \" + " + size + ");");
+        w.Line(Names.W + ".Zeros((int)(" + size + " - (" + used + ")));");
+    }
+
+    private void EmitCountCheck(SourceWriter w, IScope scope, FieldModel f, string value)
+    {
+        if (f.Repeat != RepeatKind.Expr || f.Derivation != Derivation.None) return;
+        if (f.RepeatExpr!.Expr is NameRef) return; // a count field: derived from the list
+        var count = CompileOr(f.RepeatExpr, scope, "0");
+        w.Line("if ((" + value + "?.Count ?? 0) != " + count + ") throw new " + Names.Runtime + ".FgWriteException(" + Lit(f.Id) + ", \"has \" + (" + value + "?.Count ?? 0) + \" elements; the grammar says \" + " + count + ");");
+    }
+
+    /// <summary>Read, Validate, Measure, Write and ToArray for types that stand alone (no _root/_parent values).</summary>
+    private void EmitPublicApi(SourceWriter w, TypeModel t)
+    {
+        if (HiddenOf(t.CsName).Count > 0) return;
+        bool le = t.Endian.Kind == EndianKind.Inherit;
+        var extra = new List<string>();
+        var extraArgs = new List<string>();
+        if (le) { extra.Add("bool littleEndian = false"); }
+        var pars = t.Params.Select(p => (p.EnumCsName is not null ? Q(p.EnumCsName) : Names.CsPrimitive(p.Primitive)) + " " + ParamName(p)).ToList();
+        var parArgs = t.Params.Select(ParamName).ToList();
+        string Sig(string first) => string.Join(", ", new[] { first }.Concat(pars).Concat(extra).Where(x => x.Length > 0));
+        var leArg = le ? "littleEndian" : "false";
+        var outs = string.Concat(t.Exports.Select(_ => ", out _"));
+        var readArgs = string.Concat(parArgs.Select(a => ", " + a));
+
+        w.Line();
+        w.Doc("Reads a " + t.KsyId + " from octets. Octets and lists in the model are slices of <paramref name=\"data\"/>, not copies. Throws FgException on a structural error; rules are checked by Validate.");
+        w.Open("public static " + Q(t.CsName) + " Read(" + Sig(Names.ReadOnlyMemory + " data") + ")");
+        w.Line("var " + Names.R + " = new " + Names.Reader + "(data, " + leArg + ");");
+        w.Line("return " + "ReadCore(ref " + Names.R + ", null, true" + readArgs + outs + ")" + (IsStruct(t) ? "" : "!") + ";");
+        w.Close();
+
+        w.Line();
+        w.Doc("Checks octets against every rule of the grammar and returns every violation (empty when valid). Allocates nothing when valid.");
+        w.Open("public static " + Names.ViolationList + " Validate(" + Sig(Names.ReadOnlySpan + " data") + ")");
+        w.Line("var " + Names.V + " = new " + Names.Validation + "();");
+        w.Line("var " + Names.R + " = new " + Names.Reader + "(data, " + leArg + ");");
+        w.Line("try { ReadCore(ref " + Names.R + ", " + Names.V + ", false" + readArgs + outs + "); }");
+        w.Line("catch (" + Names.Exception + " e) { " + Names.V + ".Add(new " + Names.Violation + "(e.Rule, " + Names.Severity + ".Error, e.FieldPath, e.Offset, \"\", \"\", e.Detail)); }");
+        w.Line("return " + Names.V + ".Violations;");
+        w.Close();
+
+        var writeArgs = string.Concat(parArgs.Select(a => ", " + a));
+        w.Line();
+        w.Doc("The number of octets Write produces.");
+        w.Open("public int Measure(" + string.Join(", ", pars.Concat(extra)) + ")");
+        w.Line("var " + Names.W + " = " + Names.Writer + ".Measure(" + leArg + ");");
+        w.Line("WriteCore(ref " + Names.W + writeArgs + ");");
+        w.Line("return " + Names.W + ".Position;");
+        w.Close();
+
+        w.Line();
+        w.Doc("Writes the model, deriving lengths, counts, keys, constants and padding. Throws FgInvalidModelException, writing nothing, when the result would break a rule.");
+        w.Open("public void Write(" + Sig(Names.BufferWriter + " output") + ")");
+        w.Line("int __size = Measure(" + string.Join(", ", parArgs.Concat(le ? new[] { "littleEndian" } : new string[0])) + ");");
+        w.Line("var __span = output.GetSpan(__size).Slice(0, __size);");
+        w.Line("var " + Names.W + " = new " + Names.Writer + "(__span, " + leArg + ");");
+        w.Line("WriteCore(ref " + Names.W + writeArgs + ");");
+        w.Line("var __errors = " + Names.Runtime + ".Internal.FgWrite.Errors(Validate(__span" + readArgs + (le ? ", littleEndian" : "") + "));");
+        w.Line("if (__errors is not null) throw new " + Names.Runtime + ".FgInvalidModelException(" + Lit(t.KsyId) + ", __errors);");
+        w.Line("output.Advance(__size);");
+        w.Close();
+
+        w.Line();
+        w.Doc("Writes the model to a new array (see Write).");
+        w.Open("public byte[] ToArray(" + string.Join(", ", pars.Concat(extra)) + ")");
+        w.Line("var __out = new global::System.Buffers.ArrayBufferWriter<byte>();");
+        w.Line("Write(__out" + writeArgs + (le ? ", littleEndian" : "") + ");");
+        w.Line("return __out.WrittenSpan.ToArray();");
+        w.Close();
+    }
+
+    private static string ParamName(ParamModel p)
+    {
+        var n = p.CsName;
+        return "@" + char.ToLowerInvariant(n[0]) + n.Substring(1);
+    }
+}

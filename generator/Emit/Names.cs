@@ -1,0 +1,63 @@
+namespace FormatGen.Generator.Emit;
+
+/// <summary>Every fully qualified name the emitted code uses, in one place.</summary>
+internal static class Names
+{
+    public const string Runtime = "global::FormatGen.Runtime";
+    public const string Reader = Runtime + ".FgReader";
+    public const string Writer = Runtime + ".FgWriter";
+    public const string Validation = Runtime + ".FgValidation";
+    public const string Violation = Runtime + ".FgViolation";
+    public const string Severity = Runtime + ".FgSeverity";
+    public const string Exception = Runtime + ".FgException";
+    public const string StreamGrammar = Runtime + ".FgStreamGrammar";
+    public const string Eq = Runtime + ".Internal.FgEq";
+    public const string Text = Runtime + ".Internal.FgText";
+    public const string Eval = Runtime + ".Internal.FgEval";
+    public const string WriteHelpers = Runtime + ".Internal.FgWrite";
+    public const string ReadOnlyMemory = "global::System.ReadOnlyMemory<byte>";
+    public const string ReadOnlySpan = "global::System.ReadOnlySpan<byte>";
+    public const string BufferWriter = "global::System.Buffers.IBufferWriter<byte>";
+    public const string List = "global::System.Collections.Generic.IReadOnlyList";
+    public const string MutableList = "global::System.Collections.Generic.List";
+    public const string ViolationList = "global::System.Collections.Generic.IReadOnlyList<" + Violation + ">";
+    public const string Array = "global::System.Array";
+    public const string Stream = "global::System.IO.Stream";
+    public const string HashCode = "global::System.HashCode";
+    public const string StringBuilder = "global::System.Text.StringBuilder";
+    public const string GeneratedCode = "global::System.CodeDom.Compiler.GeneratedCode(\"FormatGen\", \"1.0\")";
+
+    // Locals and parameters of generated methods, so they never clash with grammar names.
+    public const string R = "__r";
+    public const string W = "__w";
+    public const string V = "__v";
+    public const string Build = "__build";
+    public const string IoSize = "__ioSize";
+    public const string Start = "__start";
+
+    public static string Field(string id) => "f_" + id;
+    public static string Len(string id) => "len_" + id;
+    public static string Count(string id) => "n_" + id;
+    public static string Param(string id) => "p_" + id;
+    public static string Export(string member) => "x_" + member;
+    public static string Hidden(string path) => "h_" + path.Replace('.', '_');
+    public static string Counter(string field, int i) => "c_" + field + "_" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    public static string CsPrimitive(string prim) => prim switch
+    {
+        "u1" => "byte",
+        "u2" => "ushort",
+        "u4" => "uint",
+        "u8" => "ulong",
+        "s1" => "sbyte",
+        "s2" => "short",
+        "s4" => "int",
+        "s8" => "long",
+        "bool" => "bool",
+        _ => "ulong",
+    };
+
+    public static string ReadMethod(string prim) => prim.ToUpperInvariant();
+
+    public static int PrimSize(string prim) => prim[1] - '0';
+}

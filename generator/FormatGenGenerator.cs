@@ -1,0 +1,49 @@
+using System;
+using System.IO;
+using FormatGen.Generator.Emit;
+using FormatGen.Generator.Model;
+using FormatGen.Generator.Syntax;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Text;
+
+namespace FormatGen.Generator;
+
+/// <summary>
+/// Turns each <c>.ksy</c> grammar given as an AdditionalFile into models,
+/// readers, writers and validators. Pipeline: text -> grammar tree -> checked
+/// model -> source; each stage's value is equatable, so unchanged grammars
+/// are served from the cache.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed class FormatGenGenerator : IIncrementalGenerator
+{
+    public const string ParseStep = "FormatGen.Parse";
+    public const string ModelStep = "FormatGen.Model";
+
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        var rootNamespace = context.AnalyzerConfigOptionsProvider.Select(static (o, _) =>
+            o.GlobalOptions.TryGetValue("build_property.RootNamespace", out var ns) && !string.IsNullOrWhiteSpace(ns) ? ns : "FormatGen.Generated");
+
+        var grammars = context.AdditionalTextsProvider
+            .Where(static f => f.Path.EndsWith(".ksy", StringComparison.OrdinalIgnoreCase))
+            .Select(static (f, ct) => KsyParser.Parse(f.Path, f.GetText(ct)?.ToString()))
+            .WithTrackingName(ParseStep);
+
+        var models = grammars
+            .Combine(rootNamespace)
+            .Select(static (pair, _) => ModelBuilder.Build(pair.Left, pair.Right)!)
+            .WithTrackingName(ModelStep);
+
+        context.RegisterSourceOutput(models, static (spc, model) =>
+        {
+            foreach (var d in model.Diagnostics) spc.ReportDiagnostic(d.ToDiagnostic());
+            if (model.Diagnostics.Count > 0) return;
+            var (files, diags) = Emitter.Emit(model);
+            foreach (var d in diags) spc.ReportDiagnostic(d.ToDiagnostic());
+            if (diags.Count > 0) return;
+            foreach (var (hint, source) in files)
+                spc.AddSource(hint, SourceText.From(source, System.Text.Encoding.UTF8));
+        });
+    }
+}

@@ -1,0 +1,106 @@
+namespace FormatGen.Generator.Model;
+
+// The checked grammar: every name resolved, derived fields inferred. Immutable,
+// equatable, no Roslyn symbols: the emitter's only input.
+
+internal sealed record GrammarModel(
+    string File,
+    string Namespace,
+    string RootCsName,
+    EquatableArray<TypeModel> Types,
+    EquatableArray<EnumModel> Enums,
+    StreamModel? Stream,
+    EquatableArray<DiagInfo> Diagnostics);
+
+internal enum EndianKind { BigEndian, LittleEndian, Switch, Inherit }
+
+internal sealed record EndianModel(EndianKind Kind, ExprText? SwitchOn, EquatableArray<EndianCaseModel> Cases);
+
+internal sealed record EndianCaseModel(ExprText Key, bool LittleEndian);
+
+/// <summary>A parsed expression with the text and place it came from.</summary>
+internal sealed record ExprText(Expr Expr, string Text, Loc Loc);
+
+internal sealed record TypeModel(
+    string KsyId,
+    string CsName,
+    string? ParentCsName,
+    Loc Loc,
+    string? Doc,
+    EndianModel Endian,
+    EquatableArray<FieldModel> Fields,
+    EquatableArray<ParamModel> Params,
+    EquatableArray<InstanceModel> Instances,
+    EquatableArray<CheckModel> Checks,
+    EquatableArray<string> Unions,
+    EquatableArray<string> Exports,
+    bool IsRoot,
+    EquatableArray<string> Scope);
+
+internal enum FieldKind { Primitive, Bytes, User, Switch }
+
+internal enum RepeatKind { None, Expr, Until, Eos }
+
+internal enum Derivation { None, Constant, Count, Size, Discriminator }
+
+internal sealed record FieldModel(
+    string Id,
+    string CsName,
+    Loc Loc,
+    string? Doc,
+    FieldKind Kind,
+    string? Primitive,
+    string? UserType,
+    EquatableArray<ExprText> Args,
+    SwitchModel? Switch,
+    string? EnumCsName,
+    ExprText? Size,
+    bool SizeEos,
+    RepeatKind Repeat,
+    ExprText? RepeatExpr,
+    ExprText? RepeatUntil,
+    ExprText? If,
+    EquatableArray<byte> Contents,
+    ValidModel? Valid,
+    Derivation Derivation,
+    string? DerivedFrom,
+    bool Stream);
+
+internal sealed record SwitchModel(
+    ExprText On,
+    string InterfaceName,
+    string UnknownName,
+    EquatableArray<CaseModel> Cases,
+    Loc Loc);
+
+internal sealed record CaseModel(ExprText Key, string TypeCsName, EquatableArray<ExprText> Args);
+
+internal sealed record ValidModel(
+    Loc Loc,
+    string Rule,
+    string Severity,
+    ExprText? Eq,
+    ExprText? Min,
+    ExprText? Max,
+    EquatableArray<ExprText> AnyOf,
+    bool InEnum,
+    ExprText? Expr,
+    string? Doc);
+
+internal sealed record ParamModel(string Id, string CsName, string Primitive, string? EnumCsName, Loc Loc, string? Doc);
+
+internal sealed record InstanceModel(string Id, string CsName, ExprText Value, string? EnumCsName, string? Doc, Loc Loc);
+
+internal sealed record CheckModel(string Rule, ExprText Expr, string Severity, string? Doc, Loc Loc);
+
+internal sealed record EnumModel(string KsyId, string CsName, EquatableArray<EnumMemberModel> Members, EquatableArray<string> Scope);
+
+internal sealed record EnumMemberModel(string KsyName, string CsName, ulong Value, string? Doc);
+
+/// <summary>
+/// The path from the root to the streamed repeat: each step is a field of a
+/// user type; the last step is the repeated field read one element at a time.
+/// </summary>
+internal sealed record StreamModel(EquatableArray<StreamStep> Steps, string ElementCsName);
+
+internal sealed record StreamStep(string TypeCsName, string FieldId);

@@ -1,0 +1,501 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using FormatGen.Generator.Syntax;
+
+namespace FormatGen.Generator.Model;
+
+/// <summary>Grammar tree -> checked model: resolves names, infers derived fields, reports problems.</summary>
+internal sealed class ModelBuilder
+{
+    private static readonly HashSet<string> Primitives = new(StringComparer.Ordinal)
+        { "u1", "u2", "u4", "u8", "s1", "s2", "s4", "s8" };
+
+    private static readonly HashSet<string> ReservedMembers = new(StringComparer.Ordinal)
+        { "Read", "Write", "Validate", "Measure", "Equals", "GetHashCode", "ToString", "Summary", "EqualityContract", "Deconstruct", "Clone", "PrintMembers" };
+
+    private readonly GrammarFile _file;
+    private readonly List<DiagInfo> _diags = new();
+    private readonly Dictionary<string, (TypeSpec Spec, string[] Scope, string CsName)> _types = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (EnumSpec Spec, string[] Scope, string CsName)> _enums = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _csNames = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Iface, string Unknown)> _unionOf = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<string>> _unionsByCase = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<string>> _exports = new(StringComparer.Ordinal);
+
+    private ModelBuilder(GrammarFile file) => _file = file;
+
+    public static GrammarModel? Build(GrammarFile file, string defaultNamespace)
+    {
+        if (file.Root is null) return new GrammarModel(file.Path, defaultNamespace, "", EquatableArray<TypeModel>.Empty, EquatableArray<EnumModel>.Empty, null, file.Diagnostics);
+        return new ModelBuilder(file).Run(defaultNamespace);
+    }
+
+    private GrammarModel Run(string defaultNamespace)
+    {
+        var root = _file.Root!;
+        Collect(root, Array.Empty<string>());
+        var typeModels = new List<TypeModel>();
+        // Unions first: case types need to know the interfaces they implement.
+        foreach (var (spec, scope, cs) in _types.Values) PrepareUnions(spec, scope, cs);
+        foreach (var (spec, scope, cs) in _types.Values) CollectExports(spec, scope);
+        foreach (var (spec, scope, cs) in _types.Values) typeModels.Add(BuildType(spec, scope, cs, ReferenceEquals(spec, root)));
+        var enumModels = _enums.Values.Select(e => new EnumModel(e.Spec.Id, e.CsName,
+            e.Spec.Members.Select(m => new EnumMemberModel(m.Name, Pascal(m.Name), m.Value, m.Doc)).ToEquatable(), e.Scope.ToEquatable())).ToList();
+        foreach (var e in enumModels)
+        {
+            var seen = new HashSet<string>();
+            foreach (var m in e.Members)
+                if (!seen.Add(m.CsName))
+                    _diags.Add(DiagInfo.Of(DiagnosticDescriptors.DuplicateName, _enums[Key(e.Scope.ToArray(), e.KsyId)].Spec.Loc, e.KsyId + "::" + m.KsyName));
+        }
+        var stream = BuildStream(typeModels, root);
+        var ns = _file.Namespace ?? defaultNamespace;
+        var all = new List<DiagInfo>(_file.Diagnostics);
+        all.AddRange(_diags);
+        return new GrammarModel(_file.Path, ns, _types[Key(Array.Empty<string>(), root.Id)].CsName,
+            typeModels.ToEquatable(), enumModels.ToEquatable(), stream, all.ToEquatable());
+    }
+
+    private static string Key(string[] scope, string id) => string.Join("/", scope) + "|" + id;
+
+    private void Collect(TypeSpec t, string[] scope)
+    {
+        var cs = Pascal(t.Id);
+        if (!_csNames.Add(cs)) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.DuplicateName, t.Loc, t.Id));
+        _types[Key(scope, t.Id)] = (t, scope, cs);
+        var inner = scope.Concat(new[] { t.Id }).ToArray();
+        foreach (var e in t.Enums)
+        {
+            var ecs = Pascal(e.Id);
+            if (!_csNames.Add(ecs)) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.DuplicateName, e.Loc, e.Id));
+            _enums[Key(inner, e.Id)] = (e, inner, ecs);
+        }
+        foreach (var nested in t.Types) Collect(nested, inner);
+    }
+
+    /// <summary>Kaitai's lookup: the type's own nested types, then each enclosing type's.</summary>
+    private string? ResolveType(string name, string[] scope, string self)
+    {
+        var inner = scope.Concat(new[] { self }).ToList();
+        for (int n = inner.Count; n >= 0; n--)
+        {
+            var key = Key(inner.Take(n).ToArray(), name);
+            if (_types.TryGetValue(key, out var t)) return t.CsName;
+        }
+        return null;
+    }
+
+    private string? ResolveEnum(string name, string[] scope, string self)
+    {
+        var last = name.Contains("::") ? name.Substring(name.LastIndexOf("::", StringComparison.Ordinal) + 2) : name;
+        var inner = scope.Concat(new[] { self }).ToList();
+        for (int n = inner.Count; n >= 0; n--)
+            if (_enums.TryGetValue(Key(inner.Take(n).ToArray(), last), out var e)) return e.CsName;
+        return null;
+    }
+
+    private ExprText? Parse(Scalar? s)
+    {
+        if (s is null) return null;
+        try
+        {
+            return new ExprText(ExprParser.Parse(s.Text), s.Text, s.Loc);
+        }
+        catch (ExprSyntaxException e)
+        {
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.ExpressionSyntax, s.Loc, s.Text, e.Message));
+            return null;
+        }
+    }
+
+    private static (string Name, string? Args) SplitTypeRef(string text)
+    {
+        int p = text.IndexOf('(');
+        if (p < 0 || !text.EndsWith(")", StringComparison.Ordinal)) return (text.Trim(), null);
+        return (text.Substring(0, p).Trim(), text.Substring(p + 1, text.Length - p - 2));
+    }
+
+    private List<ExprText> ParseArgs(string? args, Loc loc)
+    {
+        var list = new List<ExprText>();
+        if (string.IsNullOrWhiteSpace(args)) return list;
+        int depth = 0, start = 0;
+        for (int i = 0; i <= args!.Length; i++)
+        {
+            if (i == args.Length || (args[i] == ',' && depth == 0))
+            {
+                var e = Parse(new Scalar(args.Substring(start, i - start).Trim(), loc));
+                if (e is not null) list.Add(e);
+                start = i + 1;
+            }
+            else if (args[i] == '(') depth++;
+            else if (args[i] == ')') depth--;
+        }
+        return list;
+    }
+
+    private void PrepareUnions(TypeSpec spec, string[] scope, string cs)
+    {
+        foreach (var a in spec.Seq)
+        {
+            if (a.Switch is null) continue;
+            var iface = "I" + cs + Pascal(a.Id);
+            var unknown = cs + Pascal(a.Id) + "Unknown";
+            _unionOf[cs + "." + a.Id] = (iface, unknown);
+            var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var c in a.Switch.Cases)
+            {
+                var (name, _) = SplitTypeRef(c.Type.Text);
+                var caseCs = ResolveType(name, scope, spec.Id);
+                if (caseCs is null) continue;
+                seen[caseCs] = seen.TryGetValue(caseCs, out var n) ? n + 1 : 1;
+                if (!_unionsByCase.TryGetValue(caseCs, out var l)) _unionsByCase[caseCs] = l = new List<string>();
+                if (!l.Contains(iface)) l.Add(iface);
+            }
+            foreach (var kv in seen)
+                if (kv.Value > 1) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.AmbiguousCase, a.Switch.Loc, kv.Key, a.Id));
+        }
+    }
+
+    /// <summary>Members read through <c>_</c> of repeated elements (repeat-until, count predicates).</summary>
+    private void CollectExports(TypeSpec spec, string[] scope)
+    {
+        foreach (var a in spec.Seq)
+        {
+            if (a.Type is null || a.Repeat is null) continue;
+            var elemCs = ResolveType(SplitTypeRef(a.Type.Text).Name, scope, spec.Id);
+            if (elemCs is null) continue;
+            if (a.RepeatUntil is not null && Parse(a.RepeatUntil) is { } until) AddUnderscoreMembers(elemCs, until.Expr);
+            foreach (var c in spec.Checks)
+                if (Parse(c.Expr) is { } ce) FindCounts(ce.Expr, a.Id, elemCs);
+        }
+    }
+
+    private void FindCounts(Expr e, string field, string elemCs)
+    {
+        switch (e)
+        {
+            case MethodCall mc when mc.Target is NameRef n && n.Id == field: AddUnderscoreMembers(elemCs, mc.Arg); break;
+            case MethodCall mc: FindCounts(mc.Target, field, elemCs); FindCounts(mc.Arg, field, elemCs); break;
+            case MemberRef m: FindCounts(m.Target, field, elemCs); break;
+            case Unary u: FindCounts(u.Operand, field, elemCs); break;
+            case Binary b: FindCounts(b.Left, field, elemCs); FindCounts(b.Right, field, elemCs); break;
+            case Ternary t: FindCounts(t.Cond, field, elemCs); FindCounts(t.Then, field, elemCs); FindCounts(t.Else, field, elemCs); break;
+        }
+    }
+
+    private void AddUnderscoreMembers(string typeCs, Expr e)
+    {
+        switch (e)
+        {
+            case MemberRef m when m.Target is NameRef n && n.Id == "_":
+                if (!_exports.TryGetValue(typeCs, out var set)) _exports[typeCs] = set = new HashSet<string>(StringComparer.Ordinal);
+                set.Add(m.Name);
+                break;
+            case MemberRef m: AddUnderscoreMembers(typeCs, m.Target); break;
+            case MethodCall mc: AddUnderscoreMembers(typeCs, mc.Target); AddUnderscoreMembers(typeCs, mc.Arg); break;
+            case Unary u: AddUnderscoreMembers(typeCs, u.Operand); break;
+            case Binary b: AddUnderscoreMembers(typeCs, b.Left); AddUnderscoreMembers(typeCs, b.Right); break;
+            case Ternary t: AddUnderscoreMembers(typeCs, t.Cond); AddUnderscoreMembers(typeCs, t.Then); AddUnderscoreMembers(typeCs, t.Else); break;
+        }
+    }
+
+    private TypeModel BuildType(TypeSpec spec, string[] scope, string cs, bool isRoot)
+    {
+        var endian = BuildEndian(spec, scope);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var pars = new List<ParamModel>();
+        foreach (var p in spec.Params)
+        {
+            if (!names.Add(p.Id)) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.DuplicateName, p.Loc, p.Id));
+            var (prim, enumCs) = ParamType(p, scope, spec.Id);
+            pars.Add(new ParamModel(p.Id, Pascal(p.Id), prim, enumCs, p.Loc, p.Doc));
+        }
+        var fields = new List<FieldModel>();
+        foreach (var a in spec.Seq)
+        {
+            if (!names.Add(a.Id)) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.DuplicateName, a.Loc, a.Id));
+            var f = BuildField(a, spec, scope, cs);
+            if (f is not null) fields.Add(f);
+        }
+        fields = Derive(fields);
+        var inst = new List<InstanceModel>();
+        foreach (var i in spec.Instances)
+        {
+            if (!names.Add(i.Id)) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.DuplicateName, i.Loc, i.Id));
+            var v = Parse(i.Value);
+            if (v is null) continue;
+            string? enumCs = null;
+            if (i.Enum is not null)
+            {
+                enumCs = ResolveEnum(i.Enum.Text, scope, spec.Id);
+                if (enumCs is null) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnknownEnum, i.Enum.Loc, i.Enum.Text));
+            }
+            inst.Add(new InstanceModel(i.Id, MemberName(i.Id, cs), v, enumCs, i.Doc, i.Loc));
+        }
+        var checks = new List<CheckModel>();
+        foreach (var c in spec.Checks)
+            if (Parse(c.Expr) is { } e) checks.Add(new CheckModel(c.Rule, e, c.Severity, c.Doc, c.Loc));
+        var exports = _exports.TryGetValue(cs, out var ex) ? ex.OrderBy(x => x, StringComparer.Ordinal).ToEquatable() : EquatableArray<string>.Empty;
+        foreach (var x in exports)
+            if (!fields.Any(f => f.Id == x && f.Kind == FieldKind.Primitive && f.Repeat == RepeatKind.None) && !inst.Any(i => i.Id == x))
+                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, spec.Loc, "Reading '_." + x + "' of a repeated '" + spec.Id + "' (only its primitive fields and value instances)"));
+        var unions = _unionsByCase.TryGetValue(cs, out var u) ? u.ToEquatable() : EquatableArray<string>.Empty;
+        string? parentCs = scope.Length == 0 ? null : _types[Key(scope.Take(scope.Length - 1).ToArray(), scope[scope.Length - 1])].CsName;
+        return new TypeModel(spec.Id, cs, parentCs, spec.Loc, spec.Doc, endian, fields.ToEquatable(), pars.ToEquatable(),
+            inst.ToEquatable(), checks.ToEquatable(), unions, exports, isRoot, scope.ToEquatable());
+    }
+
+    private (string Prim, string? EnumCs) ParamType(ParamSpec p, string[] scope, string self)
+    {
+        var t = p.Type.Text;
+        if (Primitives.Contains(StripEndian(t))) return (StripEndian(t), null);
+        if (t == "bool") return ("bool", null);
+        _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, p.Type.Loc, "A parameter of type '" + t + "'"));
+        return ("u8", null);
+    }
+
+    private static string StripEndian(string t) => t.EndsWith("le", StringComparison.Ordinal) || t.EndsWith("be", StringComparison.Ordinal) ? t.Substring(0, t.Length - 2) : t;
+
+    private EndianModel BuildEndian(TypeSpec spec, string[] scope)
+    {
+        var e = spec.Endian;
+        if (e is null)
+        {
+            // Inherit: from the nearest enclosing type that says; a calculated one is passed at run time.
+            for (int n = scope.Length; n > 0; n--)
+            {
+                var outer = _types[Key(scope.Take(n - 1).ToArray(), scope[n - 1])].Spec.Endian;
+                if (outer is null) continue;
+                if (outer.Fixed is not null) return new EndianModel(outer.Fixed == "le" ? EndianKind.LittleEndian : EndianKind.BigEndian, null, EquatableArray<EndianCaseModel>.Empty);
+                return new EndianModel(EndianKind.Inherit, null, EquatableArray<EndianCaseModel>.Empty);
+            }
+            return new EndianModel(EndianKind.Inherit, null, EquatableArray<EndianCaseModel>.Empty);
+        }
+        if (e.Fixed is not null) return new EndianModel(e.Fixed == "le" ? EndianKind.LittleEndian : EndianKind.BigEndian, null, EquatableArray<EndianCaseModel>.Empty);
+        var on = Parse(e.SwitchOn);
+        var cases = new List<EndianCaseModel>();
+        foreach (var c in e.Cases)
+        {
+            if (c.Value is not ("le" or "be")) { _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, c.Key.Loc, "endian/cases", "le or be")); continue; }
+            if (Parse(c.Key) is { } k) cases.Add(new EndianCaseModel(k, c.Value == "le"));
+        }
+        return new EndianModel(EndianKind.Switch, on, cases.ToEquatable());
+    }
+
+    private FieldModel? BuildField(AttrSpec a, TypeSpec owner, string[] scope, string ownerCs)
+    {
+        FieldKind kind;
+        string? prim = null, user = null, enumCs = null;
+        var args = new List<ExprText>();
+        SwitchModel? sw = null;
+        if (a.Switch is not null)
+        {
+            kind = FieldKind.Switch;
+            var on = Parse(a.Switch.On);
+            var cases = new List<CaseModel>();
+            foreach (var c in a.Switch.Cases)
+            {
+                var (name, argText) = SplitTypeRef(c.Type.Text);
+                var caseCs = ResolveType(name, scope, owner.Id);
+                if (caseCs is null)
+                {
+                    _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnknownType, c.Type.Loc, name));
+                    continue;
+                }
+                if (c.Key.Text == "_")
+                {
+                    _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, c.Key.Loc, "A default case ('_')"));
+                    continue;
+                }
+                var key = Parse(c.Key);
+                if (key is not null) cases.Add(new CaseModel(key, caseCs, ParseArgs(argText, c.Type.Loc).ToEquatable()));
+            }
+            if (a.Size is null && !a.SizeEos)
+                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Loc, "A switch without 'size' (unknown cases need a size to keep their bytes)"));
+            var (iface, unknown) = _unionOf[ownerCs + "." + a.Id];
+            if (on is not null) sw = new SwitchModel(on, iface, unknown, cases.ToEquatable(), a.Switch.Loc);
+        }
+        else if (a.Type is null)
+        {
+            kind = FieldKind.Bytes;
+            if (a.Size is null && !a.SizeEos && a.Contents.Count == 0)
+                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.MissingKey, a.Loc, "Field '" + a.Id + "' without a type", "size or size-eos"));
+        }
+        else
+        {
+            var (name, argText) = SplitTypeRef(a.Type.Text);
+            if (Primitives.Contains(StripEndian(name)))
+            {
+                kind = FieldKind.Primitive;
+                prim = StripEndian(name);
+                if (name != prim) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Type.Loc, "A per-field byte order ('" + name + "')"));
+            }
+            else if (name is "str" or "strz" or "f4" or "f8" || name.StartsWith("b", StringComparison.Ordinal) && name.Length > 1 && char.IsDigit(name[1]))
+            {
+                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Type.Loc, "Type '" + name + "'"));
+                return null;
+            }
+            else
+            {
+                user = ResolveType(name, scope, owner.Id);
+                if (user is null) { _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnknownType, a.Type.Loc, name)); return null; }
+                kind = FieldKind.User;
+                args = ParseArgs(argText, a.Type.Loc);
+                var target = _types.Values.First(t => t.CsName == user);
+                if (target.Spec.Params.Count != args.Count)
+                    _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadParams, a.Type.Loc, name,
+                        target.Spec.Params.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        args.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            }
+        }
+        if (a.Enum is not null)
+        {
+            enumCs = ResolveEnum(a.Enum.Text, scope, owner.Id);
+            if (enumCs is null) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnknownEnum, a.Enum.Loc, a.Enum.Text));
+            if (kind != FieldKind.Primitive) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, a.Enum.Loc, "enum", "only integer fields can be enums"));
+        }
+        var repeat = a.Repeat switch
+        {
+            null => RepeatKind.None,
+            "expr" => RepeatKind.Expr,
+            "until" => RepeatKind.Until,
+            "eos" => RepeatKind.Eos,
+            _ => (RepeatKind?)null,
+        };
+        if (repeat is null)
+        {
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, a.RepeatLoc ?? a.Loc, "repeat", "expr, until or eos"));
+            repeat = RepeatKind.None;
+        }
+        if (repeat == RepeatKind.Expr && a.RepeatExpr is null) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.MissingKey, a.Loc, "repeat: expr", "repeat-expr"));
+        if (repeat == RepeatKind.Until && a.RepeatUntil is null) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.MissingKey, a.Loc, "repeat: until", "repeat-until"));
+        var contents = new List<byte>();
+        foreach (var c in a.Contents)
+        {
+            if (KsyParserTryByte(c.Text, out var b)) contents.Add(b);
+            else _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, c.Loc, "contents", "octets 0-255"));
+        }
+        if (contents.Count > 0 && kind == FieldKind.Bytes && a.Size is null && !a.SizeEos) { }
+        ValidModel? valid = null;
+        if (a.Valid is { } v)
+        {
+            if (kind is FieldKind.User or FieldKind.Switch)
+                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, v.Loc, "'valid' on a user-typed field"));
+            else
+                valid = new ValidModel(v.Loc, a.Rule ?? (owner.Id + "." + a.Id).Replace('_', '-'), a.Severity ?? "error",
+                    Parse(v.Eq), Parse(v.Min), Parse(v.Max), v.AnyOf.Select(Parse).Where(x => x is not null).Select(x => x!).ToEquatable(),
+                    v.InEnum, Parse(v.Expr), a.Doc);
+            if (v.InEnum && enumCs is null) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, v.Loc, "in-enum", "the field has no enum"));
+        }
+        if (a.Stream && repeat == RepeatKind.None)
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadStream, a.Loc, "-fg-stream marks a repeated field; '" + a.Id + "' is not repeated"));
+        return new FieldModel(a.Id, MemberName(a.Id, ownerCs), a.Loc, a.Doc, kind, prim, user, args.ToEquatable(), sw, enumCs,
+            Parse(a.Size), a.SizeEos, repeat.Value, Parse(a.RepeatExpr), Parse(a.RepeatUntil), Parse(a.If), contents.ToEquatable(),
+            valid, Derivation.None, null, a.Stream);
+    }
+
+    private static bool KsyParserTryByte(string text, out byte b)
+    {
+        b = 0;
+        if (!KsyParser.TryInt(text, out var v) || v > 255) return false;
+        b = (byte)v;
+        return true;
+    }
+
+    /// <summary>
+    /// Which fields a writer computes: constants (contents, valid: eq), counts
+    /// named by a repeat-expr, lengths named by a size, switch discriminators.
+    /// </summary>
+    private List<FieldModel> Derive(List<FieldModel> fields)
+    {
+        var result = new List<FieldModel>(fields);
+        for (int i = 0; i < result.Count; i++)
+        {
+            var f = result[i];
+            if (f.If is not null) continue;
+            if (f.Kind == FieldKind.Primitive && (f.Valid?.Eq is { Expr: IntLit }) && f.Valid.Severity == "error")
+            {
+                result[i] = f with { Derivation = Derivation.Constant };
+                continue;
+            }
+            if (f.Kind == FieldKind.Bytes && f.Contents.Count > 0)
+            {
+                result[i] = f with { Derivation = Derivation.Constant };
+                continue;
+            }
+            if (f.Kind != FieldKind.Primitive || f.Repeat != RepeatKind.None) continue;
+            for (int j = i + 1; j < result.Count; j++)
+            {
+                var g = result[j];
+                if (g.If is not null) continue;
+                if (g.Repeat == RepeatKind.Expr && g.RepeatExpr?.Expr is NameRef rn && rn.Id == f.Id && g.Size is null)
+                { result[i] = f with { Derivation = Derivation.Count, DerivedFrom = g.Id }; break; }
+                if (g.Repeat == RepeatKind.None && g.Size?.Expr is NameRef sn && sn.Id == f.Id)
+                { result[i] = f with { Derivation = Derivation.Size, DerivedFrom = g.Id }; break; }
+                if (g.Kind == FieldKind.Switch && g.Repeat == RepeatKind.None && g.Switch?.On.Expr is NameRef wn && wn.Id == f.Id)
+                { result[i] = f with { Derivation = Derivation.Discriminator, DerivedFrom = g.Id }; break; }
+            }
+        }
+        return result;
+    }
+
+    private StreamModel? BuildStream(List<TypeModel> types, TypeSpec root)
+    {
+        var marked = types.SelectMany(t => t.Fields.Where(f => f.Stream).Select(f => (t, f))).ToList();
+        if (marked.Count == 0) return null;
+        if (marked.Count > 1)
+        {
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadStream, marked[1].f.Loc, "Only one field per grammar can be streamed"));
+            return null;
+        }
+        var (owner, field) = marked[0];
+        if (field.Kind != FieldKind.User)
+        {
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadStream, field.Loc, "The streamed field must be a repeat of a user type"));
+            return null;
+        }
+        var steps = new List<StreamStep>();
+        var current = owner;
+        var currentField = field;
+        while (true)
+        {
+            if (currentField != current.Fields[current.Fields.Count - 1] || currentField.Size is not null || currentField.SizeEos || currentField.If is not null)
+            {
+                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadStream, currentField.Loc, "A streamed field, and each field that leads to it, must be the last of its type, without size or if"));
+                return null;
+            }
+            steps.Insert(0, new StreamStep(current.CsName, currentField.Id));
+            if (current.IsRoot) break;
+            var users = types.SelectMany(t => t.Fields.Where(f => f.Kind == FieldKind.User && f.UserType == current.CsName).Select(f => (t, f))).ToList();
+            if (users.Count != 1 || users[0].f.Repeat != RepeatKind.None)
+            {
+                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadStream, current.Loc, "The type holding a streamed field must be used by exactly one non-repeated field"));
+                return null;
+            }
+            (current, currentField) = users[0];
+        }
+        return new StreamModel(steps.ToEquatable(), field.UserType!);
+    }
+
+    private string MemberName(string id, string ownerCs)
+    {
+        var n = Pascal(id);
+        return n == ownerCs || ReservedMembers.Contains(n) ? n + "Value" : n;
+    }
+
+    public static string Pascal(string id)
+    {
+        var sb = new System.Text.StringBuilder();
+        bool up = true;
+        foreach (var c in id)
+        {
+            if (c == '_') { up = true; continue; }
+            sb.Append(up ? char.ToUpperInvariant(c) : c);
+            up = false;
+        }
+        if (sb.Length == 0 || char.IsDigit(sb[0])) sb.Insert(0, '_');
+        return sb.ToString();
+    }
+}

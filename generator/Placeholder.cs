@@ -1,1 +1,0 @@
-namespace FormatGen.Generator { internal static class Placeholder { } }

@@ -1,0 +1,72 @@
+namespace FormatGen.Generator.Syntax;
+
+// The grammar as written: what the YAML says, with positions, nothing resolved.
+
+internal sealed record Scalar(string Text, Loc Loc);
+
+internal sealed record GrammarFile(
+    string Path,
+    string? Namespace,
+    TypeSpec? Root,
+    EquatableArray<DiagInfo> Diagnostics);
+
+internal sealed record TypeSpec(
+    string Id,
+    Loc Loc,
+    string? Doc,
+    EndianSpec? Endian,
+    EquatableArray<AttrSpec> Seq,
+    EquatableArray<ParamSpec> Params,
+    EquatableArray<InstanceSpec> Instances,
+    EquatableArray<TypeSpec> Types,
+    EquatableArray<EnumSpec> Enums,
+    EquatableArray<CheckSpec> Checks);
+
+/// <summary>Fixed ("le"/"be") or calculated (switch-on) byte order.</summary>
+internal sealed record EndianSpec(string? Fixed, Scalar? SwitchOn, EquatableArray<EndianCase> Cases, Loc Loc);
+
+internal sealed record EndianCase(Scalar Key, string Value);
+
+internal sealed record AttrSpec(
+    string Id,
+    Loc Loc,
+    string? Doc,
+    Scalar? Type,
+    SwitchSpec? Switch,
+    Scalar? Size,
+    bool SizeEos,
+    string? Repeat,
+    Loc? RepeatLoc,
+    Scalar? RepeatExpr,
+    Scalar? RepeatUntil,
+    Scalar? If,
+    EquatableArray<Scalar> Contents,
+    ValidSpec? Valid,
+    Scalar? Enum,
+    string? Rule,
+    string? Severity,
+    bool Stream);
+
+internal sealed record SwitchSpec(Scalar On, EquatableArray<CaseSpec> Cases, Loc Loc);
+
+internal sealed record CaseSpec(Scalar Key, Scalar Type);
+
+internal sealed record ValidSpec(
+    Loc Loc,
+    Scalar? Eq,
+    Scalar? Min,
+    Scalar? Max,
+    EquatableArray<Scalar> AnyOf,
+    bool InEnum,
+    Scalar? Expr);
+
+internal sealed record ParamSpec(string Id, Scalar Type, Loc Loc, string? Doc);
+
+internal sealed record InstanceSpec(string Id, Loc Loc, Scalar Value, Scalar? Enum, string? Doc);
+
+internal sealed record EnumSpec(string Id, Loc Loc, EquatableArray<EnumMemberSpec> Members);
+
+internal sealed record EnumMemberSpec(ulong Value, string Name, string? Doc, Loc Loc);
+
+/// <summary>A FormatGen rule (<c>-fg-checks</c>) on a type.</summary>
+internal sealed record CheckSpec(string Rule, Scalar Expr, string Severity, string? Doc, Loc Loc);

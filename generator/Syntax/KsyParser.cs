@@ -1,0 +1,434 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace FormatGen.Generator.Syntax;
+
+/// <summary>Text -> grammar tree. Reports what it cannot read; never throws.</summary>
+internal sealed class KsyParser
+{
+    // Keys Kaitai documents that carry no meaning for readers and writers.
+    private static readonly HashSet<string> MetaIgnored = new(StringComparer.Ordinal)
+        { "title", "license", "ks-version", "ks-debug", "ks-opaque-types", "application", "file-extension", "xref", "tags", "encoding" };
+    private static readonly HashSet<string> TypeIgnored = new(StringComparer.Ordinal) { "doc-ref", "to-string" };
+    private static readonly HashSet<string> AttrIgnored = new(StringComparer.Ordinal) { "doc-ref" };
+
+    private readonly string _path;
+    private readonly List<DiagInfo> _diags = new();
+
+    private KsyParser(string path) => _path = path;
+
+    public static GrammarFile Parse(string path, string? text)
+    {
+        var p = new KsyParser(path);
+        if (text is null)
+            return new GrammarFile(path, null, null, new[] { DiagInfo.Of(DiagnosticDescriptors.InvalidYaml, new Loc(path, 1, 1), "The grammar file could not be read") }.ToEquatable());
+        var yaml = new YamlStream();
+        try
+        {
+            yaml.Load(new StringReader(text));
+        }
+        catch (YamlException e)
+        {
+            return new GrammarFile(path, null, null,
+                new[] { DiagInfo.Of(DiagnosticDescriptors.InvalidYaml, new Loc(path, (int)e.Start.Line, (int)e.Start.Column), e.Message) }.ToEquatable());
+        }
+        if (yaml.Documents.Count == 0 || yaml.Documents[0].RootNode is not YamlMappingNode root)
+            return new GrammarFile(path, null, null,
+                new[] { DiagInfo.Of(DiagnosticDescriptors.InvalidYaml, new Loc(path, 1, 1), "A grammar is a YAML mapping") }.ToEquatable());
+        return p.ParseFile(root);
+    }
+
+    private Loc L(YamlNode n) => new(_path, (int)n.Start.Line, (int)n.Start.Column);
+
+    private void Report(Microsoft.CodeAnalysis.DiagnosticDescriptor d, YamlNode at, params string[] args) => _diags.Add(DiagInfo.Of(d, L(at), args));
+
+    private GrammarFile ParseFile(YamlMappingNode root)
+    {
+        string? ns = null;
+        string? id = null;
+        EndianSpec? endian = null;
+        if (Get(root, "meta") is YamlMappingNode meta)
+        {
+            foreach (var kv in meta.Children)
+            {
+                var key = KeyOf(kv.Key);
+                switch (key)
+                {
+                    case "id": id = Text(kv.Value); break;
+                    case "endian": endian = ParseEndian(kv.Value); break;
+                    case "-fg-namespace": ns = Text(kv.Value); break;
+                    case "bit-endian":
+                    case "imports":
+                        Report(DiagnosticDescriptors.UnsupportedKey, kv.Key, "meta/" + key, " yet");
+                        break;
+                    default:
+                        if (!MetaIgnored.Contains(key) && !IgnoredExtension(key, kv.Key))
+                            Report(DiagnosticDescriptors.UnsupportedKey, kv.Key, "meta/" + key, "");
+                        break;
+                }
+            }
+        }
+        if (id is null)
+        {
+            Report(DiagnosticDescriptors.MissingMetaId, root);
+            return new GrammarFile(_path, ns, null, _diags.ToEquatable());
+        }
+        var type = ParseType(id, root, isRoot: true, endian);
+        return new GrammarFile(_path, ns, type, _diags.ToEquatable());
+    }
+
+    private bool IgnoredExtension(string key, YamlNode at)
+    {
+        if (!key.StartsWith("-", StringComparison.Ordinal)) return false;
+        if (key.StartsWith("-fg-", StringComparison.Ordinal))
+        {
+            Report(DiagnosticDescriptors.UnsupportedKey, at, key, " here");
+            return true;
+        }
+        return true; // other tools' extensions: Kaitai ignores them, so do we
+    }
+
+    private TypeSpec ParseType(string id, YamlMappingNode node, bool isRoot, EndianSpec? rootEndian)
+    {
+        string? doc = null;
+        EndianSpec? endian = rootEndian;
+        var seq = new List<AttrSpec>();
+        var pars = new List<ParamSpec>();
+        var inst = new List<InstanceSpec>();
+        var types = new List<TypeSpec>();
+        var enums = new List<EnumSpec>();
+        var checks = new List<CheckSpec>();
+        foreach (var kv in node.Children)
+        {
+            var key = KeyOf(kv.Key);
+            switch (key)
+            {
+                case "meta" when !isRoot:
+                    if (kv.Value is YamlMappingNode m)
+                        foreach (var mkv in m.Children)
+                        {
+                            var mk = KeyOf(mkv.Key);
+                            if (mk == "endian") endian = ParseEndian(mkv.Value);
+                            else if (!MetaIgnored.Contains(mk) && !IgnoredExtension(mk, mkv.Key))
+                                Report(DiagnosticDescriptors.UnsupportedKey, mkv.Key, "meta/" + mk, " in a nested type");
+                        }
+                    break;
+                case "meta": break;
+                case "doc": doc = Text(kv.Value); break;
+                case "seq":
+                    foreach (var item in Items(kv.Value))
+                        if (item is YamlMappingNode am) seq.Add(ParseAttr(am));
+                        else Report(DiagnosticDescriptors.BadValue, item, "seq", "each entry is a mapping");
+                    break;
+                case "params":
+                    foreach (var item in Items(kv.Value))
+                        if (item is YamlMappingNode pm) pars.Add(ParseParam(pm));
+                    break;
+                case "instances":
+                    if (kv.Value is YamlMappingNode im)
+                        foreach (var ikv in im.Children) inst.Add(ParseInstance(KeyOf(ikv.Key), ikv.Key, ikv.Value));
+                    break;
+                case "types":
+                    if (kv.Value is YamlMappingNode tm)
+                        foreach (var tkv in tm.Children)
+                            if (tkv.Value is YamlMappingNode tv) types.Add(ParseType(KeyOf(tkv.Key), tv, false, null));
+                            else Report(DiagnosticDescriptors.BadValue, tkv.Value, "types/" + KeyOf(tkv.Key), "a type is a mapping");
+                    break;
+                case "enums":
+                    if (kv.Value is YamlMappingNode em)
+                        foreach (var ekv in em.Children) enums.Add(ParseEnum(KeyOf(ekv.Key), ekv.Key, ekv.Value));
+                    break;
+                case "-fg-checks":
+                    foreach (var item in Items(kv.Value))
+                        if (item is YamlMappingNode cm) { var c = ParseCheck(cm); if (c is not null) checks.Add(c); }
+                    break;
+                default:
+                    if (!TypeIgnored.Contains(key) && !IgnoredExtension(key, kv.Key))
+                        Report(DiagnosticDescriptors.UnsupportedKey, kv.Key, key, "");
+                    break;
+            }
+        }
+        return new TypeSpec(id, L(node), doc, endian, seq.ToEquatable(), pars.ToEquatable(), inst.ToEquatable(),
+            types.ToEquatable(), enums.ToEquatable(), checks.ToEquatable());
+    }
+
+    private EndianSpec? ParseEndian(YamlNode n)
+    {
+        if (n is YamlScalarNode s)
+        {
+            if (s.Value is "le" or "be") return new EndianSpec(s.Value, null, EquatableArray<EndianCase>.Empty, L(n));
+            Report(DiagnosticDescriptors.BadValue, n, "endian", "le or be");
+            return null;
+        }
+        if (n is YamlMappingNode m)
+        {
+            Scalar? on = null;
+            var cases = new List<EndianCase>();
+            foreach (var kv in m.Children)
+            {
+                var key = KeyOf(kv.Key);
+                if (key == "switch-on") on = Sc(kv.Value);
+                else if (key == "cases" && kv.Value is YamlMappingNode cm)
+                    foreach (var ckv in cm.Children) cases.Add(new EndianCase(Sc(ckv.Key)!, Text(ckv.Value) ?? ""));
+                else Report(DiagnosticDescriptors.UnsupportedKey, kv.Key, "endian/" + key, "");
+            }
+            if (on is null) { Report(DiagnosticDescriptors.MissingKey, n, "A calculated endian", "switch-on"); return null; }
+            return new EndianSpec(null, on, cases.ToEquatable(), L(n));
+        }
+        Report(DiagnosticDescriptors.BadValue, n, "endian", "le, be or switch-on");
+        return null;
+    }
+
+    private AttrSpec ParseAttr(YamlMappingNode n)
+    {
+        string? id = null, doc = null, repeat = null, rule = null, severity = null;
+        Scalar? type = null, size = null, repeatExpr = null, repeatUntil = null, cond = null, enumName = null;
+        Loc? repeatLoc = null;
+        SwitchSpec? sw = null;
+        ValidSpec? valid = null;
+        bool sizeEos = false, stream = false;
+        var contents = new List<Scalar>();
+        foreach (var kv in n.Children)
+        {
+            var key = KeyOf(kv.Key);
+            switch (key)
+            {
+                case "id": id = Text(kv.Value); break;
+                case "doc": doc = Text(kv.Value); break;
+                case "type":
+                    if (kv.Value is YamlMappingNode tm) sw = ParseSwitch(tm);
+                    else type = Sc(kv.Value);
+                    break;
+                case "size": size = Sc(kv.Value); break;
+                case "size-eos": sizeEos = Text(kv.Value) == "true"; break;
+                case "repeat": repeat = Text(kv.Value); repeatLoc = L(kv.Value); break;
+                case "repeat-expr": repeatExpr = Sc(kv.Value); break;
+                case "repeat-until": repeatUntil = Sc(kv.Value); break;
+                case "if": cond = Sc(kv.Value); break;
+                case "enum": enumName = Sc(kv.Value); break;
+                case "valid": valid = ParseValid(kv.Value); break;
+                case "contents": contents.AddRange(ParseContents(kv.Value)); break;
+                case "-fg-rule": rule = Text(kv.Value); break;
+                case "-fg-severity": severity = Text(kv.Value); break;
+                case "-fg-stream": stream = Text(kv.Value) == "true"; break;
+                case "process":
+                case "terminator":
+                case "consume":
+                case "include":
+                case "eos-error":
+                case "pad-right":
+                case "encoding":
+                case "pos":
+                case "io":
+                    Report(DiagnosticDescriptors.UnsupportedKey, kv.Key, key, " yet");
+                    break;
+                default:
+                    if (!AttrIgnored.Contains(key) && !IgnoredExtension(key, kv.Key))
+                        Report(DiagnosticDescriptors.UnsupportedKey, kv.Key, key, "");
+                    break;
+            }
+        }
+        if (id is null) Report(DiagnosticDescriptors.MissingKey, n, "A seq entry", "id");
+        return new AttrSpec(id ?? "_unnamed", L(n), doc, type, sw, size, sizeEos, repeat, repeatLoc, repeatExpr, repeatUntil, cond,
+            contents.ToEquatable(), valid, enumName, rule, severity, stream);
+    }
+
+    private IEnumerable<Scalar> ParseContents(YamlNode n)
+    {
+        if (n is YamlScalarNode s)
+        {
+            foreach (var b in System.Text.Encoding.UTF8.GetBytes(s.Value ?? ""))
+                yield return new Scalar(b.ToString(CultureInfo.InvariantCulture), L(n));
+            yield break;
+        }
+        foreach (var item in Items(n))
+        {
+            if (item is YamlScalarNode si && si.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted)
+                foreach (var b in System.Text.Encoding.UTF8.GetBytes(si.Value ?? ""))
+                    yield return new Scalar(b.ToString(CultureInfo.InvariantCulture), L(item));
+            else if (Sc(item) is { } sc) yield return sc;
+        }
+    }
+
+    private SwitchSpec? ParseSwitch(YamlMappingNode n)
+    {
+        Scalar? on = null;
+        var cases = new List<CaseSpec>();
+        foreach (var kv in n.Children)
+        {
+            var key = KeyOf(kv.Key);
+            if (key == "switch-on") on = Sc(kv.Value);
+            else if (key == "cases" && kv.Value is YamlMappingNode cm)
+                foreach (var ckv in cm.Children) cases.Add(new CaseSpec(Sc(ckv.Key)!, Sc(ckv.Value)!));
+            else Report(DiagnosticDescriptors.UnsupportedKey, kv.Key, "type/" + key, "");
+        }
+        if (on is null) { Report(DiagnosticDescriptors.MissingKey, n, "A switch type", "switch-on"); return null; }
+        return new SwitchSpec(on, cases.ToEquatable(), L(n));
+    }
+
+    private ValidSpec ParseValid(YamlNode n)
+    {
+        if (n is YamlScalarNode) return new ValidSpec(L(n), Sc(n), null, null, EquatableArray<Scalar>.Empty, false, null);
+        Scalar? eq = null, min = null, max = null, expr = null;
+        var anyOf = new List<Scalar>();
+        bool inEnum = false;
+        if (n is YamlMappingNode m)
+            foreach (var kv in m.Children)
+            {
+                var key = KeyOf(kv.Key);
+                switch (key)
+                {
+                    case "eq": eq = Sc(kv.Value); break;
+                    case "min": min = Sc(kv.Value); break;
+                    case "max": max = Sc(kv.Value); break;
+                    case "expr": expr = Sc(kv.Value); break;
+                    case "in-enum": inEnum = Text(kv.Value) == "true"; break;
+                    case "any-of": foreach (var item in Items(kv.Value)) if (Sc(item) is { } s) anyOf.Add(s); break;
+                    default: Report(DiagnosticDescriptors.UnsupportedKey, kv.Key, "valid/" + key, ""); break;
+                }
+            }
+        else Report(DiagnosticDescriptors.BadValue, n, "valid", "a value or a mapping");
+        return new ValidSpec(L(n), eq, min, max, anyOf.ToEquatable(), inEnum, expr);
+    }
+
+    private ParamSpec ParseParam(YamlMappingNode n)
+    {
+        string? id = null, doc = null;
+        Scalar? type = null;
+        foreach (var kv in n.Children)
+        {
+            var key = KeyOf(kv.Key);
+            if (key == "id") id = Text(kv.Value);
+            else if (key == "type") type = Sc(kv.Value);
+            else if (key == "doc") doc = Text(kv.Value);
+            else if (!IgnoredExtension(key, kv.Key)) Report(DiagnosticDescriptors.UnsupportedKey, kv.Key, "params/" + key, "");
+        }
+        if (id is null) Report(DiagnosticDescriptors.MissingKey, n, "A parameter", "id");
+        if (type is null) Report(DiagnosticDescriptors.MissingKey, n, "A parameter", "type");
+        return new ParamSpec(id ?? "_unnamed", type ?? new Scalar("u4", L(n)), L(n), doc);
+    }
+
+    private InstanceSpec ParseInstance(string id, YamlNode keyNode, YamlNode n)
+    {
+        Scalar? value = null, enumName = null;
+        string? doc = null;
+        if (n is YamlMappingNode m)
+            foreach (var kv in m.Children)
+            {
+                var key = KeyOf(kv.Key);
+                switch (key)
+                {
+                    case "value": value = Sc(kv.Value); break;
+                    case "enum": enumName = Sc(kv.Value); break;
+                    case "doc": doc = Text(kv.Value); break;
+                    case "pos":
+                    case "io":
+                    case "type":
+                    case "size":
+                        Report(DiagnosticDescriptors.UnsupportedFeature, kv.Key, "A parse instance ('" + key + "')");
+                        break;
+                    default:
+                        if (!AttrIgnored.Contains(key) && !IgnoredExtension(key, kv.Key))
+                            Report(DiagnosticDescriptors.UnsupportedKey, kv.Key, "instances/" + id + "/" + key, "");
+                        break;
+                }
+            }
+        if (value is null) Report(DiagnosticDescriptors.MissingKey, keyNode, "Instance '" + id + "'", "value");
+        return new InstanceSpec(id, L(keyNode), value ?? new Scalar("0", L(keyNode)), enumName, doc);
+    }
+
+    private EnumSpec ParseEnum(string id, YamlNode keyNode, YamlNode n)
+    {
+        var members = new List<EnumMemberSpec>();
+        if (n is YamlMappingNode m)
+            foreach (var kv in m.Children)
+            {
+                var keyText = Text(kv.Key) ?? "";
+                if (!TryInt(keyText, out ulong value))
+                {
+                    Report(DiagnosticDescriptors.BadValue, kv.Key, "enums/" + id, "'" + keyText + "' is not an integer");
+                    continue;
+                }
+                string? name = null, doc = null;
+                if (kv.Value is YamlScalarNode s) name = s.Value;
+                else if (kv.Value is YamlMappingNode vm)
+                {
+                    name = Text(Get(vm, "id"));
+                    doc = Text(Get(vm, "doc"));
+                }
+                if (name is null) { Report(DiagnosticDescriptors.MissingKey, kv.Value, "An enum member", "id"); continue; }
+                members.Add(new EnumMemberSpec(value, name, doc, L(kv.Key)));
+            }
+        return new EnumSpec(id, L(keyNode), members.ToEquatable());
+    }
+
+    private CheckSpec? ParseCheck(YamlMappingNode n)
+    {
+        string? rule = null, doc = null, severity = null;
+        Scalar? expr = null;
+        foreach (var kv in n.Children)
+        {
+            var key = KeyOf(kv.Key);
+            switch (key)
+            {
+                case "rule": rule = Text(kv.Value); break;
+                case "expr": expr = Sc(kv.Value); break;
+                case "doc": doc = Text(kv.Value); break;
+                case "severity": severity = Text(kv.Value); break;
+                default: Report(DiagnosticDescriptors.UnsupportedKey, kv.Key, "-fg-checks/" + key, ""); break;
+            }
+        }
+        if (rule is null) { Report(DiagnosticDescriptors.MissingKey, n, "A check", "rule"); return null; }
+        if (expr is null) { Report(DiagnosticDescriptors.MissingKey, n, "A check", "expr"); return null; }
+        severity ??= "error";
+        if (severity is not ("error" or "warning" or "info"))
+        {
+            Report(DiagnosticDescriptors.BadValue, n, "severity", "error, warning or info");
+            severity = "error";
+        }
+        return new CheckSpec(rule, expr, severity, doc, L(n));
+    }
+
+    public static bool TryInt(string text, out ulong value)
+    {
+        text = text.Replace("_", "");
+        if (text.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
+            return ulong.TryParse(text.Substring(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out value);
+        if (text.StartsWith("0b", StringComparison.OrdinalIgnoreCase))
+        {
+            value = 0;
+            foreach (var c in text.Substring(2))
+            {
+                if (c is not ('0' or '1')) return false;
+                value = value * 2 + (ulong)(c - '0');
+            }
+            return text.Length > 2;
+        }
+        return ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+    }
+
+    private static string KeyOf(YamlNode n) => (n as YamlScalarNode)?.Value ?? "";
+
+    private static string? Text(YamlNode? n) => (n as YamlScalarNode)?.Value;
+
+    private Scalar? Sc(YamlNode? n)
+    {
+        if (n is YamlScalarNode s) return new Scalar(s.Value ?? "", L(n));
+        if (n is not null) Report(DiagnosticDescriptors.BadValue, n, "value", "a scalar is expected here");
+        return null;
+    }
+
+    private static YamlNode? Get(YamlMappingNode m, string key)
+    {
+        foreach (var kv in m.Children)
+            if (KeyOf(kv.Key) == key) return kv.Value;
+        return null;
+    }
+
+    private static IEnumerable<YamlNode> Items(YamlNode n) => n is YamlSequenceNode s ? s.Children : Enumerable.Empty<YamlNode>();
+}
