@@ -1,0 +1,93 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using FormatGen.Runtime;
+using FormatGen.Xen.Libxc;
+
+namespace FormatGen.Xen;
+
+/// <summary>
+/// Reads a libxc stream record by record from any stream (files, pipes,
+/// stdin), checking every grammar rule and the layout rules as it goes.
+/// Memory stays flat: one record is held at a time.
+/// </summary>
+/// <remarks>
+/// A record (its model and page data slices) is valid until the next call to
+/// <see cref="MoveNext"/>. Structural errors throw <see cref="FgException"/>
+/// with the record index, field path and byte offset.
+/// </remarks>
+public sealed class LibxcReader : IDisposable
+{
+    private readonly FgStreamReader<Record> _reader;
+    private readonly LibxcStreamGrammar _grammar = new();
+    private readonly FgValidation _layout = new();
+    private readonly List<FgViolation> _violations = new();
+    private LayoutRules? _rules;
+
+    public LibxcReader(Stream input, FgStreamOptions? options = null)
+    {
+        _reader = new FgStreamReader<Record>(input, _grammar, options);
+    }
+
+    /// <summary>The image header (after <see cref="ReadHeaders"/>).</summary>
+    public ImageHeader ImageHeader => _grammar.ImageHeader;
+
+    /// <summary>The domain header (after <see cref="ReadHeaders"/>).</summary>
+    public DomainHeader DomainHeader => _grammar.DomainHeader;
+
+    public bool LittleEndian => _grammar.ElementsLittleEndian;
+
+    /// <summary>Violations of the last step (headers or one record), grammar and layout rules together.</summary>
+    public IReadOnlyList<FgViolation> Violations => _violations;
+
+    public long Index => _reader.Index;
+    public long Offset => _reader.ElementOffset;
+    public int Length => _reader.ElementLength;
+    public long Position => _reader.Position;
+    public bool IsMapped => _reader.IsMapped;
+
+    /// <summary>The type of the current record, read from its octets.</summary>
+    public RecordType Type { get; private set; }
+
+    /// <summary>The body length of the current record, read from its octets.</summary>
+    public uint BodyLength { get; private set; }
+
+    /// <summary>The current record's model (when read with build), else null.</summary>
+    public Record? Current => _reader.Current;
+
+    /// <summary>The current record's octets (header, body and padding).</summary>
+    public ReadOnlySpan<byte> CurrentBytes => _reader.ElementBytes;
+
+    /// <summary>True once END has been read.</summary>
+    public bool Finished => _reader.Finished;
+
+    public void ReadHeaders()
+    {
+        _violations.Clear();
+        _reader.ReadPrefix();
+        if (_reader.Validation is { } v) _violations.AddRange(v.Violations);
+        _rules = new LayoutRules(DomainHeader.Type, ImageHeader.Version);
+    }
+
+    /// <summary>Reads the next record; false after END. <paramref name="build"/>: also build its model.</summary>
+    public bool MoveNext(bool build = true)
+    {
+        if (_rules is null) ReadHeaders();
+        _violations.Clear();
+        if (!_reader.MoveNext(build)) return false;
+        var bytes = _reader.ElementBytes;
+        Type = Record.PeekType(bytes, LittleEndian);
+        BodyLength = Record.PeekBodyLength(bytes, LittleEndian);
+        if (_reader.Validation is { } v) _violations.AddRange(v.Violations);
+        _layout.Clear();
+        _rules!.Observe(Type, Index, Offset, _layout);
+        if (_reader.Finished) _rules.Finish(Index, Offset, _layout);
+        _violations.AddRange(_layout.Violations);
+        return true;
+    }
+
+    /// <summary>After END: whether octets follow it.</summary>
+    public bool HasTrailingData() => _reader.HasTrailingData();
+
+    public void Dispose() => _reader.Dispose();
+}
