@@ -24,13 +24,23 @@ public static class Program
             Console.Error.WriteLine("Try 'xenstream --help'.");
             return Usage;
         }
+        if (parsed.GetValue<string?>("input") is { Length: > 1 } arg && arg[0] == '-')
+        {
+            Console.Error.WriteLine("xenstream: unknown option '" + arg + "'. Try 'xenstream --help'.");
+            return Usage;
+        }
         try
         {
-            return parsed.Invoke();
+            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine("xenstream: " + e.Message);
+            return Usage;
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine("xenstream: internal error: " + e);
             return Usage;
         }
     }

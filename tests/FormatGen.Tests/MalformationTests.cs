@@ -1,0 +1,204 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using FormatGen.Runtime;
+using FormatGen.Xen;
+using FormatGen.Xen.Libxc;
+using Xunit;
+using static FormatGen.Tests.Streams;
+
+namespace FormatGen.Tests;
+
+/// <summary>
+/// Each malformation xen-formats.md lists gives its own violation, naming the
+/// rule, the record index and the byte offset.
+/// </summary>
+public class MalformationTests
+{
+    // PV v3 sample records: 0 X86_PV_INFO, 1 CPUID, 2 MSR, 3 STATIC_DATA_END, 4 P2M_FRAMES, 5 PAGE_DATA,
+    // 6 TSC_INFO, 7 SHARED_INFO, 8-15 VCPU records (2 vcpus), 16 END.
+    private static readonly byte[] Pv3 = Sample(GuestKind.Pv, 3);
+    // HVM v2 sample records: 0 PAGE_DATA, 1 TSC_INFO, 2 HVM_PARAMS, 3 HVM_CONTEXT, 4 END.
+    private static readonly byte[] Hvm2 = Sample(GuestKind.Hvm, 2);
+    private static readonly List<long> PvOff = RecordOffsets(Pv3);
+    private static readonly List<long> HvmOff = RecordOffsets(Hvm2);
+
+    private sealed record Case(Func<byte[]> Make, int Record, long Offset, FgSeverity Severity = FgSeverity.Error);
+
+    private static byte[] Set(byte[] image, long at, params byte[] bytes)
+    {
+        var copy = (byte[])image.Clone();
+        bytes.CopyTo(copy, at);
+        return copy;
+    }
+
+    private static byte[] SetU4(byte[] image, long at, uint v) { var c = (byte[])image.Clone(); U4(c, (int)at, v); return c; }
+    private static byte[] SetU8(byte[] image, long at, ulong v) { var c = (byte[])image.Clone(); U8(c, (int)at, v); return c; }
+
+    private static byte[] Body(params object[] parts)
+    {
+        var ms = new MemoryStream();
+        foreach (var p in parts)
+            switch (p)
+            {
+                case uint u: ms.Write(BitConverter.GetBytes(u)); break;
+                case ulong l: ms.Write(BitConverter.GetBytes(l)); break;
+                case byte b: ms.WriteByte(b); break;
+                case byte[] a: ms.Write(a); break;
+                case int zeros: ms.Write(new byte[zeros]); break;
+            }
+        return ms.ToArray();
+    }
+
+    private static long Body(List<long> offs, int record) => offs[record] + 8;
+
+    private static readonly Dictionary<string, Case> Cases = new()
+    {
+        // Image header
+        ["image-marker"] = new(() => Set(Pv3, 3, 0x7f), -1, 0),
+        ["image-id"] = new(() => Set(Pv3, 8, (byte)'Y'), -1, 8),
+        ["image-version"] = new(() => Set(Pv3, 15, 4), -1, 12),
+        ["image-options-reserved"] = new(() => Set(Pv3, 16, 0x80), -1, 16),
+        ["image-reserved"] = new(() => Set(Pv3, 21, 1), -1, 20),
+        // Domain header
+        ["domain-type"] = new(() => Set(Pv3, 24, 9), -1, 24),
+        ["domain-page-shift"] = new(() => Set(Pv3, 28, 11), -1, 28),
+        ["domain-reserved"] = new(() => Set(Pv3, 30, 1), -1, 30),
+        // Record framing
+        ["record-padding"] = new(() => Set(Of(DomainType.X86Hvm, 2, false, new HvmParams { Params = new[] { new HvmParam { Index = 1, Value = 2 } } }, new HvmContext { Data = new byte[13] }), 40 + 32 + 8 + 13 + 1, 9), 1, 40 + 32 + 8 + 13 + 1),
+        ["record-unknown-mandatory"] = new(() => SetU4(Pv3, PvOff[6], 0x13), 6, PvOff[6]),
+        ["record-length-limit"] = new(() => SetU4(Pv3, PvOff[6] + 4, 200u << 20), 6, PvOff[6]),
+        // END
+        ["end-length"] = new(() => Splice(Pv3, 16, Raw(0, new byte[8])), 16, Body(PvOff, 16)),
+        // PAGE_DATA
+        ["page-data-count"] = new(() => Splice(Hvm2, 0, Raw(1, Body(0u, 0u))), 0, Body(HvmOff, 0)),
+        ["page-data-reserved"] = new(() => Set(Hvm2, Body(HvmOff, 0) + 4, 1), 0, Body(HvmOff, 0) + 4),
+        ["pfn-reserved-bits"] = new(() => Set(Hvm2, Body(HvmOff, 0) + 8 + 8 * 3 + 6, 0x10), 0, Body(HvmOff, 0) + 8 + 8 * 3),
+        ["pfn-type"] = new(() => Set(Hvm2, Body(HvmOff, 0) + 8 + 8 * 2 + 7, 0x60), 0, Body(HvmOff, 0) + 8 + 8 * 2),
+        ["page-data-length"] = new(() => Splice(Hvm2, 0, Raw(1, Body(1u, 0u, 0xF000000000000005UL, new byte[4096]))), 0, Body(HvmOff, 0)),
+        ["page-data-min-length"] = new(() => Splice(Hvm2, 0, Raw(1, Body(1u))), 0, Body(HvmOff, 0)),
+        // X86_PV_INFO
+        ["pv-info-guest-width"] = new(() => Set(Pv3, Body(PvOff, 0), 5), 0, Body(PvOff, 0)),
+        ["pv-info-pt-levels"] = new(() => Set(Pv3, Body(PvOff, 0) + 1, 2), 0, Body(PvOff, 0) + 1),
+        ["pv-info-reserved"] = new(() => Set(Pv3, Body(PvOff, 0) + 5, 1), 0, Body(PvOff, 0) + 4),
+        ["pv-info-length"] = new(() => Splice(Pv3, 0, Raw(2, Body((byte)8, (byte)4, 14))), 0, Body(PvOff, 0)),
+        // X86_PV_P2M_FRAMES
+        ["p2m-frames-length"] = new(() => Splice(Pv3, 4, Raw(3, Body(0u, 511u, 4))), 4, Body(PvOff, 4)),
+        ["p2m-frames-range"] = new(() => Splice(Pv3, 4, Raw(3, Body(10u, 5u, 1UL))), 4, Body(PvOff, 4)),
+        ["p2m-frames-cover"] = new(() => Splice(Pv3, 4, Raw(3, Body(0u, 511u, 1UL, 2UL, 3UL))), 4, Body(PvOff, 4)),
+        // X86_PV_VCPU_*
+        ["vcpu-reserved"] = new(() => Set(Pv3, Body(PvOff, 8) + 4, 1), 8, Body(PvOff, 8) + 4),
+        ["vcpu-length"] = new(() => Splice(Pv3, 8, Raw(4, Body(0u))), 8, Body(PvOff, 8)),
+        ["vcpu-empty-context"] = new(() => Splice(Pv3, 8, Raw(4, Body(0u, 0u))), 8, Body(PvOff, 8), FgSeverity.Warning),
+        // SHARED_INFO, TSC_INFO
+        ["shared-info-length"] = new(() => Splice(Pv3, 7, Raw(7, new byte[100])), 7, Body(PvOff, 7)),
+        ["tsc-info-length"] = new(() => Splice(Pv3, 6, Raw(8, new byte[16])), 6, Body(PvOff, 6)),
+        ["tsc-info-reserved"] = new(() => Set(Pv3, Body(PvOff, 6) + 20, 1), 6, Body(PvOff, 6) + 20),
+        // HVM_CONTEXT, HVM_PARAMS
+        ["hvm-context-length"] = new(() => Splice(Hvm2, 3, Raw(9, Array.Empty<byte>())), 3, Body(HvmOff, 3)),
+        ["hvm-params-reserved"] = new(() => Set(Hvm2, Body(HvmOff, 2) + 4, 1), 2, Body(HvmOff, 2) + 4),
+        ["hvm-params-length"] = new(() => Splice(Hvm2, 2, Raw(10, Body(1u, 0u, 1UL, 2UL, 3UL, 4UL))), 2, Body(HvmOff, 2)),
+        ["hvm-params-empty"] = new(() => Splice(Hvm2, 2, Raw(10, Body(0u, 0u))), 2, Body(HvmOff, 2), FgSeverity.Warning),
+        // TOOLSTACK
+        ["toolstack-deprecated"] = new(() => Splice(Hvm2, 3, Raw(11, new byte[8]), replace: false), 3, Body(HvmOff, 3), FgSeverity.Warning),
+        ["toolstack-v3"] = new(() => Splice(Pv3, 6, Raw(11, new byte[8]), replace: false), 6, Body(PvOff, 6)),
+        // VERIFY, CHECKPOINT, CHECKPOINT_DIRTY_PFN_LIST, STATIC_DATA_END
+        ["verify-length"] = new(() => Splice(Pv3, 6, Raw(13, new byte[8]), replace: false), 6, Body(PvOff, 6)),
+        ["checkpoint-length"] = new(() => Splice(Pv3, 6, Raw(14, new byte[8]), replace: false), 6, Body(PvOff, 6)),
+        ["dirty-pfn-list-back-channel"] = new(() => Splice(Pv3, 6, Raw(15, new byte[8]), replace: false), 6, Body(PvOff, 6)),
+        ["dirty-pfn-list-length"] = new(() => Splice(Pv3, 6, Raw(15, new byte[12]), replace: false), 6, Body(PvOff, 6)),
+        ["static-data-end-length"] = new(() => Splice(Pv3, 3, Raw(16, new byte[8])), 3, Body(PvOff, 3)),
+        // Policies
+        ["cpuid-policy-length"] = new(() => Splice(Pv3, 1, Raw(17, new byte[30])), 1, Body(PvOff, 1)),
+        ["msr-policy-length"] = new(() => Splice(Pv3, 2, Raw(18, new byte[24])), 2, Body(PvOff, 2)),
+        ["msr-flags-reserved"] = new(() => Set(Pv3, Body(PvOff, 2) + 4, 1), 2, Body(PvOff, 2) + 4),
+        // Layout rules
+        ["layout-pv-info-first"] = new(() => Splice(Pv3, 0, Raw(0x80000010, new byte[8])), 4, PvOff[4]),
+        ["layout-p2m-before-pages"] = new(() => Splice(Pv3, 4, Raw(0x80000010, new byte[16])), 5, PvOff[5]),
+        ["layout-pages-before-vcpu"] = new(() => Splice(Pv3, 5, Raw(4, Body(0u, 0u, 8)), replace: false), 5, PvOff[5]),
+        ["layout-hvm-params-before-context"] = new(() => Splice(Hvm2, 2, Raw(0x80000010, new byte[88])), 3, HvmOff[3]),
+        ["layout-static-data-end-missing"] = new(() => Splice(Pv3, 3, Raw(0x80000010, Array.Empty<byte>())), 4, PvOff[4]),
+        ["layout-static-data-end-repeated"] = new(() => Splice(Pv3, 4, Raw(16, Array.Empty<byte>()), replace: false), 4, PvOff[4]),
+        ["layout-pv-record-in-hvm"] = new(() => Splice(Hvm2, 1, Raw(2, Body((byte)8, (byte)4, 6)), replace: false), 1, HvmOff[1]),
+        ["layout-hvm-record-in-pv"] = new(() => Splice(Pv3, 6, Raw(9, new byte[8]), replace: false), 6, PvOff[6]),
+    };
+
+    public static IEnumerable<object[]> Rules() => Cases.Keys.Select(k => new object[] { k });
+
+    [Theory]
+    [MemberData(nameof(Rules))]
+    public void Each_malformation_reports_its_rule_record_and_offset(string rule)
+    {
+        var c = Cases[rule];
+        var image = c.Make();
+        var (violations, error, _) = Verify(image);
+        var found = violations.Where(v => v.Rule == rule).ToList();
+        if (error is not null && error.Rule == rule) found.Add(new FgViolation(error.Rule, FgSeverity.Error, error.FieldPath, error.Offset, "", "", error.Detail) { RecordIndex = error.RecordIndex });
+        Assert.True(found.Count > 0, $"no '{rule}' among: {string.Join(" | ", violations)} {error?.Format()}");
+        var v = found[0];
+        Assert.Equal(c.Record, v.RecordIndex);
+        Assert.Equal(c.Offset, v.Offset);
+        Assert.Equal(c.Severity, v.Severity);
+        // The message names the rule and, inside a stream, the record.
+        Assert.Contains(rule, v.ToString());
+        if (c.Record >= 0) Assert.Contains("record " + c.Record, v.ToString());
+    }
+
+    [Fact]
+    public void Every_rule_of_the_grammar_has_a_malformation_case()
+    {
+        var grammar = File.ReadAllText(RepoPaths.Libxc);
+        var rules = System.Text.RegularExpressions.Regex.Matches(grammar, @"(?:-fg-rule|rule):\s*([a-z0-9-]+)")
+            .Select(m => m.Groups[1].Value).Distinct()
+            .Where(r => r != "record-unknown-optional").ToList();
+        var missing = rules.Where(r => !Cases.ContainsKey(r)).ToList();
+        Assert.True(missing.Count == 0, "rules without a case: " + string.Join(", ", missing));
+    }
+
+    [Fact]
+    public void Unknown_optional_records_are_skipped_and_reported_as_info()
+    {
+        var image = Splice(Pv3, 6, Raw(0x80001234, new byte[5]), replace: false);
+        var (violations, error, records) = Verify(image);
+        Assert.Null(error);
+        Assert.Equal(18, records);
+        var v = Assert.Single(violations);
+        Assert.Equal("record-unknown-optional", v.Rule);
+        Assert.Equal(FgSeverity.Info, v.Severity);
+        Assert.Equal(6, v.RecordIndex);
+    }
+
+    [Fact]
+    public void Version_3_records_are_unknown_mandatory_in_a_version_2_stream()
+    {
+        var image = Splice(Hvm2, 1, Raw(14, Array.Empty<byte>()), replace: false);
+        var (violations, _, _) = Verify(image);
+        var v = Assert.Single(violations, x => x.Rule == "record-unknown-mandatory");
+        Assert.Equal(1, v.RecordIndex);
+    }
+
+    [Fact]
+    public void Several_violations_in_one_record_are_all_reported()
+    {
+        var image = Set(Pv3, Body(PvOff, 0), 5, 2, 1);
+        var (violations, _, _) = Verify(image);
+        Assert.Contains(violations, v => v.Rule == "pv-info-guest-width");
+        Assert.Contains(violations, v => v.Rule == "pv-info-pt-levels");
+        Assert.Contains(violations, v => v.Rule == "pv-info-reserved");
+    }
+
+    [Fact]
+    public void A_body_too_short_for_its_fields_is_a_structural_error_with_its_path()
+    {
+        var image = Splice(Hvm2, 2, Raw(10, Body(3u, 0u, 1UL, 2UL)));
+        var (_, error, _) = Verify(image);
+        Assert.NotNull(error);
+        Assert.Equal("too-short", error!.Rule);
+        Assert.Equal(2, error.RecordIndex);
+        // The count is checked against the octets left before anything is allocated.
+        Assert.Equal("body.params", error.FieldPath);
+        Assert.Equal(Body(HvmOff, 2) + 8, error.Offset);
+        Assert.Equal("HVM_PARAMS", error.RecordName);
+    }
+}
