@@ -1,0 +1,161 @@
+using System;
+using System.IO;
+using System.Linq;
+using FormatGen.Runtime;
+using FormatGen.Xen;
+using FormatGen.Xen.Libxc;
+using Xunit;
+using Record = FormatGen.Xen.Libxc.Record;
+
+namespace FormatGen.Tests;
+
+public class StreamingTests
+{
+    /// <summary>A small image with every kind of framing: padding, empty bodies, page data, optional records.</summary>
+    private static readonly byte[] Small = Streams.Of(DomainType.X86Pv, 3, false,
+        new X86PvInfo { GuestWidth = 8, PtLevels = 4 },
+        new X86CpuidPolicy { Leaves = new[] { new CpuidLeaf { Leaf = 1 } } },
+        new StaticDataEnd(),
+        new X86PvP2mFrames { P2mStartPfn = 0, P2mEndPfn = 3, P2mPfns = new ulong[] { 9 } },
+        new PageData { Pfns = new[] { new PfnEntry { Pfn = 1 }, new PfnEntry { Type = PageType.Xtab, Pfn = 2 } }, Data = new byte[4096] },
+        new RecordBodyUnknown { Key = (RecordType)0x80000042u, Bytes = new byte[] { 1, 2, 3 } },
+        new X86PvVcpuBasic { Vcpu = new VcpuContext { VcpuId = 0, Context = new byte[13] } });
+
+    private static void AssertTruncated(Func<Stream> open, int length)
+    {
+        using var r = new LibxcReader(open());
+        var e = Assert.Throws<FgException>(() =>
+        {
+            r.ReadHeaders();
+            while (r.MoveNext()) { }
+        });
+        Assert.True(e.Rule == "truncated", $"cut at {length}: {e.Format()}");
+        Assert.True(e.Offset <= length, $"cut at {length}: error offset {e.Offset}");
+    }
+
+    [Fact]
+    public void Truncating_at_every_offset_is_a_truncation_error_from_memory()
+    {
+        for (int n = 0; n < Small.Length; n++)
+        {
+            var cut = Small.AsSpan(0, n).ToArray();
+            AssertTruncated(() => new MemoryStream(cut), n);
+        }
+    }
+
+    [Fact]
+    public void Truncating_at_every_offset_is_a_truncation_error_from_a_trickling_pipe()
+    {
+        for (int n = 0; n < Small.Length; n++)
+        {
+            var cut = Small.AsSpan(0, n).ToArray();
+            AssertTruncated(() => new Streams.Trickle(cut, n), n);
+        }
+    }
+
+    [Fact]
+    public void Truncating_at_every_offset_is_a_truncation_error_from_a_mapped_file()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            for (int n = 1; n < Small.Length; n += n < 200 ? 1 : 37)
+            {
+                File.WriteAllBytes(path, Small.AsSpan(0, n).ToArray());
+                AssertTruncated(() => new FileStream(path, FileMode.Open, FileAccess.Read), n);
+            }
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void Short_reads_give_the_same_records_as_one_buffer()
+    {
+        var image = Streams.Sample(GuestKind.Hvm, 3, true, 1 << 20);
+        string Dump(Stream s)
+        {
+            using var r = new LibxcReader(s);
+            var sb = new System.Text.StringBuilder();
+            while (r.MoveNext()) sb.Append(r.Index).Append(' ').Append(r.Offset).Append(' ').Append(RecordSummary.Of(r.Current!)).Append('\n');
+            return sb.ToString();
+        }
+        Assert.Equal(Dump(new MemoryStream(image)), Dump(new Streams.Trickle(image, 7)));
+    }
+
+    [Fact]
+    public void Mapped_files_and_pipes_agree()
+    {
+        var image = Streams.Sample(GuestKind.Pv, 3, false, 4 << 20);
+        var path = Path.GetTempFileName();
+        File.WriteAllBytes(path, image);
+        try
+        {
+            using var fs = new FileStream(path, FileMode.Open, FileAccess.Read);
+            using var mapped = new LibxcReader(fs);
+            using var piped = new LibxcReader(new Streams.Trickle(image, 3));
+            while (mapped.MoveNext())
+            {
+                Assert.True(piped.MoveNext());
+                Assert.True(mapped.IsMapped);
+                Assert.Equal(piped.Offset, mapped.Offset);
+                Assert.Equal(piped.Current, mapped.Current);
+            }
+            Assert.False(piped.MoveNext());
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void A_record_over_the_limit_is_refused_before_it_is_buffered()
+    {
+        var image = Streams.Sample(GuestKind.Hvm, 2, false, 1 << 20);
+        var (_, error, _) = Streams.Verify(image, new FgStreamOptions { MaxElementLength = 64 << 10 });
+        Assert.NotNull(error);
+        Assert.Equal("record-length-limit", error!.Rule);
+        Assert.Equal(0, error.RecordIndex);
+        Assert.Equal(40, error.Offset);
+    }
+
+    [Fact]
+    public void A_huge_length_in_a_pipe_does_not_allocate_it()
+    {
+        var image = (byte[])Small.Clone();
+        var offsets = Streams.RecordOffsets(Small);
+        Streams.U4(image, (int)offsets[4] + 4, 0x7ffffff0);
+        var before = GC.GetTotalAllocatedBytes(true);
+        var (_, error, _) = Streams.Verify(image);
+        Assert.Equal("record-length-limit", error!.Rule);
+        Assert.True(GC.GetTotalAllocatedBytes(true) - before < 64 << 20);
+    }
+
+    [Fact]
+    public void Page_data_is_a_slice_of_the_input_not_a_copy()
+    {
+        var image = Streams.Sample(GuestKind.Hvm, 2, false, 64 << 10);
+        var model = Libxc.Read(image);
+        var pd = (PageData)model.Body.Records[0].Body;
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(pd.Data, out var seg));
+        Assert.Same(image, seg.Array);
+    }
+
+    [Fact]
+    public void The_input_is_never_written()
+    {
+        var path = Path.GetTempFileName();
+        var image = Streams.Sample();
+        image[30] = 7; // broken domain header
+        File.WriteAllBytes(path, image);
+        try
+        {
+            using (var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read))
+            {
+                var r = new LibxcReader(fs);
+                r.ReadHeaders();
+                while (r.MoveNext()) { }
+                r.Dispose();
+            }
+            Assert.Equal(image, File.ReadAllBytes(path));
+        }
+        finally { File.Delete(path); }
+    }
+}
