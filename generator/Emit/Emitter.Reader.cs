@@ -39,7 +39,7 @@ internal sealed partial class Emitter
             var type = p.EnumCsName is not null ? Q(p.EnumCsName) : Names.CsPrimitive(p.Primitive);
             if (i >= args.Count) { result.Add("default"); continue; }
             try { result.Add("unchecked((" + type + ")" + _c.Compile(args[i].Expr, scope).Code + ")"); }
-            catch (ExprError e) { Error(args[i].Loc, e.Message); result.Add("default"); }
+            catch (ExprError e) { Error(args[i].Loc, e); result.Add("default"); }
         }
         foreach (var h in HiddenOf(childCs))
         {
@@ -170,7 +170,7 @@ internal sealed partial class Emitter
                     w.Line(target + ".LittleEndian = " + string.Concat(cond) + "throw " + Names.Exception + ".Invalid(\"endian\", \"\", "
                            + (target == Names.R ? Names.R + ".Offset" : "0") + ", \"no byte order for \" + " + on.Show() + ");");
                 }
-                catch (ExprError e) { Error(t.Endian.SwitchOn!.Loc, e.Message); }
+                catch (ExprError e) { Error(t.Endian.SwitchOn!.Loc, e); }
                 break;
         }
     }
@@ -186,7 +186,7 @@ internal sealed partial class Emitter
     {
         Typed cond;
         try { cond = _c.Compile(c.Expr.Expr, scope); }
-        catch (ExprError e) { Error(c.Expr.Loc, e.Message); return; }
+        catch (ExprError e) { Error(c.Expr.Loc, e); return; }
         if (cond.Kind != TK.Bool) { Error(c.Expr.Loc, "a check must be a boolean expression"); return; }
         var actual = new List<string>();
         if (c.Expr.Text.Contains("_io.size")) actual.Add("\"_io.size=\" + " + Names.Text + ".Dec(" + Names.IoSize + ")");
@@ -233,7 +233,7 @@ internal sealed partial class Emitter
         }
         catch (ExprError e)
         {
-            Error(v.Loc, e.Message);
+            Error(v.Loc, e);
             return;
         }
         if (conds.Count == 0) return;
@@ -251,16 +251,27 @@ internal sealed partial class Emitter
         return a.Code + " " + op + " " + b.Code;
     }
 
+    /// <summary>Compiles an integer expression (sizes, counts, constants).</summary>
     private string CompileOr(ExprText e, IScope scope, string fallback)
     {
-        try { return _c.Compile(e.Expr, scope).Code; }
-        catch (ExprError x) { Error(e.Loc, x.Message); return fallback; }
+        try
+        {
+            var t = _c.Compile(e.Expr, scope);
+            if (t.Kind != TK.Int) { Error(e.Loc, "'" + e.Text + "' must be an integer"); return fallback; }
+            return t.Code;
+        }
+        catch (ExprError x) { Error(e.Loc, x); return fallback; }
     }
 
-    private Typed? CompileTyped(ExprText e, IScope scope)
+    private Typed? CompileTyped(ExprText e, IScope scope, TK? require = null)
     {
-        try { return _c.Compile(e.Expr, scope); }
-        catch (ExprError x) { Error(e.Loc, x.Message); return null; }
+        try
+        {
+            var t = _c.Compile(e.Expr, scope);
+            if (require is { } k && t.Kind != k) { Error(e.Loc, "'" + e.Text + "' must be " + (k == TK.Bool ? "a boolean" : "an integer")); return null; }
+            return t;
+        }
+        catch (ExprError x) { Error(e.Loc, x); return null; }
     }
 
     private void EmitReadField(SourceWriter w, TypeModel t, ReaderScope scope, FieldModel f, List<(string Field, Expr Pred, string Local)> counters)
@@ -274,7 +285,7 @@ internal sealed partial class Emitter
                 _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, f.Loc, "'if' on a repeated or switch field"));
                 return;
             }
-            var cond = CompileTyped(f.If, scope);
+            var cond = CompileTyped(f.If, scope, TK.Bool);
             var outer = "__if_" + f.Id;
             w.Line(FieldCsType(f) + "? " + outer + " = null;");
             w.Open("if (" + (cond?.Code ?? "false") + ")");
@@ -323,7 +334,7 @@ internal sealed partial class Emitter
                 if (f.Contents.Count > 0)
                 {
                     var bytes = string.Join(", ", f.Contents.Select(b => "0x" + b.ToString("x2", CultureInfo.InvariantCulture)));
-                    w.Line("if (" + Names.V + " is not null && !" + R + ".SpanFrom(__b_" + f.Id + ").SequenceEqual(new byte[] { " + bytes + " })) "
+                    w.Line("if (" + Names.V + " is not null && !global::System.MemoryExtensions.SequenceEqual(" + R + ".SpanFrom(__b_" + f.Id + "), new byte[] { " + bytes + " })) "
                            + Names.V + ".Report(" + Lit((t.KsyId + "." + f.Id).Replace('_', '-')) + ", " + Names.Severity + ".Error, " + id + ", -1, __off + (__b_" + f.Id + " - " + Names.Start + "), "
                            + Lit("[" + bytes + "]") + ", " + Names.Text + ".Bytes(" + R + ".SpanFrom(__b_" + f.Id + ")), \"contents\");");
                 }
@@ -452,7 +463,7 @@ internal sealed partial class Emitter
         {
             scope.Locals["_"] = value;
             try { w.Line("if (" + _c.Compile(k.Pred, scope).Code + ") " + k.Local + "++;"); }
-            catch (ExprError x) { Error(f.Loc, x.Message); }
+            catch (ExprError x) { Error(f.Loc, x); }
             finally { scope.Locals.Remove("_"); }
         }
         if (f.Repeat != RepeatKind.Expr)
@@ -460,8 +471,13 @@ internal sealed partial class Emitter
         if (f.Repeat == RepeatKind.Until)
         {
             scope.Locals["_"] = value;
-            try { w.Line("if (" + _c.Compile(f.RepeatUntil!.Expr, scope).Code + ") break;"); }
-            catch (ExprError x) { Error(f.RepeatUntil!.Loc, x.Message); }
+            try
+            {
+                var until = _c.Compile(f.RepeatUntil!.Expr, scope);
+                if (until.Kind != TK.Bool) Error(f.RepeatUntil.Loc, "'" + f.RepeatUntil.Text + "' must be a boolean");
+                w.Line("if (" + until.Code + ") break;");
+            }
+            catch (ExprError x) { Error(f.RepeatUntil!.Loc, x); }
             finally { scope.Locals.Remove("_"); }
         }
         w.Close();

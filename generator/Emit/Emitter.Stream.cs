@@ -47,7 +47,7 @@ internal sealed partial class Emitter
         foreach (var (t, f) in prefix)
         {
             w.Doc(f.Doc, "Read before the stream (field '" + f.Id + "' of '" + t.KsyId + "').");
-            w.Line("public " + FieldCsType(f) + (f.Kind is FieldKind.User or FieldKind.Switch && !(f.Kind == FieldKind.User && IsStruct(_types[f.UserType!])) ? "?" : "") + " " + f.CsName + " { get; private set; }");
+            w.Line("public " + FieldCsType(f) + (f.If is not null || f.Kind is FieldKind.User or FieldKind.Switch && !(f.Kind == FieldKind.User && IsStruct(_types[f.UserType!])) ? "?" : "") + " " + f.CsName + " { get; private set; }");
         }
         for (int i = 0; i < elemArgTypes.Count; i++) w.Line("private " + elemArgTypes[i] + " __a" + i + ";");
         for (int i = 0; i < elemHidden.Count; i++) w.Line("private " + elemHidden[i] + " __h" + i + ";");
@@ -102,7 +102,7 @@ internal sealed partial class Emitter
         w.Line("var __e = " + Q(element.CsName) + ".ReadCore(" + callArgs + ");");
         var untilScope = new ReaderScope(this, lastType, new Dictionary<string, Typed>());
         untilScope.Locals["_"] = new Typed(ExportsMarker + "__e_", TK.User, User: element.CsName);
-        w.Line("last = " + (streamField.RepeatUntil is null ? "false" : CompileOr(streamField.RepeatUntil, untilScope, "false")) + ";");
+        w.Line("last = " + (streamField.RepeatUntil is null ? "false" : CompileTyped(streamField.RepeatUntil, untilScope, TK.Bool)?.Code ?? "false") + ";");
         w.Line("return __e;");
         w.Close();
         w.Line();

@@ -31,7 +31,7 @@ internal sealed partial class Emitter
         {
             if (f.If is not null)
             {
-                var cond = CompileTyped(f.If, scope);
+                var cond = CompileTyped(f.If, scope, TK.Bool);
                 w.Open("if (" + (cond?.Code ?? "false") + ")");
                 w.Line("if (this." + f.CsName + " is null) throw new " + Names.Runtime + ".FgWriteException(" + Lit(f.Id) + ", \"is required when \" + " + Lit(f.If.Text) + ");");
                 EmitWriteField(w, t, scope, f, "this." + f.CsName + (f.Kind is FieldKind.Primitive or FieldKind.Bytes || f.Kind == FieldKind.User && IsStruct(_types[f.UserType!]) ? ".Value" : ""), pendingSizes);

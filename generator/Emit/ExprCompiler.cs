@@ -43,7 +43,10 @@ internal interface ILocalScope : IScope
 
 internal sealed class ExprError : Exception
 {
-    public ExprError(string message) : base(message) { }
+    public ExprError(string message, bool unknownName = false) : base(message) { UnknownName = unknownName; }
+
+    /// <summary>The expression names something that does not exist (FG0008), rather than misusing a type (FG0009).</summary>
+    public bool UnknownName { get; }
 }
 
 /// <summary>Compiles Kaitai expressions to C#. Every operator is parenthesised: C#'s precedence differs.</summary>
@@ -68,7 +71,7 @@ internal sealed class ExprCompiler
             : Typed.ULong("0x" + i.Value.ToString("x", CultureInfo.InvariantCulture) + "UL"),
         BoolLit b => Typed.Bool(b.Value ? "true" : "false"),
         EnumLit en => CompileEnumLit(en),
-        NameRef n => scope.Name(n.Id) ?? throw new ExprError("'" + n.Id + "' is not defined here"),
+        NameRef n => scope.Name(n.Id) ?? throw new ExprError("'" + n.Id + "' is not defined here", unknownName: true),
         MemberRef m => CompileMember(m, scope),
         MethodCall c => CompileCall(c, scope),
         Unary u => CompileUnary(u, scope),
@@ -80,10 +83,10 @@ internal sealed class ExprCompiler
     private Typed CompileEnumLit(EnumLit en)
     {
         var name = en.Enum.Contains("::") ? en.Enum.Substring(en.Enum.LastIndexOf("::", StringComparison.Ordinal) + 2) : en.Enum;
-        if (!_enums.TryGetValue(name, out var model)) throw new ExprError("enum '" + en.Enum + "' is not defined");
+        if (!_enums.TryGetValue(name, out var model)) throw new ExprError("enum '" + en.Enum + "' is not defined", unknownName: true);
         foreach (var m in model.Members)
             if (m.KsyName == en.Member) return new Typed(EnumType(model.CsName) + "." + m.CsName, TK.Enum, Enum: model.CsName);
-        throw new ExprError("enum '" + en.Enum + "' has no member '" + en.Member + "'");
+        throw new ExprError("enum '" + en.Enum + "' has no member '" + en.Member + "'", unknownName: true);
     }
 
     private static bool IsPathHead(Expr e, out string head, out List<string> path)
@@ -101,7 +104,7 @@ internal sealed class ExprCompiler
     private Typed CompileMember(MemberRef m, IScope scope)
     {
         if (IsPathHead(m, out var head, out var path))
-            return scope.Path(head, path) ?? throw new ExprError("'" + head + "." + string.Join(".", path) + "' cannot be resolved here");
+            return scope.Path(head, path) ?? throw new ExprError("'" + head + "." + string.Join(".", path) + "' cannot be resolved here", unknownName: true);
         if (m.Target is NameRef { Id: "_io" })
             return scope.Io(m.Name) ?? throw new ExprError("'_io." + m.Name + "' is not available here");
         var target = Compile(m.Target, scope);
@@ -111,7 +114,7 @@ internal sealed class ExprCompiler
             case "to_i" when target.Kind == TK.Bool: return Typed.Long("(" + target.Code + " ? 1L : 0L)");
             case "size" or "length" when target.Kind is TK.Bytes or TK.Array: return Typed.Long("((long)" + target.Size + ")");
         }
-        if (target.Kind == TK.User) return scope.Member(target, m.Name) ?? throw new ExprError("'" + m.Name + "' is not a member of " + target.User);
+        if (target.Kind == TK.User) return scope.Member(target, m.Name) ?? throw new ExprError("'" + m.Name + "' is not a member of " + target.User, unknownName: true);
         throw new ExprError("'." + m.Name + "' cannot be applied here");
     }
 

@@ -1,0 +1,208 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using FormatGen.Generator;
+using Microsoft.CodeAnalysis;
+using Xunit;
+
+namespace FormatGen.Tests;
+
+public class GeneratorTests
+{
+    private static string Grammar(string name) => File.ReadAllText(Path.Combine(RepoPaths.Root, "tests", "FormatGen.Tests", "Grammars", name));
+
+    private static IncrementalStepRunReason[] Reasons(GeneratorDriver driver, string step)
+        => driver.GetRunResult().Results.Single().TrackedSteps[step].SelectMany(s => s.Outputs).Select(o => o.Reason).ToArray();
+
+    [Fact]
+    public void Unchanged_inputs_are_served_from_the_cache()
+    {
+        var text = new GeneratorHarness.Text("/g/libxc.ksy", File.ReadAllText(RepoPaths.Libxc));
+        var driver = GeneratorHarness.Driver(text);
+        var compilation = GeneratorHarness.Compilation("class A {}");
+        driver = driver.RunGenerators(compilation);
+        Assert.All(Reasons(driver, FormatGenGenerator.ParseStep), r => Assert.Equal(IncrementalStepRunReason.New, r));
+        // Same grammar, a different C# compilation: nothing is parsed or modelled again.
+        driver = driver.RunGenerators(compilation.AddSyntaxTrees(Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText("class B {}")));
+        Assert.All(Reasons(driver, FormatGenGenerator.ParseStep), r => Assert.Equal(IncrementalStepRunReason.Cached, r));
+        Assert.All(Reasons(driver, FormatGenGenerator.ModelStep), r => Assert.Equal(IncrementalStepRunReason.Cached, r));
+    }
+
+    [Fact]
+    public void An_edit_that_does_not_change_the_grammar_leaves_the_model_unchanged()
+    {
+        var source = File.ReadAllText(RepoPaths.Libxc);
+        var text = new GeneratorHarness.Text("/g/libxc.ksy", source);
+        var driver = GeneratorHarness.Driver(text).RunGenerators(GeneratorHarness.Compilation());
+        driver = driver.ReplaceAdditionalText(text, new GeneratorHarness.Text("/g/libxc.ksy", source + "\n# a trailing comment\n"));
+        driver = driver.RunGenerators(GeneratorHarness.Compilation());
+        Assert.All(Reasons(driver, FormatGenGenerator.ParseStep), r => Assert.Equal(IncrementalStepRunReason.Unchanged, r));
+        Assert.All(Reasons(driver, FormatGenGenerator.ModelStep), r => Assert.Equal(IncrementalStepRunReason.Cached, r));
+    }
+
+    [Fact]
+    public void A_grammar_edit_modifies_its_model()
+    {
+        var source = File.ReadAllText(RepoPaths.Libxc);
+        var text = new GeneratorHarness.Text("/g/libxc.ksy", source);
+        var other = new GeneratorHarness.Text("/g/tlv.ksy", Grammar("tlv.ksy"));
+        var driver = GeneratorHarness.Driver(text, other).RunGenerators(GeneratorHarness.Compilation());
+        driver = driver.ReplaceAdditionalText(text, new GeneratorHarness.Text("/g/libxc.ksy", source.Replace("max: 30", "max: 16")));
+        driver = driver.RunGenerators(GeneratorHarness.Compilation());
+        var parse = Reasons(driver, FormatGenGenerator.ParseStep);
+        var model = Reasons(driver, FormatGenGenerator.ModelStep);
+        Assert.Contains(IncrementalStepRunReason.Modified, parse);
+        Assert.Contains(IncrementalStepRunReason.Modified, model);
+        // The other grammar is untouched.
+        Assert.Contains(IncrementalStepRunReason.Cached, model);
+    }
+
+    [Fact]
+    public void Equal_inputs_give_equal_models_that_hold_no_roslyn_objects()
+    {
+        object Model() => GeneratorHarness.Driver(new GeneratorHarness.Text("/g/libxc.ksy", File.ReadAllText(RepoPaths.Libxc)))
+            .RunGenerators(GeneratorHarness.Compilation()).GetRunResult().Results.Single()
+            .TrackedSteps[FormatGenGenerator.ModelStep].Single().Outputs.Single().Value;
+        var a = Model();
+        var b = Model();
+        Assert.NotSame(a, b);
+        Assert.Equal(a, b);
+        Assert.Equal(a.GetHashCode(), b.GetHashCode());
+        var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
+        int count = Walk(a, seen);
+        Assert.True(count > 100, "walked " + count + " objects");
+    }
+
+    private static readonly Type[] Forbidden = { typeof(ISymbol), typeof(SyntaxNode), typeof(Compilation), typeof(SyntaxTree), typeof(SemanticModel), typeof(Location), typeof(Diagnostic) };
+
+    private static int Walk(object? o, HashSet<object> seen)
+    {
+        if (o is null || o is string || o.GetType().IsPrimitive || o.GetType().IsEnum) return 0;
+        if (!o.GetType().IsValueType && !seen.Add(o)) return 0;
+        var t = o.GetType();
+        Assert.False(Forbidden.Any(f => f.IsAssignableFrom(t)), "a pipeline model holds a " + t);
+        int n = 1;
+        if (o is IEnumerable e) foreach (var x in e) n += Walk(x, seen);
+        foreach (var f in t.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic))
+            n += Walk(f.GetValue(o), seen);
+        return n;
+    }
+
+    // ---- snapshots ----
+
+    public static IEnumerable<object[]> SnapshotGrammars() => new[] { new object[] { "tlv.ksy" }, new object[] { "frame.ksy" } };
+
+    /// <summary>
+    /// Generated code against baselines in Baselines/&lt;grammar&gt;/. Set
+    /// FORMATGEN_UPDATE_BASELINES=1 to rewrite them after an intended change.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(SnapshotGrammars))]
+    public void Generated_code_matches_its_baseline(string grammar)
+    {
+        var (run, output) = GeneratorHarness.Generate("/g/" + grammar, Grammar(grammar));
+        Assert.Empty(run.Diagnostics);
+        Assert.Empty(GeneratorHarness.Errors(output));
+        var dir = Path.Combine(RepoPaths.Root, "tests", "FormatGen.Tests", "Baselines", Path.GetFileNameWithoutExtension(grammar));
+        var generated = run.GeneratedSources.ToDictionary(s => s.HintName, s => s.SourceText.ToString().Replace("\r\n", "\n"));
+        if (Environment.GetEnvironmentVariable("FORMATGEN_UPDATE_BASELINES") == "1")
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+            Directory.CreateDirectory(dir);
+            foreach (var (hint, text) in generated) File.WriteAllText(Path.Combine(dir, hint), text);
+        }
+        var expectedFiles = Directory.GetFiles(dir).Select(Path.GetFileName).OrderBy(x => x, StringComparer.Ordinal).ToArray();
+        Assert.Equal(expectedFiles, generated.Keys.OrderBy(x => x, StringComparer.Ordinal).ToArray());
+        foreach (var (hint, text) in generated)
+            Assert.True(File.ReadAllText(Path.Combine(dir, hint)) == text, hint + " differs from its baseline (FORMATGEN_UPDATE_BASELINES=1 rewrites it)");
+    }
+
+    [Fact]
+    public void Generated_code_starts_auto_generated_and_uses_global_names()
+    {
+        var (run, _) = GeneratorHarness.Generate("/g/libxc.ksy", File.ReadAllText(RepoPaths.Libxc));
+        Assert.NotEmpty(run.GeneratedSources);
+        foreach (var s in run.GeneratedSources)
+        {
+            var text = s.SourceText.ToString();
+            Assert.StartsWith("// <auto-generated/>", text.TrimStart('\uFEFF'));
+            Assert.DoesNotContain("\nusing ", text);
+        }
+    }
+
+    [Fact]
+    public void Generated_code_compiles_next_to_user_types_named_like_framework_types()
+    {
+        const string hostile = """
+            namespace FormatGen.Xen.Libxc
+            {
+                public class System { }
+                public class Span { }
+                public class Stream { }
+                public class ReadOnlyMemory { }
+                public class FormatGen { }
+            }
+            namespace FormatGen.Xen.Libxc.Runtime { public class FgReader { } }
+            """;
+        var (run, output) = GeneratorHarness.Generate("/g/libxc.ksy", File.ReadAllText(RepoPaths.Libxc), hostile);
+        Assert.Empty(run.Diagnostics);
+        Assert.Empty(GeneratorHarness.Errors(output));
+    }
+
+    [Fact]
+    public void The_same_grammar_always_generates_the_same_text()
+    {
+        var a = GeneratorHarness.Generate("/g/libxc.ksy", File.ReadAllText(RepoPaths.Libxc)).Run.GeneratedSources.Select(s => s.SourceText.ToString());
+        var b = GeneratorHarness.Generate("/g/libxc.ksy", File.ReadAllText(RepoPaths.Libxc)).Run.GeneratedSources.Select(s => s.SourceText.ToString());
+        Assert.Equal(a, b);
+    }
+
+    // ---- one test per diagnostic: the id and the exact place ----
+
+    private const string Head = "meta:\n  id: t\n  endian: le\n";
+
+    public static IEnumerable<object[]> DiagnosticCases() => new[]
+    {
+        new object[] { "FG0001", "meta:\n  id: [t\n", 3, 1 },
+        new object[] { "FG0002", Head + "seq:\n  - id: a\n    size: 4\n    process: zlib\n", 7, 5 },
+        new object[] { "FG0003", Head + "seq:\n  - type: u1\n", 5, 5 },
+        new object[] { "FG0004", Head + "seq:\n  - id: a\n    type: u1\n    repeat: sometimes\n", 7, 13 },
+        new object[] { "FG0005", Head + "seq:\n  - id: a\n    type: nowhere\n", 6, 11 },
+        new object[] { "FG0006", Head + "seq:\n  - id: a\n    type: u1\n    enum: colours\n", 7, 11 },
+        new object[] { "FG0007", Head + "seq:\n  - id: a\n    size: (1 +\n", 6, 11 },
+        new object[] { "FG0008", Head + "seq:\n  - id: a\n    size: nothing * 2\n", 6, 11 },
+        new object[] { "FG0009", Head + "seq:\n  - id: a\n    type: u1\n  - id: b\n    type: u1\n    if: a + 1\n", 9, 9 },
+        new object[] { "FG0010", Head + "seq:\n  - id: a\n    type: u1\n  - id: a\n    type: u2\n", 7, 5 },
+        new object[] { "FG0011", Head + "seq:\n  - id: a\n    type: strz\n", 6, 11 },
+        new object[] { "FG0012", Head + "seq:\n  - id: k\n    type: u1\n  - id: b\n    size: 2\n    type:\n      switch-on: k\n      cases:\n        1: c\n        2: c\ntypes:\n  c:\n    seq:\n      - id: x\n        type: u1\n", 10, 7 },
+        new object[] { "FG0013", Head + "seq:\n  - id: a\n    type: u1\n    -fg-stream: true\n", 5, 5 },
+        new object[] { "FG0014", Head + "seq:\n  - id: a\n    type: c(1, 2)\ntypes:\n  c:\n    seq:\n      - id: x\n        type: u1\n", 6, 11 },
+        new object[] { "FG0015", "meta:\n  endian: le\nseq: []\n", 1, 1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(DiagnosticCases))]
+    public void Each_diagnostic_has_its_id_and_points_at_the_grammar(string id, string grammar, int line, int column)
+    {
+        var (run, _) = GeneratorHarness.Generate("/g/bad.ksy", grammar);
+        var d = run.Diagnostics.FirstOrDefault(x => x.Id == id);
+        Assert.True(d is not null, "expected " + id + ", got: " + string.Join("; ", run.Diagnostics));
+        Assert.Equal(DiagnosticSeverity.Error, d!.Severity);
+        var span = d.Location.GetLineSpan();
+        Assert.Equal("/g/bad.ksy", span.Path);
+        Assert.Equal((line, column), (span.StartLinePosition.Line + 1, span.StartLinePosition.Character + 1));
+        Assert.Empty(run.GeneratedSources);
+    }
+
+    [Fact]
+    public void Every_descriptor_has_a_test_case()
+    {
+        var ids = typeof(FormatGenGenerator).Assembly.GetType("FormatGen.Generator.DiagnosticDescriptors")!
+            .GetFields(BindingFlags.Static | BindingFlags.Public).Select(f => ((DiagnosticDescriptor)f.GetValue(null)!).Id).OrderBy(x => x).ToArray();
+        var tested = DiagnosticCases().Select(c => (string)c[0]).OrderBy(x => x).ToArray();
+        Assert.Equal(ids, tested);
+    }
+}

@@ -1,0 +1,57 @@
+meta:
+  id: tlv
+  endian: le
+  -fg-namespace: Snapshots.Tlv
+doc: A tag-length-value container, to pin down the generated code.
+seq:
+  - id: magic
+    contents: [0x54, 0x4c, 0x56, 0x31]
+  - id: count
+    type: u2
+  - id: flags
+    type: u2
+    valid:
+      expr: (_ & 0xfff0) == 0
+    -fg-rule: tlv-flags
+  - id: items
+    type: item
+    repeat: expr
+    repeat-expr: count
+types:
+  item:
+    seq:
+      - id: tag
+        type: u1
+        enum: tag
+      - id: length
+        type: u1
+      - id: value
+        size: length
+        type:
+          switch-on: tag
+          cases:
+            'tag::number': number
+            'tag::text': text
+      - id: pad
+        type: u1
+        repeat: expr
+        repeat-expr: (4 - (length + 2) % 4) % 4
+        valid: 0
+  number:
+    seq:
+      - id: value
+        type: u4
+        valid:
+          min: 1
+          max: 1000
+    -fg-checks:
+      - rule: number-length
+        expr: _io.size == 4
+  text:
+    seq:
+      - id: chars
+        size-eos: true
+enums:
+  tag:
+    1: number
+    2: text
