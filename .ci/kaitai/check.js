@@ -15,7 +15,7 @@ function grammars(dir) {
 }
 
 async function main() {
-  const root = process.argv[2] || path.join(__dirname, '..', '..', 'grammar');
+  const root = path.resolve(process.argv[2] || path.join(__dirname, '..', '..', 'grammar'));
   const files = grammars(root);
   const compiler = KaitaiStructCompiler;
   let failed = 0;
