@@ -356,6 +356,7 @@ internal sealed partial class Emitter
                 w.Line("catch (" + Names.Exception + " __ex) { throw __ex.Under(" + id + "); }");
                 w.Line(Names.V + "?.Exit();");
                 w.Line("if (" + R + ".IsShort) goto __short;");
+                EmitRejectedChild(w, child, Names.Field(f.Id), build, id);
                 if (limited) w.Line(R + ".PopLimit(__m_" + f.Id + ");");
                 scope.Locals[f.Id] = new Typed(Names.Field(f.Id) + (IsStruct(child) ? "" : "!"), TK.User, User: child.CsName);
                 return;
@@ -378,6 +379,7 @@ internal sealed partial class Emitter
                     ww.Line("catch (" + Names.Exception + " __ex) { throw __ex.Under(" + id + ", __i); }");
                     ww.Line(Names.V + "?.Exit();");
                     ww.Line("if (" + R + ".IsShort) goto __short;");
+                    EmitRejectedChild(ww, child, e, Names.Build, id);
                     return new Typed(ExportsMarker + e + "_", TK.User, User: child.CsName);
                 }, StaticSize(child) ?? 0, itemSuffix: IsStruct(child) ? "" : "!");
                 return;
@@ -414,6 +416,30 @@ internal sealed partial class Emitter
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// A type can reject its octets when one of its entry checks fails (or a
+    /// non-switch field's type can): the octets are then kept whole by the
+    /// nearest switch above, as its unknown case.
+    /// </summary>
+    private bool CanReject(TypeModel t, int depth = 0)
+    {
+        if (depth > 32 || IsStruct(t)) return false;
+        if (t.Checks.Any(c => c.Severity == "error" && IsEntryCheck(t, c))) return true;
+        return t.Fields.Any(f => f.Kind == FieldKind.User && CanReject(_types[f.UserType!], depth + 1));
+    }
+
+    private void EmitRejectedChild(SourceWriter w, TypeModel child, string local, string build, string id)
+    {
+        if (!CanReject(child)) return;
+        w.Open("if (" + build + " && " + local + " is null)");
+        w.Open("if (" + Names.R + ".InSubstream)");
+        w.Line(Names.R + ".Skip(" + Names.R + ".Remaining, " + id + ");");
+        w.Line("goto __short;");
+        w.Close();
+        w.Line("throw " + Names.Exception + ".Invalid(\"rejected\", " + id + ", " + Names.R + ".Offset, \"the field breaks its own size rule and cannot be parsed\");");
+        w.Close();
     }
 
     private bool EmitPushLimit(SourceWriter w, ReaderScope scope, FieldModel f)

@@ -127,6 +127,7 @@ internal sealed partial class Emitter
         for (int i = 0; i < elemHidden.Count; i++) w.Line("private readonly " + elemHidden[i] + " __h" + i + ";");
         w.Line("private readonly bool __le;");
         w.Line("private byte[] __buffer = new byte[1 << 16];");
+        w.Line("private readonly " + Names.Validation + " __validation = new " + Names.Validation + "();");
         w.Line();
         w.Doc("Octets written so far.");
         w.Line("public long Position { get; private set; }");
@@ -200,11 +201,11 @@ internal sealed partial class Emitter
         w.Line(Names.W + " = new " + Names.Writer + "(__span, __le);");
         w.Line("element.WriteCore(" + wcall + ");");
         w.Line("var __check = new " + Names.Reader + "(__span, __le);");
-        w.Line("var __v = new " + Names.Validation + "();");
+        w.Line("var __v = __validation;");
+        w.Line("__v.Clear();");
         w.Line("try { " + Q(element.CsName) + ".ReadCore(" + rcall + "); }");
         w.Line("catch (" + Names.Exception + " e) { __v.Add(new " + Names.Violation + "(e.Rule, " + Names.Severity + ".Error, e.FieldPath, e.Offset, \"\", \"\", e.Detail)); }");
-        w.Line("var __errors = " + Names.Runtime + ".Internal.FgWrite.Errors(__v.Violations);");
-        w.Line("if (__errors is not null) throw new " + Names.Runtime + ".FgInvalidModelException(" + Lit(element.KsyId) + ", __errors);");
+        w.Line("if (__v.HasErrors) throw new " + Names.Runtime + ".FgInvalidModelException(" + Lit(element.KsyId) + ", " + Names.Runtime + ".Internal.FgWrite.Errors(__v.Violations)!);");
         w.Line("__out.Write(__buffer, 0, __size);");
         w.Line("Position += __size;");
         w.Line("Count++;");

@@ -161,7 +161,8 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
             e.RecordName ??= _grammar.Label(AvailableSpan());
             throw;
         }
-        _validation?.StampRecord(0, Index, _grammar.Label(CurrentSpan()));
+        // The label is a string: only made when there is something to report.
+        if (_validation is { Count: > 0 }) _validation.StampRecord(0, Index, _grammar.Label(CurrentSpan()));
         return true;
     }
 

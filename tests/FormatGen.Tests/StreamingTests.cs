@@ -159,3 +159,29 @@ public class StreamingTests
         finally { File.Delete(path); }
     }
 }
+
+public class RejectedBodyTests
+{
+    /// <summary>Found by AFL: a VCPU record too short for its nested context left a null in the model.</summary>
+    [Theory]
+    [InlineData(4u)]
+    [InlineData(5u)]
+    [InlineData(6u)]
+    [InlineData(12u)]
+    public void A_nested_body_that_breaks_its_size_rule_is_kept_whole(uint type)
+    {
+        var image = Streams.Sample();
+        image = Streams.Splice(image, 8, Streams.Raw(type, new byte[] { 1, 2, 3 }));
+        using var r = new LibxcReader(new MemoryStream(image));
+        while (r.MoveNext(build: true))
+        {
+            _ = RecordSummary.Of(r.Current!);
+            if (r.Index != 8) continue;
+            var unknown = Assert.IsType<RecordBodyUnknown>(r.Current!.Body);
+            Assert.Equal((RecordType)type, unknown.Key);
+            Assert.Equal(new byte[] { 1, 2, 3 }, unknown.Bytes.ToArray());
+            Assert.Contains(r.Violations, v => v.Rule == "vcpu-length" && v.RecordIndex == 8);
+            Assert.Equal((RecordType)type, r.Current.Type);
+        }
+    }
+}

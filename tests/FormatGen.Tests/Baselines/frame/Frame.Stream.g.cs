@@ -93,6 +93,7 @@ public sealed partial class FrameStreamWriter
     private readonly global::System.IO.Stream __out;
     private readonly bool __le;
     private byte[] __buffer = new byte[1 << 16];
+    private readonly global::FormatGen.Runtime.FgValidation __validation = new global::FormatGen.Runtime.FgValidation();
 
     /// <summary>
     /// Octets written so far.
@@ -150,11 +151,11 @@ public sealed partial class FrameStreamWriter
         __w = new global::FormatGen.Runtime.FgWriter(__span, __le);
         element.WriteCore(ref __w);
         var __check = new global::FormatGen.Runtime.FgReader(__span, __le);
-        var __v = new global::FormatGen.Runtime.FgValidation();
+        var __v = __validation;
+        __v.Clear();
         try { global::Snapshots.Frame.Cell.ReadCore(ref __check, __v, false, out _); }
         catch (global::FormatGen.Runtime.FgException e) { __v.Add(new global::FormatGen.Runtime.FgViolation(e.Rule, global::FormatGen.Runtime.FgSeverity.Error, e.FieldPath, e.Offset, "", "", e.Detail)); }
-        var __errors = global::FormatGen.Runtime.Internal.FgWrite.Errors(__v.Violations);
-        if (__errors is not null) throw new global::FormatGen.Runtime.FgInvalidModelException("cell", __errors);
+        if (__v.HasErrors) throw new global::FormatGen.Runtime.FgInvalidModelException("cell", global::FormatGen.Runtime.Internal.FgWrite.Errors(__v.Violations)!);
         __out.Write(__buffer, 0, __size);
         Position += __size;
         Count++;
