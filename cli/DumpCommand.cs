@@ -24,10 +24,7 @@ internal static class DumpCommand
 
     public static int Run(string? path, bool json, string maxRecord, Stream stdout)
     {
-        FgStreamOptions options;
-        try { options = Program.StreamOptions(maxRecord); }
-        catch (FormatException e) { Console.Error.WriteLine("xenstream: " + e.Message); return Program.Usage; }
-        using var stream = Program.OpenLibxc(path, "dumping", out var name, out int exit);
+        using var stream = Program.OpenForReading(path, "dumping", maxRecord, out var options, out var name, out int exit);
         if (stream is null) return exit;
         using var reader = new LibxcReader(stream, options);
         using var sink = json ? new JsonSink(stdout) : (ISink)new TextSink(stdout);

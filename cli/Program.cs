@@ -78,10 +78,23 @@ public static class Program
         return stream;
     }
 
-    internal static FgStreamOptions StreamOptions(string maxRecord)
+    /// <summary>The common start of verify and dump: the options, then the input as a libxc stream (null with an exit code when not).</summary>
+    internal static Stream? OpenForReading(string? path, string verb, string maxRecord, out FgStreamOptions options, out string name, out int exit)
     {
-        long max = LibxcSample.ParseSize(maxRecord);
-        if (max > int.MaxValue) throw new FormatException("--max-record must be below 2 GiB");
-        return new FgStreamOptions { MaxElementLength = (int)max };
+        options = new FgStreamOptions();
+        name = path ?? "";
+        try
+        {
+            long max = LibxcSample.ParseSize(maxRecord);
+            if (max > int.MaxValue) throw new FormatException("--max-record must be below 2 GiB");
+            options = new FgStreamOptions { MaxElementLength = (int)max };
+        }
+        catch (FormatException e)
+        {
+            Console.Error.WriteLine("xenstream: " + e.Message);
+            exit = Usage;
+            return null;
+        }
+        return OpenLibxc(path, verb, out name, out exit);
     }
 }

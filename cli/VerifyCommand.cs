@@ -27,10 +27,7 @@ internal static class VerifyCommand
 
     public static int Run(string? path, bool verbose, string maxRecord, TextWriter output)
     {
-        FgStreamOptions options;
-        try { options = Program.StreamOptions(maxRecord); }
-        catch (FormatException e) { Console.Error.WriteLine("xenstream: " + e.Message); return Program.Usage; }
-        using var stream = Program.OpenLibxc(path, "verifying", out var name, out int exit);
+        using var stream = Program.OpenForReading(path, "verifying", maxRecord, out var options, out var name, out int exit);
         if (stream is null) return exit;
         using var reader = new LibxcReader(stream, options);
         var tally = new Tally(output);

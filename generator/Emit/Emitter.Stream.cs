@@ -68,14 +68,7 @@ internal sealed partial class Emitter
         {
             var t = _types[s.Steps[k].TypeCsName];
             var scope = new ReaderScope(this, t, new Dictionary<string, Typed>());
-            if (prevType is not null)
-            {
-                // Hidden values of this step, computed where its parent would pass them.
-                var args = CallArgs(prevType, prevScope!, t.CsName, EquatableArray<ExprText>.Empty, t.Loc);
-                var hidden = HiddenOf(t.CsName);
-                for (int i = 0; i < hidden.Count; i++)
-                    w.Line("var " + Names.Hidden((hidden[i].Root ? "root." : "parent.") + hidden[i].Path) + " = " + args[i] + ";");
-            }
+            if (prevType is not null) EmitStepHidden(w, prevType, prevScope!, t);
             EmitEndianSet(w, t, scope, Names.R);
             foreach (var f in t.Fields)
             {
@@ -161,13 +154,7 @@ internal sealed partial class Emitter
         {
             var t = _types[s.Steps[k].TypeCsName];
             var scope = new WriterPrefixScope(this, t, prefix);
-            if (prevWT is not null)
-            {
-                var args = CallArgs(prevWT, prevW!, t.CsName, EquatableArray<ExprText>.Empty, t.Loc);
-                var hidden = HiddenOf(t.CsName);
-                for (int i = 0; i < hidden.Count; i++)
-                    w.Line("var " + Names.Hidden((hidden[i].Root ? "root." : "parent.") + hidden[i].Path) + " = " + args[i] + ";");
-            }
+            if (prevWT is not null) EmitStepHidden(w, prevWT, prevW!, t);
             EmitEndianSet(w, t, scope, Names.W);
             foreach (var f in t.Fields)
             {
@@ -214,6 +201,15 @@ internal sealed partial class Emitter
         return w.ToString();
     }
 
+    /// <summary>The hidden values of a stream step, computed where its parent type would pass them.</summary>
+    private void EmitStepHidden(SourceWriter w, TypeModel parent, IScope parentScope, TypeModel step)
+    {
+        var args = CallArgs(parent, parentScope, step.CsName, EquatableArray<ExprText>.Empty, step.Loc);
+        var hidden = HiddenOf(step.CsName);
+        for (int i = 0; i < hidden.Count; i++)
+            w.Line("var " + Names.Hidden((hidden[i].Root ? "root." : "parent.") + hidden[i].Path) + " = " + args[i] + ";");
+    }
+
     private static string LowerFirst(string s) => "@" + char.ToLowerInvariant(s[0]) + s.Substring(1);
 
     /// <summary>Names while the stream writer writes the prefix: the constructor's arguments.</summary>
@@ -245,13 +241,7 @@ internal sealed partial class Emitter
 
         public Typed? Member(Typed target, string member) => _e.ModelMember(target, member);
 
-        public Typed? Path(string head, IReadOnlyList<string> path)
-        {
-            var joined = string.Join(".", path);
-            if (head == "_root" && _t.IsRoot) return _e._c.Compile(ToExpr(path), this);
-            var hidden = _e.HiddenOf(_t.CsName).FirstOrDefault(h => h.Path == joined && h.Root == (head == "_root"));
-            return hidden.Path is null ? null : HiddenTyped(_e, _t, hidden.Path, hidden.Root);
-        }
+        public Typed? Path(string head, IReadOnlyList<string> path) => _e.ResolvePath(_t, head, path, this);
 
         public Typed? Io(string member) => null;
         public Typed? CountWhere(string arrayId, Expr predicate) => null;

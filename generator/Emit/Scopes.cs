@@ -31,17 +31,7 @@ internal sealed partial class Emitter
         public Typed? Name(string id)
         {
             if (Locals.TryGetValue(id, out var v)) return v;
-            var inst = _t.Instances.FirstOrDefault(i => i.Id == id);
-            if (inst is not null && _expanding.Add(id))
-            {
-                try
-                {
-                    var value = _e._c.Compile(inst.Value.Expr, this);
-                    if (inst.EnumCsName is not null) value = new Typed("((" + _e.Q(inst.EnumCsName) + ")" + value.Code + ")", TK.Enum, Enum: inst.EnumCsName);
-                    return value;
-                }
-                finally { _expanding.Remove(id); }
-            }
+            if (_e.ExpandInstance(_t, id, this, _expanding) is { } inst) return inst;
             if (_forTypeOnly)
             {
                 var f = _t.Fields.FirstOrDefault(x => x.Id == id);
@@ -71,12 +61,9 @@ internal sealed partial class Emitter
 
         public Typed? Path(string head, IReadOnlyList<string> path)
         {
-            var joined = string.Join(".", path);
-            if (head == "_root" && _t.IsRoot) return _e._c.Compile(ToExpr(path), this);
-            if (_forTypeOnly) return _e.PathType(head == "_root" ? _e._root : _t, joined, _t.Loc) with { Code = "default" };
-            var hidden = _e.HiddenOf(_t.CsName).FirstOrDefault(h => h.Path == joined && h.Root == (head == "_root"));
-            if (hidden.Path is null) return null;
-            return HiddenTyped(_e, _t, hidden.Path, hidden.Root);
+            if (_forTypeOnly && !(head == "_root" && _t.IsRoot))
+                return _e.PathType(head == "_root" ? _e._root : _t, string.Join(".", path), _t.Loc) with { Code = "default" };
+            return _e.ResolvePath(_t, head, path, this);
         }
 
         public Typed? Io(string member) => member switch
@@ -88,6 +75,28 @@ internal sealed partial class Emitter
 
         public Typed? CountWhere(string arrayId, Expr predicate)
             => Counters.TryGetValue(arrayId + "|" + predicate, out var local) ? Typed.Long("((long)" + local + ")") : null;
+    }
+
+    /// <summary>A value instance, expanded in place in the scope that reads it (guarded against cycles).</summary>
+    private Typed? ExpandInstance(TypeModel t, string id, IScope scope, HashSet<string> expanding)
+    {
+        var inst = t.Instances.FirstOrDefault(i => i.Id == id);
+        if (inst is null || !expanding.Add(id)) return null;
+        try
+        {
+            var value = _c.Compile(inst.Value.Expr, scope);
+            return inst.EnumCsName is null ? value : new Typed("((" + Q(inst.EnumCsName) + ")" + value.Code + ")", TK.Enum, Enum: inst.EnumCsName);
+        }
+        finally { expanding.Remove(id); }
+    }
+
+    /// <summary>_root.a.b / _parent.x: local in the root itself, else a hidden parameter.</summary>
+    private Typed? ResolvePath(TypeModel t, string head, IReadOnlyList<string> path, IScope scope)
+    {
+        if (head == "_root" && t.IsRoot) return _c.Compile(ToExpr(path), scope);
+        var joined = string.Join(".", path);
+        var hidden = HiddenOf(t.CsName).FirstOrDefault(h => h.Path == joined && h.Root == (head == "_root"));
+        return hidden.Path is null ? null : HiddenTyped(this, t, hidden.Path, hidden.Root);
     }
 
     internal static Expr ToExpr(IReadOnlyList<string> path)
@@ -145,17 +154,7 @@ internal sealed partial class Emitter
             if (f is { Kind: FieldKind.User, Repeat: RepeatKind.None, If: null }) return new Typed(f.CsName, TK.User, User: f.UserType);
             if (f is { Kind: FieldKind.Bytes, Repeat: RepeatKind.None, If: null, Derivation: Derivation.None }) return new Typed("", TK.Bytes, Size: f.CsName + ".Length");
             if (f is { Repeat: not RepeatKind.None, Derivation: Derivation.None }) return new Typed("", TK.Array, Size: "(" + f.CsName + "?.Count ?? 0)");
-            var inst = _t.Instances.FirstOrDefault(i => i.Id == id);
-            if (inst is not null && _expanding.Add(id))
-            {
-                try
-                {
-                    var v = _e._c.Compile(inst.Value.Expr, this);
-                    return inst.EnumCsName is not null ? new Typed("((" + _e.Q(inst.EnumCsName) + ")" + v.Code + ")", TK.Enum, Enum: inst.EnumCsName) : v;
-                }
-                finally { _expanding.Remove(id); }
-            }
-            return null;
+            return _e.ExpandInstance(_t, id, this, _expanding);
         }
 
         public Typed? Member(Typed target, string member) => _e.ModelMember(target, member);
@@ -186,28 +185,12 @@ internal sealed partial class Emitter
             if (f is { Kind: FieldKind.User, Repeat: RepeatKind.None, If: null }) return new Typed("this." + f.CsName, TK.User, User: f.UserType);
             if (f is { Kind: FieldKind.Bytes, Repeat: RepeatKind.None, If: null, Derivation: Derivation.None }) return new Typed("", TK.Bytes, Size: "this." + f.CsName + ".Length");
             if (f is { Repeat: not RepeatKind.None, Derivation: Derivation.None }) return new Typed("", TK.Array, Size: "(this." + f.CsName + "?.Count ?? 0)");
-            var inst = _t.Instances.FirstOrDefault(i => i.Id == id);
-            if (inst is not null && _expanding.Add(id))
-            {
-                try
-                {
-                    var value = _e._c.Compile(inst.Value.Expr, this);
-                    return inst.EnumCsName is not null ? new Typed("((" + _e.Q(inst.EnumCsName) + ")" + value.Code + ")", TK.Enum, Enum: inst.EnumCsName) : value;
-                }
-                finally { _expanding.Remove(id); }
-            }
-            return null;
+            return _e.ExpandInstance(_t, id, this, _expanding);
         }
 
         public Typed? Member(Typed target, string member) => _e.ModelMember(target, member);
 
-        public Typed? Path(string head, IReadOnlyList<string> path)
-        {
-            var joined = string.Join(".", path);
-            if (head == "_root" && _t.IsRoot) return _e._c.Compile(ToExpr(path), this);
-            var hidden = _e.HiddenOf(_t.CsName).FirstOrDefault(h => h.Path == joined && h.Root == (head == "_root"));
-            return hidden.Path is null ? null : HiddenTyped(_e, _t, hidden.Path, hidden.Root);
-        }
+        public Typed? Path(string head, IReadOnlyList<string> path) => _e.ResolvePath(_t, head, path, this);
 
         public Typed? Io(string member) => null;
         public Typed? CountWhere(string arrayId, Expr predicate) => null;
