@@ -305,7 +305,7 @@ internal sealed partial class Emitter
             case FieldKind.Primitive when f.Repeat == RepeatKind.None:
             {
                 var ct = f.EnumCsName is not null ? Q(f.EnumCsName) : Names.CsPrimitive(f.Primitive!);
-                w.Line("var " + Names.Field(f.Id) + " = (" + ct + ")" + R + "." + Names.ReadMethod(f.Primitive!) + "(" + id + ");");
+                w.Line("var " + Names.Field(f.Id) + " = (" + ct + ")" + R + "." + Names.ReadMethod(f.Primitive!) + "(" + id + Names.Order(f.ByteOrder) + ");");
                 w.Line("if (" + R + ".IsShort) goto __short;");
                 var value = PrimTyped(f.Primitive!, f.EnumCsName, Names.Field(f.Id));
                 EmitValid(w, t, scope, f, value, "-1", R + ".Offset - " + Names.PrimSize(f.Primitive!).ToString(CultureInfo.InvariantCulture));
@@ -315,7 +315,7 @@ internal sealed partial class Emitter
             case FieldKind.Primitive:
                 EmitReadRepeat(w, t, scope, f, counters, ElemCsType(f), (ww, e) =>
                 {
-                    ww.Line("var " + e + " = (" + ElemCsType(f) + ")" + R + "." + Names.ReadMethod(f.Primitive!) + "(" + id + ");");
+                    ww.Line("var " + e + " = (" + ElemCsType(f) + ")" + R + "." + Names.ReadMethod(f.Primitive!) + "(" + id + Names.Order(f.ByteOrder) + ");");
                     ww.Line("if (" + R + ".IsShort) goto __short;");
                     var value = PrimTyped(f.Primitive!, f.EnumCsName, e);
                     EmitValid(ww, t, scope, f, value, "__i", R + ".Offset - " + Names.PrimSize(f.Primitive!).ToString(CultureInfo.InvariantCulture));
@@ -478,6 +478,7 @@ internal sealed partial class Emitter
             w.Line("int __p = " + R + ".Position;");
         }
         var e = "__e_" + f.Id;
+        scope.Locals["_index"] = Typed.Long("((long)__i)");
         var value = readOne(w, e);
         if (stored)
         {
@@ -507,6 +508,7 @@ internal sealed partial class Emitter
             finally { scope.Locals.Remove("_"); }
         }
         w.Close();
+        scope.Locals.Remove("_index");
         scope.Locals[f.Id] = new Typed("", TK.Array, Size: n);
     }
 }

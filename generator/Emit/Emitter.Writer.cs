@@ -70,7 +70,7 @@ internal sealed partial class Emitter
                     pendingSizes[f.DerivedFrom!] = f;
                 }
                 w.Line("var " + Names.Field(f.Id) + " = unchecked(" + v + ");");
-                w.Line(W + "." + Names.ReadMethod(f.Primitive!) + "((" + prim + ")" + Names.Field(f.Id) + ");");
+                w.Line(W + "." + Names.ReadMethod(f.Primitive!) + "((" + prim + ")" + Names.Field(f.Id) + Names.Order(f.ByteOrder) + ");");
                 scope.Locals[f.Id] = PrimTyped(f.Primitive!, f.EnumCsName, Names.Field(f.Id));
                 break;
             }
@@ -81,11 +81,11 @@ internal sealed partial class Emitter
                 {
                     var count = f.Repeat == RepeatKind.Expr ? CompileOr(f.RepeatExpr!, scope, "0") : "0";
                     var c = CompileOr(f.Valid!.Eq!, scope, "0");
-                    w.Line("for (long __i = 0; __i < " + count + "; __i++) " + W + "." + Names.ReadMethod(f.Primitive!) + "(unchecked((" + prim + ")" + c + "));");
+                    w.Line("for (long __i = 0; __i < " + count + "; __i++) " + W + "." + Names.ReadMethod(f.Primitive!) + "(unchecked((" + prim + ")" + c + ")" + Names.Order(f.ByteOrder) + ");");
                     break;
                 }
                 EmitCountCheck(w, scope, f, value);
-                w.Line("foreach (var __e in " + value + " ?? " + Names.Array + ".Empty<" + ElemCsType(f) + ">()) " + W + "." + Names.ReadMethod(f.Primitive!) + "((" + prim + ")__e);");
+                w.Line("foreach (var __e in " + value + " ?? " + Names.Array + ".Empty<" + ElemCsType(f) + ">()) " + W + "." + Names.ReadMethod(f.Primitive!) + "((" + prim + ")__e" + Names.Order(f.ByteOrder) + ");");
                 scope.Locals[f.Id] = new Typed("", TK.Array, Size: "(" + value + "?.Count ?? 0)");
                 break;
             }
@@ -121,9 +121,12 @@ internal sealed partial class Emitter
             {
                 var child = _types[f.UserType!];
                 EmitCountCheck(w, scope, f, value);
+                scope.Locals["_index"] = Typed.Long("((long)__i)");
                 var args = CallArgs(t, scope, child.CsName, f.Args, f.Loc);
+                scope.Locals.Remove("_index");
                 args.Insert(0, "ref " + W);
-                w.Line("foreach (var __e in " + value + " ?? " + Names.Array + ".Empty<" + ElemCsType(f) + ">()) __e.WriteCore(" + string.Join(", ", args) + ");");
+                w.Line("var __l_" + f.Id + " = " + value + " ?? " + Names.Array + ".Empty<" + ElemCsType(f) + ">();");
+                w.Line("for (int __i = 0; __i < __l_" + f.Id + ".Count; __i++) __l_" + f.Id + "[__i].WriteCore(" + string.Join(", ", args) + ");");
                 scope.Locals[f.Id] = new Typed("", TK.Array, Size: "(" + value + "?.Count ?? 0)");
                 break;
             }
@@ -153,7 +156,7 @@ internal sealed partial class Emitter
             var prim = Names.CsPrimitive(sizeField.Primitive!);
             var ct = sizeField.EnumCsName is not null ? Q(sizeField.EnumCsName) : prim;
             w.Line(Names.Field(sizeField.Id) + " = checked((" + ct + ")(" + W + ".Position - __s_" + f.Id + "));");
-            w.Line(W + "." + Patch(sizeField.Primitive!) + "(__p_" + sizeField.Id + ", unchecked((" + Names.CsPrimitive("u" + sizeField.Primitive!.Substring(1)) + ")" + Names.Field(sizeField.Id) + "));");
+            w.Line(W + "." + Patch(sizeField.Primitive!) + "(__p_" + sizeField.Id + ", unchecked((" + Names.CsPrimitive("u" + sizeField.Primitive!.Substring(1)) + ")" + Names.Field(sizeField.Id) + ")" + Names.Order(sizeField.ByteOrder) + ");");
             pendingSizes.Remove(f.Id);
         }
     }

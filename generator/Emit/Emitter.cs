@@ -603,7 +603,7 @@ internal sealed partial class Emitter
             var le = t.Endian.Kind switch { EndianKind.BigEndian => "false", EndianKind.LittleEndian => "true", _ => "littleEndian" };
             w.Line("var __r = new " + Names.Reader + "(data, " + le + ");");
             if (offset > 0) w.Line("__r.Skip(" + offset.ToString(CultureInfo.InvariantCulture) + ", " + Lit(f.Id) + ");");
-            w.Line("return (" + type + ")__r." + Names.ReadMethod(f.Primitive!) + "(" + Lit(f.Id) + ");");
+            w.Line("return (" + type + ")__r." + Names.ReadMethod(f.Primitive!) + "(" + Lit(f.Id) + Names.Order(f.ByteOrder) + ");");
             w.Close();
             offset += Names.PrimSize(f.Primitive!);
         }

@@ -59,5 +59,8 @@ internal static class Names
 
     public static string ReadMethod(string prim) => prim.ToUpperInvariant();
 
+    /// <summary>", true" / ", false" for a field whose byte order the grammar fixes (u4le), else "".</summary>
+    public static string Order(string? byteOrder) => byteOrder switch { "le" => ", true", "be" => ", false", _ => "" };
+
     public static int PrimSize(string prim) => prim[1] - '0';
 }

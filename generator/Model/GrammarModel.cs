@@ -64,7 +64,8 @@ internal sealed record FieldModel(
     ValidModel? Valid,
     Derivation Derivation,
     string? DerivedFrom,
-    bool Stream);
+    bool Stream,
+    string? ByteOrder = null);
 
 internal sealed record SwitchModel(
     ExprText On,

@@ -287,7 +287,7 @@ internal sealed class ModelBuilder
     private FieldModel? BuildField(AttrSpec a, TypeSpec owner, string[] scope, string ownerCs)
     {
         FieldKind kind;
-        string? prim = null, user = null, enumCs = null;
+        string? prim = null, user = null, enumCs = null, byteOrder = null;
         var args = new List<ExprText>();
         SwitchModel? sw = null;
         if (a.Switch is not null)
@@ -330,7 +330,7 @@ internal sealed class ModelBuilder
             {
                 kind = FieldKind.Primitive;
                 prim = StripEndian(name);
-                if (name != prim) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Type.Loc, "A per-field byte order ('" + name + "')"));
+                if (name != prim) byteOrder = name.Substring(2);
             }
             else if (name is "str" or "strz" or "f4" or "f8" || name.StartsWith("b", StringComparison.Ordinal) && name.Length > 1 && char.IsDigit(name[1]))
             {
@@ -393,7 +393,7 @@ internal sealed class ModelBuilder
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadStream, a.Loc, "-fg-stream marks a repeated field; '" + a.Id + "' is not repeated"));
         return new FieldModel(a.Id, MemberName(a.Id, ownerCs), a.Loc, a.Doc, kind, prim, user, args.ToEquatable(), sw, enumCs,
             Parse(a.Size), a.SizeEos, repeat.Value, Parse(a.RepeatExpr), Parse(a.RepeatUntil), Parse(a.If), contents.ToEquatable(),
-            valid, Derivation.None, null, a.Stream);
+            valid, Derivation.None, null, a.Stream, byteOrder);
     }
 
     private static bool KsyParserTryByte(string text, out byte b)

@@ -148,6 +148,16 @@ public ref struct FgReader
         return LittleEndian ? BinaryPrimitives.ReadUInt64LittleEndian(s) : BinaryPrimitives.ReadUInt64BigEndian(s);
     }
 
+    /// <summary>Reads with a byte order fixed by the grammar (u2le, u4be, ...), whatever <see cref="LittleEndian"/> says.</summary>
+    public ushort U2(string field, bool littleEndian) { bool s = LittleEndian; LittleEndian = littleEndian; var v = U2(field); LittleEndian = s; return v; }
+    public uint U4(string field, bool littleEndian) { bool s = LittleEndian; LittleEndian = littleEndian; var v = U4(field); LittleEndian = s; return v; }
+    public ulong U8(string field, bool littleEndian) { bool s = LittleEndian; LittleEndian = littleEndian; var v = U8(field); LittleEndian = s; return v; }
+    public short S2(string field, bool littleEndian) => (short)U2(field, littleEndian);
+    public int S4(string field, bool littleEndian) => (int)U4(field, littleEndian);
+    public long S8(string field, bool littleEndian) => (long)U8(field, littleEndian);
+    public byte U1(string field, bool littleEndian) => U1(field);
+    public sbyte S1(string field, bool littleEndian) => S1(field);
+
     public short S2(string field) => (short)U2(field);
     public int S4(string field) => (int)U4(field);
     public long S8(string field) => (long)U8(field);

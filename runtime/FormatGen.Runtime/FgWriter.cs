@@ -70,6 +70,21 @@ public ref struct FgWriter
         if (LittleEndian) BinaryPrimitives.WriteUInt64LittleEndian(s, v); else BinaryPrimitives.WriteUInt64BigEndian(s, v);
     }
 
+    /// <summary>Writes with a byte order fixed by the grammar (u2le, u4be, ...).</summary>
+    public void U2(ushort v, bool littleEndian) { bool s = LittleEndian; LittleEndian = littleEndian; U2(v); LittleEndian = s; }
+    public void U4(uint v, bool littleEndian) { bool s = LittleEndian; LittleEndian = littleEndian; U4(v); LittleEndian = s; }
+    public void U8(ulong v, bool littleEndian) { bool s = LittleEndian; LittleEndian = littleEndian; U8(v); LittleEndian = s; }
+    public void S2(short v, bool littleEndian) => U2((ushort)v, littleEndian);
+    public void S4(int v, bool littleEndian) => U4((uint)v, littleEndian);
+    public void S8(long v, bool littleEndian) => U8((ulong)v, littleEndian);
+    public void U1(byte v, bool littleEndian) => U1(v);
+    public void S1(sbyte v, bool littleEndian) => S1(v);
+
+    public void PatchU2(int position, ushort v, bool littleEndian) { bool s = LittleEndian; LittleEndian = littleEndian; PatchU2(position, v); LittleEndian = s; }
+    public void PatchU4(int position, uint v, bool littleEndian) { bool s = LittleEndian; LittleEndian = littleEndian; PatchU4(position, v); LittleEndian = s; }
+    public void PatchU8(int position, ulong v, bool littleEndian) { bool s = LittleEndian; LittleEndian = littleEndian; PatchU8(position, v); LittleEndian = s; }
+    public void PatchU1(int position, byte v, bool littleEndian) => PatchU1(position, v);
+
     public void S2(short v) => U2((ushort)v);
     public void S4(int v) => U4((uint)v);
     public void S8(long v) => U8((ulong)v);

@@ -14,11 +14,20 @@ seq:
       expr: (_ & 0xfff0) == 0
     -fg-rule: tlv-flags
   - id: items
-    type: item
+    type: item(_index)
     repeat: expr
     repeat-expr: count
+  - id: crc
+    type: u4be
+    doc: Big-endian in a little-endian format.
 types:
   item:
+    params:
+      - id: position
+        type: u2
+    -fg-checks:
+      - rule: item-position
+        expr: position < 100
     seq:
       - id: tag
         type: u1

@@ -123,7 +123,8 @@ public sealed partial record Body
             var f_extra = unchecked(this.Extra.Value);
             __w.U2((ushort)f_extra);
         }
-        foreach (var __e in this.Cells ?? global::System.Array.Empty<global::Snapshots.Frame.Cell>()) __e.WriteCore(ref __w);
+        var __l_cells = this.Cells ?? global::System.Array.Empty<global::Snapshots.Frame.Cell>();
+        for (int __i = 0; __i < __l_cells.Count; __i++) __l_cells[__i].WriteCore(ref __w);
         __w.LittleEndian = __savedLe;
     }
 }

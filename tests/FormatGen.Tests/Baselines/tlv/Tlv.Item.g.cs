@@ -85,20 +85,20 @@ public sealed partial record Item
     /// <summary>
     /// Reads a item from octets. Octets and lists in the model are slices of &lt;paramref name="data"/&gt;, not copies. Throws FgException on a structural error; rules are checked by Validate.
     /// </summary>
-    public static global::Snapshots.Tlv.Item Read(global::System.ReadOnlyMemory<byte> data)
+    public static global::Snapshots.Tlv.Item Read(global::System.ReadOnlyMemory<byte> data, ushort @position)
     {
         var __r = new global::FormatGen.Runtime.FgReader(data, false);
-        return ReadCore(ref __r, null, true)!;
+        return ReadCore(ref __r, null, true, @position)!;
     }
 
     /// <summary>
     /// Checks octets against every rule of the grammar and returns every violation (empty when valid). Allocates nothing when valid.
     /// </summary>
-    public static global::System.Collections.Generic.IReadOnlyList<global::FormatGen.Runtime.FgViolation> Validate(global::System.ReadOnlySpan<byte> data)
+    public static global::System.Collections.Generic.IReadOnlyList<global::FormatGen.Runtime.FgViolation> Validate(global::System.ReadOnlySpan<byte> data, ushort @position)
     {
         var __v = new global::FormatGen.Runtime.FgValidation();
         var __r = new global::FormatGen.Runtime.FgReader(data, false);
-        try { ReadCore(ref __r, __v, false); }
+        try { ReadCore(ref __r, __v, false, @position); }
         catch (global::FormatGen.Runtime.FgException e) { __v.Add(new global::FormatGen.Runtime.FgViolation(e.Rule, global::FormatGen.Runtime.FgSeverity.Error, e.FieldPath, e.Offset, "", "", e.Detail)); }
         return __v.Violations;
     }
@@ -106,23 +106,23 @@ public sealed partial record Item
     /// <summary>
     /// The number of octets Write produces.
     /// </summary>
-    public int Measure()
+    public int Measure(ushort @position)
     {
         var __w = global::FormatGen.Runtime.FgWriter.Measure(false);
-        WriteCore(ref __w);
+        WriteCore(ref __w, @position);
         return __w.Position;
     }
 
     /// <summary>
     /// Writes the model, deriving lengths, counts, keys, constants and padding. Throws FgInvalidModelException, writing nothing, when the result would break a rule.
     /// </summary>
-    public void Write(global::System.Buffers.IBufferWriter<byte> output)
+    public void Write(global::System.Buffers.IBufferWriter<byte> output, ushort @position)
     {
-        int __size = Measure();
+        int __size = Measure(@position);
         var __span = output.GetSpan(__size).Slice(0, __size);
         var __w = new global::FormatGen.Runtime.FgWriter(__span, false);
-        WriteCore(ref __w);
-        var __errors = global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span));
+        WriteCore(ref __w, @position);
+        var __errors = global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span, @position));
         if (__errors is not null) throw new global::FormatGen.Runtime.FgInvalidModelException("item", __errors);
         output.Advance(__size);
     }
@@ -130,10 +130,10 @@ public sealed partial record Item
     /// <summary>
     /// Writes the model to a new array (see Write).
     /// </summary>
-    public byte[] ToArray()
+    public byte[] ToArray(ushort @position)
     {
         var __out = new global::System.Buffers.ArrayBufferWriter<byte>();
-        Write(__out);
+        Write(__out, @position);
         return __out.WrittenSpan.ToArray();
     }
 
@@ -141,13 +141,24 @@ public sealed partial record Item
     /// Generated reader of 'item'. For generated code only.
     /// </summary>
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-    public static global::Snapshots.Tlv.Item? ReadCore(ref global::FormatGen.Runtime.FgReader __r, global::FormatGen.Runtime.FgValidation? __v, bool __build)
+    public static global::Snapshots.Tlv.Item? ReadCore(ref global::FormatGen.Runtime.FgReader __r, global::FormatGen.Runtime.FgValidation? __v, bool __build, ushort p_position)
     {
         int __start = __r.Position;
         long __off = __r.Offset;
         int __ioSize = __r.Remaining;
         bool __savedLe = __r.LittleEndian;
         __r.LittleEndian = true;
+        bool __rejected = false;
+        if (!(((long)p_position) < 100L))
+        {
+            __rejected = true;
+            if (__v is not null) __v.Report("item-position", global::FormatGen.Runtime.FgSeverity.Error, "", -1, __off, "position < 100", "position=" + global::FormatGen.Runtime.Internal.FgText.Num(((long)p_position)), "");
+        }
+        if (__rejected && __r.InSubstream)
+        {
+            __r.Skip(__r.Remaining, "");
+            goto __short;
+        }
         var f_tag = (global::Snapshots.Tlv.Tag)__r.U1("tag");
         if (__r.IsShort) goto __short;
         var f_length = (byte)__r.U1("length");
@@ -196,7 +207,7 @@ public sealed partial record Item
     /// Generated writer of 'item': derives lengths, counts, keys and constants. For generated code only.
     /// </summary>
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-    public void WriteCore(ref global::FormatGen.Runtime.FgWriter __w)
+    public void WriteCore(ref global::FormatGen.Runtime.FgWriter __w, ushort p_position)
     {
         bool __savedLe = __w.LittleEndian;
         __w.LittleEndian = true;

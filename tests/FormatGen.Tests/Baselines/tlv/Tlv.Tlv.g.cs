@@ -24,14 +24,20 @@ public sealed partial record Tlv
     /// </summary>
     public global::System.Collections.Generic.IReadOnlyList<global::Snapshots.Tlv.Item> Items { get; init; } = global::System.Array.Empty<global::Snapshots.Tlv.Item>();
     /// <summary>
+    /// Big-endian in a little-endian format.
+    /// Grammar: 'crc', u4.
+    /// </summary>
+    public uint Crc { get; init; }
+    /// <summary>
     /// Structural equality: lists and octets compare by content.
     /// </summary>
-    public bool Equals(Tlv? other) => other is not null && global::System.Collections.Generic.EqualityComparer<ushort>.Default.Equals(Flags, other.Flags) && global::FormatGen.Runtime.Internal.FgEq.List(Items, other.Items);
+    public bool Equals(Tlv? other) => other is not null && global::System.Collections.Generic.EqualityComparer<ushort>.Default.Equals(Flags, other.Flags) && global::FormatGen.Runtime.Internal.FgEq.List(Items, other.Items) && global::System.Collections.Generic.EqualityComparer<uint>.Default.Equals(Crc, other.Crc);
     public override int GetHashCode()
     {
         var h = new global::System.HashCode();
         h.Add(Flags);
         h.Add(global::FormatGen.Runtime.Internal.FgEq.ListHash(Items));
+        h.Add(Crc);
         return h.ToHashCode();
     }
     /// <summary>
@@ -45,6 +51,8 @@ public sealed partial record Tlv
         sb.Append("flags=").Append(global::FormatGen.Runtime.Internal.FgText.Num(Flags));
         sb.Append(", ");
         sb.Append("items=").Append(global::FormatGen.Runtime.Internal.FgText.Dec((Items?.Count ?? 0)));
+        sb.Append(", ");
+        sb.Append("crc=").Append(global::FormatGen.Runtime.Internal.FgText.Num(Crc));
         return sb.ToString();
     }
 
@@ -133,19 +141,31 @@ public sealed partial record Tlv
         {
             __v?.Enter("items", __i);
             global::Snapshots.Tlv.Item? __e_items;
-            try { __e_items = global::Snapshots.Tlv.Item.ReadCore(ref __r, __v, __build); }
+            try { __e_items = global::Snapshots.Tlv.Item.ReadCore(ref __r, __v, __build, unchecked((ushort)((long)__i))); }
             catch (global::FormatGen.Runtime.FgException __ex) { throw __ex.Under("items", __i); }
             __v?.Exit();
             if (__r.IsShort) goto __short;
+            if (__build && __e_items is null)
+            {
+                if (__r.InSubstream)
+                {
+                    __r.Skip(__r.Remaining, "items");
+                    goto __short;
+                }
+                throw global::FormatGen.Runtime.FgException.Invalid("rejected", "items", __r.Offset, "the field breaks its own size rule and cannot be parsed");
+            }
             if (__list_items is not null) __list_items[__i] = __e_items!;
             n_items++;
         }
+        var f_crc = (uint)__r.U4("crc", false);
+        if (__r.IsShort) goto __short;
         __r.LittleEndian = __savedLe;
         if (!__build) return null;
         return new global::Snapshots.Tlv.Tlv
         {
             Flags = f_flags,
             Items = __list_items!,
+            Crc = f_crc,
         };
         __short:
         __r.LittleEndian = __savedLe;
@@ -165,7 +185,10 @@ public sealed partial record Tlv
         __w.U2((ushort)f_count);
         var f_flags = unchecked(this.Flags);
         __w.U2((ushort)f_flags);
-        foreach (var __e in this.Items ?? global::System.Array.Empty<global::Snapshots.Tlv.Item>()) __e.WriteCore(ref __w);
+        var __l_items = this.Items ?? global::System.Array.Empty<global::Snapshots.Tlv.Item>();
+        for (int __i = 0; __i < __l_items.Count; __i++) __l_items[__i].WriteCore(ref __w, unchecked((ushort)((long)__i)));
+        var f_crc = unchecked(this.Crc);
+        __w.U4((uint)f_crc, false);
         __w.LittleEndian = __savedLe;
     }
 }
