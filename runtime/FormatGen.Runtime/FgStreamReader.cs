@@ -195,6 +195,8 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
             }
             _validation?.TruncateTo(mark);
             if (reader.Needed > _options.MaxElementLength) throw TooLong(reader.Needed);
+            // A short read always asks for more than there is; anything else would loop forever.
+            if (reader.Needed <= memory.Length) throw new InvalidOperationException("A short read asked for octets that are already there.");
             Fill(reader.Needed);
         }
     }
