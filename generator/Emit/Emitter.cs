@@ -575,7 +575,7 @@ internal sealed partial class Emitter
                 {
                     FieldKind.Primitive when f.If is not null => "(" + f.CsName + "?.ToString() ?? \"-\")",
                     FieldKind.Primitive when f.EnumCsName is not null => Names.Text + ".Enum(" + f.CsName + ", (ulong)" + f.CsName + ")",
-                    FieldKind.Primitive => Names.Text + ".Num(" + f.CsName + ")",
+                    FieldKind.Primitive => Names.Text + ".Dec(" + f.CsName + ")",
                     FieldKind.Bytes when f.If is not null => "(" + f.CsName + ".HasValue ? " + Names.Text + ".Bytes(" + f.CsName + ".Value.Span) : \"-\")",
                     FieldKind.Bytes => Names.Text + ".Bytes(" + f.CsName + ".Span)",
                     _ when f.If is not null => "(" + f.CsName + "?.Summary() ?? \"-\")",

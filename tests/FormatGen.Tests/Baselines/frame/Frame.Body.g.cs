@@ -40,7 +40,7 @@ public sealed partial record Body
     public string Summary()
     {
         var sb = new global::System.Text.StringBuilder();
-        sb.Append("word=").Append(global::FormatGen.Runtime.Internal.FgText.Num(Word));
+        sb.Append("word=").Append(global::FormatGen.Runtime.Internal.FgText.Dec(Word));
         sb.Append(", ");
         sb.Append("extra=").Append((Extra?.ToString() ?? "-"));
         sb.Append(", ");

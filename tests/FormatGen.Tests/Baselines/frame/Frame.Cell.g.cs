@@ -40,7 +40,7 @@ public sealed partial record Cell
     public string Summary()
     {
         var sb = new global::System.Text.StringBuilder();
-        sb.Append("raw=").Append(global::FormatGen.Runtime.Internal.FgText.Num(Raw));
+        sb.Append("raw=").Append(global::FormatGen.Runtime.Internal.FgText.Dec(Raw));
         return sb.ToString();
     }
     /// <summary>

@@ -24,9 +24,9 @@ public readonly partial record struct Header
     public string Summary()
     {
         var sb = new global::System.Text.StringBuilder();
-        sb.Append("options=").Append(global::FormatGen.Runtime.Internal.FgText.Num(Options));
+        sb.Append("options=").Append(global::FormatGen.Runtime.Internal.FgText.Dec(Options));
         sb.Append(", ");
-        sb.Append("version=").Append(global::FormatGen.Runtime.Internal.FgText.Num(Version));
+        sb.Append("version=").Append(global::FormatGen.Runtime.Internal.FgText.Dec(Version));
         return sb.ToString();
     }
     /// <summary>

@@ -20,7 +20,7 @@ public sealed partial record Number : global::Snapshots.Tlv.IItemValue
     public string Summary()
     {
         var sb = new global::System.Text.StringBuilder();
-        sb.Append("value=").Append(global::FormatGen.Runtime.Internal.FgText.Num(Value));
+        sb.Append("value=").Append(global::FormatGen.Runtime.Internal.FgText.Dec(Value));
         return sb.ToString();
     }
     /// <summary>

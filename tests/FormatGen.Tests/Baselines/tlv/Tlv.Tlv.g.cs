@@ -46,13 +46,13 @@ public sealed partial record Tlv
     public string Summary()
     {
         var sb = new global::System.Text.StringBuilder();
-        sb.Append("count=").Append(global::FormatGen.Runtime.Internal.FgText.Num(Count));
+        sb.Append("count=").Append(global::FormatGen.Runtime.Internal.FgText.Dec(Count));
         sb.Append(", ");
-        sb.Append("flags=").Append(global::FormatGen.Runtime.Internal.FgText.Num(Flags));
+        sb.Append("flags=").Append(global::FormatGen.Runtime.Internal.FgText.Dec(Flags));
         sb.Append(", ");
         sb.Append("items=").Append(global::FormatGen.Runtime.Internal.FgText.Dec((Items?.Count ?? 0)));
         sb.Append(", ");
-        sb.Append("crc=").Append(global::FormatGen.Runtime.Internal.FgText.Num(Crc));
+        sb.Append("crc=").Append(global::FormatGen.Runtime.Internal.FgText.Dec(Crc));
         return sb.ToString();
     }
 
