@@ -141,7 +141,7 @@ internal sealed partial class Emitter
         w.Line("var __check = new " + Names.Reader + "(__bytes);");
         w.Line("var __v = new " + Names.Validation + "();");
         w.Line("new " + grammarName + "().ReadPrefix(ref __check, __v);");
-        w.Line("var __errors = " + Names.Runtime + ".Internal.FgWrite.Errors(__v.Violations);");
+        w.Line("var __errors = " + Names.WriteHelpers + ".Errors(__v.Violations);");
         w.Line("if (__errors is not null) throw new " + Names.Runtime + ".FgInvalidModelException(" + Lit(_root.KsyId) + ", __errors);");
         w.Line("__out.Write(__bytes, 0, __bytes.Length);");
         w.Line("Position = __bytes.Length;");
@@ -192,7 +192,7 @@ internal sealed partial class Emitter
         w.Line("__v.Clear();");
         w.Line("try { " + Q(element.CsName) + ".ReadCore(" + rcall + "); }");
         w.Line("catch (" + Names.Exception + " e) { __v.Add(new " + Names.Violation + "(e.Rule, " + Names.Severity + ".Error, e.FieldPath, e.Offset, \"\", \"\", e.Detail)); }");
-        w.Line("if (__v.HasErrors) throw new " + Names.Runtime + ".FgInvalidModelException(" + Lit(element.KsyId) + ", " + Names.Runtime + ".Internal.FgWrite.Errors(__v.Violations)!);");
+        w.Line("if (__v.HasErrors) throw new " + Names.Runtime + ".FgInvalidModelException(" + Lit(element.KsyId) + ", " + Names.WriteHelpers + ".Errors(__v.Violations)!);");
         w.Line("__out.Write(__buffer, 0, __size);");
         w.Line("Position += __size;");
         w.Line("Count++;");

@@ -228,9 +228,25 @@ internal sealed partial class Emitter
         w.Line("var __span = output.GetSpan(__size).Slice(0, __size);");
         w.Line("var " + Names.W + " = new " + Names.Writer + "(__span, " + leArg + ");");
         w.Line("WriteCore(ref " + Names.W + writeArgs + ");");
-        w.Line("var __errors = " + Names.Runtime + ".Internal.FgWrite.Errors(Validate(__span" + readArgs + (le ? ", littleEndian" : "") + "));");
+        w.Line("var __errors = " + Names.WriteHelpers + ".Errors(Validate(__span" + readArgs + (le ? ", littleEndian" : "") + "));");
         w.Line("if (__errors is not null) throw new " + Names.Runtime + ".FgInvalidModelException(" + Lit(t.KsyId) + ", __errors);");
         w.Line("output.Advance(__size);");
+        w.Close();
+
+        w.Line();
+        w.Doc("Writes the model into <paramref name=\"destination\"/> and returns the octets written (see Write). Throws ArgumentException when it is too small.");
+        w.Open("public int Write(" + Sig("global::System.Span<byte> destination") + ")");
+        w.Line("int __size = Measure(" + string.Join(", ", parArgs.Concat(le ? new[] { "littleEndian" } : new string[0])) + ");");
+        w.Line("if (destination.Length < __size) throw new global::System.ArgumentException(\"needs \" + __size + \" octets, has \" + destination.Length, nameof(destination));");
+        w.Line("var __span = destination.Slice(0, __size);");
+        w.Line("var " + Names.W + " = new " + Names.Writer + "(__span, " + leArg + ");");
+        w.Line("WriteCore(ref " + Names.W + writeArgs + ");");
+        w.Line("var __errors = " + Names.WriteHelpers + ".Errors(Validate(__span" + readArgs + (le ? ", littleEndian" : "") + "));");
+        w.Open("if (__errors is not null)");
+        w.Line("__span.Clear();");
+        w.Line("throw new " + Names.Runtime + ".FgInvalidModelException(" + Lit(t.KsyId) + ", __errors);");
+        w.Close();
+        w.Line("return __size;");
         w.Close();
 
         w.Line();

@@ -377,7 +377,6 @@ internal sealed class ModelBuilder
             if (KsyParserTryByte(c.Text, out var b)) contents.Add(b);
             else _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, c.Loc, "contents", "octets 0-255"));
         }
-        if (contents.Count > 0 && kind == FieldKind.Bytes && a.Size is null && !a.SizeEos) { }
         ValidModel? valid = null;
         if (a.Valid is { } v)
         {

@@ -158,7 +158,7 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
         catch (FgException e)
         {
             e.RecordIndex = Index;
-            e.RecordName ??= _grammar.Label(AvailableSpan());
+            e.RecordName ??= _grammar.Label(Available().Span);
             throw;
         }
         // The label is a string: only made when there is something to report.
@@ -215,8 +215,6 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
         }
         return new ReadOnlyMemory<byte>(_buffer, _start, _end - _start);
     }
-
-    private ReadOnlySpan<byte> AvailableSpan() => Available().Span;
 
     private void Consume(int n)
     {

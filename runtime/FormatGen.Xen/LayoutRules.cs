@@ -14,7 +14,7 @@ public sealed class LayoutRules
 {
     private readonly DomainType _domain;
     private readonly uint _version;
-    private bool _pvInfo, _p2mFrames, _pageData, _hvmParams, _staticDataEnd, _vcpu;
+    private bool _pvInfo, _p2mFrames, _pageData, _hvmParams, _staticDataEnd;
 
     public LayoutRules(DomainType domain, uint version)
     {
@@ -83,11 +83,8 @@ public sealed class LayoutRules
                     _pageData = true;
                     break;
                 default:
-                    if (IsVcpu(type))
-                    {
-                        if (!_pageData) Fail("layout-pages-before-vcpu", "PAGE_DATA before X86_PV_VCPU_* records", "VCPU context refers to memory that has not been sent.");
-                        _vcpu = true;
-                    }
+                    if (IsVcpu(type) && !_pageData)
+                        Fail("layout-pages-before-vcpu", "PAGE_DATA before X86_PV_VCPU_* records", "VCPU context refers to memory that has not been sent.");
                     break;
             }
         }
@@ -105,6 +102,5 @@ public sealed class LayoutRules
         if (_version >= 3 && !_staticDataEnd)
             into.Add(new FgViolation("layout-static-data-end-missing", FgSeverity.Error, "type", offset, "STATIC_DATA_END in a version 3 stream", "none", "A version 3 stream has no STATIC_DATA_END.")
             { RecordIndex = index, RecordName = "END" });
-        _ = _vcpu;
     }
 }

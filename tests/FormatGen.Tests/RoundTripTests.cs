@@ -184,3 +184,17 @@ public class RoundTripTests
         Assert.Equal(PageType.L1tab, pd.Pfns[1].Type);
     }
 }
+
+public class SpanWriterTests
+{
+    [Fact]
+    public void Writing_into_a_span_matches_the_buffer_writer_and_refuses_a_short_span()
+    {
+        var rec = new FormatGen.Xen.Libxc.Record { Body = new TscInfo { Khz = 1000, Nsec = 5 } };
+        var expected = rec.ToArray(12, 3, true);
+        var span = new byte[64];
+        Assert.Equal(expected.Length, rec.Write(span, 12, 3, true));
+        Assert.Equal(expected, span.AsSpan(0, expected.Length).ToArray());
+        Assert.Throws<ArgumentException>(() => { rec.Write(new byte[8], 12, 3, true); });
+    }
+}

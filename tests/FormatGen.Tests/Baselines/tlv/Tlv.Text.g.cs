@@ -80,6 +80,25 @@ public sealed partial record Text : global::Snapshots.Tlv.IItemValue
     }
 
     /// <summary>
+    /// Writes the model into &lt;paramref name="destination"/&gt; and returns the octets written (see Write). Throws ArgumentException when it is too small.
+    /// </summary>
+    public int Write(global::System.Span<byte> destination)
+    {
+        int __size = Measure();
+        if (destination.Length < __size) throw new global::System.ArgumentException("needs " + __size + " octets, has " + destination.Length, nameof(destination));
+        var __span = destination.Slice(0, __size);
+        var __w = new global::FormatGen.Runtime.FgWriter(__span, false);
+        WriteCore(ref __w);
+        var __errors = global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span));
+        if (__errors is not null)
+        {
+            __span.Clear();
+            throw new global::FormatGen.Runtime.FgInvalidModelException("text", __errors);
+        }
+        return __size;
+    }
+
+    /// <summary>
     /// Writes the model to a new array (see Write).
     /// </summary>
     public byte[] ToArray()
