@@ -14,8 +14,13 @@ public class GeneratorTests
 {
     private static string Grammar(string name) => File.ReadAllText(Path.Combine(RepoPaths.Root, "tests", "FormatGen.Tests", "Grammars", name));
 
+    /// <summary>The reasons of a tracked step's outputs; never empty, so assertions over them cannot pass vacuously.</summary>
     private static IncrementalStepRunReason[] Reasons(GeneratorDriver driver, string step)
-        => driver.GetRunResult().Results.Single().TrackedSteps[step].SelectMany(s => s.Outputs).Select(o => o.Reason).ToArray();
+    {
+        var reasons = driver.GetRunResult().Results.Single().TrackedSteps[step].SelectMany(s => s.Outputs).Select(o => o.Reason).ToArray();
+        Assert.NotEmpty(reasons);
+        return reasons;
+    }
 
     [Fact]
     public void Unchanged_inputs_are_served_from_the_cache()
