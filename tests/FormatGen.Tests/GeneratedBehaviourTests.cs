@@ -10,15 +10,17 @@ namespace FormatGen.Tests;
 /// <summary>Behaviour of code generated from the small test grammars, compiled and run.</summary>
 public class GeneratedBehaviourTests
 {
-    private static Assembly CompileTlv()
+    private static Assembly CompileTlv() => Compile("tlv.ksy");
+
+    private static Assembly Compile(string grammar)
     {
-        var (run, output) = GeneratorHarness.Generate("/g/tlv.ksy", File.ReadAllText(Path.Combine(RepoPaths.Root, "tests", "FormatGen.Tests", "Grammars", "tlv.ksy")));
+        var (run, output) = GeneratorHarness.Generate("/g/" + grammar, File.ReadAllText(Path.Combine(RepoPaths.Root, "tests", "FormatGen.Tests", "Grammars", grammar)));
         Assert.Empty(run.Diagnostics);
         var ms = new MemoryStream();
         var emit = output.Emit(ms);
         Assert.True(emit.Success, string.Join("\n", emit.Diagnostics));
         ms.Position = 0;
-        return new AssemblyLoadContext("tlv", isCollectible: true).LoadFromStream(ms);
+        return new AssemblyLoadContext(grammar, isCollectible: true).LoadFromStream(ms);
     }
 
     // "TLV1", count 2, flags 0; item number(5) padded; item text "hey" padded; crc 0x01020304 big-endian.
@@ -59,6 +61,60 @@ public class GeneratedBehaviourTests
         var found = ValidateVia(tlv, data.ToArray());
         Assert.Equal(20, found.Count(v => v.Contains("item-position")));
         Assert.Contains(found, v => v.Contains("items[100]"));
+    }
+
+    private static byte[] FrameBytes(bool bigEndian, byte version)
+    {
+        var b = new System.Collections.Generic.List<byte> { (byte)(bigEndian ? 1 : 0), version, 2 };
+        void U2(ushort v) => b.AddRange(bigEndian ? new[] { (byte)(v >> 8), (byte)v } : new[] { (byte)v, (byte)(v >> 8) });
+        b.AddRange(new byte[] { 0, 1, 0, 2 }); // payload: pair a=1, b=2 (the header is big-endian)
+        b.AddRange(bigEndian ? new byte[] { 0xde, 0xad, 0xbe, 0xef } : new byte[] { 0xef, 0xbe, 0xad, 0xde });
+        if (version >= 2) U2(0x1234);
+        U2(0x1005);
+        U2(0x2006);
+        U2(0xf007);
+        return b.ToArray();
+    }
+
+    [Theory]
+    [InlineData(true, (byte)2)]
+    [InlineData(false, (byte)2)]
+    [InlineData(false, (byte)1)]
+    public void Calculated_byte_order_conditional_fields_and_repeat_until_round_trip(bool bigEndian, byte version)
+    {
+        var asm = Compile("frame.ksy");
+        var frame = asm.GetType("Snapshots.Frame.Frame")!;
+        var data = FrameBytes(bigEndian, version);
+        var model = frame.GetMethod("Read")!.Invoke(null, new object[] { (ReadOnlyMemory<byte>)data })!;
+        var body = frame.GetProperty("Body")!.GetValue(model)!;
+        Assert.Equal(0xdeadbeefu, body.GetType().GetProperty("Word")!.GetValue(body));
+        Assert.Equal(version >= 2 ? (ushort?)0x1234 : null, (ushort?)body.GetType().GetProperty("Extra")!.GetValue(body));
+        var cells = (System.Collections.IList)body.GetType().GetProperty("Cells")!.GetValue(body)!;
+        Assert.Equal(3, cells.Count);
+        Assert.Equal(7UL, Convert.ToUInt64(cells[2]!.GetType().GetProperty("Payload")!.GetValue(cells[2])));
+        var header = frame.GetProperty("Header")!.GetValue(model)!;
+        Assert.Equal("Pair", header.GetType().GetProperty("Payload")!.GetValue(header)!.GetType().Name);
+        Assert.Equal((byte)2, header.GetType().GetProperty("Kind")!.GetValue(header));
+        Assert.Equal(data, (byte[])frame.GetMethod("ToArray")!.Invoke(model, Array.Empty<object>())!);
+    }
+
+    [Fact]
+    public void The_generic_stream_reader_drives_a_generated_grammar_over_a_trickling_pipe()
+    {
+        var asm = Compile("frame.ksy");
+        var grammarType = asm.GetType("Snapshots.Frame.FrameStreamGrammar")!;
+        var cellType = asm.GetType("Snapshots.Frame.Cell")!;
+        var readerType = typeof(FormatGen.Runtime.FgStreamReader<>).MakeGenericType(cellType);
+        var data = FrameBytes(true, 2);
+        using var reader = (IDisposable)Activator.CreateInstance(readerType, new Streams.Trickle(data, 1), Activator.CreateInstance(grammarType), null)!;
+        var moveNext = readerType.GetMethod("MoveNext")!;
+        var payloads = new System.Collections.Generic.List<ulong>();
+        while ((bool)moveNext.Invoke(reader, new object[] { true })!)
+        {
+            var cell = readerType.GetProperty("Current")!.GetValue(reader)!;
+            payloads.Add(Convert.ToUInt64(cellType.GetProperty("Payload")!.GetValue(cell)));
+        }
+        Assert.Equal(new ulong[] { 5, 6, 7 }, payloads);
     }
 
     /// <summary>Validate takes a ReadOnlySpan&lt;byte&gt;, which reflection cannot pass: call it through a delegate.</summary>

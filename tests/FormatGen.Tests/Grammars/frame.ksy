@@ -16,6 +16,15 @@ types:
           any-of: [0, 1]
       - id: version
         type: u1
+      - id: kind
+        type: u1
+      - id: payload
+        size: 4
+        type:
+          switch-on: kind
+          cases:
+            1: counter
+            2: pair
   body:
     meta:
       endian:
@@ -34,14 +43,25 @@ types:
         repeat: until
         repeat-until: _.last
         -fg-stream: true
-  cell:
+    types:
+      cell:
+        seq:
+          - id: raw
+            type: u2
+        instances:
+          kind:
+            value: raw >> 12
+          payload:
+            value: raw & 0xfff
+          last:
+            value: (raw >> 12) == 15
+  counter:
     seq:
-      - id: raw
+      - id: value
+        type: u4
+  pair:
+    seq:
+      - id: a
         type: u2
-    instances:
-      kind:
-        value: raw >> 12
-      payload:
-        value: raw & 0xfff
-      last:
-        value: (raw >> 12) == 15
+      - id: b
+        type: u2

@@ -5,7 +5,7 @@
 namespace Snapshots.Frame;
 
 /// <summary>
-/// Grammar type 'cell', 2 octets, big-endian.
+/// Grammar type 'cell', 2 octets.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("FormatGen", "1.0")]
 public sealed partial record Cell
@@ -48,26 +48,26 @@ public sealed partial record Cell
     /// </summary>
     public static ushort PeekRaw(global::System.ReadOnlySpan<byte> data, bool littleEndian)
     {
-        var __r = new global::FormatGen.Runtime.FgReader(data, false);
+        var __r = new global::FormatGen.Runtime.FgReader(data, littleEndian);
         return (ushort)__r.U2("raw");
     }
 
     /// <summary>
     /// Reads a cell from octets. Octets and lists in the model are slices of &lt;paramref name="data"/&gt;, not copies. Throws FgException on a structural error; rules are checked by Validate.
     /// </summary>
-    public static global::Snapshots.Frame.Cell Read(global::System.ReadOnlyMemory<byte> data)
+    public static global::Snapshots.Frame.Cell Read(global::System.ReadOnlyMemory<byte> data, bool littleEndian = false)
     {
-        var __r = new global::FormatGen.Runtime.FgReader(data, false);
+        var __r = new global::FormatGen.Runtime.FgReader(data, littleEndian);
         return ReadCore(ref __r, null, true, out _)!;
     }
 
     /// <summary>
     /// Checks octets against every rule of the grammar and returns every violation (empty when valid). Allocates nothing when valid.
     /// </summary>
-    public static global::System.Collections.Generic.IReadOnlyList<global::FormatGen.Runtime.FgViolation> Validate(global::System.ReadOnlySpan<byte> data)
+    public static global::System.Collections.Generic.IReadOnlyList<global::FormatGen.Runtime.FgViolation> Validate(global::System.ReadOnlySpan<byte> data, bool littleEndian = false)
     {
         var __v = new global::FormatGen.Runtime.FgValidation();
-        var __r = new global::FormatGen.Runtime.FgReader(data, false);
+        var __r = new global::FormatGen.Runtime.FgReader(data, littleEndian);
         try { ReadCore(ref __r, __v, false, out _); }
         catch (global::FormatGen.Runtime.FgException e) { __v.Add(new global::FormatGen.Runtime.FgViolation(e.Rule, global::FormatGen.Runtime.FgSeverity.Error, e.FieldPath, e.Offset, "", "", e.Detail)); }
         return __v.Violations;
@@ -76,9 +76,9 @@ public sealed partial record Cell
     /// <summary>
     /// The number of octets Write produces.
     /// </summary>
-    public int Measure()
+    public int Measure(bool littleEndian = false)
     {
-        var __w = global::FormatGen.Runtime.FgWriter.Measure(false);
+        var __w = global::FormatGen.Runtime.FgWriter.Measure(littleEndian);
         WriteCore(ref __w);
         return __w.Position;
     }
@@ -86,13 +86,13 @@ public sealed partial record Cell
     /// <summary>
     /// Writes the model, deriving lengths, counts, keys, constants and padding. Throws FgInvalidModelException, writing nothing, when the result would break a rule.
     /// </summary>
-    public void Write(global::System.Buffers.IBufferWriter<byte> output)
+    public void Write(global::System.Buffers.IBufferWriter<byte> output, bool littleEndian = false)
     {
-        int __size = Measure();
+        int __size = Measure(littleEndian);
         var __span = output.GetSpan(__size).Slice(0, __size);
-        var __w = new global::FormatGen.Runtime.FgWriter(__span, false);
+        var __w = new global::FormatGen.Runtime.FgWriter(__span, littleEndian);
         WriteCore(ref __w);
-        var __errors = global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span));
+        var __errors = global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span, littleEndian));
         if (__errors is not null) throw new global::FormatGen.Runtime.FgInvalidModelException("cell", __errors);
         output.Advance(__size);
     }
@@ -100,14 +100,14 @@ public sealed partial record Cell
     /// <summary>
     /// Writes the model into &lt;paramref name="destination"/&gt; and returns the octets written (see Write). Throws ArgumentException when it is too small.
     /// </summary>
-    public int Write(global::System.Span<byte> destination)
+    public int Write(global::System.Span<byte> destination, bool littleEndian = false)
     {
-        int __size = Measure();
+        int __size = Measure(littleEndian);
         if (destination.Length < __size) throw new global::System.ArgumentException("needs " + __size + " octets, has " + destination.Length, nameof(destination));
         var __span = destination.Slice(0, __size);
-        var __w = new global::FormatGen.Runtime.FgWriter(__span, false);
+        var __w = new global::FormatGen.Runtime.FgWriter(__span, littleEndian);
         WriteCore(ref __w);
-        var __errors = global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span));
+        var __errors = global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span, littleEndian));
         if (__errors is not null)
         {
             __span.Clear();
@@ -119,10 +119,10 @@ public sealed partial record Cell
     /// <summary>
     /// Writes the model to a new array (see Write).
     /// </summary>
-    public byte[] ToArray()
+    public byte[] ToArray(bool littleEndian = false)
     {
         var __out = new global::System.Buffers.ArrayBufferWriter<byte>();
-        Write(__out);
+        Write(__out, littleEndian);
         return __out.WrittenSpan.ToArray();
     }
 
@@ -136,7 +136,6 @@ public sealed partial record Cell
         long __off = __r.Offset;
         int __ioSize = __r.Remaining;
         bool __savedLe = __r.LittleEndian;
-        __r.LittleEndian = false;
         var f_raw = (ushort)__r.U2("raw");
         if (__r.IsShort) goto __short;
         x_last = unchecked((bool)((((long)f_raw) >> (int)12L) == 15L));
@@ -159,7 +158,6 @@ public sealed partial record Cell
     public void WriteCore(ref global::FormatGen.Runtime.FgWriter __w)
     {
         bool __savedLe = __w.LittleEndian;
-        __w.LittleEndian = false;
         var f_raw = unchecked(this.Raw);
         __w.U2((ushort)f_raw);
         __w.LittleEndian = __savedLe;

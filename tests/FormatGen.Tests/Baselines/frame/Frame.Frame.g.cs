@@ -13,9 +13,9 @@ public sealed partial record Frame
     /// <summary>
     /// Grammar: 'header', Header, offset 0.
     /// </summary>
-    public global::Snapshots.Frame.Header Header { get; init; }
+    public global::Snapshots.Frame.Header Header { get; init; } = new();
     /// <summary>
-    /// Grammar: 'body', Body, offset 2.
+    /// Grammar: 'body', Body.
     /// </summary>
     public global::Snapshots.Frame.Body Body { get; init; } = new();
     /// <summary>
@@ -115,7 +115,7 @@ public sealed partial record Frame
         int __ioSize = __r.Remaining;
         bool __savedLe = __r.LittleEndian;
         __r.LittleEndian = false;
-        global::Snapshots.Frame.Header f_header;
+        global::Snapshots.Frame.Header? f_header;
         __v?.Enter("header");
         try { f_header = global::Snapshots.Frame.Header.ReadCore(ref __r, __v, true); }
         catch (global::FormatGen.Runtime.FgException __ex) { throw __ex.Under("header"); }
@@ -123,7 +123,7 @@ public sealed partial record Frame
         if (__r.IsShort) goto __short;
         global::Snapshots.Frame.Body? f_body;
         __v?.Enter("body");
-        try { f_body = global::Snapshots.Frame.Body.ReadCore(ref __r, __v, __build, unchecked((long)((long)f_header.Options)), unchecked((long)((long)f_header.Version))); }
+        try { f_body = global::Snapshots.Frame.Body.ReadCore(ref __r, __v, __build, unchecked((long)((long)f_header!.Options)), unchecked((long)((long)f_header!.Version))); }
         catch (global::FormatGen.Runtime.FgException __ex) { throw __ex.Under("body"); }
         __v?.Exit();
         if (__r.IsShort) goto __short;
@@ -147,7 +147,7 @@ public sealed partial record Frame
     {
         bool __savedLe = __w.LittleEndian;
         __w.LittleEndian = false;
-        this.Header.WriteCore(ref __w);
+        (this.Header ?? throw new global::FormatGen.Runtime.FgWriteException("header", "is not set")).WriteCore(ref __w);
         (this.Body ?? throw new global::FormatGen.Runtime.FgWriteException("body", "is not set")).WriteCore(ref __w, unchecked((long)((long)this.Header.Options)), unchecked((long)((long)this.Header.Version)));
         __w.LittleEndian = __savedLe;
     }

@@ -5,10 +5,41 @@
 namespace Snapshots.Frame;
 
 /// <summary>
-/// Grammar type 'header', 2 octets, big-endian.
+/// One of the types field 'payload' of 'header' can hold (switch on kind): Counter, Pair, or HeaderPayloadUnknown.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("FormatGen", "1.0")]
-public readonly partial record struct Header
+public partial interface IHeaderPayload
+{
+    /// <summary>
+    /// The fields as one line of text.
+    /// </summary>
+    string Summary();
+}
+
+/// <summary>
+/// A 'payload' whose key (kind) names no case: its octets, kept as they are.
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("FormatGen", "1.0")]
+public sealed partial record HeaderPayloadUnknown : global::Snapshots.Frame.IHeaderPayload
+{
+    /// <summary>
+    /// The key the case was chosen by.
+    /// </summary>
+    public byte Key { get; init; }
+    /// <summary>
+    /// The octets of the field.
+    /// </summary>
+    public global::System.ReadOnlyMemory<byte> Bytes { get; init; }
+    public bool Equals(HeaderPayloadUnknown? other) => other is not null && Key == other.Key && global::FormatGen.Runtime.Internal.FgEq.Bytes(Bytes, other.Bytes);
+    public override int GetHashCode() => global::System.HashCode.Combine(Key, global::FormatGen.Runtime.Internal.FgEq.BytesHash(Bytes));
+    public string Summary() => "key=" + global::FormatGen.Runtime.Internal.FgText.Num(Key) + ", " + global::FormatGen.Runtime.Internal.FgText.Bytes(Bytes.Span);
+}
+
+/// <summary>
+/// Grammar type 'header', big-endian.
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("FormatGen", "1.0")]
+public sealed partial record Header
 {
     /// <summary>
     /// Grammar: 'options', u1, offset 0; rule header.options: one of 0, 1.
@@ -19,6 +50,20 @@ public readonly partial record struct Header
     /// </summary>
     public byte Version { get; init; }
     /// <summary>
+    /// Grammar: 'kind', u1, offset 2. Derived: the key of the case type of Payload.
+    /// </summary>
+    public byte Kind => Payload switch
+    {
+        global::Snapshots.Frame.Counter => (byte)1L,
+        global::Snapshots.Frame.Pair => (byte)2L,
+        global::Snapshots.Frame.HeaderPayloadUnknown __u => __u.Key,
+        _ => throw new global::System.InvalidOperationException("Payload is not set"),
+    };
+    /// <summary>
+    /// Grammar: 'payload', switch on kind, offset 3; size 4.
+    /// </summary>
+    public global::Snapshots.Frame.IHeaderPayload Payload { get; init; } = null!;
+    /// <summary>
     /// The fields as one line of text (what `xenstream dump` shows).
     /// </summary>
     public string Summary()
@@ -27,6 +72,8 @@ public readonly partial record struct Header
         sb.Append("options=").Append(global::FormatGen.Runtime.Internal.FgText.Dec(Options));
         sb.Append(", ");
         sb.Append("version=").Append(global::FormatGen.Runtime.Internal.FgText.Dec(Version));
+        sb.Append(", ");
+        sb.Append(Payload?.Summary());
         return sb.ToString();
     }
     /// <summary>
@@ -46,6 +93,15 @@ public readonly partial record struct Header
         __r.Skip(1, "version");
         return (byte)__r.U1("version");
     }
+    /// <summary>
+    /// Reads 'kind' straight from the octets of a header (offset 2), without parsing it.
+    /// </summary>
+    public static byte PeekKind(global::System.ReadOnlySpan<byte> data, bool littleEndian)
+    {
+        var __r = new global::FormatGen.Runtime.FgReader(data, false);
+        __r.Skip(2, "kind");
+        return (byte)__r.U1("kind");
+    }
 
     /// <summary>
     /// Reads a header from octets. Octets and lists in the model are slices of &lt;paramref name="data"/&gt;, not copies. Throws FgException on a structural error; rules are checked by Validate.
@@ -53,7 +109,7 @@ public readonly partial record struct Header
     public static global::Snapshots.Frame.Header Read(global::System.ReadOnlyMemory<byte> data)
     {
         var __r = new global::FormatGen.Runtime.FgReader(data, false);
-        return ReadCore(ref __r, null, true);
+        return ReadCore(ref __r, null, true)!;
     }
 
     /// <summary>
@@ -125,7 +181,7 @@ public readonly partial record struct Header
     /// Generated reader of 'header'. For generated code only.
     /// </summary>
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-    public static global::Snapshots.Frame.Header ReadCore(ref global::FormatGen.Runtime.FgReader __r, global::FormatGen.Runtime.FgValidation? __v, bool __build)
+    public static global::Snapshots.Frame.Header? ReadCore(ref global::FormatGen.Runtime.FgReader __r, global::FormatGen.Runtime.FgValidation? __v, bool __build)
     {
         int __start = __r.Position;
         long __off = __r.Offset;
@@ -137,12 +193,34 @@ public readonly partial record struct Header
         if (__v is not null && !((((((long)f_options) == 0L) || (((long)f_options) == 1L))))) __v.Report("header.options", global::FormatGen.Runtime.FgSeverity.Error, "options", -1, __r.Offset - 1, "one of 0, 1", global::FormatGen.Runtime.Internal.FgText.Num(((long)f_options)), "");
         var f_version = (byte)__r.U1("version");
         if (__r.IsShort) goto __short;
+        var f_kind = (byte)__r.U1("kind");
+        if (__r.IsShort) goto __short;
+        var __m_payload = __r.PushLimit(4L, "payload");
+        if (__r.IsShort) goto __short;
+        int __b_payload = __r.Position;
+        global::Snapshots.Frame.IHeaderPayload? f_payload = null;
+        __v?.Enter("payload");
+        try
+        {
+            switch (((long)f_kind))
+            {
+                case 1L: f_payload = global::Snapshots.Frame.Counter.ReadCore(ref __r, __v, __build); break;
+                case 2L: f_payload = global::Snapshots.Frame.Pair.ReadCore(ref __r, __v, __build); break;
+            }
+        }
+        catch (global::FormatGen.Runtime.FgException __ex) { throw __ex.Under("payload"); }
+        __v?.Exit();
+        if (__r.IsShort) goto __short;
+        if (f_payload is null) __r.Skip(__r.Remaining, "payload");
+        if (__build && f_payload is null) f_payload = new global::Snapshots.Frame.HeaderPayloadUnknown { Key = (byte)((long)f_kind), Bytes = __r.SliceFrom(__b_payload) };
+        __r.PopLimit(__m_payload);
         __r.LittleEndian = __savedLe;
-        if (!__build) return default;
+        if (!__build) return null;
         return new global::Snapshots.Frame.Header
         {
             Options = f_options,
             Version = f_version,
+            Payload = f_payload!,
         };
         __short:
         __r.LittleEndian = __savedLe;
@@ -161,6 +239,18 @@ public readonly partial record struct Header
         __w.U1((byte)f_options);
         var f_version = unchecked(this.Version);
         __w.U1((byte)f_version);
+        var f_kind = unchecked(this.Kind);
+        __w.U1((byte)f_kind);
+        int __u_payload = __w.Position;
+        switch (this.Payload)
+        {
+            case global::Snapshots.Frame.Counter __c0: __c0.WriteCore(ref __w); break;
+            case global::Snapshots.Frame.Pair __c1: __c1.WriteCore(ref __w); break;
+            case global::Snapshots.Frame.HeaderPayloadUnknown __u: __w.Bytes(__u.Bytes.Span); break;
+            default: throw new global::FormatGen.Runtime.FgWriteException("payload", "is not set");
+        }
+        if (__w.Position - __u_payload > 4L) throw new global::FormatGen.Runtime.FgWriteException("payload", "takes " + (__w.Position - __u_payload) + " octets; the grammar gives it " + 4L);
+        __w.Zeros((int)(4L - (__w.Position - __u_payload)));
         __w.LittleEndian = __savedLe;
     }
 }

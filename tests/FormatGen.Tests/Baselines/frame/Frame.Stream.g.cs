@@ -13,7 +13,7 @@ public sealed partial class FrameStreamGrammar : global::FormatGen.Runtime.FgStr
     /// <summary>
     /// Read before the stream (field 'header' of 'frame').
     /// </summary>
-    public global::Snapshots.Frame.Header Header { get; private set; }
+    public global::Snapshots.Frame.Header? Header { get; private set; }
     /// <summary>
     /// Read before the stream (field 'word' of 'body').
     /// </summary>
@@ -37,14 +37,14 @@ public sealed partial class FrameStreamGrammar : global::FormatGen.Runtime.FgStr
         int __ioSize = __r.Remaining;
         bool __savedLe = false;
         __r.LittleEndian = false;
-        global::Snapshots.Frame.Header f_header;
+        global::Snapshots.Frame.Header? f_header;
         __v?.Enter("header");
         try { f_header = global::Snapshots.Frame.Header.ReadCore(ref __r, __v, true); }
         catch (global::FormatGen.Runtime.FgException __ex) { throw __ex.Under("header"); }
         __v?.Exit();
         if (__r.IsShort) goto __short;
-        var h_root_header_options = unchecked((long)((long)f_header.Options));
-        var h_root_header_version = unchecked((long)((long)f_header.Version));
+        var h_root_header_options = unchecked((long)((long)f_header!.Options));
+        var h_root_header_version = unchecked((long)((long)f_header!.Version));
         __r.LittleEndian = (h_root_header_options == 0L) ? true : (h_root_header_options == 1L) ? false : throw global::FormatGen.Runtime.FgException.Invalid("endian", "", __r.Offset, "no byte order for " + global::FormatGen.Runtime.Internal.FgText.Num(h_root_header_options));
         var f_word = (uint)__r.U4("word");
         if (__r.IsShort) goto __short;
@@ -125,7 +125,7 @@ public sealed partial class FrameStreamWriter
     private static object[] WritePrefix(ref global::FormatGen.Runtime.FgWriter __w, global::Snapshots.Frame.Header @header, uint @word, ushort @extra, out bool littleEndian)
     {
         __w.LittleEndian = false;
-        @header.WriteCore(ref __w);
+        (@header ?? throw new global::FormatGen.Runtime.FgWriteException("header", "is not set")).WriteCore(ref __w);
         var h_root_header_options = unchecked((long)((long)@header.Options));
         var h_root_header_version = unchecked((long)((long)@header.Version));
         __w.LittleEndian = (h_root_header_options == 0L) ? true : (h_root_header_options == 1L) ? false : throw global::FormatGen.Runtime.FgException.Invalid("endian", "", 0, "no byte order for " + global::FormatGen.Runtime.Internal.FgText.Num(h_root_header_options));
