@@ -212,12 +212,20 @@ internal sealed partial class Emitter
     {
         if (f.Valid is not { } v) return;
         var conds = new List<string>();
+        // The bounds of eq/min/max/any-of must be of the field's kind (an enum field compares with enum members).
+        Typed Bound(ExprText e)
+        {
+            var b = _c.Compile(e.Expr, scope);
+            if (b.Kind != value.Kind || b.Enum != value.Enum)
+                throw new ExprError("'" + e.Text + "' cannot be compared with field '" + f.Id + "'" + (value.Kind == TK.Enum ? " (an enum: use " + value.Enum + " members)" : ""));
+            return b;
+        }
         try
         {
-            if (v.Eq is { } eq) conds.Add(Cmp(value, _c.Compile(eq.Expr, scope)));
-            if (v.Min is { } mn) conds.Add(Unified(value, _c.Compile(mn.Expr, scope), ">="));
-            if (v.Max is { } mx) conds.Add(Unified(value, _c.Compile(mx.Expr, scope), "<="));
-            if (v.AnyOf.Count > 0) conds.Add("(" + string.Join(" || ", v.AnyOf.Select(a => "(" + Cmp(value, _c.Compile(a.Expr, scope)) + ")")) + ")");
+            if (v.Eq is { } eq) conds.Add(Cmp(value, Bound(eq)));
+            if (v.Min is { } mn) conds.Add(Unified(value, Bound(mn), ">="));
+            if (v.Max is { } mx) conds.Add(Unified(value, Bound(mx), "<="));
+            if (v.AnyOf.Count > 0) conds.Add("(" + string.Join(" || ", v.AnyOf.Select(a => "(" + Cmp(value, Bound(a)) + ")")) + ")");
             if (v.InEnum) conds.Add("global::System.Enum.IsDefined(" + value.Code + ")");
             if (v.Expr is { } ex)
             {

@@ -48,7 +48,7 @@ internal sealed partial class Emitter
     private void Error(Loc loc, ExprError e)
     {
         if (e.UnknownName) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnknownName, loc, e.Message, ""));
-        else Error(loc, e);
+        else _diags.Add(DiagInfo.Of(DiagnosticDescriptors.TypeMismatch, loc, e.Message));
     }
 
     private static string Lit(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n").Replace("\r", "") + "\"";

@@ -388,6 +388,12 @@ internal sealed class ModelBuilder
                     v.InEnum, Parse(v.Expr), a.Doc);
             if (v.InEnum && enumCs is null) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, v.Loc, "in-enum", "the field has no enum"));
         }
+        if (kind == FieldKind.Primitive && (a.Size is not null || a.SizeEos))
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Size?.Loc ?? a.Loc, "'size' on an integer field"));
+        if (repeat != RepeatKind.None && (a.Size is not null || a.SizeEos))
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Size?.Loc ?? a.Loc, "'size' on a repeated field (a size for each element)"));
+        if (a.Contents.Count > 0 && (a.Type is not null || a.Switch is not null))
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, a.Contents[0].Loc, "contents", "'contents' cannot be combined with 'type'"));
         if (a.Stream && repeat == RepeatKind.None)
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadStream, a.Loc, "-fg-stream marks a repeated field; '" + a.Id + "' is not repeated"));
         return new FieldModel(a.Id, MemberName(a.Id, ownerCs), a.Loc, a.Doc, kind, prim, user, args.ToEquatable(), sw, enumCs,
