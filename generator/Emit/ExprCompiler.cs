@@ -162,15 +162,13 @@ internal sealed class ExprCompiler
             case ">":
             case ">=":
             {
-                RequireInt(l, b.Op);
-                RequireInt(r, b.Op);
+                RequireInts(l, r, b.Op);
                 var (lc, rc) = Unify(l, r);
                 return Typed.Bool("(" + lc + " " + b.Op + " " + rc + ")");
             }
             case "<<":
             case ">>":
-                RequireInt(l, b.Op);
-                RequireInt(r, b.Op);
+                RequireInts(l, r, b.Op);
                 return l with { Code = "(" + l.Code + " " + b.Op + " (int)" + r.Code + ")" };
             case "+":
             case "-":
@@ -181,8 +179,7 @@ internal sealed class ExprCompiler
             case "|":
             case "^":
             {
-                RequireInt(l, b.Op);
-                RequireInt(r, b.Op);
+                RequireInts(l, r, b.Op);
                 var (lc, rc) = Unify(l, r);
                 bool u64 = l.U64 || r.U64;
                 if (!u64 && b.Op is "/" or "%")
@@ -215,6 +212,12 @@ internal sealed class ExprCompiler
     {
         if (a.U64 == b.U64) return (a.Code, b.Code);
         return (a.U64 ? a.Code : "unchecked((ulong)" + a.Code + ")", b.U64 ? b.Code : "unchecked((ulong)" + b.Code + ")");
+    }
+
+    private static void RequireInts(Typed a, Typed b, string op)
+    {
+        RequireInt(a, op);
+        RequireInt(b, op);
     }
 
     private static void RequireInt(Typed t, string op)
