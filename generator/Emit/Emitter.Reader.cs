@@ -337,7 +337,8 @@ internal sealed partial class Emitter
                 w.Line("long " + Names.Len(f.Id) + " = " + len + ";");
                 w.Line("int __b_" + f.Id + " = " + R + ".Position;");
                 w.Line(Names.ReadOnlyMemory + " " + Names.Field(f.Id) + " = " + Names.Build + " ? " + R + ".ReadMemory(" + Names.Len(f.Id) + ", " + id + ") : default;");
-                w.Line("if (!" + Names.Build + ") " + R + ".Skip(" + Names.Len(f.Id) + ", " + id + ");");
+                // Checking contents needs the octets; anything else a check skips may be skipped unread.
+                w.Line("if (!" + Names.Build + ") " + R + (f.Contents.Count > 0 ? ".ReadSpan(" : ".Skip(") + Names.Len(f.Id) + ", " + id + ");");
                 w.Line("if (" + R + ".IsShort) goto __short;");
                 if (f.Contents.Count > 0)
                 {

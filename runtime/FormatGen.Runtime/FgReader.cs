@@ -23,27 +23,40 @@ public ref struct FgReader
     private readonly bool _hasMemory;
     private readonly long _base;
     private readonly bool _soft;
+    private readonly bool _skipAhead;
     private int _pos;
     private int _limit;
+    private int _readLimit;   // min(_limit, data length): reads need real octets
     private bool _limitIsSubstream;
 
-    public FgReader(ReadOnlySpan<byte> data, bool littleEndian = false, long baseOffset = 0, bool soft = false)
+    /// <param name="data">The octets at hand.</param>
+    /// <param name="littleEndian">Initial byte order.</param>
+    /// <param name="baseOffset">Absolute offset of the first octet, for messages.</param>
+    /// <param name="soft">Report reads past the octets at hand through <see cref="IsShort"/> instead of throwing.</param>
+    /// <param name="skipAhead">
+    /// Soft mode only: inside a sized field, <see cref="Skip"/> may move past the
+    /// octets at hand (the caller then discards them from its input instead of
+    /// buffering them). Reads still need real octets.
+    /// </param>
+    public FgReader(ReadOnlySpan<byte> data, bool littleEndian = false, long baseOffset = 0, bool soft = false, bool skipAhead = false)
     {
         _buf = data;
         _memory = default;
         _hasMemory = false;
         _base = baseOffset;
         _soft = soft;
+        _skipAhead = soft && skipAhead;
         _pos = 0;
         _limit = data.Length;
+        _readLimit = data.Length;
         _limitIsSubstream = false;
         LittleEndian = littleEndian;
         IsShort = false;
         Needed = 0;
     }
 
-    public FgReader(ReadOnlyMemory<byte> data, bool littleEndian = false, long baseOffset = 0, bool soft = false)
-        : this(data.Span, littleEndian, baseOffset, soft)
+    public FgReader(ReadOnlyMemory<byte> data, bool littleEndian = false, long baseOffset = 0, bool soft = false, bool skipAhead = false)
+        : this(data.Span, littleEndian, baseOffset, soft, skipAhead)
     {
         _memory = data;
         _hasMemory = true;
@@ -58,7 +71,7 @@ public ref struct FgReader
     /// <summary>Soft mode only: the span length that would have satisfied the first short read.</summary>
     public long Needed;
 
-    /// <summary>Position relative to the start of the span.</summary>
+    /// <summary>Position relative to the start of the span; with skip-ahead it may lie past its end.</summary>
     public readonly int Position => _pos;
 
     /// <summary>Absolute offset of the current position in the whole input.</summary>
@@ -86,7 +99,8 @@ public ref struct FgReader
     /// </summary>
     public bool Ensure(long n, string field)
     {
-        if (n <= _limit - _pos) return true;
+        // Zero octets are always there, even after a skip-ahead past the octets at hand.
+        if (n <= _readLimit - _pos || n == 0) return true;
         Short(n, field);
         return false;
     }
@@ -98,7 +112,8 @@ public ref struct FgReader
     private bool Take(int n, string field, out int at)
     {
         at = _pos;
-        if ((uint)n <= (uint)(_limit - _pos))
+        // Signed on purpose: after a skip-ahead the position may lie past _readLimit.
+        if (n <= _readLimit - _pos || n == 0)
         {
             _pos += n;
             return true;
@@ -110,17 +125,20 @@ public ref struct FgReader
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void Short(long n, string field)
     {
-        if (_soft && !_limitIsSubstream)
+        // Past the end of a sized field: the input is wrong, whatever more may come.
+        if (_limitIsSubstream && _pos + n > _limit)
+            throw FgException.Truncated(field, _base + _pos, n, _limit - _pos, inSubstream: true);
+        if (_soft)
         {
             if (!IsShort)
             {
                 IsShort = true;
                 Needed = _pos + n;
             }
-            _pos = _limit;
+            _pos = Math.Max(_pos, _readLimit);
             return;
         }
-        throw FgException.Truncated(field, _base + _pos, n, _limit - _pos, _limitIsSubstream);
+        throw FgException.Truncated(field, _base + _pos, n, _readLimit - _pos, inSubstream: false);
     }
 
     public byte U1(string field) => Take(1, field, out int at) ? _buf[at] : (byte)0;
@@ -177,10 +195,15 @@ public ref struct FgReader
         return _hasMemory ? _memory.Slice(at, (int)n) : _buf.Slice(at, (int)n).ToArray();
     }
 
-    /// <summary>Skips <paramref name="n"/> octets.</summary>
+    /// <summary>Skips <paramref name="n"/> octets (with skip-ahead, possibly past the octets at hand).</summary>
     public void Skip(long n, string field)
     {
         if (n < 0 || n > int.MaxValue) throw FgException.BadSize(field, Offset, n);
+        if (_skipAhead && _limitIsSubstream && n <= _limit - _pos && !IsShort)
+        {
+            _pos += (int)n;
+            return;
+        }
         Take((int)n, field, out _);
     }
 
@@ -192,14 +215,19 @@ public ref struct FgReader
     {
         if (size < 0 || size > int.MaxValue) throw FgException.BadSize(field, Offset, size);
         var mark = new SubstreamMark(_limit, _limitIsSubstream);
-        if (size > _limit - _pos)
+        // At the top of a streamed element the end of the input is unknown: with skip-ahead a
+        // sized field may extend past the octets at hand.
+        bool virtualEnd = _skipAhead && !_limitIsSubstream && _pos + size > _limit;
+        if (size > _limit - _pos && !virtualEnd)
         {
             Short(size, field);
             // Soft short read: parse the rest against an empty substream; the caller retries.
             _limitIsSubstream = false;
             return mark;
         }
+        if (_pos + size > int.MaxValue) throw FgException.BadSize(field, Offset, size);
         _limit = _pos + (int)size;
+        _readLimit = Math.Min(_limit, _buf.Length);
         _limitIsSubstream = true;
         return mark;
     }
@@ -208,7 +236,8 @@ public ref struct FgReader
     public void PopLimit(SubstreamMark mark)
     {
         _pos = _limit;
-        _limit = mark.Limit;
+        _limit = Math.Max(mark.Limit, mark.IsSubstream ? mark.Limit : _pos);
+        _readLimit = Math.Min(_limit, _buf.Length);
         _limitIsSubstream = mark.IsSubstream;
     }
 

@@ -44,6 +44,7 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
     private int _start;   // first unconsumed octet in _buffer
     private int _end;     // end of data in _buffer
     private bool _eof;
+    private byte[]? _scratch;
 
     // Mapped source.
     private MemoryMappedFile? _map;
@@ -57,6 +58,8 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
     private bool _prefixRead;
     private bool _finished;
     private int _elementLength;
+    private int _elementBufferStart;
+    private int _elementBuffered;
 
     public FgStreamReader(Stream input, FgStreamGrammar<TElement> grammar, FgStreamOptions? options = null)
     {
@@ -65,7 +68,7 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
         _options = options ?? new FgStreamOptions();
         _validation = _options.Validate ? new FgValidation() : null;
         if (_options.MapFiles && input is FileStream fs && fs.CanSeek && TryMap(fs)) return;
-        _buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+        _buffer = ArrayPool<byte>.Shared.Rent(PooledSize);
     }
 
     /// <summary>Violations found by the last <see cref="ReadPrefix"/> or <see cref="MoveNext"/>.</summary>
@@ -95,13 +98,19 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
     /// <summary>Whether the input is memory-mapped.</summary>
     public bool IsMapped => _map is not null;
 
-    /// <summary>The raw octets of the current element.</summary>
+    /// <summary>
+    /// The raw octets of the current element. When a check skipped octets of a piped
+    /// element without buffering them, only its first octets (at least up to the
+    /// last field that was read) are here.
+    /// </summary>
     public ReadOnlySpan<byte> ElementBytes => Index < 0 ? default : CurrentSpan();
 
     private ReadOnlySpan<byte> CurrentSpan()
     {
         if (_map is not null) return new ReadOnlySpan<byte>(_mapped + ElementOffset, _elementLength);
-        return new ReadOnlySpan<byte>(_buffer, _start - _elementLength, _elementLength);
+        // After a skip-ahead only the element's first octets are buffered.
+        int kept = Math.Min(_elementLength, _elementBuffered);
+        return new ReadOnlySpan<byte>(_buffer, _elementBufferStart, kept);
     }
 
     private bool TryMap(FileStream fs)
@@ -148,9 +157,12 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
         _validation?.Clear();
         Index++;
         ElementOffset = _position;
+        _elementBuffered = 0;
         try
         {
             int used = Parse(prefix: false, build, Index, out bool last);
+            _elementBufferStart = _start;
+            _elementBuffered = _map is null ? Math.Min(used, _end - _start) : used;
             Consume(used);
             _elementLength = used;
             _finished = last;
@@ -158,7 +170,8 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
         catch (FgException e)
         {
             e.RecordIndex = Index;
-            e.RecordName ??= _grammar.Label(Available().Span);
+            // A failed discard has consumed the element's buffered octets already.
+            e.RecordName ??= _grammar.Label(_elementBuffered > 0 ? CurrentSpan() : Available().Span);
             throw;
         }
         // The label is a string: only made when there is something to report.
@@ -181,7 +194,10 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
         {
             var memory = Available();
             bool complete = IsComplete();
-            var reader = new FgReader(memory, _prefixRead && _grammar.ElementsLittleEndian, _position, soft: !complete);
+            // Checking a piped element may skip octets no rule reads (opaque blobs, page data)
+            // without buffering them; they are discarded from the input afterwards.
+            bool skipAhead = !build && !prefix && _map is null && !complete;
+            var reader = new FgReader(memory, _prefixRead && _grammar.ElementsLittleEndian, _position, soft: !complete, skipAhead);
             int mark = _validation?.Count ?? 0;
             TElement? element = null;
             last = false;
@@ -218,8 +234,31 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
 
     private void Consume(int n)
     {
+        if (_map is null)
+        {
+            int inBuffer = Math.Min(n, _end - _start);
+            _start += inBuffer;
+            if (n > inBuffer) Discard(n - inBuffer, _position + inBuffer);
+        }
         _position += n;
-        if (_map is null) _start += n;
+    }
+
+    /// <summary>Reads and drops octets a check skipped (they were never buffered).</summary>
+    private void Discard(long count, long at)
+    {
+        _scratch ??= new byte[MinRead];
+        while (count > 0)
+        {
+            int n = _input.Read(_scratch, 0, (int)Math.Min(count, _scratch.Length));
+            if (n <= 0)
+            {
+                _eof = true;
+                throw FgException.Invalid("truncated", "(record)", at,
+                    string.Create(CultureInfo.InvariantCulture, $"input ends inside the record: {count} more octet(s) expected"));
+            }
+            count -= n;
+            at += n;
+        }
     }
 
     /// <summary>Makes at least <paramref name="need"/> octets available from the current position, or sets end of input.</summary>
@@ -236,13 +275,15 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
         if (_buffer!.Length - _start < Math.Max(want, MinRead))
         {
             int have = _end - _start;
-            int size = _buffer.Length;
-            while (size < Math.Max(want, MinRead) + 0L) size = checked(size * 2);
-            if (size != _buffer.Length)
+            if (_buffer.Length < want)
             {
-                var bigger = ArrayPool<byte>.Shared.Rent(size);
+                // Grow by doubling, but never past the largest record plus one read: a record
+                // near the limit must not cost twice its size (the pool would round up to a power of two).
+                long cap = (long)_options.MaxElementLength + MinRead;
+                int size = (int)Math.Min(Math.Max((long)want + MinRead, _buffer.Length * 2L), Math.Max(cap, want));
+                var bigger = GC.AllocateUninitializedArray<byte>(size);
                 Buffer.BlockCopy(_buffer, _start, bigger, 0, have);
-                ArrayPool<byte>.Shared.Return(_buffer);
+                ReturnBuffer();
                 _buffer = bigger;
             }
             else
@@ -260,6 +301,14 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
             if (n <= 0) _eof = true;
             else _end += n;
         }
+    }
+
+    private const int PooledSize = 1 << 20;
+
+    /// <summary>Only the first, small buffer comes from the pool; larger ones are sized exactly.</summary>
+    private void ReturnBuffer()
+    {
+        if (_buffer is { Length: PooledSize }) ArrayPool<byte>.Shared.Return(_buffer);
     }
 
     private void MoveWindow()
@@ -282,7 +331,7 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
     public void Dispose()
     {
         ReleaseMap();
-        if (_buffer is not null) ArrayPool<byte>.Shared.Return(_buffer);
+        ReturnBuffer();
         _buffer = null;
     }
 

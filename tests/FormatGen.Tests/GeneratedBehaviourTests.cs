@@ -106,7 +106,7 @@ public class GeneratedBehaviourTests
         var cellType = asm.GetType("Snapshots.Frame.Cell")!;
         var readerType = typeof(FormatGen.Runtime.FgStreamReader<>).MakeGenericType(cellType);
         var data = FrameBytes(true, 2);
-        using var reader = (IDisposable)Activator.CreateInstance(readerType, new Streams.Trickle(data, 1), Activator.CreateInstance(grammarType), null)!;
+        using var reader = (IDisposable)Activator.CreateInstance(readerType, Streams.Trickle(data, 1), Activator.CreateInstance(grammarType), null)!;
         var moveNext = readerType.GetMethod("MoveNext")!;
         var payloads = new System.Collections.Generic.List<ulong>();
         while ((bool)moveNext.Invoke(reader, new object[] { true })!)

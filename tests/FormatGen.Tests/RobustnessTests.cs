@@ -36,7 +36,7 @@ public class RobustnessTests
             {
                 try
                 {
-                    using var r = new LibxcReader(new Streams.Trickle(image, c.Cut), new FgStreamOptions { MaxElementLength = 1 << 20 });
+                    using var r = new LibxcReader(Streams.Trickle(image, c.Cut), new FgStreamOptions { MaxElementLength = 1 << 20 });
                     r.ReadHeaders();
                     while (r.MoveNext(build))
                         if (build) _ = RecordSummary.Of(r.Current!);

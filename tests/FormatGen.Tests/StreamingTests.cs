@@ -49,7 +49,7 @@ public class StreamingTests
         for (int n = 0; n < Small.Length; n++)
         {
             var cut = Small.AsSpan(0, n).ToArray();
-            AssertTruncated(() => new Streams.Trickle(cut, n), n);
+            AssertTruncated(() => Streams.Trickle(cut, n), n);
         }
     }
 
@@ -79,7 +79,7 @@ public class StreamingTests
             while (r.MoveNext()) sb.Append(r.Index).Append(' ').Append(r.Offset).Append(' ').Append(RecordSummary.Of(r.Current!)).Append('\n');
             return sb.ToString();
         }
-        Assert.Equal(Dump(new MemoryStream(image)), Dump(new Streams.Trickle(image, 7)));
+        Assert.Equal(Dump(new MemoryStream(image)), Dump(Streams.Trickle(image, 7)));
     }
 
     [Fact]
@@ -92,7 +92,7 @@ public class StreamingTests
         {
             using var fs = new FileStream(path, FileMode.Open, FileAccess.Read);
             using var mapped = new LibxcReader(fs);
-            using var piped = new LibxcReader(new Streams.Trickle(image, 3));
+            using var piped = new LibxcReader(Streams.Trickle(image, 3));
             while (mapped.MoveNext())
             {
                 Assert.True(piped.MoveNext());
@@ -183,5 +183,51 @@ public class RejectedBodyTests
             Assert.Contains(r.Violations, v => v.Rule == "vcpu-length" && v.RecordIndex == 8);
             Assert.Equal((RecordType)type, r.Current.Type);
         }
+    }
+}
+
+public class SkipAheadTests
+{
+    /// <summary>An HVM image whose HVM_CONTEXT is <paramref name="mib"/> MiB of opaque octets.</summary>
+    private static byte[] BigContext(int mib) => Streams.Of(DomainType.X86Hvm, 3, false,
+        new StaticDataEnd(),
+        new HvmParams { Params = new[] { new HvmParam { Index = 1, Value = 2 } } },
+        new HvmContext { Data = new byte[mib << 20] });
+
+    [Fact]
+    public void Checking_a_pipe_skips_opaque_octets_without_buffering_them()
+    {
+        var image = BigContext(48);
+        var pipe = Streams.Chunked(image, 64 << 10);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var (violations, error, records) = Streams.Verify(pipe);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Null(error);
+        Assert.Empty(violations);
+        Assert.Equal(4, records);
+        Assert.True(allocated < 8 << 20, $"allocated {allocated} octets for a 48 MiB record");
+    }
+
+    [Fact]
+    public void A_pipe_that_ends_inside_a_skipped_record_is_a_truncation_error_naming_it()
+    {
+        var image = BigContext(4);
+        var cut = image.AsSpan(0, image.Length - 1000).ToArray();
+        var (_, error, _) = Streams.Verify(Streams.Chunked(cut, 64 << 10));
+        Assert.NotNull(error);
+        Assert.Equal("truncated", error!.Rule);
+        Assert.Equal(2, error.RecordIndex);
+        Assert.Equal("HVM_CONTEXT", error.RecordName);
+        Assert.Equal(cut.Length, error.Offset);
+    }
+
+    [Fact]
+    public void Building_models_from_a_pipe_still_sees_every_octet()
+    {
+        var image = BigContext(2);
+        using var r = new LibxcReader(Streams.Chunked(image, 64 << 10));
+        HvmContext? ctx = null;
+        while (r.MoveNext(build: true)) ctx ??= r.Current!.Body as HvmContext;
+        Assert.Equal(2 << 20, ctx!.Data.Length);
     }
 }

@@ -77,10 +77,13 @@ internal static class Streams
 
     /// <summary>Everything a full verification finds: violations of every record, or the structural error.</summary>
     public static (List<FgViolation> Violations, FgException? Error, int Records) Verify(byte[] image, FgStreamOptions? options = null)
+        => Verify(new MemoryStream(image), options);
+
+    public static (List<FgViolation> Violations, FgException? Error, int Records) Verify(Stream input, FgStreamOptions? options = null)
     {
         var list = new List<FgViolation>();
         int n = 0;
-        using var r = new LibxcReader(new MemoryStream(image), options);
+        using var r = new LibxcReader(input, options);
         try
         {
             r.ReadHeaders();
@@ -98,14 +101,15 @@ internal static class Streams
         return (list, null, n);
     }
 
-    /// <summary>A stream that returns at most a few octets per read, like a slow pipe.</summary>
-    public sealed class Trickle(byte[] data, int seed) : Stream
+    /// <summary>A pipe-like stream: not seekable, at most <paramref name="maxChunk"/> octets per read (a random 1..max with a seed).</summary>
+    public sealed class Pipe(byte[] data, int maxChunk, int? seed = null) : Stream
     {
-        private readonly Random _rng = new(seed);
+        private readonly Random? _rng = seed is { } s ? new Random(s) : null;
         private int _pos;
         public override int Read(byte[] buffer, int offset, int count)
         {
-            int n = Math.Min(Math.Min(count, 1 + _rng.Next(7)), data.Length - _pos);
+            int chunk = _rng is null ? maxChunk : 1 + _rng.Next(maxChunk);
+            int n = Math.Min(Math.Min(count, chunk), data.Length - _pos);
             Array.Copy(data, _pos, buffer, offset, n);
             _pos += n;
             return n;
@@ -120,4 +124,10 @@ internal static class Streams
         public override void SetLength(long v) => throw new NotSupportedException();
         public override void Write(byte[] b, int o, int c) => throw new NotSupportedException();
     }
+
+    /// <summary>A slow pipe: 1 to 7 octets per read.</summary>
+    public static Stream Trickle(byte[] data, int seed) => new Pipe(data, 7, seed);
+
+    /// <summary>A pipe returning <paramref name="chunk"/> octets per read.</summary>
+    public static Stream Chunked(byte[] data, int chunk) => new Pipe(data, chunk);
 }

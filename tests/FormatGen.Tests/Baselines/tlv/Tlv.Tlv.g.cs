@@ -144,7 +144,7 @@ public sealed partial record Tlv
         long len_magic = 4;
         int __b_magic = __r.Position;
         global::System.ReadOnlyMemory<byte> f_magic = __build ? __r.ReadMemory(len_magic, "magic") : default;
-        if (!__build) __r.Skip(len_magic, "magic");
+        if (!__build) __r.ReadSpan(len_magic, "magic");
         if (__r.IsShort) goto __short;
         if (__v is not null && !global::System.MemoryExtensions.SequenceEqual(__r.SpanFrom(__b_magic), new byte[] { 0x54, 0x4c, 0x56, 0x31 })) __v.Report("tlv.magic", global::FormatGen.Runtime.FgSeverity.Error, "magic", -1, __off + (__b_magic - __start), "[0x54, 0x4c, 0x56, 0x31]", global::FormatGen.Runtime.Internal.FgText.Bytes(__r.SpanFrom(__b_magic)), "contents");
         var f_count = (ushort)__r.U2("count");
