@@ -196,7 +196,7 @@ internal sealed partial class Emitter
         var readArgs = string.Concat(parArgs.Select(a => ", " + a));
 
         w.Line();
-        w.Doc("Reads a " + t.KsyId + " from octets. Octets and lists in the model are slices of <paramref name=\"data\"/>, not copies. Throws FgException on a structural error; rules are checked by Validate.");
+        w.Doc("Reads a " + t.KsyId + " from octets. Octets and lists in the model are slices of data, not copies. Throws FgException on a structural error; rules are checked by Validate.");
         w.Open("public static " + Q(t.CsName) + " Read(" + Sig(Names.ReadOnlyMemory + " data") + ")");
         w.Line("var " + Names.R + " = new " + Names.Reader + "(data, " + leArg + ");");
         w.Line("return " + "ReadCore(ref " + Names.R + ", null, true" + readArgs + outs + ")" + (IsStruct(t) ? "" : "!") + ";");
@@ -221,22 +221,12 @@ internal sealed partial class Emitter
         w.Line("return " + Names.W + ".Position;");
         w.Close();
 
+        var measureArgs = string.Join(", ", parArgs.Concat(le ? new[] { "littleEndian" } : new string[0]));
+        var passArgs = string.Concat(parArgs.Select(a => ", " + a)) + (le ? ", littleEndian" : "");
         w.Line();
-        w.Doc("Writes the model, deriving lengths, counts, keys, constants and padding. Throws FgInvalidModelException, writing nothing, when the result would break a rule.");
-        w.Open("public void Write(" + Sig(Names.BufferWriter + " output") + ")");
-        w.Line("int __size = Measure(" + string.Join(", ", parArgs.Concat(le ? new[] { "littleEndian" } : new string[0])) + ");");
-        w.Line("var __span = output.GetSpan(__size).Slice(0, __size);");
-        w.Line("var " + Names.W + " = new " + Names.Writer + "(__span, " + leArg + ");");
-        w.Line("WriteCore(ref " + Names.W + writeArgs + ");");
-        w.Line("var __errors = " + Names.WriteHelpers + ".Errors(Validate(__span" + readArgs + (le ? ", littleEndian" : "") + "));");
-        w.Line("if (__errors is not null) throw new " + Names.Runtime + ".FgInvalidModelException(" + Lit(t.KsyId) + ", __errors);");
-        w.Line("output.Advance(__size);");
-        w.Close();
-
-        w.Line();
-        w.Doc("Writes the model into <paramref name=\"destination\"/> and returns the octets written (see Write). Throws ArgumentException when it is too small.");
+        w.Doc("Writes the model into destination, deriving lengths, counts, keys, constants and padding, and returns the octets written. Throws ArgumentException when it is too small, FgInvalidModelException (leaving it cleared) when the result would break a rule.");
         w.Open("public int Write(" + Sig("global::System.Span<byte> destination") + ")");
-        w.Line("int __size = Measure(" + string.Join(", ", parArgs.Concat(le ? new[] { "littleEndian" } : new string[0])) + ");");
+        w.Line("int __size = Measure(" + measureArgs + ");");
         w.Line("if (destination.Length < __size) throw new global::System.ArgumentException(\"needs \" + __size + \" octets, has \" + destination.Length, nameof(destination));");
         w.Line("var __span = destination.Slice(0, __size);");
         w.Line("var " + Names.W + " = new " + Names.Writer + "(__span, " + leArg + ");");
@@ -250,11 +240,15 @@ internal sealed partial class Emitter
         w.Close();
 
         w.Line();
-        w.Doc("Writes the model to a new array (see Write).");
+        w.Doc("Writes the model to output (see the Span overload); nothing is advanced when it would break a rule.");
+        w.Line("public void Write(" + Sig(Names.BufferWriter + " output") + ") => output.Advance(Write(output.GetSpan(Measure(" + measureArgs + "))" + passArgs + "));");
+
+        w.Line();
+        w.Doc("Writes the model to a new array (see the Span overload).");
         w.Open("public byte[] ToArray(" + string.Join(", ", pars.Concat(extra)) + ")");
-        w.Line("var __out = new global::System.Buffers.ArrayBufferWriter<byte>();");
-        w.Line("Write(__out" + writeArgs + (le ? ", littleEndian" : "") + ");");
-        w.Line("return __out.WrittenSpan.ToArray();");
+        w.Line("var __out = new byte[Measure(" + measureArgs + ")];");
+        w.Line("Write(__out" + passArgs + ");");
+        w.Line("return __out;");
         w.Close();
     }
 

@@ -33,7 +33,7 @@ public sealed partial record Number : global::Snapshots.Tlv.IItemValue
     }
 
     /// <summary>
-    /// Reads a number from octets. Octets and lists in the model are slices of &lt;paramref name="data"/&gt;, not copies. Throws FgException on a structural error; rules are checked by Validate.
+    /// Reads a number from octets. Octets and lists in the model are slices of data, not copies. Throws FgException on a structural error; rules are checked by Validate.
     /// </summary>
     public static global::Snapshots.Tlv.Number Read(global::System.ReadOnlyMemory<byte> data)
     {
@@ -64,21 +64,7 @@ public sealed partial record Number : global::Snapshots.Tlv.IItemValue
     }
 
     /// <summary>
-    /// Writes the model, deriving lengths, counts, keys, constants and padding. Throws FgInvalidModelException, writing nothing, when the result would break a rule.
-    /// </summary>
-    public void Write(global::System.Buffers.IBufferWriter<byte> output)
-    {
-        int __size = Measure();
-        var __span = output.GetSpan(__size).Slice(0, __size);
-        var __w = new global::FormatGen.Runtime.FgWriter(__span, false);
-        WriteCore(ref __w);
-        var __errors = global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span));
-        if (__errors is not null) throw new global::FormatGen.Runtime.FgInvalidModelException("number", __errors);
-        output.Advance(__size);
-    }
-
-    /// <summary>
-    /// Writes the model into &lt;paramref name="destination"/&gt; and returns the octets written (see Write). Throws ArgumentException when it is too small.
+    /// Writes the model into destination, deriving lengths, counts, keys, constants and padding, and returns the octets written. Throws ArgumentException when it is too small, FgInvalidModelException (leaving it cleared) when the result would break a rule.
     /// </summary>
     public int Write(global::System.Span<byte> destination)
     {
@@ -97,13 +83,18 @@ public sealed partial record Number : global::Snapshots.Tlv.IItemValue
     }
 
     /// <summary>
-    /// Writes the model to a new array (see Write).
+    /// Writes the model to output (see the Span overload); nothing is advanced when it would break a rule.
+    /// </summary>
+    public void Write(global::System.Buffers.IBufferWriter<byte> output) => output.Advance(Write(output.GetSpan(Measure())));
+
+    /// <summary>
+    /// Writes the model to a new array (see the Span overload).
     /// </summary>
     public byte[] ToArray()
     {
-        var __out = new global::System.Buffers.ArrayBufferWriter<byte>();
+        var __out = new byte[Measure()];
         Write(__out);
-        return __out.WrittenSpan.ToArray();
+        return __out;
     }
 
     /// <summary>
