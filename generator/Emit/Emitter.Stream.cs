@@ -191,7 +191,7 @@ internal sealed partial class Emitter
         w.Line("var __v = __validation;");
         w.Line("__v.Clear();");
         w.Line("try { " + Q(element.CsName) + ".ReadCore(" + rcall + "); }");
-        w.Line("catch (" + Names.Exception + " e) { __v.Add(new " + Names.Violation + "(e.Rule, " + Names.Severity + ".Error, e.FieldPath, e.Offset, \"\", \"\", e.Detail)); }");
+        w.Line("catch (" + Names.Exception + " e) { __v.Add(e.ToViolation()); }");
         w.Line("if (__v.HasErrors) throw new " + Names.Runtime + ".FgInvalidModelException(" + Lit(element.KsyId) + ", " + Names.WriteHelpers + ".Errors(__v.Violations)!);");
         w.Line("__out.Write(__buffer, 0, __size);");
         w.Line("Position += __size;");

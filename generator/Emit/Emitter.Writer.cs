@@ -208,7 +208,7 @@ internal sealed partial class Emitter
         w.Line("var " + Names.V + " = new " + Names.Validation + "();");
         w.Line("var " + Names.R + " = new " + Names.Reader + "(data, " + leArg + ");");
         w.Line("try { ReadCore(ref " + Names.R + ", " + Names.V + ", false" + readArgs + outs + "); }");
-        w.Line("catch (" + Names.Exception + " e) { " + Names.V + ".Add(new " + Names.Violation + "(e.Rule, " + Names.Severity + ".Error, e.FieldPath, e.Offset, \"\", \"\", e.Detail)); }");
+        w.Line("catch (" + Names.Exception + " e) { " + Names.V + ".Add(e.ToViolation()); }");
         w.Line("return " + Names.V + ".Violations;");
         w.Close();
 

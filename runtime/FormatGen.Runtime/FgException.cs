@@ -50,6 +50,13 @@ public sealed class FgException : Exception
         return this;
     }
 
+    /// <summary>The error as a violation (severity Error), keeping its record.</summary>
+    public FgViolation ToViolation() => new(Rule, FgSeverity.Error, FieldPath, Offset, "", "", Detail)
+    {
+        RecordIndex = RecordIndex,
+        RecordName = RecordName,
+    };
+
     public string Format()
     {
         var where = RecordIndex >= 0

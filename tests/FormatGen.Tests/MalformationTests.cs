@@ -134,7 +134,7 @@ public class MalformationTests
         var image = c.Make();
         var (violations, error, _) = Verify(image);
         var found = violations.Where(v => v.Rule == rule).ToList();
-        if (error is not null && error.Rule == rule) found.Add(new FgViolation(error.Rule, FgSeverity.Error, error.FieldPath, error.Offset, "", "", error.Detail) { RecordIndex = error.RecordIndex });
+        if (error is not null && error.Rule == rule) found.Add(error.ToViolation());
         Assert.True(found.Count > 0, $"no '{rule}' among: {string.Join(" | ", violations)} {error?.Format()}");
         var v = found[0];
         Assert.Equal(c.Record, v.RecordIndex);

@@ -154,7 +154,7 @@ public sealed partial class FrameStreamWriter
         var __v = __validation;
         __v.Clear();
         try { global::Snapshots.Frame.Cell.ReadCore(ref __check, __v, false, out _); }
-        catch (global::FormatGen.Runtime.FgException e) { __v.Add(new global::FormatGen.Runtime.FgViolation(e.Rule, global::FormatGen.Runtime.FgSeverity.Error, e.FieldPath, e.Offset, "", "", e.Detail)); }
+        catch (global::FormatGen.Runtime.FgException e) { __v.Add(e.ToViolation()); }
         if (__v.HasErrors) throw new global::FormatGen.Runtime.FgInvalidModelException("cell", global::FormatGen.Runtime.Internal.FgWrite.Errors(__v.Violations)!);
         __out.Write(__buffer, 0, __size);
         Position += __size;

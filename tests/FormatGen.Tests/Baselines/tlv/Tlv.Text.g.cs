@@ -51,7 +51,7 @@ public sealed partial record Text : global::Snapshots.Tlv.IItemValue
         var __v = new global::FormatGen.Runtime.FgValidation();
         var __r = new global::FormatGen.Runtime.FgReader(data, false);
         try { ReadCore(ref __r, __v, false); }
-        catch (global::FormatGen.Runtime.FgException e) { __v.Add(new global::FormatGen.Runtime.FgViolation(e.Rule, global::FormatGen.Runtime.FgSeverity.Error, e.FieldPath, e.Offset, "", "", e.Detail)); }
+        catch (global::FormatGen.Runtime.FgException e) { __v.Add(e.ToViolation()); }
         return __v.Violations;
     }
 
