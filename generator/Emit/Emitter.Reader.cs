@@ -188,23 +188,29 @@ internal sealed partial class Emitter
         try { cond = _c.Compile(c.Expr.Expr, scope); }
         catch (ExprError e) { Error(c.Expr.Loc, e); return; }
         if (cond.Kind != TK.Bool) { Error(c.Expr.Loc, "a check must be a boolean expression"); return; }
-        var actual = new List<string>();
-        if (c.Expr.Text.Contains("_io.size")) actual.Add("\"_io.size=\" + " + Names.Text + ".Dec(" + Names.IoSize + ")");
-        foreach (var n in NamesIn(c.Expr.Expr))
+        string actualCode;
+        if (c.Found.Count > 0) actualCode = TemplateCode(c.Found, scope, c.Loc);
+        else
         {
-            try { actual.Add(Lit(n + "=") + " + " + _c.Compile(new NameRef(n), scope).Show()); }
-            catch (ExprError) { }
+            // Not worded by the grammar: the values the rule reads.
+            var actual = new List<string>();
+            if (c.Expr.Text.Contains("_io.size")) actual.Add("\"size=\" + " + Names.Text + ".Dec(" + Names.IoSize + ")");
+            foreach (var n in NamesIn(c.Expr.Expr))
+            {
+                try { actual.Add(Lit(n + "=") + " + " + _c.Compile(new NameRef(n), scope).Show()); }
+                catch (ExprError) { }
+            }
+            Walk(c.Expr.Expr, e =>
+            {
+                if (e is MethodCall mc && scope.CountWhere((mc.Target as NameRef)?.Id ?? "", mc.Arg) is { } cw)
+                    actual.Add(Lit(ExprParser.Show(mc) + "=") + " + " + cw.Show());
+            });
+            actualCode = actual.Count == 0 ? "\"the rule does not hold\"" : string.Join(" + \", \" + ", actual);
         }
-        Walk(c.Expr.Expr, e =>
-        {
-            if (e is MethodCall mc && scope.CountWhere((mc.Target as NameRef)?.Id ?? "", mc.Arg) is { } cw)
-                actual.Add(Lit(ExprParser.Show(mc) + "=") + " + " + cw.Show());
-        });
-        var actualCode = actual.Count == 0 ? "\"false\"" : string.Join(" + \", \" + ", actual);
         w.Open("if (!" + cond.Code + ")");
         if (reject) w.Line("__rejected = true;");
         w.Line("if (" + Names.V + " is not null) " + Names.V + ".Report(" + Lit(c.Rule) + ", " + SeverityCode(c.Severity) + ", \"\", -1, __off, "
-               + Lit(c.Expr.Text.Trim()) + ", " + actualCode + ", " + Lit(c.Doc ?? "") + ");");
+               + TemplateCode(c.Expect, scope, c.Loc) + ", " + actualCode + ", " + Lit(c.Doc ?? "") + ");");
         w.Close();
     }
 
@@ -245,9 +251,14 @@ internal sealed partial class Emitter
             return;
         }
         if (conds.Count == 0) return;
+        // The message's templates may read the value as '_'.
+        scope.Locals["_"] = value;
+        string expected = TemplateCode(v.Expect, scope, v.Loc);
+        string found = v.Found.Count > 0 ? TemplateCode(v.Found, scope, v.Loc) : value.Show();
+        scope.Locals.Remove("_");
         w.Line("if (" + Names.V + " is not null && !(" + string.Join(" && ", conds.Select(x => "(" + x + ")")) + ")) "
                + Names.V + ".Report(" + Lit(v.Rule) + ", " + SeverityCode(v.Severity) + ", " + Lit(f.Id) + ", " + index + ", " + offset + ", "
-               + Lit(ValidText(v)) + ", " + value.Show() + ", " + Lit(FirstSentence(v.Doc)) + ");");
+               + expected + ", " + found + ", " + Lit(FirstSentence(v.Doc)) + ");");
     }
 
     private static string FirstSentence(string? doc) => doc is null ? "" : doc.Split('\n')[0].Trim();
@@ -335,6 +346,7 @@ internal sealed partial class Emitter
                 if (f.Repeat != RepeatKind.None) { _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, f.Loc, "A repeated byte array")); return; }
                 string len = f.SizeEos ? R + ".Remaining" : f.Size is not null ? CompileOr(f.Size, scope, "0") : f.Contents.Count.ToString(CultureInfo.InvariantCulture);
                 w.Line("long " + Names.Len(f.Id) + " = " + len + ";");
+                if (f.Limit) w.Line(R + ".CheckSizeLimit(" + Names.Len(f.Id) + ", " + id + ");");
                 w.Line("int __b_" + f.Id + " = " + R + ".Position;");
                 w.Line(Names.ReadOnlyMemory + " " + Names.Field(f.Id) + " = " + Names.Build + " ? " + R + ".ReadMemory(" + Names.Len(f.Id) + ", " + id + ") : default;");
                 // Checking contents needs the octets; anything else a check skips may be skipped unread.
@@ -455,6 +467,7 @@ internal sealed partial class Emitter
     {
         if (f.Size is null && !f.SizeEos) return false;
         var size = f.SizeEos ? Names.R + ".Remaining" : CompileOr(f.Size!, scope, "0");
+        if (f.Limit) w.Line(Names.R + ".CheckSizeLimit(" + size + ", " + Lit(f.Id) + ");");
         w.Line("var __m_" + f.Id + " = " + Names.R + ".PushLimit(" + size + ", " + Lit(f.Id) + ");");
         w.Line("if (" + Names.R + ".IsShort) goto __short;");
         return true;

@@ -56,6 +56,12 @@ internal sealed partial class Emitter
         w.Doc("Byte order of the elements.");
         w.Line("public override bool ElementsLittleEndian => __le;");
         w.Line();
+        if (_g.Types.Any(t => t.Fields.Any(f => f.Limit)))
+        {
+            w.Doc("A field marked -fg-limit carries the element length limit.");
+            w.Line("public override bool LimitsField => true;");
+            w.Line();
+        }
         w.Open("public override void ReadPrefix(ref " + Names.Reader + " " + Names.R + ", " + Names.Validation + "? " + Names.V + ")");
         w.Line("bool " + Names.Build + " = true;");
         w.Line("int " + Names.Start + " = " + Names.R + ".Position;");

@@ -392,16 +392,27 @@ internal sealed partial class Emitter
         return string.Join("; ", parts) + ".";
     }
 
-    private static string ValidText(ValidModel v)
+    private static string ValidText(ValidModel v) => TemplateText(v.Expect);
+
+    /// <summary>A message template as documentation: holes show their expressions.</summary>
+    private static string TemplateText(EquatableArray<TemplatePart> t)
+        => string.Concat(t.Select(p => p.Expr is { } e ? "{" + e.Text + (p.Hex ? ":x" : "") + "}" : p.Text));
+
+    /// <summary>C# that builds a message template's text; a literal when it has no holes.</summary>
+    private string TemplateCode(EquatableArray<TemplatePart> t, IScope scope, Loc loc)
     {
-        if (v.Eq is { } eq) return "must be " + eq.Text;
-        if (v.AnyOf.Count > 0) return "one of " + string.Join(", ", v.AnyOf.Select(a => a.Text));
-        if (v.InEnum) return "a defined enum value";
-        if (v.Expr is { } e) return e.Text;
-        if (v.Min is { } mn && v.Max is { } mx) return mn.Text + ".." + mx.Text;
-        if (v.Min is { } mn2) return ">= " + mn2.Text;
-        if (v.Max is { } mx2) return "<= " + mx2.Text;
-        return "";
+        var pieces = new List<string>();
+        foreach (var p in t)
+        {
+            if (p.Expr is not { } e) { if (p.Text.Length > 0) pieces.Add(Lit(p.Text)); continue; }
+            try
+            {
+                var v = _c.Compile(e.Expr, scope);
+                pieces.Add(v.Kind == TK.Int ? Names.Text + (p.Hex ? ".Hex(" : ".Dec(") + v.Code + ")" : v.Show());
+            }
+            catch (ExprError x) { Error(e.Loc, x); pieces.Add("\"?\""); }
+        }
+        return pieces.Count == 0 ? "\"\"" : string.Join(" + ", pieces);
     }
 
     private void EmitModelMembers(SourceWriter w, TypeModel t, bool isStruct)

@@ -65,7 +65,8 @@ internal sealed record FieldModel(
     Derivation Derivation,
     string? DerivedFrom,
     bool Stream,
-    string? ByteOrder = null);
+    string? ByteOrder = null,
+    bool Limit = false);
 
 internal sealed record SwitchModel(
     ExprText On,
@@ -86,13 +87,23 @@ internal sealed record ValidModel(
     EquatableArray<ExprText> AnyOf,
     bool InEnum,
     ExprText? Expr,
-    string? Doc);
+    string? Doc,
+    EquatableArray<TemplatePart> Expect,
+    EquatableArray<TemplatePart> Found);
 
 internal sealed record ParamModel(string Id, string CsName, string Primitive, string? EnumCsName, Loc Loc, string? Doc);
 
 internal sealed record InstanceModel(string Id, string CsName, ExprText Value, string? EnumCsName, string? Doc, Loc Loc);
 
-internal sealed record CheckModel(string Rule, ExprText Expr, string Severity, string? Doc, Loc Loc);
+internal sealed record CheckModel(string Rule, ExprText Expr, string Severity, string? Doc, Loc Loc,
+    EquatableArray<TemplatePart> Expect, EquatableArray<TemplatePart> Found);
+
+/// <summary>
+/// One piece of a message template (a rule's "expected" and "found" text):
+/// literal text, or an expression whose value is printed (in hex when asked).
+/// An empty template means "not given".
+/// </summary>
+internal sealed record TemplatePart(string Text, ExprText? Expr, bool Hex);
 
 internal sealed record EnumModel(string KsyId, string CsName, EquatableArray<EnumMemberModel> Members, EquatableArray<string> Scope);
 

@@ -236,7 +236,9 @@ internal sealed class ModelBuilder
         }
         var checks = new List<CheckModel>();
         foreach (var c in spec.Checks)
-            if (Parse(c.Expr) is { } e) checks.Add(new CheckModel(c.Rule, e, c.Severity, c.Doc, c.Loc));
+            if (Parse(c.Expr) is { } e)
+                checks.Add(new CheckModel(c.Rule, e, c.Severity, c.Doc, c.Loc,
+                    Template(c.Expect) ?? Literal(e.Text.Trim()), Template(c.Found) ?? EquatableArray<TemplatePart>.Empty));
         var exports = _exports.TryGetValue(cs, out var ex) ? ex.OrderBy(x => x, StringComparer.Ordinal).ToEquatable() : EquatableArray<string>.Empty;
         foreach (var x in exports)
             if (!fields.Any(f => f.Id == x && f.Kind == FieldKind.Primitive && f.Repeat == RepeatKind.None) && !inst.Any(i => i.Id == x))
@@ -383,11 +385,18 @@ internal sealed class ModelBuilder
             if (kind is FieldKind.User or FieldKind.Switch)
                 _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, v.Loc, "'valid' on a user-typed field"));
             else
+            {
+                var anyOf = v.AnyOf.Select(Parse).Where(x => x is not null).Select(x => x!).ToEquatable();
                 valid = new ValidModel(v.Loc, a.Rule ?? (owner.Id + "." + a.Id).Replace('_', '-'), a.Severity ?? "error",
-                    Parse(v.Eq), Parse(v.Min), Parse(v.Max), v.AnyOf.Select(Parse).Where(x => x is not null).Select(x => x!).ToEquatable(),
-                    v.InEnum, Parse(v.Expr), a.Doc);
+                    Parse(v.Eq), Parse(v.Min), Parse(v.Max), anyOf, v.InEnum, Parse(v.Expr), a.Doc,
+                    Template(a.Expect) ?? Literal(DefaultExpectation(v, enumCs)), Template(a.Found) ?? EquatableArray<TemplatePart>.Empty);
+            }
             if (v.InEnum && enumCs is null) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, v.Loc, "in-enum", "the field has no enum"));
         }
+        if ((a.Expect is not null || a.Found is not null) && a.Valid is null)
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, (a.Expect ?? a.Found)!.Loc, a.Expect is not null ? "-fg-expect" : "-fg-found", "it words the message of a 'valid' rule; the field has none"));
+        if (a.Limit && a.Size is null)
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, a.Loc, "-fg-limit", "the length limit applies to a field with 'size'"));
         if (kind == FieldKind.Primitive && (a.Size is not null || a.SizeEos))
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Size?.Loc ?? a.Loc, "'size' on an integer field"));
         if (repeat != RepeatKind.None && (a.Size is not null || a.SizeEos))
@@ -398,8 +407,62 @@ internal sealed class ModelBuilder
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadStream, a.Loc, "-fg-stream marks a repeated field; '" + a.Id + "' is not repeated"));
         return new FieldModel(a.Id, MemberName(a.Id, ownerCs), a.Loc, a.Doc, kind, prim, user, args.ToEquatable(), sw, enumCs,
             Parse(a.Size), a.SizeEos, repeat.Value, Parse(a.RepeatExpr), Parse(a.RepeatUntil), Parse(a.If), contents.ToEquatable(),
-            valid, Derivation.None, null, a.Stream, byteOrder);
+            valid, Derivation.None, null, a.Stream, byteOrder, a.Limit && a.Size is not null);
     }
+
+    private static EquatableArray<TemplatePart> Literal(string text) => new[] { new TemplatePart(text, null, false) }.ToEquatable();
+
+    /// <summary>
+    /// Parses a message template: text with <c>{expr}</c> holes, printed in
+    /// decimal, or in hex as <c>{expr:x}</c>. Null when none is given.
+    /// </summary>
+    private EquatableArray<TemplatePart>? Template(Scalar? s)
+    {
+        if (s is null) return null;
+        var parts = new List<TemplatePart>();
+        var text = s.Text;
+        int i = 0;
+        while (i < text.Length)
+        {
+            int open = text.IndexOf('{', i);
+            if (open < 0) { parts.Add(new TemplatePart(text.Substring(i), null, false)); break; }
+            if (open > i) parts.Add(new TemplatePart(text.Substring(i, open - i), null, false));
+            int close = text.IndexOf('}', open + 1);
+            if (close < 0)
+            {
+                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, s.Loc, "message template '" + text + "'", "a '{' without its '}'"));
+                return null;
+            }
+            var hole = text.Substring(open + 1, close - open - 1).Trim();
+            bool hex = hole.EndsWith(":x", StringComparison.Ordinal) && !hole.EndsWith("::x", StringComparison.Ordinal);
+            if (hex) hole = hole.Substring(0, hole.Length - 2).Trim();
+            var e = Parse(new Scalar(hole, s.Loc));
+            if (e is null) return null;
+            parts.Add(new TemplatePart("", e, hex));
+            i = close + 1;
+        }
+        return parts.ToEquatable();
+    }
+
+    /// <summary>What a 'valid' rule expects, in words, when the grammar does not say (<c>-fg-expect</c>).</summary>
+    private string DefaultExpectation(ValidSpec v, string? enumCs)
+    {
+        var parts = new List<string>();
+        if (v.Eq is { } eq) parts.Add(eq.Text);
+        if (v.Min is { } mn && v.Max is { } mx) parts.Add(mn.Text + " to " + mx.Text);
+        else if (v.Min is { } mn2) parts.Add("at least " + mn2.Text);
+        else if (v.Max is { } mx2) parts.Add("at most " + mx2.Text);
+        if (v.AnyOf.Count > 0) parts.Add(OrList(v.AnyOf.Select(a => a.Text).ToList()));
+        if (v.InEnum && enumCs is not null && _enums.Values.FirstOrDefault(e => e.CsName == enumCs).Spec is { } es)
+            parts.Add(es.Members.Count <= 8
+                ? OrList(es.Members.Select(m => m.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) + " (" + m.Name + ")").ToList())
+                : "a defined " + es.Id + " value");
+        if (v.Expr is { } ex) parts.Add(ex.Text.Trim());
+        return string.Join(", ", parts);
+    }
+
+    private static string OrList(List<string> items)
+        => items.Count == 1 ? items[0] : string.Join(", ", items.Take(items.Count - 1)) + " or " + items[items.Count - 1];
 
     private static bool KsyParserTryByte(string text, out byte b)
     {

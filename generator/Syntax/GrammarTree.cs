@@ -45,7 +45,10 @@ internal sealed record AttrSpec(
     Scalar? Enum,
     string? Rule,
     string? Severity,
-    bool Stream);
+    bool Stream,
+    Scalar? Expect = null,
+    Scalar? Found = null,
+    bool Limit = false);
 
 internal sealed record SwitchSpec(Scalar On, EquatableArray<CaseSpec> Cases, Loc Loc);
 
@@ -68,5 +71,5 @@ internal sealed record EnumSpec(string Id, Loc Loc, EquatableArray<EnumMemberSpe
 
 internal sealed record EnumMemberSpec(ulong Value, string Name, string? Doc, Loc Loc);
 
-/// <summary>A FormatGen rule (<c>-fg-checks</c>) on a type.</summary>
-internal sealed record CheckSpec(string Rule, Scalar Expr, string Severity, string? Doc, Loc Loc);
+/// <summary>A FormatGen rule (<c>-fg-checks</c>) on a type; expect and found are message templates.</summary>
+internal sealed record CheckSpec(string Rule, Scalar Expr, string Severity, string? Doc, Loc Loc, Scalar? Expect = null, Scalar? Found = null);

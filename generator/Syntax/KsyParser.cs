@@ -187,11 +187,11 @@ internal sealed class KsyParser
     private AttrSpec ParseAttr(YamlMappingNode n)
     {
         string? id = null, doc = null, repeat = null, rule = null, severity = null;
-        Scalar? type = null, size = null, repeatExpr = null, repeatUntil = null, cond = null, enumName = null;
+        Scalar? type = null, size = null, repeatExpr = null, repeatUntil = null, cond = null, enumName = null, expect = null, found = null;
         Loc? repeatLoc = null;
         SwitchSpec? sw = null;
         ValidSpec? valid = null;
-        bool sizeEos = false, stream = false;
+        bool sizeEos = false, stream = false, limit = false;
         var contents = new List<Scalar>();
         foreach (var kv in n.Children)
         {
@@ -216,6 +216,9 @@ internal sealed class KsyParser
                 case "-fg-rule": rule = Text(kv.Value); break;
                 case "-fg-severity": severity = Text(kv.Value); break;
                 case "-fg-stream": stream = Text(kv.Value) == "true"; break;
+                case "-fg-expect": expect = Sc(kv.Value); break;
+                case "-fg-found": found = Sc(kv.Value); break;
+                case "-fg-limit": limit = Text(kv.Value) == "true"; break;
                 case "process":
                 case "terminator":
                 case "consume":
@@ -235,7 +238,7 @@ internal sealed class KsyParser
         }
         if (id is null) Report(DiagnosticDescriptors.MissingKey, n, "A seq entry", "id");
         return new AttrSpec(id ?? "_unnamed", L(n), doc, type, sw, size, sizeEos, repeat, repeatLoc, repeatExpr, repeatUntil, cond,
-            contents.ToEquatable(), valid, enumName, rule, severity, stream);
+            contents.ToEquatable(), valid, enumName, rule, severity, stream, expect, found, limit);
     }
 
     private IEnumerable<Scalar> ParseContents(YamlNode n)
@@ -370,7 +373,7 @@ internal sealed class KsyParser
     private CheckSpec? ParseCheck(YamlMappingNode n)
     {
         string? rule = null, doc = null, severity = null;
-        Scalar? expr = null;
+        Scalar? expr = null, expect = null, found = null;
         foreach (var kv in n.Children)
         {
             var key = KeyOf(kv.Key);
@@ -378,6 +381,8 @@ internal sealed class KsyParser
             {
                 case "rule": rule = Text(kv.Value); break;
                 case "expr": expr = Sc(kv.Value); break;
+                case "expect": expect = Sc(kv.Value); break;
+                case "found": found = Sc(kv.Value); break;
                 case "doc": doc = Text(kv.Value); break;
                 case "severity": severity = Text(kv.Value); break;
                 default: Report(DiagnosticDescriptors.UnsupportedKey, kv.Key, "-fg-checks/" + key, ""); break;
@@ -391,7 +396,7 @@ internal sealed class KsyParser
             Report(DiagnosticDescriptors.BadValue, n, "severity", "error, warning or info");
             severity = "error";
         }
-        return new CheckSpec(rule, expr, severity, doc, L(n));
+        return new CheckSpec(rule, expr, severity, doc, L(n), expect, found);
     }
 
     public static bool TryInt(string text, out ulong value)

@@ -53,6 +53,7 @@ public ref struct FgReader
         LittleEndian = littleEndian;
         IsShort = false;
         Needed = 0;
+        SizeLimit = long.MaxValue;
     }
 
     public FgReader(ReadOnlyMemory<byte> data, bool littleEndian = false, long baseOffset = 0, bool soft = false, bool skipAhead = false)
@@ -64,6 +65,17 @@ public ref struct FgReader
 
     /// <summary>Byte order used by the next multi-byte read.</summary>
     public bool LittleEndian;
+
+    /// <summary>The largest size a field marked <c>-fg-limit</c> may have; a stream reader sets it from its element limit.</summary>
+    public long SizeLimit;
+
+    /// <summary>Refuses a size over <see cref="SizeLimit"/> before any of its octets is read or buffered.</summary>
+    public readonly void CheckSizeLimit(long size, string field)
+    {
+        if (size > SizeLimit)
+            throw FgException.Invalid("record-length-limit", field, Offset,
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{size} octets exceed the limit of {SizeLimit} octets"));
+    }
 
     /// <summary>Soft mode only: a read ran past the available data.</summary>
     public bool IsShort;

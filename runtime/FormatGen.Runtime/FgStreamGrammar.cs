@@ -21,6 +21,13 @@ public abstract class FgStreamGrammar<TElement> where TElement : class
     /// <summary>Byte order of the elements, known once the prefix is read.</summary>
     public abstract bool ElementsLittleEndian { get; }
 
+    /// <summary>
+    /// True when a field of the element is marked <c>-fg-limit</c>: the stream's
+    /// length limit then applies to that field's size (a record's body), checked
+    /// as soon as the size is read, instead of to the whole element.
+    /// </summary>
+    public virtual bool LimitsField => false;
+
     /// <summary>A short label for an element's raw bytes (used in messages), or null.</summary>
     public virtual string? Label(ReadOnlySpan<byte> element) => null;
 }

@@ -9,7 +9,12 @@ namespace FormatGen.Runtime;
 /// <summary>Limits and switches of a <see cref="FgStreamReader{TElement}"/>.</summary>
 public sealed record FgStreamOptions
 {
-    /// <summary>Largest element (record) accepted, in octets. Xen's REC_LENGTH_MAX is 128 MiB.</summary>
+    /// <summary>
+    /// Largest element (record) accepted, in octets. When the grammar marks a
+    /// field with <c>-fg-limit</c> (Xen: the record body, whose limit
+    /// REC_LENGTH_MAX is 128 MiB), the limit applies to that field instead and
+    /// the rest of the element may add at most <see cref="FgStreamReader{T}.FramingAllowance"/> octets.
+    /// </summary>
     public int MaxElementLength { get; init; } = 128 << 20;
 
     /// <summary>Check every grammar rule while reading.</summary>
@@ -34,10 +39,14 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
 {
     private const int MinRead = 256 << 10;
 
+    /// <summary>Octets an element may have beyond its limited field (headers, padding).</summary>
+    public const int FramingAllowance = 64 << 10;
+
     private readonly Stream _input;
     private readonly FgStreamGrammar<TElement> _grammar;
     private readonly FgStreamOptions _options;
     private readonly FgValidation? _validation;
+    private readonly long _maxElement;   // the whole element's limit
 
     // Buffered source.
     private byte[]? _buffer;
@@ -67,6 +76,7 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
         _grammar = grammar ?? throw new ArgumentNullException(nameof(grammar));
         _options = options ?? new FgStreamOptions();
         _validation = _options.Validate ? new FgValidation() : null;
+        _maxElement = grammar.LimitsField ? (long)_options.MaxElementLength + FramingAllowance : _options.MaxElementLength;
         if (_options.MapFiles && input is FileStream fs && fs.CanSeek && TryMap(fs)) return;
         _buffer = ArrayPool<byte>.Shared.Rent(PooledSize);
     }
@@ -198,6 +208,7 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
             // without buffering them; they are discarded from the input afterwards.
             bool skipAhead = !build && !prefix && _map is null && !complete;
             var reader = new FgReader(memory, _prefixRead && _grammar.ElementsLittleEndian, _position, soft: !complete, skipAhead);
+            if (!prefix) reader.SizeLimit = _options.MaxElementLength;
             int mark = _validation?.Count ?? 0;
             TElement? element = null;
             last = false;
@@ -205,12 +216,12 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
             else element = _grammar.ReadElement(ref reader, _validation, build, index, out last);
             if (!reader.IsShort)
             {
-                if (!prefix && reader.Position > _options.MaxElementLength) throw TooLong(reader.Position);
+                if (!prefix && reader.Position > _maxElement) throw TooLong(reader.Position);
                 Current = element;
                 return reader.Position;
             }
             _validation?.TruncateTo(mark);
-            if (reader.Needed > _options.MaxElementLength) throw TooLong(reader.Needed);
+            if (reader.Needed > _maxElement) throw TooLong(reader.Needed);
             // A short read always asks for more than there is; anything else would loop forever.
             if (reader.Needed <= memory.Length) throw new InvalidOperationException("A short read asked for octets that are already there.");
             Fill(reader.Needed);
@@ -218,7 +229,7 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
     }
 
     private FgException TooLong(long length) => FgException.Invalid("record-length-limit", "(record)", _position,
-        string.Create(CultureInfo.InvariantCulture, $"record of {length} octets exceeds the limit of {_options.MaxElementLength} octets"));
+        string.Create(CultureInfo.InvariantCulture, $"record of {length} octets exceeds the limit of {_maxElement} octets"));
 
     private bool IsComplete() => _map is not null ? _windowStart + _window!.Length >= _fileLength : _eof;
 
@@ -279,8 +290,8 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
             {
                 // Grow by doubling, but never past the largest record plus one read: a record
                 // near the limit must not cost twice its size (the pool would round up to a power of two).
-                long cap = (long)_options.MaxElementLength + MinRead;
-                int size = (int)Math.Min(Math.Max((long)want + MinRead, _buffer.Length * 2L), Math.Max(cap, want));
+                long cap = _maxElement + MinRead;
+                int size = (int)Math.Min(Math.Min(Math.Max((long)want + MinRead, _buffer.Length * 2L), Math.Max(cap, want)), Array.MaxLength);
                 var bigger = GC.AllocateUninitializedArray<byte>(size);
                 Buffer.BlockCopy(_buffer, _start, bigger, 0, have);
                 ReturnBuffer();

@@ -63,6 +63,23 @@ public class GeneratedBehaviourTests
         Assert.Contains(found, v => v.Contains("items[100]"));
     }
 
+    [Fact]
+    public void Rules_word_their_messages_from_the_grammar_templates_or_plain_defaults()
+    {
+        var tlv = CompileTlv().GetType("Snapshots.Tlv.Tlv")!;
+        var data = (byte[])Sample.Clone();
+        data[6] = 0x30;            // flags: a reserved bit
+        data[9] = 3;               // the number's length 3: its item is then 3 octets of number and 3 of padding
+        data[10] = 0; data[8] = 1; // value 0 (below min 1)
+        var found = ValidateVia(tlv, data);
+        Assert.Contains(found, v => v.Contains("tlv-flags") && v.EndsWith("(expected bits 4-15 clear, found flags 0x30)"));
+        Assert.Contains(found, v => v.Contains("number-length") && v.EndsWith("(expected length 4, found 3)"));
+        var twoHundred = new System.Collections.Generic.List<byte> { 0x54, 0x4c, 0x56, 0x31, 101, 0, 0, 0 };
+        for (int i = 0; i < 101; i++) twoHundred.AddRange(new byte[] { 2, 2, 65, 66 });
+        twoHundred.AddRange(new byte[] { 0, 0, 0, 0 });
+        Assert.Contains(ValidateVia(tlv, twoHundred.ToArray()), v => v.Contains("item-position") && v.EndsWith("(expected at most 100 items, found item 101)"));
+    }
+
     private static byte[] FrameBytes(bool bigEndian, byte version)
     {
         var b = new System.Collections.Generic.List<byte> { (byte)(bigEndian ? 1 : 0), version, 2 };

@@ -209,6 +209,11 @@ public class GeneratorTests
         new object[] { "FG0004", Head + "seq:\n  - id: a\n    type: u1\n    contents: [1]\n", 7, 16 },
         new object[] { "FG0011", Head + "seq:\n  - id: a\n    size: 4\n    repeat: expr\n    repeat-expr: 2\n", 6, 11 },
         new object[] { "FG0009", Head + "seq:\n  - id: a\n    type: u1\n    enum: e\n    valid: 3\nenums:\n  e:\n    1: one\n", 8, 12 },
+        // Message templates and -fg-limit where they cannot apply.
+        new object[] { "FG0004", Head + "seq:\n  - id: a\n    type: u1\n    -fg-expect: one octet\n", 7, 17 },
+        new object[] { "FG0004", Head + "seq:\n  - id: a\n    type: u1\n    valid: 0\n    -fg-found: 'value {a'\n", 8, 16 },
+        new object[] { "FG0008", Head + "seq:\n  - id: a\n    type: u1\n    valid: 0\n    -fg-found: 'value {nosuch}'\n", 8, 16 },
+        new object[] { "FG0004", Head + "seq:\n  - id: a\n    type: u1\n    -fg-limit: true\n", 5, 5 },
     };
 
     /// <summary>Combinations Kaitai allows but FormatGen does not implement yet: an error, never wrong code.</summary>

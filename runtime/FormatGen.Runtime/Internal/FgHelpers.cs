@@ -47,6 +47,8 @@ public static class FgText
     public static string Dec(long v) => v.ToString(CultureInfo.InvariantCulture);
     public static string Dec(ulong v) => v.ToString(CultureInfo.InvariantCulture);
     public static string Bool(bool v) => v ? "true" : "false";
+    public static string Hex(ulong v) => "0x" + v.ToString("x", CultureInfo.InvariantCulture);
+    public static string Hex(long v) => Hex((ulong)v);
 
     public static string Enum<T>(T v, ulong raw) where T : struct, System.Enum
         => System.Enum.IsDefined(v) ? v.ToString() + "(" + Num(raw) + ")" : Num(raw);

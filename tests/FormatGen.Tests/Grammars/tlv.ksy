@@ -13,6 +13,8 @@ seq:
     valid:
       expr: (_ & 0xfff0) == 0
     -fg-rule: tlv-flags
+    -fg-expect: bits 4-15 clear
+    -fg-found: 'flags {_:x}'
   - id: items
     type: item(_index)
     repeat: expr
@@ -28,6 +30,8 @@ types:
     -fg-checks:
       - rule: item-position
         expr: position < 100
+        expect: at most 100 items
+        found: 'item {position + 1}'
     seq:
       - id: tag
         type: u1
@@ -56,6 +60,8 @@ types:
     -fg-checks:
       - rule: number-length
         expr: _io.size == 4
+        expect: length 4
+        found: '{_io.size}'
   text:
     seq:
       - id: chars

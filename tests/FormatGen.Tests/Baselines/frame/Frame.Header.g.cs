@@ -42,7 +42,7 @@ public sealed partial record HeaderPayloadUnknown : global::Snapshots.Frame.IHea
 public sealed partial record Header
 {
     /// <summary>
-    /// Grammar: 'options', u1, offset 0; rule header.options: one of 0, 1.
+    /// Grammar: 'options', u1, offset 0; rule header.options: 0 or 1.
     /// </summary>
     public byte Options { get; init; }
     /// <summary>
@@ -181,7 +181,7 @@ public sealed partial record Header
         __r.LittleEndian = false;
         var f_options = (byte)__r.U1("options");
         if (__r.IsShort) goto __short;
-        if (__v is not null && !((((((long)f_options) == 0L) || (((long)f_options) == 1L))))) __v.Report("header.options", global::FormatGen.Runtime.FgSeverity.Error, "options", -1, __r.Offset - 1, "one of 0, 1", global::FormatGen.Runtime.Internal.FgText.Num(((long)f_options)), "");
+        if (__v is not null && !((((((long)f_options) == 0L) || (((long)f_options) == 1L))))) __v.Report("header.options", global::FormatGen.Runtime.FgSeverity.Error, "options", -1, __r.Offset - 1, "0 or 1", global::FormatGen.Runtime.Internal.FgText.Num(((long)f_options)), "");
         var f_version = (byte)__r.U1("version");
         if (__r.IsShort) goto __short;
         var f_kind = (byte)__r.U1("kind");

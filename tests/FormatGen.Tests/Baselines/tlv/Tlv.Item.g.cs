@@ -162,7 +162,7 @@ public sealed partial record Item
         if (!(((long)p_position) < 100L))
         {
             __rejected = true;
-            if (__v is not null) __v.Report("item-position", global::FormatGen.Runtime.FgSeverity.Error, "", -1, __off, "position < 100", "position=" + global::FormatGen.Runtime.Internal.FgText.Num(((long)p_position)), "");
+            if (__v is not null) __v.Report("item-position", global::FormatGen.Runtime.FgSeverity.Error, "", -1, __off, "at most 100 items", "item " + global::FormatGen.Runtime.Internal.FgText.Dec((((long)p_position) + 1L)), "");
         }
         if (__rejected && __r.InSubstream)
         {
@@ -199,7 +199,7 @@ public sealed partial record Item
         {
             var __e_pad = (byte)__r.U1("pad");
             if (__r.IsShort) goto __short;
-            if (__v is not null && !((((long)__e_pad) == 0L))) __v.Report("item.pad", global::FormatGen.Runtime.FgSeverity.Error, "pad", __i, __r.Offset - 1, "must be 0", global::FormatGen.Runtime.Internal.FgText.Num(((long)__e_pad)), "");
+            if (__v is not null && !((((long)__e_pad) == 0L))) __v.Report("item.pad", global::FormatGen.Runtime.FgSeverity.Error, "pad", __i, __r.Offset - 1, "0", global::FormatGen.Runtime.Internal.FgText.Num(((long)__e_pad)), "");
             n_pad++;
         }
         __r.LittleEndian = __savedLe;

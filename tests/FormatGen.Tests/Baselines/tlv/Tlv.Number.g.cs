@@ -11,7 +11,7 @@ namespace Snapshots.Tlv;
 public sealed partial record Number : global::Snapshots.Tlv.IItemValue
 {
     /// <summary>
-    /// Grammar: 'value', u4, offset 0; rule number.value: 1..1000.
+    /// Grammar: 'value', u4, offset 0; rule number.value: 1 to 1000.
     /// </summary>
     public uint Value { get; init; }
     /// <summary>
@@ -112,7 +112,7 @@ public sealed partial record Number : global::Snapshots.Tlv.IItemValue
         if (!(((long)__ioSize) == 4L))
         {
             __rejected = true;
-            if (__v is not null) __v.Report("number-length", global::FormatGen.Runtime.FgSeverity.Error, "", -1, __off, "_io.size == 4", "_io.size=" + global::FormatGen.Runtime.Internal.FgText.Dec(__ioSize), "");
+            if (__v is not null) __v.Report("number-length", global::FormatGen.Runtime.FgSeverity.Error, "", -1, __off, "length 4", global::FormatGen.Runtime.Internal.FgText.Dec(((long)__ioSize)), "");
         }
         if (__rejected && __r.InSubstream)
         {
@@ -121,7 +121,7 @@ public sealed partial record Number : global::Snapshots.Tlv.IItemValue
         }
         var f_value = (uint)__r.U4("value");
         if (__r.IsShort) goto __short;
-        if (__v is not null && !((((long)f_value) >= 1L) && (((long)f_value) <= 1000L))) __v.Report("number.value", global::FormatGen.Runtime.FgSeverity.Error, "value", -1, __r.Offset - 4, "1..1000", global::FormatGen.Runtime.Internal.FgText.Num(((long)f_value)), "");
+        if (__v is not null && !((((long)f_value) >= 1L) && (((long)f_value) <= 1000L))) __v.Report("number.value", global::FormatGen.Runtime.FgSeverity.Error, "value", -1, __r.Offset - 4, "1 to 1000", global::FormatGen.Runtime.Internal.FgText.Num(((long)f_value)), "");
         __r.LittleEndian = __savedLe;
         if (!__build) return null;
         return new global::Snapshots.Tlv.Number

@@ -16,7 +16,7 @@ public sealed partial record Tlv
     /// </summary>
     public ushort Count => checked((ushort)(Items?.Count ?? 0));
     /// <summary>
-    /// Grammar: 'flags', u2, offset 6; rule tlv-flags: (_ &amp; 0xfff0) == 0.
+    /// Grammar: 'flags', u2, offset 6; rule tlv-flags: bits 4-15 clear.
     /// </summary>
     public ushort Flags { get; init; }
     /// <summary>
@@ -142,7 +142,7 @@ public sealed partial record Tlv
         if (__r.IsShort) goto __short;
         var f_flags = (ushort)__r.U2("flags");
         if (__r.IsShort) goto __short;
-        if (__v is not null && !((((((long)f_flags) & 65520L) == 0L)))) __v.Report("tlv-flags", global::FormatGen.Runtime.FgSeverity.Error, "flags", -1, __r.Offset - 2, "(_ & 0xfff0) == 0", global::FormatGen.Runtime.Internal.FgText.Num(((long)f_flags)), "");
+        if (__v is not null && !((((((long)f_flags) & 65520L) == 0L)))) __v.Report("tlv-flags", global::FormatGen.Runtime.FgSeverity.Error, "flags", -1, __r.Offset - 2, "bits 4-15 clear", "flags " + global::FormatGen.Runtime.Internal.FgText.Hex(((long)f_flags)), "");
         int n_items = 0;
         int __cnt_items = global::FormatGen.Runtime.Internal.FgEval.CheckedCount(((long)f_count), "items", __r.Offset);
         if (!__r.Ensure((long)__cnt_items * 1, "items")) goto __short;
