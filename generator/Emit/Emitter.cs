@@ -307,6 +307,7 @@ internal sealed partial class Emitter
         EmitModelMembers(w, t, isStruct);
         EmitEquality(w, t, isStruct);
         EmitSummary(w, t);
+        EmitLayout(w, t);
         EmitPeekers(w, t);
         EmitPublicApi(w, t);
         EmitReadCore(w, t);
@@ -365,13 +366,16 @@ internal sealed partial class Emitter
         foreach (var g in t.Fields)
         {
             if (ReferenceEquals(g, f) || g == f) return ", offset " + offset.ToString(CultureInfo.InvariantCulture);
-            var one = new TypeModel("", "", null, g.Loc, null, t.Endian, new[] { g }.ToEquatable(), EquatableArray<ParamModel>.Empty,
-                EquatableArray<InstanceModel>.Empty, EquatableArray<CheckModel>.Empty, EquatableArray<string>.Empty, EquatableArray<string>.Empty, false, EquatableArray<string>.Empty);
-            if (StaticSize(one) is not { } s) return "";
+            if (g.Repeat != RepeatKind.None || FieldSize(t, g) is not { } s) return "";
             offset += s;
         }
         return "";
     }
+
+    /// <summary>The octets one (unrepeated, unconditional) field takes, when the grammar fixes them.</summary>
+    private int? FieldSize(TypeModel t, FieldModel f)
+        => f.If is not null ? null : StaticSize(new TypeModel("", "", null, f.Loc, null, t.Endian, new[] { f with { Repeat = RepeatKind.None } }.ToEquatable(), EquatableArray<ParamModel>.Empty,
+            EquatableArray<InstanceModel>.Empty, EquatableArray<CheckModel>.Empty, EquatableArray<string>.Empty, EquatableArray<string>.Empty, false, EquatableArray<string>.Empty));
 
     private string FieldRuleDoc(TypeModel t, FieldModel f)
     {
@@ -597,6 +601,32 @@ internal sealed partial class Emitter
             w.Line("sb.Append(" + Lit(name + "=") + ").Append(" + val + ");");
         }
         w.Line("return sb.ToString();");
+        w.Close();
+    }
+
+    /// <summary>
+    /// The offsets the grammar fixes, as constants (a type's size when fixed,
+    /// each field's offset up to the first one that varies), so hand-written
+    /// code that walks raw octets takes its layout from the grammar.
+    /// </summary>
+    private void EmitLayout(SourceWriter w, TypeModel t)
+    {
+        var consts = new List<(string Name, int Value, string Doc)>();
+        if (StaticSize(t) is { } size) consts.Add(("Size", size, "Octets of a " + t.KsyId + "."));
+        int offset = 0;
+        foreach (var f in t.Fields)
+        {
+            consts.Add((f.CsName + "Offset", offset, "Offset of '" + f.Id + "'."));
+            if (f.Repeat != RepeatKind.None || FieldSize(t, f) is not { } s) break;
+            offset += s;
+        }
+        w.Doc("Offsets of '" + t.KsyId + "' that the grammar fixes.");
+        w.Open("public static class Layout");
+        foreach (var (name, value, doc) in consts)
+        {
+            w.Doc(doc);
+            w.Line("public const int " + name + " = " + value.ToString(CultureInfo.InvariantCulture) + ";");
+        }
         w.Close();
     }
 

@@ -31,6 +31,9 @@ public sealed record FgViolation(
     /// <summary>Name of the record type, when known.</summary>
     public string? RecordName { get; init; }
 
+    /// <summary>How many more elements of the same repeat break the same rule (reported once, here).</summary>
+    public long More { get; init; }
+
     public override string ToString()
     {
         var sev = Severity switch { FgSeverity.Error => "error", FgSeverity.Warning => "warning", _ => "info" };
@@ -38,8 +41,9 @@ public sealed record FgViolation(
             ? string.Create(CultureInfo.InvariantCulture, $"record {RecordIndex}{(RecordName is null ? "" : " (" + RecordName + ")")}, ")
             : "";
         var what = Description.Length > 0 ? Description + " " : "";
+        var more = More > 0 ? string.Create(CultureInfo.InvariantCulture, $"; {More} more element(s) alike") : "";
         return string.Create(CultureInfo.InvariantCulture,
-            $"{sev}: {Rule}: {where}field {FieldPath}, offset {Offset} (0x{Offset:x}): {what}(expected {Expected}, found {Actual})");
+            $"{sev}: {Rule}: {where}field {FieldPath}, offset {Offset} (0x{Offset:x}): {what}(expected {Expected}, found {Actual}{more})");
     }
 }
 
@@ -52,6 +56,7 @@ public sealed record FgViolation(
 public sealed class FgValidation
 {
     private readonly List<FgViolation> _items = new();
+    private readonly List<string> _shapes = new();   // each item's rule and field path without indices
     private string[] _names = new string[16];
     private int[] _indices = new int[16];
     private int _depth;
@@ -73,6 +78,7 @@ public sealed class FgValidation
     public void Clear()
     {
         _items.Clear();
+        _shapes.Clear();
         _depth = 0;
     }
 
@@ -80,6 +86,7 @@ public sealed class FgValidation
     public void TruncateTo(int count)
     {
         if (_items.Count > count) _items.RemoveRange(count, _items.Count - count);
+        if (_shapes.Count > count) _shapes.RemoveRange(count, _shapes.Count - count);
     }
 
     public void Enter(string name, int index = -1)
@@ -96,11 +103,45 @@ public sealed class FgValidation
 
     public void Exit() => _depth--;
 
+    /// <summary>
+    /// Records a broken rule. The same rule broken by further elements of one
+    /// repeat (the same field path but for its indices) is one mistake: it is
+    /// counted on the first violation (<see cref="FgViolation.More"/>), not repeated.
+    /// </summary>
     public void Report(string rule, FgSeverity severity, string field, int index, long offset, string expected, string actual, string description)
-        => _items.Add(new FgViolation(rule, severity, PathOf(field, index), offset, expected, actual, description));
+    {
+        var path = PathOf(field, index);
+        var shape = ShapeOf(rule, path);
+        if (path.IndexOf('[') >= 0)
+            for (int i = 0; i < _items.Count; i++)
+                if (_shapes[i] == shape)
+                {
+                    _items[i] = _items[i] with { More = _items[i].More + 1 };
+                    return;
+                }
+        _items.Add(new FgViolation(rule, severity, path, offset, expected, actual, description));
+        _shapes.Add(shape);
+    }
 
     /// <summary>Adds a violation found outside generated code (stream-level rules).</summary>
-    public void Add(FgViolation violation) => _items.Add(violation);
+    public void Add(FgViolation violation)
+    {
+        _items.Add(violation);
+        _shapes.Add(ShapeOf(violation.Rule, violation.FieldPath));
+    }
+
+    private static string ShapeOf(string rule, string path)
+    {
+        var sb = new StringBuilder(rule.Length + path.Length + 1).Append(rule).Append(' ');
+        bool inIndex = false;
+        foreach (var c in path)
+        {
+            if (c == '[') inIndex = true;
+            else if (c == ']') inIndex = false;
+            else if (!inIndex) sb.Append(c);
+        }
+        return sb.ToString();
+    }
 
     /// <summary>Stamps the violations recorded since <paramref name="from"/> with their record.</summary>
     public void StampRecord(int from, long recordIndex, string? recordName)

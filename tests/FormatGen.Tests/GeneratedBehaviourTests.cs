@@ -59,8 +59,10 @@ public class GeneratedBehaviourTests
         for (int i = 0; i < 120; i++) data.AddRange(new byte[] { 2, 2, 65, 66 });
         data.AddRange(new byte[] { 0, 0, 0, 0 });
         var found = ValidateVia(tlv, data.ToArray());
-        Assert.Equal(20, found.Count(v => v.Contains("item-position")));
-        Assert.Contains(found, v => v.Contains("items[100]"));
+        // One mistake repeated over a list is one violation that counts the rest.
+        var v = Assert.Single(found, v => v.Contains("item-position"));
+        Assert.Contains("items[100]", v);
+        Assert.Contains("19 more element(s) alike", v);
     }
 
     [Fact]

@@ -48,6 +48,20 @@ public sealed partial record Body
         return sb.ToString();
     }
     /// <summary>
+    /// Offsets of 'body' that the grammar fixes.
+    /// </summary>
+    public static class Layout
+    {
+        /// <summary>
+        /// Offset of 'word'.
+        /// </summary>
+        public const int WordOffset = 0;
+        /// <summary>
+        /// Offset of 'extra'.
+        /// </summary>
+        public const int ExtraOffset = 4;
+    }
+    /// <summary>
     /// Reads 'word' straight from the octets of a body (offset 0), without parsing it.
     /// </summary>
     public static uint PeekWord(global::System.ReadOnlySpan<byte> data, bool littleEndian)

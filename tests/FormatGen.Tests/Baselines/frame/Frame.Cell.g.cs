@@ -44,6 +44,20 @@ public sealed partial record Cell
         return sb.ToString();
     }
     /// <summary>
+    /// Offsets of 'cell' that the grammar fixes.
+    /// </summary>
+    public static class Layout
+    {
+        /// <summary>
+        /// Octets of a cell.
+        /// </summary>
+        public const int Size = 2;
+        /// <summary>
+        /// Offset of 'raw'.
+        /// </summary>
+        public const int RawOffset = 0;
+    }
+    /// <summary>
     /// Reads 'raw' straight from the octets of a cell (offset 0), without parsing it.
     /// </summary>
     public static ushort PeekRaw(global::System.ReadOnlySpan<byte> data, bool littleEndian)

@@ -24,6 +24,20 @@ public sealed partial record Counter : global::Snapshots.Frame.IHeaderPayload
         return sb.ToString();
     }
     /// <summary>
+    /// Offsets of 'counter' that the grammar fixes.
+    /// </summary>
+    public static class Layout
+    {
+        /// <summary>
+        /// Octets of a counter.
+        /// </summary>
+        public const int Size = 4;
+        /// <summary>
+        /// Offset of 'value'.
+        /// </summary>
+        public const int ValueOffset = 0;
+    }
+    /// <summary>
     /// Reads 'value' straight from the octets of a counter (offset 0), without parsing it.
     /// </summary>
     public static uint PeekValue(global::System.ReadOnlySpan<byte> data, bool littleEndian)

@@ -29,6 +29,16 @@ public sealed partial record Frame
         sb.Append("body=").Append("{" + Body.Summary() + "}");
         return sb.ToString();
     }
+    /// <summary>
+    /// Offsets of 'frame' that the grammar fixes.
+    /// </summary>
+    public static class Layout
+    {
+        /// <summary>
+        /// Offset of 'header'.
+        /// </summary>
+        public const int HeaderOffset = 0;
+    }
 
     /// <summary>
     /// Reads a frame from octets. Octets and lists in the model are slices of data, not copies. Throws FgException on a structural error; rules are checked by Validate.

@@ -77,6 +77,28 @@ public sealed partial record Header
         return sb.ToString();
     }
     /// <summary>
+    /// Offsets of 'header' that the grammar fixes.
+    /// </summary>
+    public static class Layout
+    {
+        /// <summary>
+        /// Offset of 'options'.
+        /// </summary>
+        public const int OptionsOffset = 0;
+        /// <summary>
+        /// Offset of 'version'.
+        /// </summary>
+        public const int VersionOffset = 1;
+        /// <summary>
+        /// Offset of 'kind'.
+        /// </summary>
+        public const int KindOffset = 2;
+        /// <summary>
+        /// Offset of 'payload'.
+        /// </summary>
+        public const int PayloadOffset = 3;
+    }
+    /// <summary>
     /// Reads 'options' straight from the octets of a header (offset 0), without parsing it.
     /// </summary>
     public static byte PeekOptions(global::System.ReadOnlySpan<byte> data, bool littleEndian)

@@ -30,6 +30,24 @@ public sealed partial record Pair : global::Snapshots.Frame.IHeaderPayload
         return sb.ToString();
     }
     /// <summary>
+    /// Offsets of 'pair' that the grammar fixes.
+    /// </summary>
+    public static class Layout
+    {
+        /// <summary>
+        /// Octets of a pair.
+        /// </summary>
+        public const int Size = 4;
+        /// <summary>
+        /// Offset of 'a'.
+        /// </summary>
+        public const int AOffset = 0;
+        /// <summary>
+        /// Offset of 'b'.
+        /// </summary>
+        public const int BOffset = 2;
+    }
+    /// <summary>
     /// Reads 'a' straight from the octets of a pair (offset 0), without parsing it.
     /// </summary>
     public static ushort PeekA(global::System.ReadOnlySpan<byte> data, bool littleEndian)

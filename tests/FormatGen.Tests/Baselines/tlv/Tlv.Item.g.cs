@@ -65,6 +65,24 @@ public sealed partial record Item
         return sb.ToString();
     }
     /// <summary>
+    /// Offsets of 'item' that the grammar fixes.
+    /// </summary>
+    public static class Layout
+    {
+        /// <summary>
+        /// Offset of 'tag'.
+        /// </summary>
+        public const int TagOffset = 0;
+        /// <summary>
+        /// Offset of 'length'.
+        /// </summary>
+        public const int LengthOffset = 1;
+        /// <summary>
+        /// Offset of 'value'.
+        /// </summary>
+        public const int ValueOffset = 2;
+    }
+    /// <summary>
     /// Reads 'tag' straight from the octets of a item (offset 0), without parsing it.
     /// </summary>
     public static global::Snapshots.Tlv.Tag PeekTag(global::System.ReadOnlySpan<byte> data, bool littleEndian)

@@ -24,6 +24,20 @@ public sealed partial record Number : global::Snapshots.Tlv.IItemValue
         return sb.ToString();
     }
     /// <summary>
+    /// Offsets of 'number' that the grammar fixes.
+    /// </summary>
+    public static class Layout
+    {
+        /// <summary>
+        /// Octets of a number.
+        /// </summary>
+        public const int Size = 4;
+        /// <summary>
+        /// Offset of 'value'.
+        /// </summary>
+        public const int ValueOffset = 0;
+    }
+    /// <summary>
     /// Reads 'value' straight from the octets of a number (offset 0), without parsing it.
     /// </summary>
     public static uint PeekValue(global::System.ReadOnlySpan<byte> data, bool littleEndian)

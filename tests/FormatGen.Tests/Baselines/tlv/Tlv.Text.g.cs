@@ -33,6 +33,16 @@ public sealed partial record Text : global::Snapshots.Tlv.IItemValue
         sb.Append("chars=").Append(global::FormatGen.Runtime.Internal.FgText.Bytes(Chars.Span));
         return sb.ToString();
     }
+    /// <summary>
+    /// Offsets of 'text' that the grammar fixes.
+    /// </summary>
+    public static class Layout
+    {
+        /// <summary>
+        /// Offset of 'chars'.
+        /// </summary>
+        public const int CharsOffset = 0;
+    }
 
     /// <summary>
     /// Reads a text from octets. Octets and lists in the model are slices of data, not copies. Throws FgException on a structural error; rules are checked by Validate.

@@ -55,6 +55,28 @@ public sealed partial record Tlv
         sb.Append("crc=").Append(global::FormatGen.Runtime.Internal.FgText.Dec(Crc));
         return sb.ToString();
     }
+    /// <summary>
+    /// Offsets of 'tlv' that the grammar fixes.
+    /// </summary>
+    public static class Layout
+    {
+        /// <summary>
+        /// Offset of 'magic'.
+        /// </summary>
+        public const int MagicOffset = 0;
+        /// <summary>
+        /// Offset of 'count'.
+        /// </summary>
+        public const int CountOffset = 4;
+        /// <summary>
+        /// Offset of 'flags'.
+        /// </summary>
+        public const int FlagsOffset = 6;
+        /// <summary>
+        /// Offset of 'items'.
+        /// </summary>
+        public const int ItemsOffset = 8;
+    }
 
     /// <summary>
     /// Reads a tlv from octets. Octets and lists in the model are slices of data, not copies. Throws FgException on a structural error; rules are checked by Validate.
