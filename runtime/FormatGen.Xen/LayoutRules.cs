@@ -1,25 +1,67 @@
+using System;
 using System.Collections.Generic;
+using System.Globalization;
 using FormatGen.Runtime;
 using FormatGen.Xen.Libxc;
 
 namespace FormatGen.Xen;
 
 /// <summary>
-/// The stream-level rules of a libxc image (xen-formats.md, "Layout rules"):
-/// which records depend on which, per guest type and stream version. Record
-/// layouts and per-record rules live in the grammar; this class only knows
-/// record order.
+/// The rules of a libxc stream that depend on earlier records: which records
+/// a guest type may carry, their order (the specification's dependencies and
+/// version 3's STATIC_DATA_END), and what Xen's restore (libxenguest) checks
+/// against the state earlier records built: the guest width from
+/// X86_PV_INFO, the P2M range and frames from X86_PV_P2M_FRAMES, and at END
+/// the records a restore cannot do without. What one record says alone is the
+/// grammar's (grammar/xen/libxc.ksy); docs/xen-restore-checks.md lists every
+/// check of Xen's restore and where, or why not, it is made.
 /// </summary>
+/// <remarks>
+/// One mistake is one error. A missing record is reported once, at the first
+/// record that needs it (or at END), and never again when it arrives late or
+/// when later records need it too; a record already reported as misplaced
+/// takes no part in the rules that follow; a rule that depends on a value the
+/// grammar already found wrong is not checked.
+/// </remarks>
 public sealed class LayoutRules
 {
     private readonly DomainType _domain;
     private readonly uint _version;
-    private bool _pvInfo, _p2mFrames, _pageData, _hvmParams, _staticDataEnd;
+    private readonly int _pageShift;
+    private readonly bool _le;
 
-    public LayoutRules(DomainType domain, uint version)
+    // What has been seen, and what has been reported missing (never reported twice).
+    private Need _seen, _reported;
+    private int _width, _levels;                  // from X86_PV_INFO; 0 until then
+    private long _maxPfn = -1;                    // largest p2m_end_pfn so far (Xen's max_pfn)
+    private bool _staticAfterEndReported, _checkpointReported, _pagesAfterVcpuReported, _frameCheckOff;
+    private long _vcpuIndex = -1;                 // first well-placed VCPU record of this checkpoint
+    private RecordType _vcpuType;
+    private bool _vcpu0Basic;
+    private readonly FrameTable _frames = new();
+
+    [Flags]
+    private enum Need
+    {
+        None = 0,
+        StaticDataEnd = 1,
+        PvInfo = 2,
+        P2mFrames = 4,
+        PageData = 8,
+        HvmParams = 16,
+        HvmContext = 32,
+    }
+
+    /// <param name="domain">The domain header's type.</param>
+    /// <param name="version">The stream version.</param>
+    /// <param name="pageShift">The domain header's page shift.</param>
+    /// <param name="littleEndian">The byte order of the records.</param>
+    public LayoutRules(DomainType domain, uint version, ushort pageShift, bool littleEndian)
     {
         _domain = domain;
         _version = version;
+        _pageShift = pageShift is >= 12 and <= 30 ? pageShift : 12;
+        _le = littleEndian;
     }
 
     private bool IsPv => _domain == DomainType.X86Pv;
@@ -27,80 +69,350 @@ public sealed class LayoutRules
 
     private static bool IsVcpu(RecordType t) => t is RecordType.X86PvVcpuBasic or RecordType.X86PvVcpuExtended or RecordType.X86PvVcpuXsave or RecordType.X86PvVcpuMsrs;
 
-    private static bool IsPvOnly(RecordType t) => t is RecordType.X86PvInfo or RecordType.X86PvP2mFrames || IsVcpu(t);
+    private static bool IsPvOnly(RecordType t) => t is RecordType.X86PvInfo or RecordType.X86PvP2mFrames or RecordType.SharedInfo || IsVcpu(t);
 
     private static bool IsHvmOnly(RecordType t) => t is RecordType.HvmContext or RecordType.HvmParams;
 
-    /// <summary>Static data a version 3 stream sends before STATIC_DATA_END.</summary>
+    /// <summary>Records a version 3 stream sends before STATIC_DATA_END (X86_PV_INFO may also follow it).</summary>
     private static bool IsStatic(RecordType t) => t is RecordType.X86PvInfo or RecordType.X86CpuidPolicy or RecordType.X86MsrPolicy;
 
-    /// <summary>Checks one record against the records before it; adds what it breaks.</summary>
-    public void Observe(RecordType type, long index, long offset, FgValidation into)
+    /// <summary>What must come before a record of type <paramref name="t"/>.</summary>
+    private Need Prerequisites(RecordType t)
     {
-        void Fail(string rule, string expected, string description, FgSeverity severity = FgSeverity.Error)
-            => into.Add(new FgViolation(rule, severity, "type", offset, expected, RecordNames.Of(type), description)
-            {
-                RecordIndex = index,
-                RecordName = RecordNames.Of(type),
-            });
-
-        if (IsPv && IsHvmOnly(type)) Fail("layout-hvm-record-in-pv", "no HVM records in an x86 PV image", "An HVM record in a PV image.");
-        if (IsHvm && IsPvOnly(type)) Fail("layout-pv-record-in-hvm", "no PV records in an x86 HVM image", "A PV record in an HVM image.");
-
-        if (_version >= 3)
-        {
-            if (type == RecordType.StaticDataEnd)
-            {
-                if (_staticDataEnd) Fail("layout-static-data-end-repeated", "STATIC_DATA_END at most once", "STATIC_DATA_END appears again.");
-                _staticDataEnd = true;
-            }
-            else if (IsStatic(type))
-            {
-                if (_staticDataEnd && type != RecordType.X86PvInfo)
-                    Fail("layout-static-after-end", "CPUID/MSR policy before STATIC_DATA_END", "Static data after STATIC_DATA_END.");
-            }
-            else if (!_staticDataEnd && type is not (RecordType.End or RecordType.Verify) && ((ulong)type & 0x80000000UL) == 0)
-            {
-                Fail("layout-static-data-end-missing", "STATIC_DATA_END before memory or register content",
-                    "A version 3 stream must send STATIC_DATA_END before any memory or register content.");
-                _staticDataEnd = true; // report once
-            }
-        }
-
+        var need = _version >= 3 && !IsStatic(t) && t is not (RecordType.StaticDataEnd or RecordType.End or RecordType.Verify or RecordType.Checkpoint)
+            ? Need.StaticDataEnd : Need.None;
         if (IsPv)
-        {
-            switch (type)
+            need |= t switch
             {
-                case RecordType.X86PvInfo:
-                    _pvInfo = true;
-                    break;
-                case RecordType.X86PvP2mFrames:
-                    if (!_pvInfo) Fail("layout-pv-info-first", "X86_PV_INFO before X86_PV_P2M_FRAMES", "X86_PV_P2M_FRAMES needs the guest width from X86_PV_INFO.");
-                    _p2mFrames = true;
-                    break;
-                case RecordType.PageData:
-                    if (!_p2mFrames) Fail("layout-p2m-before-pages", "X86_PV_P2M_FRAMES before PAGE_DATA", "PAGE_DATA of a PV guest needs the P2M frames first.");
-                    _pageData = true;
-                    break;
-                default:
-                    if (IsVcpu(type) && !_pageData)
-                        Fail("layout-pages-before-vcpu", "PAGE_DATA before X86_PV_VCPU_* records", "VCPU context refers to memory that has not been sent.");
-                    break;
-            }
-        }
-        if (IsHvm)
+                RecordType.X86PvP2mFrames or RecordType.SharedInfo => Need.PvInfo,
+                RecordType.PageData => Need.PvInfo | Need.P2mFrames,
+                _ when IsVcpu(t) => Need.PvInfo | Need.P2mFrames | Need.PageData,
+                _ => Need.None,
+            };
+        if (IsHvm && t == RecordType.HvmContext) need |= Need.HvmParams;
+        return need;
+    }
+
+    /// <summary>Checks one record (its octets: header, body, padding) against the records before it.</summary>
+    public void Observe(ReadOnlySpan<byte> record, long index, long offset, FgValidation into)
+    {
+        var type = Record.PeekType(record, _le);
+        var body = record.Slice(Math.Min(record.Length, Record.Layout.BodyOffset));
+        int bodyLength = (int)Math.Min(Record.PeekBodyLength(record, _le), int.MaxValue);
+        var at = new Place(into, index, type);
+
+        // Records the grammar refuses outright take no part in the order.
+        if (!Enum.IsDefined(type) || type is RecordType.Toolstack or RecordType.CheckpointDirtyPfnList) return;
+        if (_version < 3 && type > RecordType.CheckpointDirtyPfnList) return;
+
+        if (IsPv && IsHvmOnly(type))
         {
-            if (type == RecordType.HvmParams) _hvmParams = true;
-            if (type == RecordType.HvmContext && !_hvmParams)
-                Fail("layout-hvm-params-before-context", "HVM_PARAMS before HVM_CONTEXT", "Certain parameters affect the validity of the HVM context.");
+            at.Fail("layout-hvm-record-in-pv", "type", offset, "no HVM records in an x86 PV stream", RecordNames.Of(type), "Xen's PV restore does not handle " + RecordNames.Of(type) + ".");
+            return;
         }
+        if (IsHvm && IsPvOnly(type))
+        {
+            at.Fail("layout-pv-record-in-hvm", "type", offset, "no PV records in an x86 HVM stream", RecordNames.Of(type), "Xen's HVM restore does not handle " + RecordNames.Of(type) + ".");
+            return;
+        }
+        if (type == RecordType.Checkpoint)
+        {
+            if (!_checkpointReported)
+                at.Fail("layout-checkpoint-in-plain-stream", "type", offset, "CHECKPOINT only in a checkpointed (Remus/COLO) stream", "CHECKPOINT",
+                    "Xen's restore of a plain stream refuses CHECKPOINT records.");
+            _checkpointReported = true;
+            _vcpuIndex = -1;
+            _pagesAfterVcpuReported = false;
+            return;
+        }
+
+        // Order: what this record needs before it, each missing record reported once.
+        var missing = Prerequisites(type) & ~_seen & ~_reported;
+        bool misplaced = (Prerequisites(type) & ~_seen) != Need.None;
+        if (missing != Need.None)
+        {
+            at.Fail(RuleOf(missing), "type", offset, Names(missing) + " before " + RecordNames.Of(type), RecordNames.Of(type) + " first",
+                RecordNames.Of(type) + " depends on " + Names(missing) + ".");
+            _reported |= missing;
+        }
+
+        switch (type)
+        {
+            case RecordType.StaticDataEnd:
+                if ((_seen & Need.StaticDataEnd) != 0)
+                    at.Fail("layout-static-data-end-repeated", "type", offset, "STATIC_DATA_END at most once", "a second one", "Xen's restore refuses a second STATIC_DATA_END.");
+                _seen |= Need.StaticDataEnd;
+                break;
+            case RecordType.X86CpuidPolicy or RecordType.X86MsrPolicy:
+                if (_version >= 3 && (_seen & Need.StaticDataEnd) != 0 && !_staticAfterEndReported)
+                {
+                    at.Fail("layout-static-after-end", "type", offset, RecordNames.Of(type) + " before STATIC_DATA_END", "it after STATIC_DATA_END",
+                        "Xen's restore applies the CPU policy at STATIC_DATA_END and ignores a policy that comes later.");
+                    _staticAfterEndReported = true;
+                }
+                break;
+            case RecordType.X86PvInfo when IsPv:
+                ObservePvInfo(body, at, offset);
+                break;
+            case RecordType.X86PvP2mFrames when IsPv:
+                ObserveP2mFrames(body, bodyLength, at, offset, misplaced);
+                _seen |= Need.P2mFrames;
+                break;
+            case RecordType.PageData:
+                if (IsPv) ObservePvPages(body, at, offset, misplaced);
+                _seen |= Need.PageData;
+                break;
+            case RecordType.HvmParams:
+                _seen |= Need.HvmParams;
+                break;
+            case RecordType.HvmContext:
+                _seen |= Need.HvmContext;
+                break;
+            case var v when IsVcpu(v) && IsPv:
+                ObserveVcpu(type, body, bodyLength, index, at, offset, misplaced);
+                break;
+        }
+    }
+
+    private void ObservePvInfo(ReadOnlySpan<byte> body, Place at, long offset)
+    {
+        if ((_seen & Need.PvInfo) != 0)
+        {
+            at.Fail("layout-pv-info-repeated", "type", offset, "X86_PV_INFO once", "a second one", "Xen's restore refuses a second X86_PV_INFO.");
+            return;
+        }
+        _seen |= Need.PvInfo;
+        if (body.Length < X86PvInfo.Layout.PtLevelsOffset + 1) return;
+        int width = X86PvInfo.PeekGuestWidth(body, _le), levels = X86PvInfo.PeekPtLevels(body, _le);
+        // A width or level the grammar refused leaves the width unknown: nothing depends on it.
+        if ((width, levels) is (4, 3) or (8, 4)) (_width, _levels) = (width, levels);
+    }
+
+    /// <summary>Frames per P2M page for a guest width: a page of 4- or 8-octet entries.</summary>
+    private long FramesPerPage(int width) => (1L << _pageShift) / width;
+
+    private void ObserveP2mFrames(ReadOnlySpan<byte> body, int bodyLength, Place at, long offset, bool misplaced)
+    {
+        if (body.Length < X86PvP2mFrames.Layout.P2mPfnsOffset) return;
+        long start = X86PvP2mFrames.PeekP2mStartPfn(body, _le), end = X86PvP2mFrames.PeekP2mEndPfn(body, _le);
+        if (end < start) return; // the grammar's p2m-frames-range
+        long count = (Math.Min(bodyLength, body.Length) - X86PvP2mFrames.Layout.P2mPfnsOffset) / sizeof(ulong);
+        long Frames(int w) => end / FramesPerPage(w) - start / FramesPerPage(w) + 1;
+        if (_width != 0 && count != Frames(_width))
+        {
+            // Frames for the other width: the grammar accepts either, X86_PV_INFO decides. Neither: the grammar said so.
+            int other = 12 - _width;
+            if (count == Frames(other))
+                at.Fail("p2m-frames-width", "body.p2m_pfns", offset + 8 + X86PvP2mFrames.Layout.P2mPfnsOffset,
+                    string.Create(CultureInfo.InvariantCulture, $"for pfns {start} to {end} of a {_width * 8}-bit guest, a frame count of {Frames(_width)}"),
+                    string.Create(CultureInfo.InvariantCulture, $"{count}, the count of a {other * 8}-bit guest"),
+                    "X86_PV_INFO gives the guest width, which fixes how many pfns each frame holds.");
+            _frameCheckOff = true;
+            _maxPfn = Math.Max(_maxPfn, end);
+            return;
+        }
+        if (_maxPfn < 0 && end == 0)
+            at.Fail("p2m-frames-end-zero", "body.p2m_end_pfn", offset + 8 + X86PvP2mFrames.Layout.P2mEndPfnOffset, "p2m_end_pfn of at least 1", "0",
+                "Xen's restore cannot take a first P2M of a single pfn (its frame list is never allocated).");
+        _maxPfn = Math.Max(_maxPfn, end);
+        if (misplaced || _width == 0) { _frameCheckOff = true; return; }
+        long perPage = FramesPerPage(_width);
+        var frames = body.Slice(X86PvP2mFrames.Layout.P2mPfnsOffset);
+        for (long i = 0; i < count && (i + 1) * sizeof(ulong) <= frames.Length; i++)
+        {
+            var raw = frames.Slice((int)(i * sizeof(ulong)), sizeof(ulong));
+            _frames.SetFrame(start / perPage + i, _le ? System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(raw) : System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(raw));
+        }
+    }
+
+    private void ObservePvPages(ReadOnlySpan<byte> body, Place at, long offset, bool misplaced)
+    {
+        if (misplaced || _maxPfn < 0)
+        {
+            // Pages before the P2M: their range is unknown and frames they carry cannot be followed.
+            _frameCheckOff = true;
+        }
+        if (_vcpuIndex >= 0 && !_pagesAfterVcpuReported)
+        {
+            at.Fail("layout-pages-after-vcpu", "type", offset, "PAGE_DATA before the VCPU records",
+                string.Create(CultureInfo.InvariantCulture, $"it after {RecordNames.Of(_vcpuType)} (record {_vcpuIndex})"),
+                "VCPU context refers to memory, so all of a checkpoint's memory precedes its VCPU records.");
+            _pagesAfterVcpuReported = true;
+        }
+        if (body.Length < PageData.Layout.PfnsOffset) return;
+        long count = PageData.PeekCount(body, _le);
+        long outOfRange = 0, firstBad = -1;
+        ulong firstPfn = 0;
+        bool track = !_frameCheckOff && _frames.Count > 0;
+        for (long i = 0; i < count; i++)
+        {
+            int pos = PageData.Layout.PfnsOffset + (int)i * PfnEntry.Layout.Size;
+            if (pos + PfnEntry.Layout.Size > body.Length) break;
+            var e = new PfnEntry { Raw = PfnEntry.PeekRaw(body.Slice(pos), _le) };
+            if (_maxPfn >= 0 && e.Pfn > (ulong)_maxPfn)
+            {
+                if (outOfRange++ == 0) { firstBad = i; firstPfn = e.Pfn; }
+                continue;
+            }
+            if (track) _frames.Sent(e.Pfn, e.Type);
+        }
+        if (outOfRange > 0)
+            at.Fail("page-data-pfn-range", string.Create(CultureInfo.InvariantCulture, $"body.pfns[{firstBad}]"),
+                offset + 8 + PageData.Layout.PfnsOffset + firstBad * PfnEntry.Layout.Size,
+                string.Create(CultureInfo.InvariantCulture, $"pfns up to {_maxPfn} (p2m_end_pfn)"),
+                string.Create(CultureInfo.InvariantCulture, $"pfn {firstPfn}") + (outOfRange > 1 ? string.Create(CultureInfo.InvariantCulture, $" and {outOfRange - 1} more") : ""),
+                "Xen's restore refuses pfns beyond the P2M that X86_PV_P2M_FRAMES describes.");
+    }
+
+    private void ObserveVcpu(RecordType type, ReadOnlySpan<byte> body, int bodyLength, long index, Place at, long offset, bool misplaced)
+    {
+        if (!misplaced && _vcpuIndex < 0) { _vcpuIndex = index; _vcpuType = type; }
+        if (body.Length < VcpuContext.Layout.ContextOffset)
+        {
+            // Too short to say whose it is (the grammar said so): it may be vcpu 0's.
+            if (type == RecordType.X86PvVcpuBasic) _vcpu0Basic = true;
+            return;
+        }
+        long context = bodyLength - VcpuContext.Layout.ContextOffset;
+        if (context == 0) return; // the errata: tolerated, skipped by Xen
+        if (type != RecordType.X86PvVcpuBasic) return;
+        if (VcpuContext.PeekVcpuId(body, _le) == 0) _vcpu0Basic = true;
+        if (_width == 0) return;
+        long want = _width == 8 ? 5168 : 2800, other = _width == 8 ? 2800 : 5168;
+        if (context == other)
+            at.Fail("vcpu-basic-width", "body.vcpu.context", offset + 8 + VcpuContext.Layout.ContextOffset,
+                string.Create(CultureInfo.InvariantCulture, $"a context of {want} octets for a {_width * 8}-bit guest"),
+                string.Create(CultureInfo.InvariantCulture, $"{context} octets, the context of a {(12 - _width) * 8}-bit guest"),
+                "X86_PV_INFO gives the guest width, which fixes the size of vcpu_guest_context.");
     }
 
     /// <summary>Rules checked once the END record has been read.</summary>
     public void Finish(long index, long offset, FgValidation into)
     {
-        if (_version >= 3 && !_staticDataEnd)
-            into.Add(new FgViolation("layout-static-data-end-missing", FgSeverity.Error, "type", offset, "STATIC_DATA_END in a version 3 stream", "none", "A version 3 stream has no STATIC_DATA_END.")
-            { RecordIndex = index, RecordName = "END" });
+        var at = new Place(into, index, RecordType.End);
+        var required = _version >= 3 ? Need.StaticDataEnd : Need.None;
+        if (IsPv) required |= Need.PvInfo | Need.P2mFrames | Need.PageData;
+        if (IsHvm) required |= Need.HvmContext;
+        var missing = required & ~_seen & ~_reported;
+        var what = new List<string>();
+        if (missing != Need.None) what.Add(Names(missing));
+        bool noVcpu0 = IsPv && !_vcpu0Basic;
+        if (noVcpu0) what.Add("X86_PV_VCPU_BASIC for vcpu 0");
+        if (what.Count > 0)
+        {
+            // Everything the stream lacks, as one error: a stream cut short is one mistake.
+            at.Fail(missing != Need.None ? RuleOf(missing) : "pv-vcpu0-basic-missing", "type", offset,
+                string.Join(" and ", what) + " before END", "END first",
+                missing == Need.None ? "Xen's restore needs vcpu 0's basic state." : "The stream ends without records a restore of this guest needs.");
+            _reported |= missing;
+            return;
+        }
+        // The frames were not followed, or their records were already reported: nothing more to say of them.
+        if (IsPv && !_frameCheckOff && (_reported & (Need.PvInfo | Need.P2mFrames | Need.PageData)) == 0 && _width != 0) CheckFrames(at, offset);
+    }
+
+    /// <summary>Xen's restore writes the rebuilt P2M into the frames: each must have been sent last as a normal page.</summary>
+    private void CheckFrames(Place at, long offset)
+    {
+        long slots = _maxPfn / FramesPerPage(_width) + 1;
+        long gaps = 0, firstGap = -1;
+        long bad = 0, firstSlot = -1;
+        ulong firstPfn = 0;
+        PageType? firstType = null;
+        for (long slot = 0; slot < slots; slot++)
+        {
+            if (!_frames.TryGetFrame(slot, out var pfn))
+            {
+                if (gaps++ == 0) firstGap = slot;
+                continue;
+            }
+            var type = pfn <= (ulong)_maxPfn ? _frames.LastType(pfn) : null;
+            if (type == PageType.Notab) continue;
+            if (bad++ == 0) { firstSlot = slot; firstPfn = pfn; firstType = type; }
+        }
+        if (gaps > 0)
+        {
+            long per = FramesPerPage(_width);
+            at.Fail("p2m-frames-gap", "type", offset,
+                string.Create(CultureInfo.InvariantCulture, $"X86_PV_P2M_FRAMES frames for every pfn up to {_maxPfn}"),
+                string.Create(CultureInfo.InvariantCulture, $"no frame for pfns {firstGap * per} to {firstGap * per + per - 1}") + (gaps > 1 ? string.Create(CultureInfo.InvariantCulture, $" and {gaps - 1} more frame(s)") : ""),
+                "Xen's restore rebuilds the whole P2M into the frames X86_PV_P2M_FRAMES names.");
+            return;
+        }
+        if (bad > 0)
+            at.Fail("p2m-frames-normal", "type", offset,
+                "every P2M frame sent in PAGE_DATA, last as a normal (NOTAB) page",
+                string.Create(CultureInfo.InvariantCulture, $"frame {firstSlot} (pfn {firstPfn}) ")
+                    + (firstPfn > (ulong)_maxPfn ? "beyond the P2M" : firstType is { } t ? "last sent as " + RecordNames.UpperSnake(t.ToString()) : "never sent")
+                    + (bad > 1 ? string.Create(CultureInfo.InvariantCulture, $", and {bad - 1} more frame(s)") : ""),
+                "Xen's restore writes the guest's P2M into these pages, which must be ordinary memory.");
+    }
+
+    private static string RuleOf(Need missing)
+    {
+        // The most basic missing record names the rule.
+        if ((missing & Need.StaticDataEnd) != 0) return "layout-static-data-end-missing";
+        if ((missing & Need.PvInfo) != 0) return "layout-pv-info-missing";
+        if ((missing & Need.P2mFrames) != 0) return "layout-p2m-frames-missing";
+        if ((missing & Need.PageData) != 0) return "layout-page-data-missing";
+        if ((missing & Need.HvmParams) != 0) return "layout-hvm-params-missing";
+        return "layout-hvm-context-missing";
+    }
+
+    private static string Names(Need n)
+    {
+        var list = new List<string>();
+        if ((n & Need.StaticDataEnd) != 0) list.Add("STATIC_DATA_END");
+        if ((n & Need.PvInfo) != 0) list.Add("X86_PV_INFO");
+        if ((n & Need.P2mFrames) != 0) list.Add("X86_PV_P2M_FRAMES");
+        if ((n & Need.PageData) != 0) list.Add("PAGE_DATA");
+        if ((n & Need.HvmParams) != 0) list.Add("HVM_PARAMS");
+        if ((n & Need.HvmContext) != 0) list.Add("HVM_CONTEXT");
+        return list.Count == 1 ? list[0] : string.Join(", ", list.GetRange(0, list.Count - 1)) + " and " + list[^1];
+    }
+
+    /// <summary>Where a rule is broken: the record, for each violation.</summary>
+    private readonly struct Place(FgValidation into, long index, RecordType type)
+    {
+        public void Fail(string rule, string field, long at, string expected, string found, string description)
+            => into.Add(new FgViolation(rule, FgSeverity.Error, field, at, expected, found, description)
+            {
+                RecordIndex = index,
+                RecordName = RecordNames.Of(type),
+            });
+    }
+
+    /// <summary>
+    /// The P2M frame list (frame slot to pfn) and the last page type sent for
+    /// each frame pfn. Memory follows the frames the stream names, not the
+    /// pfn range it claims; a small bitmap keeps the lookup per page entry cheap.
+    /// </summary>
+    private sealed class FrameTable
+    {
+        private const int FilterBits = 1 << 20;
+        private readonly Dictionary<long, ulong> _bySlot = new();
+        private readonly Dictionary<ulong, PageType?> _lastType = new();
+        private readonly ulong[] _filter = new ulong[FilterBits / 64];
+
+        public int Count => _bySlot.Count;
+
+        public void SetFrame(long slot, ulong pfn)
+        {
+            _bySlot[slot] = pfn;
+            if (!_lastType.ContainsKey(pfn)) _lastType[pfn] = null;
+            int bit = (int)(pfn & (FilterBits - 1));
+            _filter[bit >> 6] |= 1UL << bit;
+        }
+
+        public bool TryGetFrame(long slot, out ulong pfn) => _bySlot.TryGetValue(slot, out pfn);
+
+        public void Sent(ulong pfn, PageType type)
+        {
+            int bit = (int)(pfn & (FilterBits - 1));
+            if ((_filter[bit >> 6] & (1UL << bit)) == 0) return;
+            if (_lastType.ContainsKey(pfn)) _lastType[pfn] = type;
+        }
+
+        public PageType? LastType(ulong pfn) => _lastType.TryGetValue(pfn, out var t) ? t : null;
     }
 }

@@ -61,12 +61,24 @@ public sealed class LibxcReader : IDisposable
     /// <summary>True once END has been read.</summary>
     public bool Finished => _reader.Finished;
 
+    /// <summary>
+    /// Reads the image and domain headers. An image header that is not a
+    /// libxc one (marker, id) or of a version this reader does not know
+    /// throws <see cref="FgException"/>: nothing after it can be read.
+    /// </summary>
     public void ReadHeaders()
     {
         _violations.Clear();
         _reader.ReadPrefix();
-        if (_reader.Validation is { } v) _violations.AddRange(v.Violations);
-        _rules = new LayoutRules(DomainHeader.Type, ImageHeader.Version);
+        if (_reader.Validation is { } v)
+        {
+            foreach (var x in v.Violations)
+                if (x.Rule is "image-marker" or "image-id" or "image-version")
+                    throw FgException.Invalid(x.Rule, x.FieldPath, x.Offset,
+                        (x.Description.Length > 0 ? x.Description + " " : "") + "(expected " + x.Expected + ", found " + x.Actual + ")");
+            _violations.AddRange(v.Violations);
+        }
+        _rules = new LayoutRules(DomainHeader.Type, ImageHeader.Version, DomainHeader.PageShift, LittleEndian);
     }
 
     /// <summary>Reads the next record; false after END. <paramref name="build"/>: also build its model.</summary>
@@ -80,7 +92,7 @@ public sealed class LibxcReader : IDisposable
         BodyLength = Record.PeekBodyLength(bytes, LittleEndian);
         if (_reader.Validation is { } v) _violations.AddRange(v.Violations);
         _layout.Clear();
-        _rules!.Observe(Type, Index, Offset, _layout);
+        _rules!.Observe(bytes, Index, Offset, _layout);
         if (_reader.Finished) _rules.Finish(Index, Offset, _layout);
         _violations.AddRange(_layout.Violations);
         return true;

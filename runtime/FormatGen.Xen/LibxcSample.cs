@@ -1,6 +1,8 @@
 using System;
+using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
+using System.Threading;
 using FormatGen.Xen.Libxc;
 
 namespace FormatGen.Xen;
@@ -21,6 +23,9 @@ public sealed record SampleOptions
     public bool BigEndian { get; init; }
 
     public int Vcpus { get; init; } = 2;
+
+    /// <summary>Pages per PAGE_DATA record, 1 to 1024 (Xen sends batches of 1024).</summary>
+    public int PagesPerRecord { get; init; } = 1024;
 }
 
 /// <summary>
@@ -33,67 +38,122 @@ public static class LibxcSample
     private const int PageSize = 1 << PageShift;
     private const int Batch = 1024; // Xen's MAX_BATCH_SIZE
 
-    public static void Write(Stream output, SampleOptions o)
+    /// <summary>Writes the image. Reports octets written to <paramref name="progress"/>; stops with OperationCanceledException when asked.</summary>
+    public static void Write(Stream output, SampleOptions o, IProgress<long>? progress = null, CancellationToken cancel = default)
+    {
+        Check(o);
+        var writer = new LibxcStreamWriter(output, ImageHeaderOf(o), DomainHeaderOf(o));
+        long written = ImageHeader.Layout.Size + DomainHeader.Layout.Size, reported = 0;
+        foreach (var body in Records(o))
+        {
+            cancel.ThrowIfCancellationRequested();
+            var record = new Record { Body = body };
+            writer.Write(record);
+            written += record.Measure(PageShift, o.Version, !o.BigEndian);
+            if (progress is not null && written - reported >= 64L << 20) progress.Report(reported = written);
+        }
+        output.Flush();
+        progress?.Report(written);
+    }
+
+    /// <summary>The octets <see cref="Write"/> produces for these options, without writing them.</summary>
+    public static long Size(SampleOptions o)
+    {
+        Check(o);
+        long size = ImageHeader.Layout.Size + DomainHeader.Layout.Size;
+        foreach (var body in Records(o)) size += new Record { Body = body }.Measure(PageShift, o.Version, !o.BigEndian);
+        return size;
+    }
+
+    private static void Check(SampleOptions o)
     {
         if (o.Version is not (2 or 3)) throw new ArgumentException("version must be 2 or 3", nameof(o));
         if (o.MemoryBytes < PageSize || o.MemoryBytes % PageSize != 0)
             throw new ArgumentException("memory must be a positive multiple of 4096 octets", nameof(o));
+        // Xen's restore cannot take a PV guest of one page (a P2M ending at pfn 0).
+        if (o.Guest == GuestKind.Pv && o.MemoryBytes < 2 * PageSize)
+            throw new ArgumentException("a PV guest needs at least 2 pages (8 KiB)", nameof(o));
+        if (o.PagesPerRecord is < 1 or > Batch) throw new ArgumentException("pages per record must be 1 to 1024", nameof(o));
+        if (o.Vcpus < 1) throw new ArgumentException("at least one vcpu", nameof(o));
+    }
+
+    private static ImageHeader ImageHeaderOf(SampleOptions o) => new() { Version = o.Version, Options = (ushort)(o.BigEndian ? 1 : 0) };
+
+    private static DomainHeader DomainHeaderOf(SampleOptions o)
+        => new() { Type = o.Guest == GuestKind.Pv ? DomainType.X86Pv : DomainType.X86Hvm, PageShift = PageShift, XenMajor = 4, XenMinor = 19 };
+
+    /// <summary>
+    /// The records, in the order Xen sends them. PAGE_DATA bodies share one
+    /// buffer: each is valid until the next is produced.
+    /// </summary>
+    private static IEnumerable<IRecordBody> Records(SampleOptions o)
+    {
         long pages = o.MemoryBytes / PageSize;
-        var writer = new LibxcStreamWriter(output,
-            new ImageHeader { Version = o.Version, Options = (ushort)(o.BigEndian ? 1 : 0) },
-            new DomainHeader { Type = o.Guest == GuestKind.Pv ? DomainType.X86Pv : DomainType.X86Hvm, PageShift = PageShift, XenMajor = 4, XenMinor = 19 });
+        bool pv = o.Guest == GuestKind.Pv;
+        // A 64-bit PV guest: its P2M (one 8-octet mfn per pfn) fills the top frames of memory;
+        // page tables lie just below them.
+        const long perFrame = PageSize / 8;
+        long frames = pv ? (pages + perFrame - 1) / perFrame : 0;
+        long firstFrame = pages - frames;
+        long firstTable = Math.Max(0, firstFrame - 64);
 
-        void Emit(IRecordBody body) => writer.Write(new Record { Body = body });
-
-        if (o.Guest == GuestKind.Pv) Emit(new X86PvInfo { GuestWidth = 8, PtLevels = 4 });
+        if (pv) yield return new X86PvInfo { GuestWidth = 8, PtLevels = 4 };
         if (o.Version >= 3)
         {
-            Emit(CpuidPolicy());
-            Emit(new X86MsrPolicy { Entries = new[] { new MsrEntry { Idx = 0xce, Val = 0x80000000 }, new MsrEntry { Idx = 0x10a, Val = 0 } } });
-            Emit(new StaticDataEnd());
+            yield return CpuidPolicy();
+            yield return new X86MsrPolicy { Entries = new[] { new MsrEntry { Idx = 0xce, Val = 0x80000000 }, new MsrEntry { Idx = 0x10a, Val = 0 } } };
+            yield return new StaticDataEnd();
         }
-        if (o.Guest == GuestKind.Pv)
+        if (pv)
         {
-            const long perFrame = PageSize / 8;
-            long frames = (pages + perFrame - 1) / perFrame;
             var p2m = new ulong[frames];
-            for (long i = 0; i < frames; i++) p2m[i] = (ulong)(pages - frames + i);
-            Emit(new X86PvP2mFrames { P2mStartPfn = 0, P2mEndPfn = (uint)(pages - 1), P2mPfns = p2m });
+            for (long i = 0; i < frames; i++) p2m[i] = (ulong)(firstFrame + i);
+            yield return new X86PvP2mFrames { P2mStartPfn = 0, P2mEndPfn = (uint)(pages - 1), P2mPfns = p2m };
         }
 
-        // Page contents: one batch of pseudo-random pages reused for every record.
-        var data = new byte[Batch * PageSize];
-        new Random(0x58454E46).NextBytes(data);
-        var pfns = new PfnEntry[Batch];
-        for (long first = 0; first < pages; first += Batch)
+        // Page contents: one batch of pseudo-random pages reused for every record, but for the P2M frames.
+        int batch = o.PagesPerRecord;
+        var random = new byte[batch * PageSize];
+        new Random(0x58454E46).NextBytes(random);
+        byte[]? framed = null;
+        var pfns = new PfnEntry[batch];
+        for (long first = 0; first < pages; first += batch)
         {
-            int n = (int)Math.Min(Batch, pages - first);
-            var entries = n == Batch ? pfns : new PfnEntry[n];
+            int n = (int)Math.Min(batch, pages - first);
+            var entries = n == batch ? pfns : new PfnEntry[n];
             for (int i = 0; i < n; i++)
             {
                 long pfn = first + i;
-                var type = PageType.Notab;
-                if (o.Guest == GuestKind.Pv && pfn >= pages - 64) type = (PageType)(1 + (pfn % 4)); // page tables near the top
+                var type = pv && pfn >= firstTable && pfn < firstFrame ? (PageType)(1 + (pfn % 4)) : PageType.Notab;
                 entries[i] = new PfnEntry { Type = type, Pfn = (ulong)pfn };
             }
-            Emit(new PageData { Pfns = entries, Data = data.AsMemory(0, n * PageSize) });
+            var data = random;
+            if (first + n > firstFrame && pv)
+            {
+                framed ??= new byte[random.Length];
+                random.AsSpan().CopyTo(framed);
+                for (long pfn = Math.Max(first, firstFrame); pfn < first + n; pfn++)
+                    FillP2mFrame(framed.AsSpan((int)(pfn - first) * PageSize, PageSize), pfn - firstFrame, pages);
+                data = framed;
+            }
+            yield return new PageData { Pfns = entries, Data = data.AsMemory(0, n * PageSize) };
         }
 
-        Emit(new TscInfo { Mode = 0, Khz = 2_400_000, Nsec = 123_456_789_000, Incarnation = 1 });
-        if (o.Guest == GuestKind.Pv)
+        yield return new TscInfo { Mode = 0, Khz = 2_400_000, Nsec = 123_456_789_000, Incarnation = 1 };
+        if (pv)
         {
-            Emit(new SharedInfo { Data = Filled(PageSize, 0x5a) });
+            yield return new SharedInfo { Data = Filled(PageSize, 0x5a) };
             for (uint v = 0; v < o.Vcpus; v++)
             {
-                Emit(new X86PvVcpuBasic { Vcpu = new VcpuContext { VcpuId = v, Context = Filled(5168, (byte)v) } });
-                Emit(new X86PvVcpuExtended { Vcpu = new VcpuContext { VcpuId = v, Context = Filled(128, (byte)v) } });
-                Emit(new X86PvVcpuXsave { Vcpu = new VcpuContext { VcpuId = v, Context = Filled(832, (byte)v) } });
-                Emit(new X86PvVcpuMsrs { Vcpu = new VcpuContext { VcpuId = v, Context = Filled(32, (byte)v) } });
+                yield return new X86PvVcpuBasic { Vcpu = new VcpuContext { VcpuId = v, Context = Filled(5168, (byte)v) } };
+                yield return new X86PvVcpuExtended { Vcpu = new VcpuContext { VcpuId = v, Context = Filled(128, (byte)v) } };
+                yield return new X86PvVcpuXsave { Vcpu = new VcpuContext { VcpuId = v, Context = Filled(832, (byte)v) } };
+                yield return new X86PvVcpuMsrs { Vcpu = new VcpuContext { VcpuId = v, Context = Filled(32, (byte)v) } };
             }
         }
         else
         {
-            Emit(new HvmParams
+            yield return new HvmParams
             {
                 Params = new[]
                 {
@@ -103,11 +163,24 @@ public static class LibxcSample
                     new HvmParam { Index = 6, Value = (ulong)pages - 3 },   // HVM_PARAM_BUFIOREQ_PFN
                     new HvmParam { Index = 12, Value = 0xfeffc000 },        // HVM_PARAM_IDENT_PT
                 },
-            });
-            Emit(new HvmContext { Data = Filled(2048 + 24 * o.Vcpus, 0x11) });
+            };
+            yield return new HvmContext { Data = Filled(2048 + 24 * o.Vcpus, 0x11) };
         }
-        Emit(new End());
-        output.Flush();
+        yield return new End();
+    }
+
+    /// <summary>
+    /// One page of a 64-bit guest's P2M, as guest memory holds it (little-endian):
+    /// the mfn of each pfn the frame covers, ~0 past the end of memory.
+    /// </summary>
+    private static void FillP2mFrame(Span<byte> page, long frame, long pages)
+    {
+        const long hostBase = 0x100000; // the guest's memory starts at 4 GiB of host memory
+        for (int i = 0; i < PageSize / 8; i++)
+        {
+            long pfn = frame * (PageSize / 8) + i;
+            BinaryPrimitives.WriteUInt64LittleEndian(page.Slice(i * 8), pfn < pages ? (ulong)(hostBase + pfn) : ulong.MaxValue);
+        }
     }
 
     private static X86CpuidPolicy CpuidPolicy()
@@ -125,7 +198,7 @@ public static class LibxcSample
         return b;
     }
 
-    /// <summary>Parses 16M, 1G, 512MiB, 4096 (octets).</summary>
+    /// <summary>Parses 16M, 1G, 512MiB, 4096 (octets); 0 is a size, and callers say whether it is enough.</summary>
     public static long ParseSize(string text)
     {
         var s = text.Trim().ToUpperInvariant();
@@ -136,7 +209,7 @@ public static class LibxcSample
         else if (s.EndsWith('M')) { unit = 1L << 20; s = s[..^1]; }
         else if (s.EndsWith('G')) { unit = 1L << 30; s = s[..^1]; }
         else if (s.EndsWith('T')) { unit = 1L << 40; s = s[..^1]; }
-        if (!long.TryParse(s, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) || n <= 0)
+        if (!long.TryParse(s, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n))
             throw new FormatException("'" + text + "' is not a size (e.g. 512M, 1G)");
         return checked(n * unit);
     }

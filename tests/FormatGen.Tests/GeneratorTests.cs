@@ -55,7 +55,7 @@ public class GeneratorTests
         var text = new GeneratorHarness.Text("/g/libxc.ksy", source);
         var other = new GeneratorHarness.Text("/g/tlv.ksy", Grammar("tlv.ksy"));
         var driver = GeneratorHarness.Driver(text, other).RunGenerators(GeneratorHarness.Compilation());
-        driver = driver.ReplaceAdditionalText(text, new GeneratorHarness.Text("/g/libxc.ksy", source.Replace("max: 30", "max: 16")));
+        driver = driver.ReplaceAdditionalText(text, new GeneratorHarness.Text("/g/libxc.ksy", source.Replace("_ <= 30", "_ <= 16")));
         driver = driver.RunGenerators(GeneratorHarness.Compilation());
         var parse = Reasons(driver, FormatGenGenerator.ParseStep);
         var model = Reasons(driver, FormatGenGenerator.ModelStep);

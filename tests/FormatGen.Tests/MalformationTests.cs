@@ -24,7 +24,8 @@ public class MalformationTests
     private static readonly List<long> PvOff = RecordOffsets(Pv3);
     private static readonly List<long> HvmOff = RecordOffsets(Hvm2);
 
-    private sealed record Case(Func<byte[]> Make, int Record, long Offset, FgSeverity Severity = FgSeverity.Error);
+    /// <summary>A malformation: the image, and where its one error (or warning) must be reported.</summary>
+    private sealed record Case(Func<byte[]> Make, int Record, long Offset, FgSeverity Severity = FgSeverity.Error, int Errors = 1);
 
     private static byte[] Set(byte[] image, long at, params byte[] bytes)
     {
@@ -53,6 +54,15 @@ public class MalformationTests
 
     private static long Body(List<long> offs, int record) => offs[record] + 8;
 
+    /// <summary>The octets of record <paramref name="index"/> of a valid image.</summary>
+    private static byte[] RecordOf(byte[] image, List<long> offs, int index)
+        => image.AsSpan((int)offs[index], (int)((index + 1 < offs.Count ? offs[index + 1] : image.Length) - offs[index])).ToArray();
+
+    private static readonly uint Skip = 0x80000010; // an optional record: takes the place of a removed one
+
+    /// <summary>The offset of the END record, whatever came before it.</summary>
+    private const long AtEnd = long.MinValue;
+
     private static readonly Dictionary<string, Case> Cases = new()
     {
         // Image header
@@ -61,14 +71,17 @@ public class MalformationTests
         ["image-version"] = new(() => Set(Pv3, 15, 4), -1, 12),
         ["image-options-reserved"] = new(() => Set(Pv3, 16, 0x80), -1, 16),
         ["image-reserved"] = new(() => Set(Pv3, 21, 1), -1, 20),
+        ["image-big-endian"] = new(() => Sample(GuestKind.Pv, 3, bigEndian: true), -1, 0, FgSeverity.Warning),
         // Domain header
         ["domain-type"] = new(() => Set(Pv3, 24, 9), -1, 24),
         ["domain-page-shift"] = new(() => Set(Pv3, 28, 11), -1, 28),
         ["domain-reserved"] = new(() => Set(Pv3, 30, 1), -1, 30),
+        ["domain-type-unrestorable"] = new(() => Set(Hvm2, 24, 3), -1, 24, FgSeverity.Warning),
+        ["domain-type-reserved"] = new(() => Set(Pv3, 24, 4), -1, 24),
         // Record framing
         ["record-padding"] = new(() => Set(Of(DomainType.X86Hvm, 2, false, new HvmParams { Params = new[] { new HvmParam { Index = 1, Value = 2 } } }, new HvmContext { Data = new byte[13] }), 40 + 32 + 8 + 13 + 1, 9), 1, 40 + 32 + 8 + 13 + 1),
         ["record-unknown-mandatory"] = new(() => SetU4(Pv3, PvOff[6], 0x13), 6, PvOff[6]),
-        ["record-length-limit"] = new(() => SetU4(Pv3, PvOff[6] + 4, 200u << 20), 6, PvOff[6]),
+        ["record-length-limit"] = new(() => SetU4(Pv3, PvOff[6] + 4, 200u << 20), 6, Body(PvOff, 6)),
         // END
         ["end-length"] = new(() => Splice(Pv3, 16, Raw(0, new byte[8])), 16, Body(PvOff, 16)),
         // PAGE_DATA
@@ -78,48 +91,74 @@ public class MalformationTests
         ["pfn-type"] = new(() => Set(Hvm2, Body(HvmOff, 0) + 8 + 8 * 2 + 7, 0x60), 0, Body(HvmOff, 0) + 8 + 8 * 2),
         ["page-data-length"] = new(() => Splice(Hvm2, 0, Raw(1, Body(1u, 0u, 0xF000000000000005UL, new byte[4096]))), 0, Body(HvmOff, 0)),
         ["page-data-min-length"] = new(() => Splice(Hvm2, 0, Raw(1, Body(1u))), 0, Body(HvmOff, 0)),
+        ["page-data-pfn-range"] = new(() => SetU8(Pv3, Body(PvOff, 5) + 8, 600), 5, Body(PvOff, 5) + 8),
         // X86_PV_INFO
         ["pv-info-guest-width"] = new(() => Set(Pv3, Body(PvOff, 0), 5), 0, Body(PvOff, 0)),
         ["pv-info-pt-levels"] = new(() => Set(Pv3, Body(PvOff, 0) + 1, 2), 0, Body(PvOff, 0) + 1),
         ["pv-info-reserved"] = new(() => Set(Pv3, Body(PvOff, 0) + 5, 1), 0, Body(PvOff, 0) + 4),
         ["pv-info-length"] = new(() => Splice(Pv3, 0, Raw(2, Body((byte)8, (byte)4, 14))), 0, Body(PvOff, 0)),
+        ["pv-info-combination"] = new(() => Set(Pv3, Body(PvOff, 0) + 1, 3), 0, Body(PvOff, 0)),
+        ["layout-pv-info-repeated"] = new(() => Splice(Pv3, 1, Raw(2, Body((byte)8, (byte)4, 6)), replace: false), 1, PvOff[1]),
         // X86_PV_P2M_FRAMES
         ["p2m-frames-length"] = new(() => Splice(Pv3, 4, Raw(3, Body(0u, 511u, 4))), 4, Body(PvOff, 4)),
         ["p2m-frames-range"] = new(() => Splice(Pv3, 4, Raw(3, Body(10u, 5u, 1UL))), 4, Body(PvOff, 4)),
         ["p2m-frames-cover"] = new(() => Splice(Pv3, 4, Raw(3, Body(0u, 511u, 1UL, 2UL, 3UL))), 4, Body(PvOff, 4)),
+        // Two frames cover pfns 0-1500 for a 32-bit guest; X86_PV_INFO says 64-bit, which needs three.
+        ["p2m-frames-width"] = new(() => Splice(Pv3, 4, Raw(3, Body(0u, 1500u, 511UL, 510UL))), 4, Body(PvOff, 4) + 8),
+        ["p2m-frames-end-zero"] = new(() => Of(DomainType.X86Pv, 3, false,
+            new X86PvInfo { GuestWidth = 8, PtLevels = 4 }, new StaticDataEnd(),
+            new X86PvP2mFrames { P2mStartPfn = 0, P2mEndPfn = 0, P2mPfns = new ulong[] { 0 } },
+            new PageData { Pfns = new[] { new PfnEntry { Pfn = 0 } }, Data = new byte[4096] },
+            new X86PvVcpuBasic { Vcpu = new VcpuContext { Context = new byte[5168] } }), 2, 40 + 16 + 8 + 8 + 4),
+        // The frames cover pfns 512-1023 only: pfns 0-511 have no frame.
+        ["p2m-frames-gap"] = new(() => Splice(Pv3, 4, Raw(3, Body(512u, 1023u, 511UL))), 16, PvOff[16]),
+        // The one frame (pfn 511) sent as a page table.
+        ["p2m-frames-normal"] = new(() => SetU8(Pv3, Body(PvOff, 5) + 8 + 8 * 511, (1UL << 60) | 511), 16, PvOff[16]),
         // X86_PV_VCPU_*
         ["vcpu-reserved"] = new(() => Set(Pv3, Body(PvOff, 8) + 4, 1), 8, Body(PvOff, 8) + 4),
-        ["vcpu-length"] = new(() => Splice(Pv3, 8, Raw(4, Body(0u))), 8, Body(PvOff, 8)),
-        ["vcpu-empty-context"] = new(() => Splice(Pv3, 8, Raw(4, Body(0u, 0u))), 8, Body(PvOff, 8), FgSeverity.Warning),
+        ["vcpu-length"] = new(() => Splice(Pv3, 9, Raw(5, Body(0u))), 9, Body(PvOff, 9)),
+        ["vcpu-empty-context"] = new(() => Splice(Pv3, 9, Raw(5, Body(0u, 0u))), 9, Body(PvOff, 9), FgSeverity.Warning),
+        ["vcpu-basic-size"] = new(() => Splice(Pv3, 8, Raw(4, Body(0u, 0u, 100))), 8, Body(PvOff, 8)),
+        ["vcpu-basic-width"] = new(() => Splice(Pv3, 8, Raw(4, Body(0u, 0u, 2800))), 8, Body(PvOff, 8) + 8),
+        ["vcpu-extended-size"] = new(() => Splice(Pv3, 9, Raw(5, Body(0u, 0u, 200))), 9, Body(PvOff, 9)),
+        ["vcpu-xsave-size"] = new(() => Splice(Pv3, 10, Raw(6, Body(0u, 0u, 8))), 10, Body(PvOff, 10)),
+        ["vcpu-msrs-size"] = new(() => Splice(Pv3, 11, Raw(12, Body(0u, 0u, 20))), 11, Body(PvOff, 11)),
+        ["pv-vcpu0-basic-missing"] = new(() => Splice(Pv3, 8, Raw(Skip, Array.Empty<byte>())), 16, AtEnd),
         // SHARED_INFO, TSC_INFO
         ["shared-info-length"] = new(() => Splice(Pv3, 7, Raw(7, new byte[100])), 7, Body(PvOff, 7)),
         ["tsc-info-length"] = new(() => Splice(Pv3, 6, Raw(8, new byte[16])), 6, Body(PvOff, 6)),
         ["tsc-info-reserved"] = new(() => Set(Pv3, Body(PvOff, 6) + 20, 1), 6, Body(PvOff, 6) + 20),
+        ["tsc-info-mode"] = new(() => Set(Pv3, Body(PvOff, 6), 3), 6, Body(PvOff, 6)),
         // HVM_CONTEXT, HVM_PARAMS
         ["hvm-context-length"] = new(() => Splice(Hvm2, 3, Raw(9, Array.Empty<byte>())), 3, Body(HvmOff, 3)),
         ["hvm-params-reserved"] = new(() => Set(Hvm2, Body(HvmOff, 2) + 4, 1), 2, Body(HvmOff, 2) + 4),
         ["hvm-params-length"] = new(() => Splice(Hvm2, 2, Raw(10, Body(1u, 0u, 1UL, 2UL, 3UL, 4UL))), 2, Body(HvmOff, 2)),
         ["hvm-params-empty"] = new(() => Splice(Hvm2, 2, Raw(10, Body(0u, 0u))), 2, Body(HvmOff, 2), FgSeverity.Warning),
+        ["hvm-param-index"] = new(() => SetU8(Hvm2, Body(HvmOff, 2) + 8 + 16 * 2, 39), 2, Body(HvmOff, 2) + 8 + 16 * 2),
+        ["layout-hvm-params-missing"] = new(() => Splice(Hvm2, 2, Raw(Skip, new byte[88])), 3, HvmOff[3]),
+        ["layout-hvm-context-missing"] = new(() => Splice(Hvm2, 3, Raw(Skip, new byte[8])), 4, AtEnd),
         // TOOLSTACK
-        ["toolstack-deprecated"] = new(() => Splice(Hvm2, 3, Raw(11, new byte[8]), replace: false), 3, Body(HvmOff, 3), FgSeverity.Warning),
-        ["toolstack-v3"] = new(() => Splice(Pv3, 6, Raw(11, new byte[8]), replace: false), 6, Body(PvOff, 6)),
+        ["toolstack-refused"] = new(() => Splice(Hvm2, 3, Raw(11, new byte[8]), replace: false), 3, Body(HvmOff, 3)),
         // VERIFY, CHECKPOINT, CHECKPOINT_DIRTY_PFN_LIST, STATIC_DATA_END
         ["verify-length"] = new(() => Splice(Pv3, 6, Raw(13, new byte[8]), replace: false), 6, Body(PvOff, 6)),
-        ["checkpoint-length"] = new(() => Splice(Pv3, 6, Raw(14, new byte[8]), replace: false), 6, Body(PvOff, 6)),
+        // A CHECKPOINT with a body, in a plain stream: two mistakes.
+        ["checkpoint-length"] = new(() => Splice(Pv3, 6, Raw(14, new byte[8]), replace: false), 6, Body(PvOff, 6), Errors: 2),
+        ["layout-checkpoint-in-plain-stream"] = new(() => Splice(Pv3, 6, Raw(14, Array.Empty<byte>()), replace: false), 6, PvOff[6]),
         ["dirty-pfn-list-back-channel"] = new(() => Splice(Pv3, 6, Raw(15, new byte[8]), replace: false), 6, Body(PvOff, 6)),
-        ["dirty-pfn-list-length"] = new(() => Splice(Pv3, 6, Raw(15, new byte[12]), replace: false), 6, Body(PvOff, 6)),
+        ["dirty-pfn-list-length"] = new(() => Splice(Pv3, 6, Raw(15, new byte[12]), replace: false), 6, Body(PvOff, 6), Errors: 2),
         ["static-data-end-length"] = new(() => Splice(Pv3, 3, Raw(16, new byte[8])), 3, Body(PvOff, 3)),
         // Policies
         ["cpuid-policy-length"] = new(() => Splice(Pv3, 1, Raw(17, new byte[30])), 1, Body(PvOff, 1)),
         ["msr-policy-length"] = new(() => Splice(Pv3, 2, Raw(18, new byte[24])), 2, Body(PvOff, 2)),
         ["msr-flags-reserved"] = new(() => Set(Pv3, Body(PvOff, 2) + 4, 1), 2, Body(PvOff, 2) + 4),
-        // Layout rules
-        ["layout-pv-info-first"] = new(() => Splice(Pv3, 0, Raw(0x80000010, new byte[8])), 4, PvOff[4]),
-        ["layout-p2m-before-pages"] = new(() => Splice(Pv3, 4, Raw(0x80000010, new byte[16])), 5, PvOff[5]),
-        ["layout-pages-before-vcpu"] = new(() => Splice(Pv3, 5, Raw(4, Body(0u, 0u, 8)), replace: false), 5, PvOff[5]),
-        ["layout-hvm-params-before-context"] = new(() => Splice(Hvm2, 2, Raw(0x80000010, new byte[88])), 3, HvmOff[3]),
-        ["layout-static-data-end-missing"] = new(() => Splice(Pv3, 3, Raw(0x80000010, Array.Empty<byte>())), 4, PvOff[4]),
+        // Order
+        ["layout-pv-info-missing"] = new(() => Splice(Pv3, 0, Raw(Skip, new byte[8])), 4, PvOff[4]),
+        ["layout-p2m-frames-missing"] = new(() => Splice(Pv3, 4, Raw(Skip, new byte[16])), 5, PvOff[5]),
+        ["layout-page-data-missing"] = new(() => Splice(Pv3, 5, Raw(Skip, Array.Empty<byte>())), 8, PvOff[8] - (PvOff[6] - PvOff[5]) + 8),
+        ["layout-pages-after-vcpu"] = new(() => Splice(Pv3, 16, RecordOf(Pv3, PvOff, 5), replace: false), 16, PvOff[16]),
+        ["layout-static-data-end-missing"] = new(() => Splice(Pv3, 3, Raw(Skip, Array.Empty<byte>())), 4, PvOff[4]),
         ["layout-static-data-end-repeated"] = new(() => Splice(Pv3, 4, Raw(16, Array.Empty<byte>()), replace: false), 4, PvOff[4]),
+        ["layout-static-after-end"] = new(() => Splice(Pv3, 4, RecordOf(Pv3, PvOff, 1), replace: false), 4, PvOff[4]),
         ["layout-pv-record-in-hvm"] = new(() => Splice(Hvm2, 1, Raw(2, Body((byte)8, (byte)4, 6)), replace: false), 1, HvmOff[1]),
         ["layout-hvm-record-in-pv"] = new(() => Splice(Pv3, 6, Raw(9, new byte[8]), replace: false), 6, PvOff[6]),
     };
@@ -133,25 +172,41 @@ public class MalformationTests
         var c = Cases[rule];
         var image = c.Make();
         var (violations, error, _) = Verify(image);
-        var found = violations.Where(v => v.Rule == rule).ToList();
-        if (error is not null && error.Rule == rule) found.Add(error.ToViolation());
-        Assert.True(found.Count > 0, $"no '{rule}' among: {string.Join(" | ", violations)} {error?.Format()}");
+        var all = violations.ToList();
+        if (error is not null) all.Add(error.ToViolation());
+        var found = all.Where(v => v.Rule == rule).ToList();
+        Assert.True(found.Count > 0, $"no '{rule}' among: {string.Join(" | ", all)}");
         var v = found[0];
         Assert.Equal(c.Record, v.RecordIndex);
-        Assert.Equal(c.Offset, v.Offset);
+        Assert.Equal(c.Offset == AtEnd ? image.Length - 8 : c.Offset, v.Offset);
         Assert.Equal(c.Severity, v.Severity);
         // The message names the rule and, inside a stream, the record.
         Assert.Contains(rule, v.ToString());
         if (c.Record >= 0) Assert.Contains("record " + c.Record, v.ToString());
+        // One mistake, one error (a warning case: no error at all).
+        var errors = all.Where(x => x.Severity == FgSeverity.Error).ToList();
+        Assert.True(errors.Count == (c.Severity == FgSeverity.Error ? c.Errors : 0), "errors: " + string.Join(" | ", errors));
+        // Plain words: no grammar syntax in what the user reads.
+        foreach (var x in all) AssertPlain(x.ToString());
+    }
+
+    /// <summary>What grammar expressions look like; a user never reads them.</summary>
+    private static void AssertPlain(string message)
+    {
+        foreach (var syntax in new[] { "_io", "_root", "_parent", ".to_i", "==", "!=", ">=", "<=", "::", "(expected false", "found false)", "found true)" })
+            Assert.False(message.Contains(syntax, StringComparison.Ordinal), $"'{syntax}' in: {message}");
     }
 
     [Fact]
     public void Every_rule_of_the_grammar_has_a_malformation_case()
     {
         var grammar = File.ReadAllText(RepoPaths.Libxc);
+        var layout = File.ReadAllText(Path.Combine(RepoPaths.Root, "runtime", "FormatGen.Xen", "LayoutRules.cs"));
         var rules = System.Text.RegularExpressions.Regex.Matches(grammar, @"(?:-fg-rule|rule):\s*([a-z0-9-]+)")
+            .Concat(System.Text.RegularExpressions.Regex.Matches(layout, @"""((?:layout|p2m|page-data|vcpu|pv)-[a-z0-9-]+)"""))
             .Select(m => m.Groups[1].Value).Distinct()
             .Where(r => r != "record-unknown-optional").ToList();
+        Assert.True(rules.Count > 70, "found only " + rules.Count + " rules");
         var missing = rules.Where(r => !Cases.ContainsKey(r)).ToList();
         Assert.True(missing.Count == 0, "rules without a case: " + string.Join(", ", missing));
     }
@@ -172,7 +227,7 @@ public class MalformationTests
     [Fact]
     public void Version_3_records_are_unknown_mandatory_in_a_version_2_stream()
     {
-        var image = Splice(Hvm2, 1, Raw(14, Array.Empty<byte>()), replace: false);
+        var image = Splice(Hvm2, 1, Raw(16, Array.Empty<byte>()), replace: false);
         var (violations, _, _) = Verify(image);
         var v = Assert.Single(violations, x => x.Rule == "record-unknown-mandatory");
         Assert.Equal(1, v.RecordIndex);

@@ -39,7 +39,7 @@ public class RoundTripTests
         let pages = entries.Count(e => e.HasData)
         select new PageData { Pfns = entries, Data = Enumerable.Repeat((byte)fill, pages * 4096).ToArray() };
 
-    private static Gen<VcpuContext> Vcpu => from id in Gen.Choose(0, 127) from ctx in Bytes(1, 40) select new VcpuContext { VcpuId = (uint)id, Context = ctx };
+    private static Gen<VcpuContext> Vcpu(Gen<byte[]> context) => from id in Gen.Choose(0, 127) from ctx in context select new VcpuContext { VcpuId = (uint)id, Context = ctx };
 
     /// <summary>A record body valid on its own (layout rules aside) in a stream of <paramref name="version"/>.</summary>
     private static Gen<IRecordBody> BodyGen(uint version)
@@ -47,29 +47,29 @@ public class RoundTripTests
         var common = new List<Gen<IRecordBody>>
         {
             PageDataGen.Select(x => (IRecordBody)x),
-            from w in Gen.Elements((byte)4, (byte)8) from l in Gen.Elements((byte)3, (byte)4) select (IRecordBody)new X86PvInfo { GuestWidth = w, PtLevels = l },
+            from w in Gen.Elements((byte)4, (byte)8) select (IRecordBody)new X86PvInfo { GuestWidth = w, PtLevels = (byte)(w == 4 ? 3 : 4) },
             from start in Gen.Choose(0, 5000) from span in Gen.Choose(0, 3000)
                 select (IRecordBody)new X86PvP2mFrames
                 {
                     P2mStartPfn = (uint)start, P2mEndPfn = (uint)(start + span),
                     P2mPfns = Enumerable.Range(0, (start + span) / 512 - start / 512 + 1).Select(i => (ulong)i).ToArray(),
                 },
-            Vcpu.Select(v => (IRecordBody)new X86PvVcpuBasic { Vcpu = v }),
-            Vcpu.Select(v => (IRecordBody)new X86PvVcpuExtended { Vcpu = v }),
-            Vcpu.Select(v => (IRecordBody)new X86PvVcpuXsave { Vcpu = v }),
-            Vcpu.Select(v => (IRecordBody)new X86PvVcpuMsrs { Vcpu = v }),
+            Vcpu(Gen.Elements(2800, 5168).SelectMany(n => Bytes(n, n))).Select(v => (IRecordBody)new X86PvVcpuBasic { Vcpu = v }),
+            Vcpu(Bytes(1, 128)).Select(v => (IRecordBody)new X86PvVcpuExtended { Vcpu = v }),
+            Vcpu(Bytes(16, 200)).Select(v => (IRecordBody)new X86PvVcpuXsave { Vcpu = v }),
+            Vcpu(Gen.Choose(1, 4).SelectMany(n => Bytes(16 * n, 16 * n))).Select(v => (IRecordBody)new X86PvVcpuMsrs { Vcpu = v }),
             Bytes(4096, 4096).Select(b => (IRecordBody)new SharedInfo { Data = b }),
-            from m in U4 from k in U4 from ns in U8 from inc in U4 select (IRecordBody)new TscInfo { Mode = m, Khz = k, Nsec = ns, Incarnation = inc },
+            from m in Gen.Choose(0, 2) from k in U4 from ns in U8 from inc in U4 select (IRecordBody)new TscInfo { Mode = (uint)m, Khz = k, Nsec = ns, Incarnation = inc },
             Bytes(1, 100).Select(b => (IRecordBody)new HvmContext { Data = b }),
-            from ps in Gen.ArrayOf(from i in U8 from v in U8 select new HvmParam { Index = i, Value = v }).Where(a => a.Length > 0)
+            from ps in Gen.ArrayOf(from i in Gen.Choose(0, 38) from v in U8 select new HvmParam { Index = (ulong)i, Value = v }).Where(a => a.Length > 0)
                 select (IRecordBody)new HvmParams { Params = ps },
             Gen.Constant((IRecordBody)new Verify()),
+            Gen.Constant((IRecordBody)new Checkpoint()),
             from t in Gen.Choose(1, 0x7fff) from b in Bytes(0, 20)
                 select (IRecordBody)new RecordBodyUnknown { Key = (RecordType)(0x80000000u + (uint)t), Bytes = b },
         };
         if (version >= 3)
         {
-            common.Add(Gen.Constant((IRecordBody)new Checkpoint()));
             common.Add(from ls in Gen.ArrayOf(from a in U4 from b in U4 from c in U4 select new CpuidLeaf { Leaf = a, Subleaf = b, A = c, B = a, C = b, D = c }).Where(a => a.Length > 0)
                 select (IRecordBody)new X86CpuidPolicy { Leaves = ls });
             common.Add(from es in Gen.ArrayOf(from i in U4 from v in U8 select new MsrEntry { Idx = i, Val = v }).Where(a => a.Length > 0)
@@ -101,7 +101,7 @@ public class RoundTripTests
         (from guest in Gen.Elements(GuestKind.Pv, GuestKind.Hvm)
          from version in Gen.Elements(2u, 3u)
          from be in Gen.Elements(true, false)
-         from pages in Gen.Choose(1, 2500)
+         from pages in Gen.Choose(2, 2500)
          from vcpus in Gen.Choose(1, 3)
          from extra in Gen.ArrayOf(Gen.Choose(1, 3).SelectMany(n => Bytes(0, 17).Select(b => (IRecordBody)new RecordBodyUnknown { Key = (RecordType)(0x80000100u + (uint)n), Bytes = b })))
          select (new SampleOptions { Guest = guest, Version = version, BigEndian = be, MemoryBytes = pages * 4096L, Vcpus = vcpus }, extra)).ToArbitrary();

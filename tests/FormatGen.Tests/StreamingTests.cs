@@ -19,7 +19,8 @@ public class StreamingTests
         new X86PvP2mFrames { P2mStartPfn = 0, P2mEndPfn = 3, P2mPfns = new ulong[] { 9 } },
         new PageData { Pfns = new[] { new PfnEntry { Pfn = 1 }, new PfnEntry { Type = PageType.Xtab, Pfn = 2 } }, Data = new byte[4096] },
         new RecordBodyUnknown { Key = (RecordType)0x80000042u, Bytes = new byte[] { 1, 2, 3 } },
-        new X86PvVcpuBasic { Vcpu = new VcpuContext { VcpuId = 0, Context = new byte[13] } });
+        new X86PvVcpuBasic { Vcpu = new VcpuContext { VcpuId = 0, Context = new byte[5168] } },
+        new X86PvVcpuExtended { Vcpu = new VcpuContext { VcpuId = 0, Context = new byte[13] } });
 
     private static void AssertTruncated(Func<Stream> open, int length)
     {
@@ -113,7 +114,44 @@ public class StreamingTests
         Assert.NotNull(error);
         Assert.Equal("record-length-limit", error!.Rule);
         Assert.Equal(0, error.RecordIndex);
-        Assert.Equal(40, error.Offset);
+        Assert.Equal("body", error.FieldPath);
+        Assert.Equal(48, error.Offset); // the body, after the record's 8-octet header
+    }
+
+    /// <summary>Xen's REC_LENGTH_MAX limits the body (padding and header aside): 128 MiB passes, one octet more does not.</summary>
+    [Theory]
+    [InlineData(0, true)]
+    [InlineData(1, false)]
+    public void The_default_limit_is_on_the_body_128_MiB_exactly(int over, bool accepted)
+    {
+        int body = (128 << 20) + over;
+        var head = Streams.Of(DomainType.X86Hvm, 2, false, new HvmParams { Params = new[] { new HvmParam { Index = 1, Value = 2 } } });
+        var offsets = Streams.RecordOffsets(head);
+        var image = new byte[offsets[^1] + 8 + body + (8 - body % 8) % 8 + 8];
+        head.AsSpan(0, (int)offsets[^1]).CopyTo(image);
+        Streams.U4(image, (int)offsets[^1], 9);
+        Streams.U4(image, (int)offsets[^1] + 4, (uint)body);
+        image[offsets[^1] + 8] = 1;
+        foreach (var input in new Func<Stream>[] { () => new MemoryStream(image), () => Streams.Chunked(image, 1 << 20) })
+        {
+            long before = GC.GetTotalAllocatedBytes(true);
+            var (violations, error, records) = Streams.Verify(input());
+            long allocated = GC.GetTotalAllocatedBytes(true) - before;
+            if (accepted)
+            {
+                Assert.Null(error);
+                Assert.DoesNotContain(violations, v => v.Severity == FgSeverity.Error);
+                Assert.Equal(3, records);
+            }
+            else
+            {
+                Assert.Equal("record-length-limit", error!.Rule);
+                Assert.Equal(1, error.RecordIndex);
+                Assert.Contains("134217729 octets exceed the limit of 134217728", error.Format());
+                // Refused on reading its header: not even the read-ahead grew to hold it.
+                Assert.True(allocated < 8 << 20, $"allocated {allocated} octets");
+            }
+        }
     }
 
     [Fact]

@@ -26,7 +26,7 @@ public class WrittenOnceTests
         g = Once(g, "    0x12: x86_msr_policy\n", "    0x12: x86_msr_policy\n    0x13: test_extension\n");
         g = Once(g, "                'record_type::x86_msr_policy': x86_msr_policy\n",
             "                'record_type::x86_msr_policy': x86_msr_policy\n                'record_type::test_extension': test_extension\n");
-        g = Once(g, "(version >= 3 ? 0x12 : 0x0d)", "(version >= 3 ? 0x13 : 0x0d)");
+        g = Once(g, "(version >= 3 ? 0x12 : 0x0f)", "(version >= 3 ? 0x13 : 0x0f)");
         g = Once(g, "      cpuid_leaf:\n", string.Join("\n",
             "      test_extension:",
             "        doc: A record type that exists only in this test.",
@@ -95,6 +95,11 @@ public class WrittenOnceTests
         object Rec(object body) { var r = New(asm, "Record"); r.GetType().GetProperty("Body")!.SetValue(r, body); return r; }
         write.Invoke(writer, new[] { Rec(New(asm, "StaticDataEnd")) });
         write.Invoke(writer, new[] { Rec(New(asm, "TestExtension", ("Widgets", 7u), ("Level", (ushort)2))) });
+        // What an HVM restore needs besides: parameters, then the context.
+        write.Invoke(writer, new[] { Rec(New(asm, "HvmParams")) });
+        var context = New(asm, "HvmContext");
+        context.GetType().GetProperty("Data")!.SetValue(context, (ReadOnlyMemory<byte>)new byte[16]);
+        write.Invoke(writer, new[] { Rec(context) });
         write.Invoke(writer, new[] { Rec(New(asm, "End")) });
         var bytes = image.ToArray();
         Assert.Equal(0x13u, BitConverter.ToUInt32(bytes, 40 + 8));
