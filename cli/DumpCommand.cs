@@ -15,18 +15,18 @@ internal static class DumpCommand
     public static Command Create()
     {
         var input = Program.InputArgument();
+        var sample = Program.SampleOption();
         var json = new Option<bool>("--json") { Description = "Write JSON (one document: image, records, violations)." };
         var maxRecord = Program.MaxRecordOption();
-        var cmd = new Command("dump", "List the records of a libxc stream: index, offset, type, length and a summary.") { input, json, maxRecord };
-        cmd.SetAction(p => Run(p.GetValue(input), p.GetValue(json), p.GetValue(maxRecord)!, Console.OpenStandardOutput()));
+        var cmd = new Command("dump", "List the records of a libxc stream: index, offset, type, length and a summary.") { input, sample, json, maxRecord };
+        cmd.SetAction(p => Run(p.GetValue(input), p.GetValue(sample), p.GetValue(json), p.GetValue(maxRecord)!, Console.OpenStandardOutput()));
         return cmd;
     }
 
-    public static int Run(string? path, bool json, string maxRecord, Stream stdout)
+    public static int Run(string? path, bool sample, bool json, string maxRecord, Stream stdout)
     {
-        using var stream = Program.OpenForReading(path, "dumping", maxRecord, out var options, out var name, out int exit);
-        if (stream is null) return exit;
-        using var reader = new LibxcReader(stream, options);
+        var options = Program.StreamOptions(maxRecord);
+        using var input = Inputs.Open(path, sample, out var name);
         using var sink = json ? new JsonSink(stdout) : (ISink)new TextSink(stdout);
         long errors = 0;
         void Note(System.Collections.Generic.IReadOnlyList<FgViolation> vs)
@@ -37,8 +37,10 @@ internal static class DumpCommand
                 sink.Violation(v);
             }
         }
+        LibxcReader? reader = null;
         try
         {
+            reader = new LibxcReader(Program.ExpectLibxc(input, name), options);
             reader.ReadHeaders();
             sink.Header(reader);
             Note(reader.Violations);
@@ -54,6 +56,10 @@ internal static class DumpCommand
             sink.Error(e);
             sink.End(false);
             return Program.Invalid;
+        }
+        finally
+        {
+            reader?.Dispose();
         }
         sink.End(errors == 0);
         return errors == 0 ? Program.Ok : Program.Invalid;

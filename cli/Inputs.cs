@@ -1,26 +1,37 @@
 using System;
 using System.IO;
 using System.Runtime.InteropServices;
+using System.Threading;
 using FormatGen.Xen;
 using Microsoft.Win32.SafeHandles;
 
 namespace FormatGen.Cli;
 
-/// <summary>Opening inputs and outputs the way operators expect: '-' is stdin/stdout, no file is the built-in sample.</summary>
+/// <summary>Opening inputs and outputs the way operators expect: '-' is stdin/stdout, never a surprise.</summary>
 internal static class Inputs
 {
-    public const string SampleDescription = "a built-in sample (x86 PV guest, 16 MiB, version 3, little-endian)";
+    public const string SampleDescription = "an x86 PV guest of 16 MiB, version 3, little-endian";
 
-    /// <summary>Opens FILE, '-' (stdin), or null (the built-in sample) for reading only.</summary>
-    public static Stream Open(string? path, out string name)
+    /// <summary>
+    /// Opens the input of a reading command: FILE, '-' (stdin), standard input
+    /// when no FILE is given and it is not a terminal, or the built-in sample
+    /// when asked for. Throws <see cref="UsageException"/> with a one-line reason.
+    /// </summary>
+    public static Stream Open(string? path, bool sample, out string name)
     {
-        if (path is null)
+        if (sample)
         {
+            if (path is not null) throw new UsageException("give a FILE or --sample, not both");
             name = "(built-in sample)";
             var ms = new MemoryStream();
             LibxcSample.Write(ms, new SampleOptions());
             ms.Position = 0;
             return ms;
+        }
+        if (path is null)
+        {
+            if (!Console.IsInputRedirected) throw new UsageException("no input: give a FILE, - for standard input, or --sample");
+            path = "-";
         }
         if (path == "-")
         {
@@ -29,13 +40,22 @@ internal static class Inputs
             return new FileStream(new SafeFileHandle(0, ownsHandle: false), FileAccess.Read, bufferSize: 0);
         }
         name = path;
-        return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
+        if (path.Length == 0) throw new UsageException("'' is not a file name (an empty argument: is a variable unset?)");
+        if (Directory.Exists(path)) throw new UsageException(path + ": is a directory");
+        try
+        {
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
+        }
+        catch (FileNotFoundException) { throw new UsageException(path + ": no such file"); }
+        catch (DirectoryNotFoundException) { throw new UsageException(path + ": no such file (nor its directory)"); }
+        catch (UnauthorizedAccessException) { throw new UsageException(path + ": permission denied"); }
+        catch (Exception e) when (e is IOException or ArgumentException or NotSupportedException) { throw new UsageException(path + ": cannot be opened: " + e.Message); }
     }
 
     /// <summary>
     /// Writes to a temporary file beside <paramref name="path"/> and renames it
-    /// into place only when <paramref name="write"/> succeeds, so a failure
-    /// never leaves a half-written file. '-' writes to stdout.
+    /// into place only when <paramref name="write"/> succeeds, so a failure or
+    /// an interruption never leaves a half-written file. '-' writes to stdout.
     /// </summary>
     public static void WriteAtomically(string path, Action<Stream> write)
     {
@@ -46,7 +66,7 @@ internal static class Inputs
             return;
         }
         var full = Path.GetFullPath(path);
-        var tmp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + "." + Environment.ProcessId + ".tmp");
+        var tmp = TempBeside(full);
         try
         {
             using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 20))
@@ -60,6 +80,48 @@ internal static class Inputs
         {
             try { File.Delete(tmp); } catch (IOException) { }
             throw;
+        }
+    }
+
+    /// <summary>The temporary name <see cref="WriteAtomically"/> writes to before the rename.</summary>
+    public static string TempBeside(string fullPath)
+        => Path.Combine(Path.GetDirectoryName(fullPath)!, "." + Path.GetFileName(fullPath) + "." + Environment.ProcessId + ".tmp");
+
+    /// <summary>
+    /// A token cancelled by Ctrl-C or SIGTERM, so long work stops cleanly (its
+    /// temporary file removed); <see cref="Interrupted.Signal"/> says which.
+    /// </summary>
+    public sealed class Interrupted : IDisposable
+    {
+        private readonly CancellationTokenSource _cts = new();
+        private readonly PosixSignalRegistration _int, _term;
+
+        public Interrupted()
+        {
+            _int = PosixSignalRegistration.Create(PosixSignal.SIGINT, On);
+            _term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, On);
+        }
+
+        public CancellationToken Token => _cts.Token;
+
+        /// <summary>The signal that arrived, if any.</summary>
+        public PosixSignal? Signal { get; private set; }
+
+        /// <summary>The exit code of a process ended by the signal: 128 + its number.</summary>
+        public int ExitCode => 128 + (Signal == PosixSignal.SIGTERM ? 15 : 2);
+
+        private void On(PosixSignalContext context)
+        {
+            context.Cancel = true; // stop cooperatively: the work cleans up and exits
+            Signal ??= context.Signal;
+            _cts.Cancel();
+        }
+
+        public void Dispose()
+        {
+            _int.Dispose();
+            _term.Dispose();
+            _cts.Dispose();
         }
     }
 

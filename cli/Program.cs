@@ -1,6 +1,7 @@
 using System;
 using System.CommandLine;
 using System.IO;
+using System.Linq;
 using FormatGen.Runtime;
 using FormatGen.Xen;
 
@@ -18,20 +19,26 @@ public static class Program
         root.Subcommands.Add(DumpCommand.Create());
         root.Subcommands.Add(SampleCommand.Create());
         var parsed = root.Parse(args);
+        // An option the command does not have is named as such, whatever the parser made of it.
+        if (UnknownOption(args, parsed) is { } unknown)
+        {
+            Console.Error.WriteLine("xenstream: unknown option '" + unknown + "'. Try 'xenstream " + (parsed.CommandResult.Command == root ? "" : parsed.CommandResult.Command.Name + " ") + "--help'.");
+            return Usage;
+        }
         if (parsed.Errors.Count > 0)
         {
             foreach (var e in parsed.Errors) Console.Error.WriteLine("xenstream: " + e.Message);
             Console.Error.WriteLine("Try 'xenstream --help'.");
             return Usage;
         }
-        if (parsed.GetValue<string?>("input") is { Length: > 1 } arg && arg[0] == '-')
-        {
-            Console.Error.WriteLine("xenstream: unknown option '" + arg + "'. Try 'xenstream --help'.");
-            return Usage;
-        }
         try
         {
             return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine("xenstream: " + e.Message);
+            return Usage;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -45,56 +52,83 @@ public static class Program
         }
     }
 
+    /// <summary>The first argument that looks like an option but is none of the command's (up to a "--").</summary>
+    private static string? UnknownOption(string[] args, ParseResult parsed)
+    {
+        var known = parsed.CommandResult.Command.Options.Concat(parsed.RootCommandResult.Command.Options)
+            .SelectMany(o => o.Aliases.Append(o.Name)).ToHashSet(StringComparer.Ordinal);
+        foreach (var a in args)
+        {
+            if (a == "--") break;
+            if (a.Length < 2 || a[0] != '-') continue;
+            var name = a.Split('=', 2)[0];
+            if (!known.Contains(name)) return name;
+        }
+        return null;
+    }
+
     /// <summary>The option every reading command shares.</summary>
     internal static Option<string> MaxRecordOption() => new("--max-record")
     {
-        Description = "Largest record accepted (default 128M, Xen's REC_LENGTH_MAX).",
+        Description = "Largest record body accepted (default 128M, Xen's REC_LENGTH_MAX).",
         DefaultValueFactory = _ => "128M",
     };
 
     internal static Argument<string?> InputArgument() => new("input")
     {
-        Description = "Image file, or - for standard input. Without it, a built-in sample is used.",
+        Description = "Image file, or - for standard input (the default when it is not a terminal).",
         Arity = ArgumentArity.ZeroOrOne,
     };
 
-    /// <summary>Opens the input and checks it is a libxc stream; returns null with an exit code when not.</summary>
-    internal static Stream? OpenLibxc(string? path, string verb, out string name, out int exit)
+    internal static Option<bool> SampleOption() => new("--sample")
     {
-        exit = Ok;
-        var input = Inputs.Open(path, out name);
-        if (path is null) Console.Error.WriteLine($"xenstream: no input given: {verb} {Inputs.SampleDescription}");
-        var stream = PeekStream.Peek(input, ImageDetector.PeekLength, out var head);
-        var kind = ImageDetector.Detect(head);
-        if (kind is ImageKind.Libxl or ImageKind.XlSaveFile)
-        {
-            Console.Error.WriteLine($"xenstream: {name}: {ImageDetector.Describe(kind)}: only bare libxc streams are supported by this version");
-            stream.Dispose();
-            exit = Usage;
-            return null;
-        }
-        if (kind == ImageKind.Legacy)
-            Console.Error.WriteLine($"xenstream: {name}: looks like a {ImageDetector.Describe(kind)}, not a version 2/3 stream");
-        return stream;
-    }
+        Description = "Read a built-in sample image instead (" + Inputs.SampleDescription + ").",
+    };
 
-    /// <summary>The common start of verify and dump: the options, then the input as a libxc stream (null with an exit code when not).</summary>
-    internal static Stream? OpenForReading(string? path, string verb, string maxRecord, out FgStreamOptions options, out string name, out int exit)
+    /// <summary>The limits of a reading command, from its options; throws <see cref="UsageException"/>.</summary>
+    internal static FgStreamOptions StreamOptions(string maxRecord)
     {
-        options = new FgStreamOptions();
-        name = path ?? "";
         try
         {
             long max = LibxcSample.ParseSize(maxRecord);
             if (max > int.MaxValue) throw new FormatException("--max-record must be below 2 GiB");
-            options = new FgStreamOptions { MaxElementLength = (int)max };
+            return new FgStreamOptions { MaxElementLength = (int)max };
         }
         catch (FormatException e)
         {
-            Console.Error.WriteLine("xenstream: " + e.Message);
-            exit = Usage;
-            return null;
+            throw new UsageException(e.Message);
         }
-        return OpenLibxc(path, verb, out name, out exit);
+    }
+
+    /// <summary>
+    /// Looks at the first octets of an input that should be a libxc stream and
+    /// returns the stream to read it from. An input that is no Xen image at all
+    /// is a bad stream (<see cref="FgException"/>); a Xen format this version
+    /// does not read is a usage error (<see cref="UsageException"/>).
+    /// </summary>
+    internal static Stream ExpectLibxc(Stream input, string name)
+    {
+        var stream = PeekStream.Peek(input, ImageDetector.PeekLength, out var head);
+        switch (ImageDetector.Detect(head))
+        {
+            case ImageKind.Libxc:
+                return stream;
+            case ImageKind.Unknown:
+                throw FgException.Invalid("not-a-xen-image", "(input)", 0, head.Length == 0
+                    ? "the input is empty"
+                    : "the input ends after " + head.Length + " octet(s), too short for any Xen image: " + ImageDetector.Show(head));
+            case ImageKind.NotXen:
+                throw FgException.Invalid("not-a-xen-image", "(input)", 0,
+                    "not a Xen image: it starts with " + ImageDetector.Show(head) + ", the start of no Xen format (libxc, libxl, xl, or a pre-v2 save)");
+            case ImageKind.Legacy:
+                ImageDetector.TryGuessLegacy(head, out var guess);
+                throw new UsageException(name + ": a legacy (pre-v2) libxc image (by its first octets, a " + guess
+                    + "); convert it to a version 3 stream with convert-legacy, which this version does not have yet");
+            case var kind:
+                throw new UsageException(name + ": " + ImageDetector.Describe(kind) + ": only bare libxc streams are read by this version");
+        }
     }
 }
+
+/// <summary>A mistake in how xenstream was called (exit code 2), said in one line.</summary>
+internal sealed class UsageException(string message) : Exception(message);

@@ -1,5 +1,7 @@
 using System;
 using System.CommandLine;
+using System.Globalization;
+using System.IO;
 using FormatGen.Runtime;
 using FormatGen.Xen;
 
@@ -34,22 +36,50 @@ internal static class SampleCommand
                 Version = (uint)version,
                 BigEndian = bigEndian,
             };
-            if (options.MemoryBytes % 4096 != 0) throw new FormatException("--memory must be a multiple of 4096 octets");
         }
         catch (Exception e) when (e is FormatException or OverflowException)
         {
-            Console.Error.WriteLine("xenstream: " + e.Message);
-            return Program.Usage;
+            throw new UsageException("--memory: " + e.Message);
         }
+        if (options.MemoryBytes < 4096) throw new UsageException("--memory must be at least one page (4096 octets)");
+        if (options.MemoryBytes % 4096 != 0) throw new UsageException("--memory must be a multiple of the 4096-octet page");
+        long size;
+        try { size = LibxcSample.Size(options); }
+        catch (ArgumentException e) { throw new UsageException("--memory: " + e.Message.Split(" (Parameter")[0]); }
+        if (output != "-") CheckSpace(output, size);
+
+        using var interrupted = new Inputs.Interrupted();
+        var progress = Progress.Start(output == "-" ? "sample" : output, size);
         try
         {
-            Inputs.WriteAtomically(output, s => LibxcSample.Write(s, options));
+            Inputs.WriteAtomically(output, s => LibxcSample.Write(s, options, progress, interrupted.Token));
+        }
+        catch (OperationCanceledException)
+        {
+            progress.Done();
+            Console.Error.WriteLine("xenstream: interrupted; " + (output == "-" ? "the output is incomplete" : output + " was not written"));
+            return interrupted.ExitCode;
         }
         catch (FgInvalidModelException e)
         {
+            progress.Done();
             Console.Error.WriteLine("xenstream: internal error: " + e.Message);
             return Program.Usage;
         }
+        progress.Done();
         return Program.Ok;
+    }
+
+    /// <summary>Refuses an image larger than the free space where it would be written.</summary>
+    private static void CheckSpace(string output, long size)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(output))!;
+        if (!Directory.Exists(dir)) throw new UsageException(output + ": no such directory: " + dir);
+        long free;
+        try { free = new DriveInfo(dir).AvailableFreeSpace; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException) { return; } // cannot tell: let the write say
+        if (size > free)
+            throw new UsageException(string.Create(CultureInfo.InvariantCulture,
+                $"{output}: the image needs {size} octets ({size >> 20} MiB) and {dir} has {free} ({free >> 20} MiB) free"));
     }
 }

@@ -18,23 +18,25 @@ internal static class VerifyCommand
     public static Command Create()
     {
         var input = Program.InputArgument();
+        var sample = Program.SampleOption();
         var verbose = new Option<bool>("--verbose", "-v") { Description = "One line per record (runs of PAGE_DATA squashed)." };
         var maxRecord = Program.MaxRecordOption();
-        var cmd = new Command("verify", "Check a libxc stream against every rule; exit 0 if valid, 1 if not.") { input, verbose, maxRecord };
-        cmd.SetAction(p => Run(p.GetValue(input), p.GetValue(verbose), p.GetValue(maxRecord)!, Console.Out));
+        var cmd = new Command("verify", "Check a libxc stream against every rule of the format and of Xen's restore; exit 0 if valid, 1 if not.") { input, sample, verbose, maxRecord };
+        cmd.SetAction(p => Run(p.GetValue(input), p.GetValue(sample), p.GetValue(verbose), p.GetValue(maxRecord)!, Console.Out));
         return cmd;
     }
 
-    public static int Run(string? path, bool verbose, string maxRecord, TextWriter output)
+    public static int Run(string? path, bool sample, bool verbose, string maxRecord, TextWriter output)
     {
-        using var stream = Program.OpenForReading(path, "verifying", maxRecord, out var options, out var name, out int exit);
-        if (stream is null) return exit;
-        using var reader = new LibxcReader(stream, options);
+        var options = Program.StreamOptions(maxRecord);
+        using var input = Inputs.Open(path, sample, out var name);
         var tally = new Tally(output);
         var run = new PageRun(output);
         var progress = Progress.Start(name);
+        LibxcReader? reader = null;
         try
         {
+            reader = new LibxcReader(Program.ExpectLibxc(input, name), options);
             reader.ReadHeaders();
             tally.Add(reader.Violations, run);
             var ih = reader.ImageHeader;
@@ -46,7 +48,7 @@ internal static class VerifyCommand
             {
                 if (verbose)
                 {
-                    if (reader.Type == RecordType.PageData) run.Add(reader.Index, reader.Offset, PageData.PeekCount(reader.CurrentBytes[8..], reader.LittleEndian));
+                    if (reader.Type == RecordType.PageData) run.Add(reader.Index, reader.Offset, PageData.PeekCount(reader.CurrentBytes[Record.Layout.BodyOffset..], reader.LittleEndian));
                     else
                     {
                         run.Flush();
@@ -69,10 +71,14 @@ internal static class VerifyCommand
             output.WriteLine($"INVALID: {name}: stopped at offset {e.Offset} after {tally.Records} record(s); {tally.Errors + 1} error(s), {tally.Warnings} warning(s)");
             return Program.Invalid;
         }
+        finally
+        {
+            reader?.Dispose();
+        }
         progress.Done();
         var verdict = tally.Errors == 0 ? "VALID" : "INVALID";
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{verdict}: {name}: {tally.Records} records, {reader.Position} octets; {tally.Errors} error(s), {tally.Warnings} warning(s)"));
+            $"{verdict}: {name}: {tally.Records} records, {reader!.Position} octets; {tally.Errors} error(s), {tally.Warnings} warning(s)"));
         return tally.Errors == 0 ? Program.Ok : Program.Invalid;
     }
 
@@ -115,32 +121,5 @@ internal static class VerifyCommand
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{idx,8} 0x{_offset:x10} {"PAGE_DATA" + (n > 1 ? " x" + n : ""),-26} {_pfns,10} pfns"));
             _first = -1;
         }
-    }
-}
-
-/// <summary>Progress on stderr, only when stderr is a terminal.</summary>
-internal sealed class Progress
-{
-    private readonly string _name;
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private long _next = 1000;
-    private bool _shown;
-    private readonly bool _enabled;
-
-    private Progress(string name, bool enabled) { _name = name; _enabled = enabled; }
-
-    public static Progress Start(string name) => new(name, !Console.IsErrorRedirected);
-
-    public void Report(long position)
-    {
-        if (!_enabled || _clock.ElapsedMilliseconds < _next) return;
-        _next = _clock.ElapsedMilliseconds + 500;
-        Console.Error.Write(string.Create(CultureInfo.InvariantCulture, $"\r{_name}: {position >> 20} MiB "));
-        _shown = true;
-    }
-
-    public void Done()
-    {
-        if (_shown) Console.Error.Write("\r\x1b[K");
     }
 }

@@ -61,9 +61,15 @@ public static class LibxcSample
     {
         Check(o);
         long size = ImageHeader.Layout.Size + DomainHeader.Layout.Size;
-        foreach (var body in Records(o)) size += new Record { Body = body }.Measure(PageShift, o.Version, !o.BigEndian);
+        foreach (var body in Records(o, withPages: false)) size += new Record { Body = body }.Measure(PageShift, o.Version, !o.BigEndian);
+        long pages = o.MemoryBytes / PageSize;
+        long full = pages / o.PagesPerRecord, rest = pages % o.PagesPerRecord;
+        size += full * PageRecordSize(o, o.PagesPerRecord) + (rest > 0 ? PageRecordSize(o, (int)rest) : 0);
         return size;
     }
+
+    private static long PageRecordSize(SampleOptions o, int pages)
+        => new Record { Body = new PageData { Pfns = new PfnEntry[pages], Data = new byte[pages * PageSize] } }.Measure(PageShift, o.Version, !o.BigEndian);
 
     private static void Check(SampleOptions o)
     {
@@ -73,6 +79,9 @@ public static class LibxcSample
         // Xen's restore cannot take a PV guest of one page (a P2M ending at pfn 0).
         if (o.Guest == GuestKind.Pv && o.MemoryBytes < 2 * PageSize)
             throw new ArgumentException("a PV guest needs at least 2 pages (8 KiB)", nameof(o));
+        // X86_PV_P2M_FRAMES names the last pfn in 32 bits.
+        if (o.Guest == GuestKind.Pv && o.MemoryBytes / PageSize > 1L << 32)
+            throw new ArgumentException("a PV guest has at most 2^32 pages (16 TiB)", nameof(o));
         if (o.PagesPerRecord is < 1 or > Batch) throw new ArgumentException("pages per record must be 1 to 1024", nameof(o));
         if (o.Vcpus < 1) throw new ArgumentException("at least one vcpu", nameof(o));
     }
@@ -86,7 +95,7 @@ public static class LibxcSample
     /// The records, in the order Xen sends them. PAGE_DATA bodies share one
     /// buffer: each is valid until the next is produced.
     /// </summary>
-    private static IEnumerable<IRecordBody> Records(SampleOptions o)
+    private static IEnumerable<IRecordBody> Records(SampleOptions o, bool withPages = true)
     {
         long pages = o.MemoryBytes / PageSize;
         bool pv = o.Guest == GuestKind.Pv;
@@ -113,11 +122,12 @@ public static class LibxcSample
 
         // Page contents: one batch of pseudo-random pages reused for every record, but for the P2M frames.
         int batch = o.PagesPerRecord;
+        long sent = withPages ? pages : 0;
         var random = new byte[batch * PageSize];
         new Random(0x58454E46).NextBytes(random);
         byte[]? framed = null;
         var pfns = new PfnEntry[batch];
-        for (long first = 0; first < pages; first += batch)
+        for (long first = 0; first < sent; first += batch)
         {
             int n = (int)Math.Min(batch, pages - first);
             var entries = n == batch ? pfns : new PfnEntry[n];

@@ -42,12 +42,157 @@ public class CliTests : IDisposable
     }
 
     [Fact]
-    public void Verify_without_input_checks_the_built_in_sample_and_says_so()
+    public void The_built_in_sample_is_read_only_when_asked_for()
     {
-        var (exit, stdout, stderr) = Run("verify");
+        var (exit, stdout, _) = Run("verify --sample");
         Assert.Equal(0, exit);
-        Assert.Contains("built-in sample", stderr);
-        Assert.StartsWith("VALID:", stdout);
+        Assert.StartsWith("VALID: (built-in sample)", stdout);
+        // No FILE and standard input not a terminal: standard input is read (here: empty), never the sample.
+        (exit, stdout, _) = Run("verify");
+        Assert.Equal(1, exit);
+        Assert.Contains("not-a-xen-image", stdout);
+        Assert.Contains("the input is empty", stdout);
+        Assert.DoesNotContain("VALID", stdout.Replace("INVALID", ""));
+        var good = File_("good.img", Streams.Sample(GuestKind.Hvm, 3));
+        Assert.Equal(0, Run("verify", good).Exit);
+        Assert.Equal(2, Run("verify --sample \"" + good + "\"").Exit);
+    }
+
+    [Fact]
+    public void Without_input_on_a_terminal_verify_is_a_usage_error()
+    {
+        // script(1) gives the command a terminal for its standard input.
+        var dll = Path.Combine(AppContext.BaseDirectory, "xenstream.dll");
+        var psi = new ProcessStartInfo("script", new[] { "-qec", $"dotnet \"{dll}\" verify", "/dev/null" }) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        Assert.Equal(2, p.ExitCode);
+        Assert.Contains("no input: give a FILE, - for standard input, or --sample", output);
+    }
+
+    [Theory]
+    [InlineData("verify \"\"", "'' is not a file name")]
+    [InlineData("dump \"\"", "'' is not a file name")]
+    [InlineData("verify /tmp", "/tmp: is a directory")]
+    [InlineData("verify /nonexistent/x.img", "no such file")]
+    [InlineData("verify --bogus /tmp/x.img", "unknown option '--bogus'")]
+    [InlineData("dump --json --bogus=1 /tmp/x.img", "unknown option '--bogus'")]
+    [InlineData("sample --guest pv --memory 0 -o -", "--memory must be at least one page")]
+    [InlineData("sample --guest pv --memory 4K -o -", "a PV guest needs at least 2 pages")]
+    [InlineData("sample --guest hvm --memory lots -o -", "'lots' is not a size")]
+    public void Unusable_arguments_are_one_line_usage_errors(string args, string message)
+    {
+        var (exit, stdout, stderr) = Run(args);
+        Assert.Equal(2, exit);
+        Assert.Contains(message, stderr);
+        Assert.Equal("", stdout);
+        Assert.DoesNotContain("   at ", stderr); // no stack trace
+        Assert.Single(stderr.TrimEnd('\n').Split('\n'));
+        if (args.Contains("--bogus")) Assert.DoesNotContain("x.img", stderr);
+    }
+
+    [Theory]
+    [InlineData("zeros")]
+    [InlineData("random")]
+    [InlineData("text")]
+    [InlineData("short")]
+    public void Input_that_is_no_Xen_image_is_said_to_be_none_not_legacy(string what)
+    {
+        byte[] data = what switch
+        {
+            "zeros" => new byte[100000],
+            "random" => RandomBytes(100000),
+            "text" => System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("name = \"guest\"\nmemory = 1024\n", 100))),
+            _ => new byte[] { 1, 2, 3 },
+        };
+        var file = File_(what, data);
+        foreach (var cmd in new[] { "verify", "dump" })
+        {
+            var (exit, stdout, stderr) = Run(cmd + " \"" + file + "\"");
+            Assert.Equal(1, exit);
+            Assert.Contains("not-a-xen-image", stdout);
+            Assert.Contains(what == "short" ? "too short for any Xen image" : "not a Xen image: it starts with", stdout);
+            Assert.DoesNotContain("legacy", stdout + stderr);
+            // One mistake: one error line.
+            Assert.Single(stdout.Split('\n'), l => l.StartsWith("error:", StringComparison.Ordinal));
+        }
+    }
+
+    private static byte[] RandomBytes(int n)
+    {
+        var b = new byte[n];
+        new Random(7).NextBytes(b);
+        b[4] = 0x55; // never a plausible legacy start by accident
+        return b;
+    }
+
+    [Theory]
+    [InlineData(64, true, "PV guest, 64-bit toolstack")]
+    [InlineData(32, true, "PV guest, 32-bit toolstack")]
+    [InlineData(64, false, "HVM guest, 64-bit toolstack")]
+    [InlineData(32, false, "HVM guest, 32-bit toolstack")]
+    public void A_plausible_legacy_image_is_named_with_its_guessed_kind(int bits, bool pv, string kind)
+    {
+        var ms = new MemoryStream();
+        var w = new BinaryWriter(ms);
+        void Word(ulong v) { if (bits == 64) w.Write(v); else w.Write((uint)v); }
+        Word(0x40000);                                   // p2m_size
+        if (pv) { Word(ulong.MaxValue); w.Write(8u); w.Write("vcpu"u8.ToArray()); w.Write(0x1430u); }
+        else w.Write(-3);                                // an HVM chunk: IDENT_PT
+        w.Write(new byte[64]);
+        var (exit, _, stderr) = Run("verify \"" + File_("legacy.img", ms.ToArray()) + "\"");
+        Assert.Equal(2, exit);
+        Assert.Contains("legacy (pre-v2) libxc image", stderr);
+        Assert.Contains(kind, stderr);
+        Assert.Contains("convert-legacy", stderr);
+    }
+
+    [Fact]
+    public void Sample_refuses_an_image_larger_than_the_free_space()
+    {
+        var (exit, _, stderr) = Run("sample --guest hvm --memory 1000T -o \"" + Path.Combine(_dir, "huge.img") + "\"");
+        Assert.Equal(2, exit);
+        Assert.Contains("free", stderr);
+        Assert.Empty(Directory.GetFiles(_dir));
+    }
+
+    [Theory]
+    [InlineData("INT", 130)]
+    [InlineData("TERM", 143)]
+    public void An_interrupted_sample_leaves_no_file(string signal, int code)
+    {
+        var target = Path.Combine(_dir, "big.img");
+        var dll = Path.Combine(AppContext.BaseDirectory, "xenstream.dll");
+        using var p = Process.Start(new ProcessStartInfo("dotnet", new[] { dll, "sample", "--guest", "hvm", "--memory", "16G", "-o", target }) { RedirectStandardError = true })!;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (Directory.GetFiles(_dir).Length == 0 && !p.HasExited && DateTime.UtcNow < deadline) System.Threading.Thread.Sleep(20);
+        Assert.False(p.HasExited, "the sample finished before it could be interrupted");
+        Process.Start("kill", new[] { "-" + signal, p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) })!.WaitForExit();
+        var err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.Equal(code, p.ExitCode);
+        Assert.Contains("interrupted", err);
+        Assert.Empty(Directory.GetFiles(_dir));
+    }
+
+    [Fact]
+    public void Sample_shows_progress_on_a_terminal_only()
+    {
+        var target = Path.Combine(_dir, "p.img");
+        var dll = Path.Combine(AppContext.BaseDirectory, "xenstream.dll");
+        var psi = new ProcessStartInfo("script", new[] { "-qec", $"dotnet \"{dll}\" sample --guest hvm --memory 3G -o \"{target}\"", "/dev/null" }) { RedirectStandardOutput = true, RedirectStandardInput = true };
+        using (var p = Process.Start(psi)!)
+        {
+            var terminal = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            Assert.Equal(0, p.ExitCode);
+            Assert.Matches(@"p\.img: \d+ MiB of 30\d\d MiB \(\d+%\)", terminal);
+        }
+        File.Delete(target);
+        var (exit, stdout, stderr) = Run("sample --guest hvm --memory 64M -o \"" + target + "\"");
+        Assert.Equal(0, exit);
+        Assert.Equal("", stdout + stderr);
     }
 
     [Fact]
@@ -82,7 +227,7 @@ public class CliTests : IDisposable
         var offsets = Streams.RecordOffsets(image);
         image[offsets[6] + 8 + 20] = 1; // TSC_INFO reserved
         var sw = new StringWriter();
-        Assert.Equal(1, VerifyCommand.Run(File_("tsc.img", image), false, "128M", sw));
+        Assert.Equal(1, VerifyCommand.Run(File_("tsc.img", image), false, false, "128M", sw));
         Assert.Contains($"error: tsc-info-reserved: record 6 (TSC_INFO), field body.reserved, offset {offsets[6] + 28}", sw.ToString());
         Assert.Contains("INVALID", sw.ToString());
     }
@@ -91,7 +236,7 @@ public class CliTests : IDisposable
     public void Verbose_verify_squashes_runs_of_page_data()
     {
         var sw = new StringWriter();
-        Assert.Equal(0, VerifyCommand.Run(File_("pv.img", Streams.Sample(GuestKind.Pv, 3, false, 16 << 20)), true, "128M", sw));
+        Assert.Equal(0, VerifyCommand.Run(File_("pv.img", Streams.Sample(GuestKind.Pv, 3, false, 16 << 20)), false, true, "128M", sw));
         var lines = sw.ToString().Split('\n');
         var page = Assert.Single(lines, l => l.Contains("PAGE_DATA"));
         Assert.Contains("5-8", page);
@@ -104,7 +249,7 @@ public class CliTests : IDisposable
     public void Dump_json_is_one_document_with_every_record()
     {
         var ms = new MemoryStream();
-        Assert.Equal(0, DumpCommand.Run(File_("hvm.img", Streams.Sample(GuestKind.Hvm, 2, true)), true, "128M", ms));
+        Assert.Equal(0, DumpCommand.Run(File_("hvm.img", Streams.Sample(GuestKind.Hvm, 2, true)), false, true, "128M", ms));
         using var doc = JsonDocument.Parse(ms.ToArray());
         var records = doc.RootElement.GetProperty("records").EnumerateArray().ToList();
         Assert.Equal("PAGE_DATA", records[0].GetProperty("type").GetString());
@@ -123,7 +268,7 @@ public class CliTests : IDisposable
         var (violations, error, records) = Streams.Verify(File.ReadAllBytes(target));
         Assert.Null(error);
         Assert.True(records > 3);
-        Assert.Equal(2, SampleCommand.Run("hvm", "1000", 3, false, Path.Combine(_dir, "odd.img")));
+        Assert.Contains("multiple of the 4096-octet page", Assert.Throws<UsageException>(() => SampleCommand.Run("hvm", "5000", 3, false, Path.Combine(_dir, "odd.img"))).Message);
         Assert.Equal(new[] { "out.img" }, Directory.GetFiles(_dir).Select(Path.GetFileName).ToArray());
     }
 
