@@ -2,8 +2,12 @@
 # Times `xenstream verify` against `cat` on the same warm file, in one run:
 #   xenstream verify FILE        vs  cat FILE > /dev/null
 #   cat FILE | xenstream verify - vs  cat FILE | cat > /dev/null
-# and reports peak memory (max RSS) of xenstream on both.
+# and reports peak memory (max RSS) of xenstream on both. The commands are
+# interleaved (one of each per round) so a noisy machine slows them alike;
+# each figure is the median over the rounds.
 # Usage: bench/cli-throughput.sh [SIZE (default 1G)] [RUNS (default 7)]
+#   XENSTREAM=path       time that build instead of a fresh native (AOT) one
+#   BASELINE=path        also time another build (e.g. the last release) in the same rounds
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size=${1:-1G}
@@ -12,39 +16,50 @@ dir=${BENCH_DIR:-/tmp/formatgen-bench}
 mkdir -p "$dir"
 img="$dir/pv-$size.img"
 
-# The shipped form: a native (AOT) executable. Set XENSTREAM=path to time another build.
+# The shipped form: a native (AOT) executable.
 if [ -z "${XENSTREAM:-}" ]; then
   dotnet publish cli -c Release -r linux-x64 -p:NativeXenstream=true -o "$dir/native" -v q -nologo >/dev/null
   xs="$dir/native/xenstream"
 else
   xs=$XENSTREAM
 fi
+base=${BASELINE:-}
 [ -f "$img" ] || "$xs" sample --guest pv --memory "$size" --version 3 -o "$img"
 cat "$img" > /dev/null; cat "$img" > /dev/null   # warm the page cache
 
-# median wall time in seconds of a shell command over $runs runs
-median() {
-  local cmd=$1 t=()
-  for _ in $(seq "$runs"); do
-    local s e
-    s=$(date +%s%N); bash -c "$cmd" >/dev/null 2>&1 || { echo "failed: $cmd" >&2; exit 1; }; e=$(date +%s%N)
-    t+=( "$(( (e - s) / 1000 ))" )
-  done
-  printf '%s\n' "${t[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.4f", a[int((NR+1)/2)]/1e6}'
-}
+names=("cat FILE > /dev/null" "xenstream verify FILE" "cat FILE | cat > /dev/null" "cat FILE | xenstream verify -")
+cmds=("cat '$img' > /dev/null" "'$xs' verify '$img'" "cat '$img' | cat > /dev/null" "cat '$img' | '$xs' verify -")
+if [ -n "$base" ]; then
+  names+=("baseline verify FILE" "cat FILE | baseline verify -")
+  cmds+=("'$base' verify '$img'" "cat '$img' | '$base' verify -")
+fi
 
-rss() { /usr/bin/time -f '%M' bash -c "$1" 2>&1 >/dev/null | tail -n 1; }
+declare -A times
+for _ in $(seq "$runs"); do
+  for i in "${!cmds[@]}"; do
+    s=$(date +%s%N)
+    bash -c "${cmds[$i]}" >/dev/null 2>&1 || { echo "failed: ${cmds[$i]}" >&2; exit 1; }
+    e=$(date +%s%N)
+    times[$i]+="$(( (e - s) / 1000 )) "
+  done
+done
+median() { printf '%s\n' $1 | sort -n | awk '{a[NR]=$1} END {printf "%.4f", a[int((NR+1)/2)]/1e6}'; }
 
 bytes=$(stat -c %s "$img")
-echo "xenstream: $xs"
-echo "image: $img ($bytes octets), $runs runs each, median wall time"
-c1=$(median "cat '$img' > /dev/null")
-x1=$(median "'$xs' verify '$img'")
-c2=$(median "cat '$img' | cat > /dev/null")
-x2=$(median "cat '$img' | '$xs' verify -")
-printf '%-36s %8ss\n' "cat FILE > /dev/null" "$c1" "xenstream verify FILE" "$x1" "cat FILE | cat > /dev/null" "$c2" "cat FILE | xenstream verify -" "$x2"
-awk -v a="$x1" -v b="$c1" -v c="$x2" -v d="$c2" 'BEGIN {
+echo "xenstream: $xs${base:+ (baseline: $base)}"
+echo "image: $img ($bytes octets), $runs interleaved rounds, median wall time"
+declare -a m
+for i in "${!cmds[@]}"; do
+  m[$i]=$(median "${times[$i]}")
+  printf '%-36s %8ss\n' "${names[$i]}" "${m[$i]}"
+done
+awk -v a="${m[1]}" -v b="${m[0]}" -v c="${m[3]}" -v d="${m[2]}" 'BEGIN {
   printf "ratio file: %.2fx (target <= 1.5x)\nratio pipe: %.2fx (target <= 1.1x)\n", a/b, c/d }'
+if [ -n "$base" ]; then
+  awk -v a="${m[4]}" -v b="${m[0]}" -v c="${m[5]}" -v d="${m[2]}" -v x="${m[1]}" -v y="${m[3]}" 'BEGIN {
+    printf "baseline ratio file: %.2fx, pipe: %.2fx; this build against the baseline: file %.2fx, pipe %.2fx\n", a/b, c/d, x/a, y/c }'
+fi
+rss() { /usr/bin/time -f '%M' bash -c "$1" 2>&1 >/dev/null | tail -n 1; }
 if [ -x /usr/bin/time ]; then
   echo "peak RSS, file: $(rss "'$xs' verify '$img'") KiB; pipe: $(rss "cat '$img' | '$xs' verify -") KiB (target < 153600 KiB)"
 else
