@@ -151,6 +151,7 @@ internal static class DumpCommand
                 _j.WriteString("expected", v.Expected);
                 _j.WriteString("actual", v.Actual);
                 _j.WriteString("message", v.Description);
+                if (v.More > 0) _j.WriteNumber("more", v.More);
                 _j.WriteEndObject();
             }
             _j.WriteEndArray();

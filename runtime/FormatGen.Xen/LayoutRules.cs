@@ -34,7 +34,7 @@ public sealed class LayoutRules
 
     // What has been seen, and what has been reported missing (never reported twice).
     private Need _seen, _reported;
-    private int _width, _levels;                  // from X86_PV_INFO; 0 until then
+    private int _width;                           // guest width from X86_PV_INFO; 0 until then (or when it was refused)
     private long _maxPfn = -1;                    // largest p2m_end_pfn so far (Xen's max_pfn)
     private bool _staticAfterEndReported, _checkpointReported, _pagesAfterVcpuReported, _frameCheckOff;
     private long _vcpuIndex = -1;                 // first well-placed VCPU record of this checkpoint
@@ -184,14 +184,14 @@ public sealed class LayoutRules
             return;
         }
         _seen |= Need.PvInfo;
-        if (body.Length < X86PvInfo.Layout.PtLevelsOffset + 1) return;
+        if (body.Length < X86PvInfo.Layout.Reserved1Offset) return;
         int width = X86PvInfo.PeekGuestWidth(body, _le), levels = X86PvInfo.PeekPtLevels(body, _le);
         // A width or level the grammar refused leaves the width unknown: nothing depends on it.
-        if ((width, levels) is (4, 3) or (8, 4)) (_width, _levels) = (width, levels);
+        if ((width, levels) is (4, 3) or (8, 4)) _width = width;
     }
 
-    /// <summary>Frames per P2M page for a guest width: a page of 4- or 8-octet entries.</summary>
-    private long FramesPerPage(int width) => (1L << _pageShift) / width;
+    /// <summary>The pfns one P2M frame maps: a page of 4- or 8-octet entries, by guest width.</summary>
+    private long PfnsPerFrame(int width) => (1L << _pageShift) / width;
 
     private void ObserveP2mFrames(ReadOnlySpan<byte> body, int bodyLength, Place at, long offset, bool misplaced)
     {
@@ -199,11 +199,11 @@ public sealed class LayoutRules
         long start = X86PvP2mFrames.PeekP2mStartPfn(body, _le), end = X86PvP2mFrames.PeekP2mEndPfn(body, _le);
         if (end < start) return; // the grammar's p2m-frames-range
         long count = (Math.Min(bodyLength, body.Length) - X86PvP2mFrames.Layout.P2mPfnsOffset) / sizeof(ulong);
-        long Frames(int w) => end / FramesPerPage(w) - start / FramesPerPage(w) + 1;
+        long Frames(int w) => end / PfnsPerFrame(w) - start / PfnsPerFrame(w) + 1;
         if (_width != 0 && count != Frames(_width))
         {
             // Frames for the other width: the grammar accepts either, X86_PV_INFO decides. Neither: the grammar said so.
-            int other = 12 - _width;
+            int other = _width == 8 ? 4 : 8;
             if (count == Frames(other))
                 at.Fail("p2m-frames-width", "body.p2m_pfns", offset + Record.Layout.BodyOffset + X86PvP2mFrames.Layout.P2mPfnsOffset,
                     string.Create(CultureInfo.InvariantCulture, $"for pfns {start} to {end} of a {_width * 8}-bit guest, a frame count of {Frames(_width)}"),
@@ -218,12 +218,14 @@ public sealed class LayoutRules
                 "Xen's restore cannot take a first P2M of a single pfn (its frame list is never allocated).");
         _maxPfn = Math.Max(_maxPfn, end);
         if (misplaced || _width == 0) { _frameCheckOff = true; return; }
-        long perPage = FramesPerPage(_width);
+        long perFrame = PfnsPerFrame(_width);
         var frames = body.Slice(X86PvP2mFrames.Layout.P2mPfnsOffset);
         for (long i = 0; i < count && (i + 1) * sizeof(ulong) <= frames.Length; i++)
         {
             var raw = frames.Slice((int)(i * sizeof(ulong)), sizeof(ulong));
-            _frames.SetFrame(start / perPage + i, _le ? System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(raw) : System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(raw));
+            // A frame named after pages were sent may have been sent before: what it was is not known.
+            _frames.SetFrame(start / perFrame + i, _le ? System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(raw) : System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(raw),
+                sentBefore: (_seen & Need.PageData) != 0);
         }
     }
 
@@ -331,11 +333,11 @@ public sealed class LayoutRules
         if (type != RecordType.X86PvVcpuBasic) return;
         if (VcpuContext.PeekVcpuId(body, _le) == 0) _vcpu0Basic = true;
         if (_width == 0) return;
-        long want = _width == 8 ? 5168 : 2800, other = _width == 8 ? 2800 : 5168;
+        long want = _width == 8 ? 5168 : 2800, other = _width == 8 ? 2800 : 5168; // sizeof(vcpu_guest_context) for x86_64, x86_32
         if (context == other)
             at.Fail("vcpu-basic-width", "body.vcpu.context", offset + Record.Layout.BodyOffset + VcpuContext.Layout.ContextOffset,
                 string.Create(CultureInfo.InvariantCulture, $"a context of {want} octets for a {_width * 8}-bit guest"),
-                string.Create(CultureInfo.InvariantCulture, $"{context} octets, the context of a {(12 - _width) * 8}-bit guest"),
+                string.Create(CultureInfo.InvariantCulture, $"{context} octets, the context of a {(_width == 8 ? 32 : 64)}-bit guest"),
                 "X86_PV_INFO gives the guest width, which fixes the size of vcpu_guest_context.");
     }
 
@@ -367,25 +369,24 @@ public sealed class LayoutRules
     /// <summary>Xen's restore writes the rebuilt P2M into the frames: each must have been sent last as a normal page.</summary>
     private void CheckFrames(Place at, long offset)
     {
-        long slots = _maxPfn / FramesPerPage(_width) + 1;
+        long slots = _maxPfn / PfnsPerFrame(_width) + 1;
         long gaps = 0, firstGap = -1;
         long bad = 0, firstSlot = -1;
         ulong firstPfn = 0;
         PageType? firstType = null;
         for (long slot = 0; slot < slots; slot++)
         {
-            if (!_frames.TryGetFrame(slot, out var pfn))
+            if (!_frames.TryGetFrame(slot, out var pfn, out var last))
             {
                 if (gaps++ == 0) firstGap = slot;
                 continue;
             }
-            var type = pfn <= (ulong)_maxPfn ? _frames.LastType(pfn) : null;
-            if (type == PageType.Notab) continue;
-            if (bad++ == 0) { firstSlot = slot; firstPfn = pfn; firstType = type; }
+            if (last == FrameTable.Unknown || (last == (byte)PageType.Notab && pfn <= (ulong)_maxPfn)) continue;
+            if (bad++ == 0) { firstSlot = slot; firstPfn = pfn; firstType = last == FrameTable.NeverSent ? null : (PageType)last; }
         }
         if (gaps > 0)
         {
-            long per = FramesPerPage(_width);
+            long per = PfnsPerFrame(_width);
             at.Fail("p2m-frames-gap", "type", offset,
                 string.Create(CultureInfo.InvariantCulture, $"X86_PV_P2M_FRAMES frames for every pfn up to {_maxPfn}"),
                 string.Create(CultureInfo.InvariantCulture, $"no frame for pfns {firstGap * per} to {firstGap * per + per - 1}") + (gaps > 1 ? string.Create(CultureInfo.InvariantCulture, $" and {gaps - 1} more frame(s)") : ""),
@@ -437,47 +438,92 @@ public sealed class LayoutRules
 
     /// <summary>
     /// The P2M frame list (frame slot to pfn) and the last page type sent for
-    /// each frame pfn. Memory follows the frames the stream names, not the
-    /// pfn range it claims; a PAGE_DATA record is looked at entry by entry
-    /// only when its pfn range holds a frame.
+    /// each frame. Memory follows the frames the stream names (in chunks of
+    /// slots), not the pfn range it claims; a PAGE_DATA record is looked at
+    /// entry by entry only when its pfn range holds a frame.
     /// </summary>
     private sealed class FrameTable
     {
-        private readonly Dictionary<long, ulong> _bySlot = new();
-        private readonly Dictionary<ulong, PageType?> _lastType = new();
-        private ulong[]? _sorted;   // the frame pfns in order, rebuilt after a change
+        /// <summary>States of a slot besides a page type (0-15).</summary>
+        public const byte NotGiven = 0xff, NeverSent = 0xfe, Unknown = 0xfd;
 
-        public int Count => _bySlot.Count;
+        private const int ChunkBits = 12, ChunkSize = 1 << ChunkBits;
+        private readonly Dictionary<long, (ulong[] Pfn, byte[] Last)> _chunks = new();
+        private ulong[]? _sortedPfn;   // the frames' pfns in order, and their slots: rebuilt after a change
+        private long[]? _sortedSlot;
 
-        public void SetFrame(long slot, ulong pfn)
+        public void SetFrame(long slot, ulong pfn, bool sentBefore)
         {
-            _bySlot[slot] = pfn;
-            if (!_lastType.ContainsKey(pfn)) _lastType[pfn] = null;
-            _sorted = null;
+            if (!_chunks.TryGetValue(slot >> ChunkBits, out var chunk))
+            {
+                chunk = (new ulong[ChunkSize], new byte[ChunkSize]);
+                Array.Fill(chunk.Last, NotGiven);
+                _chunks[slot >> ChunkBits] = chunk;
+            }
+            int i = (int)(slot & (ChunkSize - 1));
+            chunk.Pfn[i] = pfn;
+            chunk.Last[i] = sentBefore ? Unknown : NeverSent;
+            _sortedPfn = null;
         }
 
-        public bool TryGetFrame(long slot, out ulong pfn) => _bySlot.TryGetValue(slot, out pfn);
+        public bool TryGetFrame(long slot, out ulong pfn, out byte last)
+        {
+            pfn = 0;
+            last = NotGiven;
+            if (!_chunks.TryGetValue(slot >> ChunkBits, out var chunk)) return false;
+            int i = (int)(slot & (ChunkSize - 1));
+            (pfn, last) = (chunk.Pfn[i], chunk.Last[i]);
+            return last != NotGiven;
+        }
 
         /// <summary>Whether any frame pfn lies in [<paramref name="lowest"/>, <paramref name="highest"/>].</summary>
         public bool Intersects(ulong lowest, ulong highest)
         {
-            if (_lastType.Count == 0 || lowest > highest) return false;
-            if (_sorted is null)
-            {
-                _sorted = new ulong[_lastType.Count];
-                _lastType.Keys.CopyTo(_sorted, 0);
-                Array.Sort(_sorted);
-            }
-            int i = Array.BinarySearch(_sorted, lowest);
-            if (i < 0) i = ~i;
-            return i < _sorted.Length && _sorted[i] <= highest;
+            if (_chunks.Count == 0 || lowest > highest) return false;
+            var sorted = Sorted();
+            int i = LowerBound(sorted, lowest);
+            return i < sorted.Length && sorted[i] <= highest;
         }
 
+        /// <summary>A page was sent: each slot naming its pfn remembers the type.</summary>
         public void Sent(ulong pfn, PageType type)
         {
-            if (_lastType.ContainsKey(pfn)) _lastType[pfn] = type;
+            var sorted = Sorted();
+            for (int i = LowerBound(sorted, pfn); i < sorted.Length && sorted[i] == pfn; i++)
+            {
+                long slot = _sortedSlot![i];
+                _chunks[slot >> ChunkBits].Last[(int)(slot & (ChunkSize - 1))] = (byte)type;
+            }
         }
 
-        public PageType? LastType(ulong pfn) => _lastType.TryGetValue(pfn, out var t) ? t : null;
+        private ulong[] Sorted()
+        {
+            if (_sortedPfn is not null) return _sortedPfn;
+            var pfns = new List<ulong>();
+            var slots = new List<long>();
+            foreach (var (key, chunk) in _chunks)
+                for (int i = 0; i < ChunkSize; i++)
+                    if (chunk.Last[i] != NotGiven)
+                    {
+                        pfns.Add(chunk.Pfn[i]);
+                        slots.Add((key << ChunkBits) + i);
+                    }
+            _sortedPfn = pfns.ToArray();
+            _sortedSlot = slots.ToArray();
+            Array.Sort(_sortedPfn, _sortedSlot);
+            return _sortedPfn;
+        }
+
+        private static int LowerBound(ulong[] sorted, ulong value)
+        {
+            int lo = 0, hi = sorted.Length;
+            while (lo < hi)
+            {
+                int mid = (lo + hi) >>> 1;
+                if (sorted[mid] < value) lo = mid + 1;
+                else hi = mid;
+            }
+            return lo;
+        }
     }
 }

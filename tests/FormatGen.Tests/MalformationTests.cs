@@ -257,3 +257,57 @@ public class MalformationTests
         Assert.Equal("HVM_PARAMS", error.RecordName);
     }
 }
+
+/// <summary>The rules that follow the P2M frames as the stream changes them.</summary>
+public class P2mFrameTests
+{
+    private static PageData Pages(long first, int n, long? tableAt = null)
+        => new()
+        {
+            Pfns = Enumerable.Range(0, n).Select(i => new PfnEntry { Pfn = (ulong)(first + i), Type = first + i == tableAt ? PageType.L1tab : PageType.Notab }).ToArray(),
+            Data = new byte[n * 4096],
+        };
+
+    /// <summary>A 64-bit PV guest of 512 pages whose P2M grows to 1024 pages half way, the new frame at <paramref name="newFrame"/>.</summary>
+    private static byte[] Growing(ulong newFrame, long? tableAt = null) => Streams.Of(DomainType.X86Pv, 3, false,
+        new X86PvInfo { GuestWidth = 8, PtLevels = 4 }, new StaticDataEnd(),
+        new X86PvP2mFrames { P2mStartPfn = 0, P2mEndPfn = 511, P2mPfns = new ulong[] { 511 } },
+        Pages(0, 512),
+        new X86PvP2mFrames { P2mStartPfn = 0, P2mEndPfn = 1023, P2mPfns = new ulong[] { 511, newFrame } },
+        Pages(512, 512, tableAt),
+        new X86PvVcpuBasic { Vcpu = new VcpuContext { Context = new byte[5168] } });
+
+    private static List<FgViolation> Errors(byte[] image)
+    {
+        var (violations, error, _) = Streams.Verify(image);
+        Assert.Null(error);
+        return violations.Where(v => v.Severity == FgSeverity.Error).ToList();
+    }
+
+    [Fact]
+    public void A_frame_named_as_the_P2M_grows_is_checked_when_sent_after_and_not_guessed_when_sent_before()
+    {
+        Assert.Empty(Errors(Growing(1000)));          // sent after it was named, as a normal page
+        Assert.Empty(Errors(Growing(100)));           // sent before it was named: not known, not an error
+        var v = Assert.Single(Errors(Growing(1000, tableAt: 1000)));
+        Assert.Equal("p2m-frames-normal", v.Rule);
+        Assert.Contains("frame 1 (pfn 1000) last sent as L1TAB", v.ToString());
+    }
+
+    [Fact]
+    public void A_P2M_that_claims_the_whole_pfn_range_costs_memory_for_the_frames_it_names_only()
+    {
+        // One frame for the last 512 of 2^32 pfns: the frame table must not span the range.
+        var image = Streams.Of(DomainType.X86Pv, 3, false,
+            new X86PvInfo { GuestWidth = 8, PtLevels = 4 }, new StaticDataEnd(),
+            new X86PvP2mFrames { P2mStartPfn = 0xFFFFFE00, P2mEndPfn = 0xFFFFFFFF, P2mPfns = new ulong[] { 7 } },
+            Pages(0, 8),
+            new X86PvVcpuBasic { Vcpu = new VcpuContext { Context = new byte[5168] } });
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var errors = Errors(image);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 4 << 20, $"allocated {allocated} octets");
+        var v = Assert.Single(errors);
+        Assert.Equal("p2m-frames-gap", v.Rule);
+    }
+}
