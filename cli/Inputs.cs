@@ -84,7 +84,7 @@ internal static class Inputs
     }
 
     /// <summary>The temporary name <see cref="WriteAtomically"/> writes to before the rename.</summary>
-    public static string TempBeside(string fullPath)
+    private static string TempBeside(string fullPath)
         => Path.Combine(Path.GetDirectoryName(fullPath)!, "." + Path.GetFileName(fullPath) + "." + Environment.ProcessId + ".tmp");
 
     /// <summary>

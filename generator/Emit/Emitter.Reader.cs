@@ -189,7 +189,7 @@ internal sealed partial class Emitter
         catch (ExprError e) { Error(c.Expr.Loc, e); return; }
         if (cond.Kind != TK.Bool) { Error(c.Expr.Loc, "a check must be a boolean expression"); return; }
         string actualCode;
-        if (c.Found.Count > 0) actualCode = TemplateCode(c.Found, scope, c.Loc);
+        if (c.Found.Count > 0) actualCode = TemplateCode(c.Found, scope);
         else
         {
             // Not worded by the grammar: the values the rule reads.
@@ -210,7 +210,7 @@ internal sealed partial class Emitter
         w.Open("if (!" + cond.Code + ")");
         if (reject) w.Line("__rejected = true;");
         w.Line("if (" + Names.V + " is not null) " + Names.V + ".Report(" + Lit(c.Rule) + ", " + SeverityCode(c.Severity) + ", \"\", -1, __off, "
-               + TemplateCode(c.Expect, scope, c.Loc) + ", " + actualCode + ", " + Lit(c.Doc ?? "") + ");");
+               + TemplateCode(c.Expect, scope) + ", " + actualCode + ", " + Lit(c.Doc ?? "") + ");");
         w.Close();
     }
 
@@ -253,8 +253,8 @@ internal sealed partial class Emitter
         if (conds.Count == 0) return;
         // The message's templates may read the value as '_'.
         scope.Locals["_"] = value;
-        string expected = TemplateCode(v.Expect, scope, v.Loc);
-        string found = v.Found.Count > 0 ? TemplateCode(v.Found, scope, v.Loc) : value.Show();
+        string expected = TemplateCode(v.Expect, scope);
+        string found = v.Found.Count > 0 ? TemplateCode(v.Found, scope) : value.Show();
         scope.Locals.Remove("_");
         w.Line("if (" + Names.V + " is not null && !(" + string.Join(" && ", conds.Select(x => "(" + x + ")")) + ")) "
                + Names.V + ".Report(" + Lit(v.Rule) + ", " + SeverityCode(v.Severity) + ", " + Lit(f.Id) + ", " + index + ", " + offset + ", "

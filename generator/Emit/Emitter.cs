@@ -403,7 +403,7 @@ internal sealed partial class Emitter
         => string.Concat(t.Select(p => p.Expr is { } e ? "{" + e.Text + (p.Hex ? ":x" : "") + "}" : p.Text));
 
     /// <summary>C# that builds a message template's text; a literal when it has no holes.</summary>
-    private string TemplateCode(EquatableArray<TemplatePart> t, IScope scope, Loc loc)
+    private string TemplateCode(EquatableArray<TemplatePart> t, IScope scope)
     {
         var pieces = new List<string>();
         foreach (var p in t)
