@@ -39,10 +39,7 @@ public sealed class FormatGenGenerator : IIncrementalGenerator
         {
             foreach (var d in model.Diagnostics) spc.ReportDiagnostic(d.ToDiagnostic());
             if (model.Diagnostics.Count > 0) return;
-            var (files, diags) = Emitter.Emit(model);
-            foreach (var d in diags) spc.ReportDiagnostic(d.ToDiagnostic());
-            if (diags.Count > 0) return;
-            foreach (var (hint, source) in files)
+            foreach (var (hint, source) in Emitter.Emit(model))
                 spc.AddSource(hint, SourceText.From(source, System.Text.Encoding.UTF8));
         });
     }

@@ -9,13 +9,15 @@ internal sealed partial class Emitter
 {
     private string ReturnType(TypeModel t) => IsStruct(t) ? Q(t.CsName) : Q(t.CsName) + "?";
 
-    private string HiddenCsType(TypeModel t, (string Path, bool Root) h) => CsTypeOf(HiddenTyped(this, t, h.Path, h.Root));
+    private string HiddenCsType(HiddenModel h) => CsTypeOf(TypedOf(h.Type, ""));
+
+    private static string HiddenName(HiddenModel h) => Names.Hidden((h.Root ? "root." : "parent.") + h.Path);
 
     private string ReadSignature(TypeModel t)
     {
         var ps = new List<string> { "ref " + Names.Reader + " " + Names.R, Names.Validation + "? " + Names.V, "bool " + Names.Build };
         foreach (var p in t.Params) ps.Add((p.EnumCsName is not null ? Q(p.EnumCsName) : Names.CsPrimitive(p.Primitive)) + " " + Names.Param(p.Id));
-        foreach (var h in HiddenOf(t.CsName)) ps.Add(HiddenCsType(t, h) + " " + Names.Hidden((h.Root ? "root." : "parent.") + h.Path));
+        foreach (var h in HiddenOf(t.CsName)) ps.Add(HiddenCsType(h) + " " + HiddenName(h));
         foreach (var x in t.Exports) ps.Add("out " + ExportCsType(t, x) + " " + Names.Export(x));
         return string.Join(", ", ps);
     }
@@ -25,40 +27,55 @@ internal sealed partial class Emitter
         var f = t.Fields.FirstOrDefault(x => x.Id == member);
         if (f is { Kind: FieldKind.Primitive }) return f.EnumCsName is not null ? Q(f.EnumCsName) : Names.CsPrimitive(f.Primitive!);
         var inst = t.Instances.First(x => x.Id == member);
-        return inst.EnumCsName is not null ? Q(inst.EnumCsName) : CsTypeOf(InstanceType(t, inst));
+        return inst.EnumCsName is not null ? Q(inst.EnumCsName) : CsTypeOf(TypedOf(inst.Value.T.Type, ""));
     }
 
     /// <summary>Arguments for a call from <paramref name="caller"/> to a child's ReadCore or WriteCore.</summary>
-    private List<string> CallArgs(TypeModel caller, IScope scope, string childCs, EquatableArray<ExprText> args, Loc loc)
+    private List<string> CallArgs(TypeModel caller, IScope scope, string childCs, EquatableArray<ExprText> args)
     {
         var child = _types[childCs];
         var result = new List<string>();
         for (int i = 0; i < child.Params.Count; i++)
         {
-            var p = child.Params[i];
-            var type = p.EnumCsName is not null ? Q(p.EnumCsName) : Names.CsPrimitive(p.Primitive);
-            if (i >= args.Count) { result.Add("default"); continue; }
-            try { result.Add("unchecked((" + type + ")" + _c.Compile(args[i].Expr, scope).Code + ")"); }
-            catch (ExprError e) { Error(args[i].Loc, e); result.Add("default"); }
+            var type = ParamCsType(child.Params[i]);
+            result.Add(i < args.Count ? "unchecked((" + type + ")" + _c.Compile(args[i].T, scope).Code + ")" : "default");
         }
         foreach (var h in HiddenOf(childCs))
         {
-            var name = Names.Hidden((h.Root ? "root." : "parent.") + h.Path);
-            if (h.Root && !caller.IsRoot) { result.Add(name); continue; }
-            try
-            {
-                var v = _c.Compile(ToExpr(h.Path.Split('.')), scope);
-                result.Add("unchecked((" + HiddenCsType(child, h) + ")" + v.Code + ")");
-            }
-            catch (ExprError e) { Error(loc, "'" + (h.Root ? "_root." : "_parent.") + h.Path + "': " + e.Message); result.Add("default"); }
+            // A _root value a type in between has itself: passed on. Otherwise the caller computes it.
+            if (h.Root && !caller.IsRoot) { result.Add(HiddenName(h)); continue; }
+            var provided = caller.Provides.First(p => p.Root == h.Root && p.Path == h.Path);
+            result.Add("unchecked((" + HiddenCsType(h) + ")" + _c.Compile(provided.Value, scope).Code + ")");
         }
         return result;
+    }
+
+    /// <summary>A reference to a name of a type, for messages that show the values a rule reads.</summary>
+    private static TRef? RefFor(TypeModel t, string id)
+    {
+        if (t.Params.FirstOrDefault(p => p.Id == id) is { } p)
+            return new TRef(RefKind.Param, id, p.EnumCsName is not null ? ExprType.Enum(p.EnumCsName) : p.Primitive == "u8" ? ExprType.ULong : p.Primitive == "bool" ? ExprType.Bool : ExprType.Long);
+        if (t.Fields.FirstOrDefault(f => f.Id == id) is { } f)
+        {
+            var value = f.Kind switch
+            {
+                FieldKind.Primitive when f.EnumCsName is not null => ExprType.Enum(f.EnumCsName),
+                FieldKind.Primitive => f.Primitive == "u8" ? ExprType.ULong : ExprType.Long,
+                FieldKind.Bytes => ExprType.Bytes,
+                FieldKind.User => ExprType.User(f.UserType!),
+                _ => new ExprType(TKind.User, Name: f.Switch!.InterfaceName, Union: true),
+            };
+            return new TRef(RefKind.Field, id, f.Repeat == RepeatKind.None ? value : ExprType.ArrayOf(value));
+        }
+        if (t.Instances.FirstOrDefault(i => i.Id == id) is { Value.Checked: { } v } inst)
+            return new TRef(RefKind.Instance, id, inst.EnumCsName is not null ? ExprType.Enum(inst.EnumCsName) : v.Type);
+        return null;
     }
 
     private static HashSet<string> NamesIn(Expr e)
     {
         var set = new HashSet<string>();
-        Walk(e, x =>
+        TypeChecker.Walk(e, x =>
         {
             if (x is NameRef n && n.Id is not ("_io" or "_root" or "_parent" or "_" or "_index")) set.Add(n.Id);
         });
@@ -101,25 +118,23 @@ internal sealed partial class Emitter
             }
         }
         // Counters for .count(...) in checks, kept while the repeat is read.
-        var counters = new List<(string Field, Expr Pred, string Local)>();
+        var counters = new List<(string Field, TExpr Pred, string Local)>();
         foreach (var c in exit)
-            Walk(c.Expr.Expr, e =>
-            {
-                if (e is MethodCall { Name: "count", Target: NameRef n } mc && !counters.Any(k => k.Field == n.Id && k.Pred == mc.Arg))
-                {
-                    var local = Names.Counter(n.Id, counters.Count);
-                    counters.Add((n.Id, mc.Arg, local));
-                    scope.Counters[n.Id + "|" + mc.Arg] = local;
-                }
-            });
+            foreach (var x in new[] { c.Expr }.Concat(c.Expect.Concat(c.Found).Select(p => p.Expr)))
+                if (x?.Checked is { } ce)
+                    Walk(ce, e =>
+                    {
+                        if (e is TCount tc && !scope.Counters.ContainsKey(CounterKey(tc)))
+                        {
+                            var local = Names.Counter(tc.Field, counters.Count);
+                            counters.Add((tc.Field, tc.Predicate, local));
+                            scope.Counters[CounterKey(tc)] = local;
+                        }
+                    });
         foreach (var k in counters) w.Line("int " + k.Local + " = 0;");
         foreach (var f in t.Fields) EmitReadField(w, t, scope, f, counters);
         foreach (var c in exit) EmitCheck(w, t, scope, c, reject: false);
-        foreach (var x in t.Exports)
-        {
-            var v = scope.Name(x);
-            w.Line(Names.Export(x) + " = " + (v is null ? "default" : ExportValue(t, x, v)) + ";");
-        }
+        foreach (var x in t.Exports) w.Line(Names.Export(x) + " = " + ExportValue(t, x, scope) + ";");
         w.Line(Names.R + ".LittleEndian = __savedLe;");
         if (IsStruct(t)) w.Line("if (!" + Names.Build + ") return default;");
         else w.Line("if (!" + Names.Build + ") return null;");
@@ -127,6 +142,8 @@ internal sealed partial class Emitter
         w.Line("{");
         foreach (var f in t.Fields.Where(IsStored))
             w.Line("    " + f.CsName + " = " + ModelValue(f) + ",");
+        foreach (var (name, _, value) in CapturesOf(t))
+            w.Line("    " + name + " = " + value + ",");
         w.Line("};");
         w.Line("__short:");
         foreach (var x in t.Exports) w.Line(Names.Export(x) + " = default;");
@@ -135,12 +152,11 @@ internal sealed partial class Emitter
         w.Close();
     }
 
-    private string ExportValue(TypeModel t, string member, Typed v)
+    private string ExportValue(TypeModel t, string member, ReaderScope scope)
     {
-        var type = ExportCsType(t, member);
-        var f = t.Fields.FirstOrDefault(x => x.Id == member);
-        if (f is not null) return Names.Field(member);
-        return "unchecked((" + type + ")" + v.Code + ")";
+        if (t.Fields.Any(x => x.Id == member)) return Names.Field(member);
+        var v = ExpandInstance(t, member, scope);
+        return "unchecked((" + ExportCsType(t, member) + ")" + v.Code + ")";
     }
 
     private static string ModelValue(FieldModel f)
@@ -158,19 +174,10 @@ internal sealed partial class Emitter
             case EndianKind.BigEndian: w.Line(target + ".LittleEndian = false;"); break;
             case EndianKind.LittleEndian: w.Line(target + ".LittleEndian = true;"); break;
             case EndianKind.Switch:
-                try
-                {
-                    var on = _c.Compile(t.Endian.SwitchOn!.Expr, scope);
-                    var cond = new List<string>();
-                    foreach (var c in t.Endian.Cases)
-                    {
-                        var k = _c.Compile(c.Key.Expr, scope);
-                        cond.Add("(" + Cmp(on, k) + ") ? " + (c.LittleEndian ? "true" : "false") + " : ");
-                    }
-                    w.Line(target + ".LittleEndian = " + string.Concat(cond) + "throw " + Names.Exception + ".Invalid(\"endian\", \"\", "
-                           + (target == Names.R ? Names.R + ".Offset" : "0") + ", \"no byte order for \" + " + on.Show() + ");");
-                }
-                catch (ExprError e) { Error(t.Endian.SwitchOn!.Loc, e); }
+                var on = _c.Compile(t.Endian.SwitchOn!.T, scope);
+                var cond = t.Endian.Cases.Select(c => "(" + Cmp(on, _c.Compile(c.Key.T, scope)) + ") ? " + (c.LittleEndian ? "true" : "false") + " : ");
+                w.Line(target + ".LittleEndian = " + string.Concat(cond) + "throw " + Names.Exception + ".Invalid(\"endian\", \"\", "
+                       + (target == Names.R ? Names.R + ".Offset" : "0") + ", \"no byte order for \" + " + on.Show() + ");");
                 break;
         }
     }
@@ -184,10 +191,7 @@ internal sealed partial class Emitter
 
     private void EmitCheck(SourceWriter w, TypeModel t, ReaderScope scope, CheckModel c, bool reject)
     {
-        Typed cond;
-        try { cond = _c.Compile(c.Expr.Expr, scope); }
-        catch (ExprError e) { Error(c.Expr.Loc, e); return; }
-        if (cond.Kind != TK.Bool) { Error(c.Expr.Loc, "a check must be a boolean expression"); return; }
+        var cond = _c.Compile(c.Expr.T, scope);
         string actualCode;
         if (c.Found.Count > 0) actualCode = TemplateCode(c.Found, scope);
         else
@@ -196,14 +200,11 @@ internal sealed partial class Emitter
             var actual = new List<string>();
             if (c.Expr.Text.Contains("_io.size")) actual.Add("\"size=\" + " + Names.Text + ".Dec(" + Names.IoSize + ")");
             foreach (var n in NamesIn(c.Expr.Expr))
+                if (RefFor(t, n) is { } r && (r.Kind != RefKind.Instance || r.Type.Kind is TKind.Int or TKind.Bool or TKind.Enum))
+                    actual.Add(Lit(n + "=") + " + " + _c.Compile(r, scope).Show());
+            Walk(c.Expr.T, e =>
             {
-                try { actual.Add(Lit(n + "=") + " + " + _c.Compile(new NameRef(n), scope).Show()); }
-                catch (ExprError) { }
-            }
-            Walk(c.Expr.Expr, e =>
-            {
-                if (e is MethodCall mc && scope.CountWhere((mc.Target as NameRef)?.Id ?? "", mc.Arg) is { } cw)
-                    actual.Add(Lit(ExprParser.Show(mc) + "=") + " + " + cw.Show());
+                if (e is TCount tc) actual.Add(Lit(tc.Field + ".count(...)=") + " + " + _c.Compile(tc, scope).Show());
             });
             actualCode = actual.Count == 0 ? "\"the rule does not hold\"" : string.Join(" + \", \" + ", actual);
         }
@@ -218,44 +219,18 @@ internal sealed partial class Emitter
     {
         if (f.Valid is not { } v) return;
         var conds = new List<string>();
-        // The bounds of eq/min/max/any-of must be of the field's kind (an enum field compares with enum members).
-        Typed Bound(ExprText e)
-        {
-            var b = _c.Compile(e.Expr, scope);
-            if (b.Kind != value.Kind || b.Enum != value.Enum)
-                throw new ExprError("'" + e.Text + "' cannot be compared with field '" + f.Id + "'" + (value.Kind == TK.Enum ? " (an enum: use " + value.Enum + " members)" : ""));
-            return b;
-        }
-        try
-        {
-            if (v.Eq is { } eq) conds.Add(Cmp(value, Bound(eq)));
-            if (v.Min is { } mn) conds.Add(Unified(value, Bound(mn), ">="));
-            if (v.Max is { } mx) conds.Add(Unified(value, Bound(mx), "<="));
-            if (v.AnyOf.Count > 0) conds.Add("(" + string.Join(" || ", v.AnyOf.Select(a => "(" + Cmp(value, Bound(a)) + ")")) + ")");
-            if (v.InEnum) conds.Add("global::System.Enum.IsDefined(" + value.Code + ")");
-            if (v.Expr is { } ex)
-            {
-                scope.Locals["_"] = value;
-                try
-                {
-                    var e = _c.Compile(ex.Expr, scope);
-                    if (e.Kind != TK.Bool) throw new ExprError("valid/expr must be a boolean expression");
-                    conds.Add(e.Code);
-                }
-                finally { scope.Locals.Remove("_"); }
-            }
-        }
-        catch (ExprError e)
-        {
-            Error(v.Loc, e);
-            return;
-        }
-        if (conds.Count == 0) return;
-        // The message's templates may read the value as '_'.
+        // The rule and its message may read the value as '_'.
         scope.Locals["_"] = value;
+        if (v.Eq is { } eq) conds.Add(Cmp(value, _c.Compile(eq.T, scope)));
+        if (v.Min is { } mn) conds.Add(Unified(value, _c.Compile(mn.T, scope), ">="));
+        if (v.Max is { } mx) conds.Add(Unified(value, _c.Compile(mx.T, scope), "<="));
+        if (v.AnyOf.Count > 0) conds.Add("(" + string.Join(" || ", v.AnyOf.Select(a => "(" + Cmp(value, _c.Compile(a.T, scope)) + ")")) + ")");
+        if (v.InEnum) conds.Add("global::System.Enum.IsDefined(" + value.Code + ")");
+        if (v.Expr is { } ex) conds.Add(_c.Compile(ex.T, scope).Code);
         string expected = TemplateCode(v.Expect, scope);
         string found = v.Found.Count > 0 ? TemplateCode(v.Found, scope) : value.Show();
         scope.Locals.Remove("_");
+        if (conds.Count == 0) return;
         w.Line("if (" + Names.V + " is not null && !(" + string.Join(" && ", conds.Select(x => "(" + x + ")")) + ")) "
                + Names.V + ".Report(" + Lit(v.Rule) + ", " + SeverityCode(v.Severity) + ", " + Lit(f.Id) + ", " + index + ", " + offset + ", "
                + expected + ", " + found + ", " + Lit(FirstSentence(v.Doc)) + ");");
@@ -270,44 +245,18 @@ internal sealed partial class Emitter
         return a.Code + " " + op + " " + b.Code;
     }
 
-    /// <summary>Compiles an integer expression (sizes, counts, constants).</summary>
-    private string CompileOr(ExprText e, IScope scope, string fallback)
-    {
-        try
-        {
-            var t = _c.Compile(e.Expr, scope);
-            if (t.Kind != TK.Int) { Error(e.Loc, "'" + e.Text + "' must be an integer"); return fallback; }
-            return t.Code;
-        }
-        catch (ExprError x) { Error(e.Loc, x); return fallback; }
-    }
+    /// <summary>C# of a checked expression in a scope.</summary>
+    private string Code(ExprText e, IScope scope) => _c.Compile(e.T, scope).Code;
 
-    private Typed? CompileTyped(ExprText e, IScope scope, TK? require = null)
-    {
-        try
-        {
-            var t = _c.Compile(e.Expr, scope);
-            if (require is { } k && t.Kind != k) { Error(e.Loc, "'" + e.Text + "' must be " + (k == TK.Bool ? "a boolean" : "an integer")); return null; }
-            return t;
-        }
-        catch (ExprError x) { Error(e.Loc, x); return null; }
-    }
-
-    private void EmitReadField(SourceWriter w, TypeModel t, ReaderScope scope, FieldModel f, List<(string Field, Expr Pred, string Local)> counters)
+    private void EmitReadField(SourceWriter w, TypeModel t, ReaderScope scope, FieldModel f, List<(string Field, TExpr Pred, string Local)> counters)
     {
         var R = Names.R;
         var id = Lit(f.Id);
         if (f.If is not null)
         {
-            if (f.Kind is FieldKind.Switch || f.Repeat != RepeatKind.None)
-            {
-                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, f.Loc, "'if' on a repeated or switch field"));
-                return;
-            }
-            var cond = CompileTyped(f.If, scope, TK.Bool);
             var outer = "__if_" + f.Id;
             w.Line(FieldCsType(f) + "? " + outer + " = null;");
-            w.Open("if (" + (cond?.Code ?? "false") + ")");
+            w.Open("if (" + Code(f.If, scope) + ")");
             EmitReadField(w, t, scope, f with { If = null }, counters);
             w.Line(outer + " = " + Names.Field(f.Id) + ";");
             w.Close();
@@ -343,8 +292,7 @@ internal sealed partial class Emitter
                 return;
             case FieldKind.Bytes:
             {
-                if (f.Repeat != RepeatKind.None) { _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, f.Loc, "A repeated byte array")); return; }
-                string len = f.SizeEos ? R + ".Remaining" : f.Size is not null ? CompileOr(f.Size, scope, "0") : f.Contents.Count.ToString(CultureInfo.InvariantCulture);
+                string len = f.SizeEos ? R + ".Remaining" : f.Size is not null ? Code(f.Size, scope) : f.Contents.Count.ToString(CultureInfo.InvariantCulture);
                 w.Line("long " + Names.Len(f.Id) + " = " + len + ";");
                 if (f.Limit) w.Line(R + ".CheckSizeLimit(" + Names.Len(f.Id) + ", " + id + ");");
                 w.Line("int __b_" + f.Id + " = " + R + ".Position;");
@@ -359,7 +307,6 @@ internal sealed partial class Emitter
                            + Names.V + ".Report(" + Lit((t.KsyId + "." + f.Id).Replace('_', '-')) + ", " + Names.Severity + ".Error, " + id + ", -1, __off + (__b_" + f.Id + " - " + Names.Start + "), "
                            + Lit("[" + bytes + "]") + ", " + Names.Text + ".Bytes(" + R + ".SpanFrom(__b_" + f.Id + ")), \"contents\");");
                 }
-                if (f.Valid is not null) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, f.Valid.Loc, "'valid' on a byte array (use contents)"));
                 scope.Locals[f.Id] = new Typed("", TK.Bytes, Size: Names.Len(f.Id));
                 return;
             }
@@ -370,7 +317,7 @@ internal sealed partial class Emitter
                 w.Line(ReturnType(child) + " " + Names.Field(f.Id) + ";");
                 w.Line(Names.V + "?.Enter(" + id + ");");
                 var build = _modelNeeded.Contains(t.CsName + "." + f.Id) ? "true" : Names.Build;
-                var args = CallArgs(t, scope, child.CsName, f.Args, f.Loc);
+                var args = CallArgs(t, scope, child.CsName, f.Args);
                 args.InsertRange(0, new[] { "ref " + R, Names.V, build });
                 foreach (var x in child.Exports) args.Add("out _");
                 w.Line("try { " + Names.Field(f.Id) + " = " + Q(child.CsName) + ".ReadCore(" + string.Join(", ", args) + "); }");
@@ -387,7 +334,7 @@ internal sealed partial class Emitter
                 var child = _types[f.UserType!];
                 EmitReadRepeat(w, t, scope, f, counters, Q(child.CsName), (ww, e) =>
                 {
-                    var args = CallArgs(t, scope, child.CsName, f.Args, f.Loc);
+                    var args = CallArgs(t, scope, child.CsName, f.Args);
                     args.InsertRange(0, new[] { "ref " + R, Names.V, Names.Build });
                     foreach (var x in child.Exports)
                     {
@@ -407,22 +354,21 @@ internal sealed partial class Emitter
             }
             case FieldKind.Switch:
             {
-                if (f.Repeat != RepeatKind.None) { _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, f.Loc, "A repeated switch")); return; }
                 var sw = f.Switch!;
                 bool limited = EmitPushLimit(w, scope, f);
-                var on = CompileTyped(sw.On, scope);
+                var on = _c.Compile(sw.On.T, scope);
                 w.Line("int __b_" + f.Id + " = " + R + ".Position;");
                 w.Line(Q(sw.InterfaceName) + "? " + Names.Field(f.Id) + " = null;");
                 w.Line(Names.V + "?.Enter(" + id + ");");
                 w.Open("try");
-                w.Open("switch (" + (on?.Code ?? "0") + ")");
+                w.Open("switch (" + on.Code + ")");
                 foreach (var c in sw.Cases)
                 {
-                    var key = CompileTyped(c.Key, scope);
-                    var args = CallArgs(t, scope, c.TypeCsName, c.Args, c.Key.Loc);
+                    var key = _c.Compile(c.Key.T, scope);
+                    var args = CallArgs(t, scope, c.TypeCsName, c.Args);
                     args.InsertRange(0, new[] { "ref " + R, Names.V, Names.Build });
                     foreach (var x in _types[c.TypeCsName].Exports) args.Add("out _");
-                    w.Line("case " + (key?.Code ?? "default") + ": " + Names.Field(f.Id) + " = " + Q(c.TypeCsName) + ".ReadCore(" + string.Join(", ", args) + "); break;");
+                    w.Line("case " + key.Code + ": " + Names.Field(f.Id) + " = " + Q(c.TypeCsName) + ".ReadCore(" + string.Join(", ", args) + "); break;");
                 }
                 w.Close();
                 w.Close();
@@ -432,7 +378,7 @@ internal sealed partial class Emitter
                 // No case, or a case whose size rule rejected it: keep the octets.
                 w.Line("if (" + Names.Field(f.Id) + " is null) " + R + ".Skip(" + R + ".Remaining, " + id + ");");
                 w.Line("if (" + Names.Build + " && " + Names.Field(f.Id) + " is null) " + Names.Field(f.Id) + " = new " + Q(sw.UnknownName)
-                       + " { Key = " + (on is null ? "default" : "(" + SwitchOnType(t, sw) + ")" + on.Code) + ", Bytes = " + R + ".SliceFrom(__b_" + f.Id + ") };");
+                       + " { Key = (" + SwitchOnType(t, sw) + ")" + on.Code + ", Bytes = " + R + ".SliceFrom(__b_" + f.Id + ") };");
                 if (limited) w.Line(R + ".PopLimit(__m_" + f.Id + ");");
                 return;
             }
@@ -466,7 +412,7 @@ internal sealed partial class Emitter
     private bool EmitPushLimit(SourceWriter w, ReaderScope scope, FieldModel f)
     {
         if (f.Size is null && !f.SizeEos) return false;
-        var size = f.SizeEos ? Names.R + ".Remaining" : CompileOr(f.Size!, scope, "0");
+        var size = f.SizeEos ? Names.R + ".Remaining" : Code(f.Size!, scope);
         if (f.Limit) w.Line(Names.R + ".CheckSizeLimit(" + size + ", " + Lit(f.Id) + ");");
         w.Line("var __m_" + f.Id + " = " + Names.R + ".PushLimit(" + size + ", " + Lit(f.Id) + ");");
         w.Line("if (" + Names.R + ".IsShort) goto __short;");
@@ -474,7 +420,7 @@ internal sealed partial class Emitter
     }
 
     /// <summary>The loop of a repeated field; <paramref name="readOne"/> reads one element into a local and returns its value.</summary>
-    private void EmitReadRepeat(SourceWriter w, TypeModel t, ReaderScope scope, FieldModel f, List<(string Field, Expr Pred, string Local)> counters,
+    private void EmitReadRepeat(SourceWriter w, TypeModel t, ReaderScope scope, FieldModel f, List<(string Field, TExpr Pred, string Local)> counters,
         string elemType, System.Func<SourceWriter, string, Typed> readOne, int elemSize, string itemSuffix = "")
     {
         var R = Names.R;
@@ -485,7 +431,7 @@ internal sealed partial class Emitter
         w.Line("int " + n + " = 0;");
         if (f.Repeat == RepeatKind.Expr)
         {
-            var count = CompileOr(f.RepeatExpr!, scope, "0");
+            var count = Code(f.RepeatExpr!, scope);
             w.Line("int __cnt_" + f.Id + " = " + Names.Eval + ".CheckedCount(" + count + ", " + id + ", " + R + ".Offset);");
             // A corrupt count must not allocate: the octets must be there first.
             w.Line("if (!" + R + ".Ensure((long)__cnt_" + f.Id + " * " + System.Math.Max(1, elemSize).ToString(CultureInfo.InvariantCulture) + ", " + id + ")) goto __short;");
@@ -511,23 +457,16 @@ internal sealed partial class Emitter
         foreach (var k in counters.Where(k => k.Field == f.Id))
         {
             scope.Locals["_"] = value;
-            try { w.Line("if (" + _c.Compile(k.Pred, scope).Code + ") " + k.Local + "++;"); }
-            catch (ExprError x) { Error(f.Loc, x); }
-            finally { scope.Locals.Remove("_"); }
+            w.Line("if (" + _c.Compile(k.Pred, scope).Code + ") " + k.Local + "++;");
+            scope.Locals.Remove("_");
         }
         if (f.Repeat != RepeatKind.Expr)
             w.Line("if (" + R + ".Position == __p) throw " + Names.Exception + ".Invalid(\"no-progress\", " + id + ", " + R + ".Offset, \"a repeated element consumed no octets\");");
         if (f.Repeat == RepeatKind.Until)
         {
             scope.Locals["_"] = value;
-            try
-            {
-                var until = _c.Compile(f.RepeatUntil!.Expr, scope);
-                if (until.Kind != TK.Bool) Error(f.RepeatUntil.Loc, "'" + f.RepeatUntil.Text + "' must be a boolean");
-                w.Line("if (" + until.Code + ") break;");
-            }
-            catch (ExprError x) { Error(f.RepeatUntil!.Loc, x); }
-            finally { scope.Locals.Remove("_"); }
+            w.Line("if (" + Code(f.RepeatUntil!, scope) + ") break;");
+            scope.Locals.Remove("_");
         }
         w.Close();
         scope.Locals.Remove("_index");

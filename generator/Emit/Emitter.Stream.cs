@@ -19,11 +19,6 @@ internal sealed partial class Emitter
         var last = s.Steps[s.Steps.Count - 1];
         var lastType = _types[last.TypeCsName];
         var streamField = lastType.Fields.First(f => f.Id == last.FieldId);
-        if (streamField.Repeat != RepeatKind.Until)
-            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadStream, streamField.Loc, "A streamed field must be 'repeat: until' (its end is known from its last element)"));
-        foreach (var step in s.Steps)
-            if (_types[step.TypeCsName].Checks.Count > 0)
-                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadStream, _types[step.TypeCsName].Loc, "-fg-checks on '" + _types[step.TypeCsName].KsyId + "', which holds the streamed field, cannot be checked while streaming"));
 
         // Prefix members: the stored fields before each step's field.
         var prefix = new List<(TypeModel Type, FieldModel Field)>();
@@ -37,7 +32,7 @@ internal sealed partial class Emitter
             }
         }
         var elemArgTypes = element.Params.Select(p => p.EnumCsName is not null ? Q(p.EnumCsName) : Names.CsPrimitive(p.Primitive)).ToList();
-        var elemHidden = HiddenOf(element.CsName).Select(h => HiddenCsType(element, h)).ToList();
+        var elemHidden = HiddenOf(element.CsName).Select(HiddenCsType).ToList();
         var grammarName = _g.RootCsName + "StreamGrammar";
 
         // ---- reader side ----
@@ -79,12 +74,12 @@ internal sealed partial class Emitter
             foreach (var f in t.Fields)
             {
                 if (f.Id == s.Steps[k].FieldId) break;
-                EmitReadField(w, t, scope, f, new List<(string, Expr, string)>());
+                EmitReadField(w, t, scope, f, new List<(string, TExpr, string)>());
             }
             prevScope = scope;
             prevType = t;
         }
-        var elemArgs = CallArgs(lastType, prevScope!, element.CsName, streamField.Args, streamField.Loc);
+        var elemArgs = CallArgs(lastType, prevScope!, element.CsName, streamField.Args);
         for (int i = 0; i < elemArgs.Count; i++) w.Line((i < elemArgTypes.Count ? "__a" + i : "__h" + (i - elemArgTypes.Count)) + " = " + elemArgs[i] + ";");
         w.Line("__le = " + Names.R + ".LittleEndian;");
         foreach (var (t, f) in prefix) w.Line(f.CsName + " = " + ModelValue(f) + ";");
@@ -101,7 +96,7 @@ internal sealed partial class Emitter
         w.Line("var __e = " + Q(element.CsName) + ".ReadCore(" + callArgs + ");");
         var untilScope = new ReaderScope(this, lastType, new Dictionary<string, Typed>());
         untilScope.Locals["_"] = new Typed(ExportsMarker + "__e_", TK.User, User: element.CsName);
-        w.Line("last = " + (streamField.RepeatUntil is null ? "false" : CompileTyped(streamField.RepeatUntil, untilScope, TK.Bool)?.Code ?? "false") + ";");
+        w.Line("last = " + (streamField.RepeatUntil is null ? "false" : Code(streamField.RepeatUntil, untilScope)) + ";");
         w.Line("return __e;");
         w.Close();
         w.Line();
@@ -138,12 +133,12 @@ internal sealed partial class Emitter
         w.Line("__out = output ?? throw new global::System.ArgumentNullException(nameof(output));");
         // Measure, then write the prefix with the same code.
         w.Line("var " + Names.W + " = " + Names.Writer + ".Measure();");
-        w.Line("WritePrefix(ref " + Names.W + (prefix.Count > 0 ? ", " : "") + string.Join(", ", prefix.Select(p => LowerFirst(p.Field.CsName))) + ", out _);");
+        var prefixArgs = string.Concat(prefix.Select(p => ", " + LowerFirst(p.Field.CsName)));
+        var elementOuts = string.Concat(elemArgTypes.Select((_, i) => ", out __a" + i)) + string.Concat(elemHidden.Select((_, i) => ", out __h" + i));
+        w.Line("WritePrefix(ref " + Names.W + prefixArgs + ", out __le" + elementOuts + ");");
         w.Line("var __bytes = new byte[" + Names.W + ".Position];");
         w.Line(Names.W + " = new " + Names.Writer + "(__bytes);");
-        w.Line("var __args = WritePrefix(ref " + Names.W + (prefix.Count > 0 ? ", " : "") + string.Join(", ", prefix.Select(p => LowerFirst(p.Field.CsName))) + ", out __le);");
-        for (int i = 0; i < elemArgTypes.Count; i++) w.Line("__a" + i + " = (" + elemArgTypes[i] + ")__args[" + i + "];");
-        for (int i = 0; i < elemHidden.Count; i++) w.Line("__h" + i + " = (" + elemHidden[i] + ")__args[" + (elemArgTypes.Count + i) + "];");
+        w.Line("WritePrefix(ref " + Names.W + prefixArgs + ", out __le" + elementOuts + ");");
         w.Line("var __check = new " + Names.Reader + "(__bytes);");
         w.Line("var __v = new " + Names.Validation + "();");
         w.Line("new " + grammarName + "().ReadPrefix(ref __check, __v);");
@@ -153,7 +148,9 @@ internal sealed partial class Emitter
         w.Line("Position = __bytes.Length;");
         w.Close();
         w.Line();
-        w.Open("private static object[] WritePrefix(" + string.Join(", ", new[] { "ref " + Names.Writer + " " + Names.W }.Concat(ctorParams).Concat(new[] { "out bool littleEndian" })) + ")");
+        // The prefix, and the arguments of every element (their types, no boxing).
+        var elementOutParams = elemArgTypes.Select((type, i) => "out " + type + " a" + i).Concat(elemHidden.Select((type, i) => "out " + type + " h" + i));
+        w.Open("private static void WritePrefix(" + string.Join(", ", new[] { "ref " + Names.Writer + " " + Names.W }.Concat(ctorParams).Concat(new[] { "out bool littleEndian" }).Concat(elementOutParams)) + ")");
         WriterPrefixScope? prevW = null;
         TypeModel? prevWT = null;
         for (int k = 0; k < s.Steps.Count; k++)
@@ -165,19 +162,14 @@ internal sealed partial class Emitter
             foreach (var f in t.Fields)
             {
                 if (f.Id == s.Steps[k].FieldId) break;
-                if (!IsStored(f) && f.Derivation != Derivation.Constant)
-                {
-                    _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadStream, f.Loc, "Field '" + f.Id + "' before a streamed field cannot be derived"));
-                    continue;
-                }
                 EmitWriteField(w, t, scope, f, LowerFirst(f.CsName), new Dictionary<string, FieldModel>());
             }
             prevW = scope;
             prevWT = t;
         }
-        var wargs = CallArgs(lastType, prevW!, element.CsName, streamField.Args, streamField.Loc);
+        var wargs = CallArgs(lastType, prevW!, element.CsName, streamField.Args);
         w.Line("littleEndian = " + Names.W + ".LittleEndian;");
-        w.Line("return new object[] { " + string.Join(", ", wargs) + " };");
+        for (int i = 0; i < wargs.Count; i++) w.Line((i < elemArgTypes.Count ? "a" + i : "h" + (i - elemArgTypes.Count)) + " = " + wargs[i] + ";");
         w.Close();
         w.Line();
         var wcall = string.Join(", ", new[] { "ref " + Names.W }.Concat(elemArgTypes.Select((_, i) => "__a" + i)).Concat(elemHidden.Select((_, i) => "__h" + i)));
@@ -210,10 +202,10 @@ internal sealed partial class Emitter
     /// <summary>The hidden values of a stream step, computed where its parent type would pass them.</summary>
     private void EmitStepHidden(SourceWriter w, TypeModel parent, IScope parentScope, TypeModel step)
     {
-        var args = CallArgs(parent, parentScope, step.CsName, EquatableArray<ExprText>.Empty, step.Loc);
+        var args = CallArgs(parent, parentScope, step.CsName, EquatableArray<ExprText>.Empty);
         var hidden = HiddenOf(step.CsName);
         for (int i = 0; i < hidden.Count; i++)
-            w.Line("var " + Names.Hidden((hidden[i].Root ? "root." : "parent.") + hidden[i].Path) + " = " + args[i] + ";");
+            w.Line("var " + HiddenName(hidden[i]) + " = " + args[i] + ";");
     }
 
     private static string LowerFirst(string s) => "@" + char.ToLowerInvariant(s[0]) + s.Substring(1);
@@ -236,20 +228,18 @@ internal sealed partial class Emitter
 
         public Dictionary<string, Typed> Locals => _inner.Locals;
 
-        public Typed? Name(string id)
+        public Typed Name(TRef r)
         {
-            if (_inner.Locals.TryGetValue(id, out var v)) return v;
-            var p = _prefix.FirstOrDefault(x => x.Type.CsName == _t.CsName && x.Field.Id == id);
-            if (p.Field is { Kind: FieldKind.User } f) return new Typed(LowerFirst(f.CsName), TK.User, User: f.UserType);
+            if (_inner.Locals.TryGetValue(r.Id, out var v)) return v;
+            var p = _prefix.FirstOrDefault(x => x.Type.CsName == _t.CsName && x.Field.Id == r.Id);
             if (p.Field is { Kind: FieldKind.Primitive } pf) return _e.PrimTyped(pf.Primitive!, pf.EnumCsName, LowerFirst(pf.CsName));
-            return null;
+            if (p.Field is { } f) return _e.TypedOf(r.Type, LowerFirst(f.CsName));
+            return _inner.Name(r);
         }
 
-        public Typed? Member(Typed target, string member) => _e.ModelMember(target, member);
-
-        public Typed? Path(string head, IReadOnlyList<string> path) => _e.ResolvePath(_t, head, path, this);
-
-        public Typed? Io(string member) => null;
-        public Typed? CountWhere(string arrayId, Expr predicate) => null;
+        public Typed Member(Typed target, TMember m) => _e.ModelMember(target, m);
+        public Typed Path(TPath p) => _inner.Path(p);
+        public Typed Io(RefKind kind) => _inner.Io(kind);
+        public Typed CountWhere(TCount c) => _inner.CountWhere(c);
     }
 }

@@ -11,7 +11,7 @@ internal sealed partial class Emitter
     {
         var ps = new List<string> { "ref " + Names.Writer + " " + Names.W };
         foreach (var p in t.Params) ps.Add((p.EnumCsName is not null ? Q(p.EnumCsName) : Names.CsPrimitive(p.Primitive)) + " " + Names.Param(p.Id));
-        foreach (var h in HiddenOf(t.CsName)) ps.Add(HiddenCsType(t, h) + " " + Names.Hidden((h.Root ? "root." : "parent.") + h.Path));
+        foreach (var h in HiddenOf(t.CsName)) ps.Add(HiddenCsType(h) + " " + HiddenName(h));
         return string.Join(", ", ps);
     }
 
@@ -31,8 +31,9 @@ internal sealed partial class Emitter
         {
             if (f.If is not null)
             {
-                var cond = CompileTyped(f.If, scope, TK.Bool);
-                w.Open("if (" + (cond?.Code ?? "false") + ")");
+                // A condition on the stream (_io) cannot be known before writing: the model says whether the field is there.
+                var cond = UsesIo(f.If.T) ? "this." + f.CsName + " is not null" : Code(f.If, scope);
+                w.Open("if (" + cond + ")");
                 w.Line("if (this." + f.CsName + " is null) throw new " + Names.Runtime + ".FgWriteException(" + Lit(f.Id) + ", \"is required when \" + " + Lit(f.If.Text) + ");");
                 EmitWriteField(w, t, scope, f, "this." + f.CsName + (f.Kind is FieldKind.Primitive or FieldKind.Bytes || f.Kind == FieldKind.User && IsStruct(_types[f.UserType!]) ? ".Value" : ""), pendingSizes);
                 w.Close();
@@ -59,7 +60,7 @@ internal sealed partial class Emitter
                 var ct = f.EnumCsName is not null ? Q(f.EnumCsName) : prim;
                 string v = f.Derivation switch
                 {
-                    Derivation.Constant => "(" + ct + ")" + CompileOr(f.Valid!.Eq!, scope, "0"),
+                    Derivation.Constant => "(" + ct + ")" + Code(f.Valid!.Eq!, scope),
                     Derivation.Count => "checked((" + ct + ")(this." + t.Fields.First(x => x.Id == f.DerivedFrom).CsName + "?.Count ?? 0))",
                     Derivation.Size => "(" + ct + ")0",
                     _ => value,
@@ -79,8 +80,8 @@ internal sealed partial class Emitter
                 var prim = Names.CsPrimitive(f.Primitive!);
                 if (f.Derivation == Derivation.Constant)
                 {
-                    var count = f.Repeat == RepeatKind.Expr ? CompileOr(f.RepeatExpr!, scope, "0") : "0";
-                    var c = CompileOr(f.Valid!.Eq!, scope, "0");
+                    var count = f.Repeat == RepeatKind.Expr ? Code(f.RepeatExpr!, scope) : "0";
+                    var c = Code(f.Valid!.Eq!, scope);
                     w.Line("for (long __i = 0; __i < " + count + "; __i++) " + W + "." + Names.ReadMethod(f.Primitive!) + "(unchecked((" + prim + ")" + c + ")" + Names.Order(f.ByteOrder) + ");");
                     break;
                 }
@@ -96,9 +97,9 @@ internal sealed partial class Emitter
                     w.Line(W + ".Bytes([" + string.Join(", ", f.Contents.Select(b => "0x" + b.ToString("x2", CultureInfo.InvariantCulture))) + "]);");
                     break;
                 }
-                if (f.Size is not null && !IsDerivedSize(t, f))
+                if (f.Size is not null && !IsDerivedSize(t, f) && !UsesIo(f.Size.T))
                 {
-                    var size = CompileOr(f.Size, scope, "0");
+                    var size = Code(f.Size, scope);
                     w.Line("if (" + value + ".Length != " + size + ") throw new " + Names.Runtime + ".FgWriteException(" + id + ", \"has \" + " + value + ".Length + \" octets; the grammar says \" + " + size + ");");
                 }
                 w.Line(W + ".Bytes(" + value + ".Span);");
@@ -108,9 +109,9 @@ internal sealed partial class Emitter
             case FieldKind.User when f.Repeat == RepeatKind.None:
             {
                 var child = _types[f.UserType!];
-                var args = CallArgs(t, scope, child.CsName, f.Args, f.Loc);
+                var args = CallArgs(t, scope, child.CsName, f.Args);
                 args.Insert(0, "ref " + W);
-                bool fixedSize = f.Size is not null && !IsDerivedSize(t, f);
+                bool fixedSize = f.Size is not null && !IsDerivedSize(t, f) && !UsesIo(f.Size.T);
                 if (fixedSize) w.Line("int __u_" + f.Id + " = " + W + ".Position;");
                 var target = IsStruct(child) ? value : "(" + value + " ?? throw new " + Names.Runtime + ".FgWriteException(" + id + ", \"is not set\"))";
                 w.Line(target + ".WriteCore(" + string.Join(", ", args) + ");");
@@ -122,7 +123,7 @@ internal sealed partial class Emitter
                 var child = _types[f.UserType!];
                 EmitCountCheck(w, scope, f, value);
                 scope.Locals["_index"] = Typed.Long("((long)__i)");
-                var args = CallArgs(t, scope, child.CsName, f.Args, f.Loc);
+                var args = CallArgs(t, scope, child.CsName, f.Args);
                 scope.Locals.Remove("_index");
                 args.Insert(0, "ref " + W);
                 w.Line("var __l_" + f.Id + " = " + value + " ?? " + Names.Array + ".Empty<" + ElemCsType(f) + ">();");
@@ -133,13 +134,13 @@ internal sealed partial class Emitter
             case FieldKind.Switch:
             {
                 var sw = f.Switch!;
-                bool fixedSize = f.Size is not null && !IsDerivedSize(t, f);
+                bool fixedSize = f.Size is not null && !IsDerivedSize(t, f) && !UsesIo(f.Size.T);
                 if (fixedSize) w.Line("int __u_" + f.Id + " = " + W + ".Position;");
                 w.Open("switch (" + value + ")");
                 int i = 0;
                 foreach (var c in sw.Cases)
                 {
-                    var args = CallArgs(t, scope, c.TypeCsName, c.Args, c.Key.Loc);
+                    var args = CallArgs(t, scope, c.TypeCsName, c.Args);
                     args.Insert(0, "ref " + W);
                     w.Line("case " + Q(c.TypeCsName) + " __c" + i.ToString(CultureInfo.InvariantCulture) + ": __c" + i.ToString(CultureInfo.InvariantCulture) + ".WriteCore(" + string.Join(", ", args) + "); break;");
                     i++;
@@ -161,12 +162,20 @@ internal sealed partial class Emitter
         }
     }
 
+    /// <summary>Whether an expression reads the stream (_io), which a writer cannot know in advance.</summary>
+    private static bool UsesIo(TExpr e)
+    {
+        bool io = false;
+        Walk(e, x => io |= x is TRef { Kind: RefKind.IoSize or RefKind.IoEos or RefKind.IoPos });
+        return io;
+    }
+
     private static bool IsDerivedSize(TypeModel t, FieldModel f)
         => f.Size?.Expr is NameRef n && t.Fields.Any(x => x.Id == n.Id && x.Derivation == Derivation.Size && x.DerivedFrom == f.Id);
 
     private void EmitPadTo(SourceWriter w, IScope scope, FieldModel f)
     {
-        var size = CompileOr(f.Size!, scope, "0");
+        var size = Code(f.Size!, scope);
         var used = Names.W + ".Position - __u_" + f.Id;
         w.Line("if (" + used + " > " + size + ") throw new " + Names.Runtime + ".FgWriteException(" + Lit(f.Id) + ", \"takes \" + (" + used + ") + \" octets; the grammar gives it \" + " + size + ");");
         w.Line(Names.W + ".Zeros((int)(" + size + " - (" + used + ")));");
@@ -175,8 +184,8 @@ internal sealed partial class Emitter
     private void EmitCountCheck(SourceWriter w, IScope scope, FieldModel f, string value)
     {
         if (f.Repeat != RepeatKind.Expr || f.Derivation != Derivation.None) return;
-        if (f.RepeatExpr!.Expr is NameRef) return; // a count field: derived from the list
-        var count = CompileOr(f.RepeatExpr, scope, "0");
+        if (f.RepeatExpr!.Expr is NameRef || UsesIo(f.RepeatExpr.T)) return; // a count field (derived from the list), or one the stream sets
+        var count = Code(f.RepeatExpr, scope);
         w.Line("if ((" + value + "?.Count ?? 0) != " + count + ") throw new " + Names.Runtime + ".FgWriteException(" + Lit(f.Id) + ", \"has \" + (" + value + "?.Count ?? 0) + \" elements; the grammar says \" + " + count + ");");
     }
 

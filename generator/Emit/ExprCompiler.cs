@@ -25,14 +25,19 @@ internal sealed record Typed(string Code, TK Kind, bool U64 = false, string? Enu
     };
 }
 
-/// <summary>What names mean where an expression is compiled (reader, writer, model).</summary>
+/// <summary>
+/// What checked names become where an expression is printed (reader, writer,
+/// model). Every name was resolved by the checker, so a context always has an
+/// answer; a missing one is a bug of the emitter.
+/// </summary>
 internal interface IScope
 {
-    Typed? Name(string id);
-    Typed? Member(Typed target, string member);
-    Typed? Path(string head, IReadOnlyList<string> path);
-    Typed? Io(string member);
-    Typed? CountWhere(string arrayId, Expr predicate);
+    /// <summary>A field, parameter, instance, _index or _ (by its ksy id).</summary>
+    Typed Name(TRef r);
+    Typed Member(Typed target, TMember m);
+    Typed Path(TPath p);
+    Typed Io(RefKind kind);
+    Typed CountWhere(TCount c);
 }
 
 /// <summary>A scope whose names include locals the emitted code has declared so far.</summary>
@@ -41,103 +46,55 @@ internal interface ILocalScope : IScope
     Dictionary<string, Typed> Locals { get; }
 }
 
-internal sealed class ExprError : Exception
-{
-    public ExprError(string message, bool unknownName = false) : base(message) { UnknownName = unknownName; }
-
-    /// <summary>The expression names something that does not exist (FG0008), rather than misusing a type (FG0009).</summary>
-    public bool UnknownName { get; }
-}
-
-/// <summary>Compiles Kaitai expressions to C#. Every operator is parenthesised: C#'s precedence differs.</summary>
+/// <summary>Prints checked expressions as C#. Every operator is parenthesised: C#'s precedence differs.</summary>
 internal sealed class ExprCompiler
 {
-    private readonly Dictionary<string, EnumModel> _enums;
     private readonly string _ns;
 
-    public ExprCompiler(GrammarModel grammar)
-    {
-        _ns = grammar.Namespace;
-        _enums = new Dictionary<string, EnumModel>(StringComparer.Ordinal);
-        foreach (var e in grammar.Enums) _enums[e.KsyId] = e;
-    }
+    public ExprCompiler(GrammarModel grammar) => _ns = grammar.Namespace;
 
     public string EnumType(string csName) => "global::" + _ns + "." + csName;
 
-    public Typed Compile(Expr e, IScope scope) => e switch
+    public Typed Compile(TExpr e, IScope scope) => e switch
     {
-        IntLit i => i.Value <= long.MaxValue
-            ? Typed.Long(i.Value.ToString(CultureInfo.InvariantCulture) + "L")
-            : Typed.ULong("0x" + i.Value.ToString("x", CultureInfo.InvariantCulture) + "UL"),
-        BoolLit b => Typed.Bool(b.Value ? "true" : "false"),
-        EnumLit en => CompileEnumLit(en),
-        NameRef n => scope.Name(n.Id) ?? throw new ExprError("'" + n.Id + "' is not defined here", unknownName: true),
-        MemberRef m => CompileMember(m, scope),
-        MethodCall c => CompileCall(c, scope),
-        Unary u => CompileUnary(u, scope),
-        Binary b => CompileBinary(b, scope),
-        Ternary t => CompileTernary(t, scope),
-        _ => throw new ExprError("unsupported expression"),
+        TInt i => i.Type.U64 ? Typed.ULong(i.Code) : Typed.Long(i.Code),
+        TBool b => Typed.Bool(b.Value ? "true" : "false"),
+        TEnumConst en => new Typed(EnumType(en.EnumCs) + "." + en.MemberCs, TK.Enum, Enum: en.EnumCs),
+        TRef { Kind: RefKind.IoSize or RefKind.IoEos or RefKind.IoPos } r => scope.Io(r.Kind),
+        TRef r => scope.Name(r),
+        TPath p => scope.Path(p),
+        TMember m => scope.Member(Compile(m.Target, scope), m),
+        TBuiltin b => Builtin(b, scope),
+        TCount c => scope.CountWhere(c),
+        TUnary u => UnaryOp(u, scope),
+        TBinary b => BinaryOp(b, scope),
+        TTernary t => TernaryOp(t, scope),
+        _ => throw new InvalidOperationException("an unchecked expression reached the emitter: " + e),
     };
 
-    private Typed CompileEnumLit(EnumLit en)
+    private Typed Builtin(TBuiltin b, IScope scope)
     {
-        var name = en.Enum.Contains("::") ? en.Enum.Substring(en.Enum.LastIndexOf("::", StringComparison.Ordinal) + 2) : en.Enum;
-        if (!_enums.TryGetValue(name, out var model)) throw new ExprError("enum '" + en.Enum + "' is not defined", unknownName: true);
-        foreach (var m in model.Members)
-            if (m.KsyName == en.Member) return new Typed(EnumType(model.CsName) + "." + m.CsName, TK.Enum, Enum: model.CsName);
-        throw new ExprError("enum '" + en.Enum + "' has no member '" + en.Member + "'", unknownName: true);
-    }
-
-    private static bool IsPathHead(Expr e, out string head, out List<string> path)
-    {
-        path = new List<string>();
-        while (e is MemberRef m)
+        var target = Compile(b.Target, scope);
+        return b.Name switch
         {
-            path.Insert(0, m.Name);
-            e = m.Target;
-        }
-        head = (e as NameRef)?.Id ?? "";
-        return head is "_root" or "_parent";
+            "to_i" when target.Kind == TK.Enum => Typed.ULong("((ulong)" + target.Code + ")"),
+            "to_i" => Typed.Long("(" + target.Code + " ? 1L : 0L)"),
+            _ => Typed.Long("((long)" + target.Size + ")"),
+        };
     }
 
-    private Typed CompileMember(MemberRef m, IScope scope)
-    {
-        if (IsPathHead(m, out var head, out var path))
-            return scope.Path(head, path) ?? throw new ExprError("'" + head + "." + string.Join(".", path) + "' cannot be resolved here", unknownName: true);
-        if (m.Target is NameRef { Id: "_io" })
-            return scope.Io(m.Name) ?? throw new ExprError("'_io." + m.Name + "' is not available here");
-        var target = Compile(m.Target, scope);
-        switch (m.Name)
-        {
-            case "to_i" when target.Kind == TK.Enum: return Typed.ULong("((ulong)" + target.Code + ")");
-            case "to_i" when target.Kind == TK.Bool: return Typed.Long("(" + target.Code + " ? 1L : 0L)");
-            case "size" or "length" when target.Kind is TK.Bytes or TK.Array: return Typed.Long("((long)" + target.Size + ")");
-        }
-        if (target.Kind == TK.User) return scope.Member(target, m.Name) ?? throw new ExprError("'" + m.Name + "' is not a member of " + target.User, unknownName: true);
-        throw new ExprError("'." + m.Name + "' cannot be applied here");
-    }
-
-    private Typed CompileCall(MethodCall c, IScope scope)
-    {
-        if (c.Name == "count" && c.Target is NameRef n)
-            return scope.CountWhere(n.Id, c.Arg) ?? throw new ExprError("'" + n.Id + ".count(...)' needs a repeated field of this type");
-        throw new ExprError("method '" + c.Name + "' is not supported");
-    }
-
-    private Typed CompileUnary(Unary u, IScope scope)
+    private Typed UnaryOp(TUnary u, IScope scope)
     {
         var a = Compile(u.Operand, scope);
-        switch (u.Op)
+        return u.Op switch
         {
-            case "not": RequireBool(a, "not"); return Typed.Bool("(!" + a.Code + ")");
-            case "-": RequireInt(a, "-"); return Typed.Long("(-(long)" + a.Code + ")");
-            case "~": RequireInt(a, "~"); return a with { Code = "(~" + a.Code + ")" };
-        }
-        throw new ExprError("unknown operator " + u.Op);
+            "not" => Typed.Bool("(!" + a.Code + ")"),
+            "-" => Typed.Long("(-(long)" + a.Code + ")"),
+            _ => a with { Code = "(~" + a.Code + ")" },
+        };
     }
 
-    private Typed CompileBinary(Binary b, IScope scope)
+    private Typed BinaryOp(TBinary b, IScope scope)
     {
         var l = Compile(b.Left, scope);
         var r = Compile(b.Right, scope);
@@ -145,41 +102,18 @@ internal sealed class ExprCompiler
         {
             case "and":
             case "or":
-                RequireBool(l, b.Op);
-                RequireBool(r, b.Op);
                 return Typed.Bool("(" + l.Code + (b.Op == "and" ? " && " : " || ") + r.Code + ")");
-            case "==":
-            case "!=":
-                if (l.Kind == TK.Enum || r.Kind == TK.Enum)
-                {
-                    if (l.Kind != r.Kind || l.Enum != r.Enum) throw new ExprError("cannot compare " + Describe(l) + " with " + Describe(r));
-                    return Typed.Bool("(" + l.Code + " " + b.Op + " " + r.Code + ")");
-                }
-                if (l.Kind == TK.Bool && r.Kind == TK.Bool) return Typed.Bool("(" + l.Code + " " + b.Op + " " + r.Code + ")");
-                goto case "<";
-            case "<":
-            case "<=":
-            case ">":
-            case ">=":
+            case "==" or "!=" when l.Kind != TK.Int:
+                return Typed.Bool("(" + l.Code + " " + b.Op + " " + r.Code + ")");
+            case "==" or "!=" or "<" or "<=" or ">" or ">=":
             {
-                RequireInts(l, r, b.Op);
                 var (lc, rc) = Unify(l, r);
                 return Typed.Bool("(" + lc + " " + b.Op + " " + rc + ")");
             }
-            case "<<":
-            case ">>":
-                RequireInts(l, r, b.Op);
+            case "<<" or ">>":
                 return l with { Code = "(" + l.Code + " " + b.Op + " (int)" + r.Code + ")" };
-            case "+":
-            case "-":
-            case "*":
-            case "/":
-            case "%":
-            case "&":
-            case "|":
-            case "^":
+            default:
             {
-                RequireInts(l, r, b.Op);
                 var (lc, rc) = Unify(l, r);
                 bool u64 = l.U64 || r.U64;
                 if (!u64 && b.Op is "/" or "%")
@@ -189,13 +123,11 @@ internal sealed class ExprCompiler
                 return u64 ? Typed.ULong(code) : Typed.Long(code);
             }
         }
-        throw new ExprError("unknown operator " + b.Op);
     }
 
-    private Typed CompileTernary(Ternary t, IScope scope)
+    private Typed TernaryOp(TTernary t, IScope scope)
     {
         var c = Compile(t.Cond, scope);
-        RequireBool(c, "?:");
         var a = Compile(t.Then, scope);
         var b = Compile(t.Else, scope);
         if (a.Kind == TK.Int && b.Kind == TK.Int)
@@ -204,7 +136,12 @@ internal sealed class ExprCompiler
             var code = "(" + c.Code + " ? " + ac + " : " + bc + ")";
             return a.U64 || b.U64 ? Typed.ULong(code) : Typed.Long(code);
         }
-        if (a.Kind != b.Kind || a.Enum != b.Enum) throw new ExprError("the branches of ?: differ: " + Describe(a) + " and " + Describe(b));
+        if (t.Type.Kind == TKind.User)
+        {
+            // Two user types meet at their common type (a switch's union interface, or the type itself).
+            var common = "global::" + _ns + "." + t.Type.Name;
+            return new Typed("(" + c.Code + " ? (" + common + ")" + a.Code + " : (" + common + ")" + b.Code + ")", TK.User, User: t.Type.Name);
+        }
         return a with { Code = "(" + c.Code + " ? " + a.Code + " : " + b.Code + ")" };
     }
 
@@ -213,27 +150,4 @@ internal sealed class ExprCompiler
         if (a.U64 == b.U64) return (a.Code, b.Code);
         return (a.U64 ? a.Code : "unchecked((ulong)" + a.Code + ")", b.U64 ? b.Code : "unchecked((ulong)" + b.Code + ")");
     }
-
-    private static void RequireInts(Typed a, Typed b, string op)
-    {
-        RequireInt(a, op);
-        RequireInt(b, op);
-    }
-
-    private static void RequireInt(Typed t, string op)
-    {
-        if (t.Kind != TK.Int) throw new ExprError("'" + op + "' needs integers, not " + Describe(t));
-    }
-
-    private static void RequireBool(Typed t, string op)
-    {
-        if (t.Kind != TK.Bool) throw new ExprError("'" + op + "' needs booleans, not " + Describe(t));
-    }
-
-    private static string Describe(Typed t) => t.Kind switch
-    {
-        TK.Enum => "enum " + t.Enum,
-        TK.User => "type " + t.User,
-        _ => t.Kind.ToString().ToLowerInvariant(),
-    };
 }

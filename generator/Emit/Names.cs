@@ -41,6 +41,8 @@ internal static class Names
     public static string Param(string id) => "p_" + id;
     public static string Export(string member) => "x_" + member;
     public static string Hidden(string path) => "h_" + path.Replace('.', '_');
+    /// <summary>A model's copy of a value its reader saw (for its instances), by the reader's local name.</summary>
+    public static string Captured(string local) => "__c" + local;
     public static string Counter(string field, int i) => "c_" + field + "_" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public static string CsPrimitive(string prim) => prim switch

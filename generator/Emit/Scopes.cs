@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using FormatGen.Generator.Model;
@@ -9,158 +10,138 @@ internal sealed partial class Emitter
     /// <summary>Marks a Typed whose members are the exported out-locals of a repeated element.</summary>
     private const string ExportsMarker = "@exports:";
 
+    private static InvalidOperationException Bug(string what) => new("FormatGen emitter: " + what + " has no value here (a checker bug)");
+
     /// <summary>Names while a generated reader (ReadCore) runs: locals for what has been read.</summary>
     private sealed class ReaderScope : ILocalScope
     {
         private readonly Emitter _e;
         private readonly TypeModel _t;
-        private readonly bool _forTypeOnly;
-        private readonly HashSet<string> _expanding = new();
         public Dictionary<string, Typed> Locals { get; }
         public Dictionary<string, string> Counters { get; } = new();
 
-        public ReaderScope(Emitter e, TypeModel t, Dictionary<string, Typed> locals, bool forTypeOnly = false)
+        public ReaderScope(Emitter e, TypeModel t, Dictionary<string, Typed> locals)
         {
             _e = e;
             _t = t;
             Locals = locals;
-            _forTypeOnly = forTypeOnly;
             foreach (var p in t.Params) Locals[p.Id] = e.PrimTyped(p.Primitive, p.EnumCsName, Names.Param(p.Id));
         }
 
-        public Typed? Name(string id)
+        public Typed Name(TRef r)
         {
-            if (Locals.TryGetValue(id, out var v)) return v;
-            if (_e.ExpandInstance(_t, id, this, _expanding) is { } inst) return inst;
-            if (_forTypeOnly)
-            {
-                var f = _t.Fields.FirstOrDefault(x => x.Id == id);
-                if (f is { Kind: FieldKind.Primitive, Repeat: RepeatKind.None }) return _e.PrimTyped(f.Primitive!, f.EnumCsName, "default");
-            }
-            return null;
+            var key = r.Kind switch { RefKind.Index => "_index", RefKind.Element or RefKind.Value => "_", _ => r.Id };
+            if (Locals.TryGetValue(key, out var v)) return v;
+            if (r.Kind == RefKind.Instance) return _e.ExpandInstance(_t, r.Id, this);
+            throw Bug("'" + r.Id + "' in reader of " + _t.KsyId);
         }
 
-        public Typed? Member(Typed target, string member)
+        public Typed Member(Typed target, TMember m)
         {
-            if (target.Code.StartsWith(ExportsMarker, System.StringComparison.Ordinal))
+            if (target.Code.StartsWith(ExportsMarker, StringComparison.Ordinal))
             {
                 var type = _e._types[target.User!];
                 var prefix = target.Code.Substring(ExportsMarker.Length);
-                var f = type.Fields.FirstOrDefault(x => x.Id == member);
-                if (f is { Kind: FieldKind.Primitive }) return _e.PrimTyped(f.Primitive!, f.EnumCsName, prefix + Names.Export(member));
-                var inst = type.Instances.FirstOrDefault(x => x.Id == member);
-                if (inst is not null)
-                {
-                    var it = _e.InstanceType(type, inst);
-                    return it with { Code = prefix + Names.Export(member) };
-                }
-                return null;
+                var f = type.Fields.FirstOrDefault(x => x.Id == m.Id);
+                if (f is { Kind: FieldKind.Primitive }) return _e.PrimTyped(f.Primitive!, f.EnumCsName, prefix + Names.Export(m.Id));
+                return _e.TypedOf(m.Type, prefix + Names.Export(m.Id));
             }
-            return _e.ModelMember(target, member);
+            return _e.ModelMember(target, m);
         }
 
-        public Typed? Path(string head, IReadOnlyList<string> path)
-        {
-            if (_forTypeOnly && !(head == "_root" && _t.IsRoot))
-                return _e.PathType(head == "_root" ? _e._root : _t, string.Join(".", path), _t.Loc) with { Code = "default" };
-            return _e.ResolvePath(_t, head, path, this);
-        }
+        public Typed Path(TPath p) => _e.HiddenTyped(p.Root, p.Path, p.Type);
 
-        public Typed? Io(string member) => member switch
+        public Typed Io(RefKind kind) => kind switch
         {
-            "size" => Typed.Long("((long)" + Names.IoSize + ")"),
-            "eos" => Typed.Bool(Names.R + ".IsEof"),
-            _ => null,
+            RefKind.IoSize => Typed.Long("((long)" + Names.IoSize + ")"),
+            RefKind.IoEos => Typed.Bool(Names.R + ".IsEof"),
+            _ => throw Bug("_io.pos"),
         };
 
-        public Typed? CountWhere(string arrayId, Expr predicate)
-            => Counters.TryGetValue(arrayId + "|" + predicate, out var local) ? Typed.Long("((long)" + local + ")") : null;
+        public Typed CountWhere(TCount c)
+            => Counters.TryGetValue(CounterKey(c), out var local) ? Typed.Long("((long)" + local + ")") : throw Bug("a count over " + c.Field);
     }
 
-    /// <summary>A value instance, expanded in place in the scope that reads it (guarded against cycles).</summary>
-    private Typed? ExpandInstance(TypeModel t, string id, IScope scope, HashSet<string> expanding)
+    private static string CounterKey(TCount c) => c.Field + "|" + c.Predicate;
+
+    /// <summary>A value instance, expanded in place in the scope that reads it.</summary>
+    private Typed ExpandInstance(TypeModel t, string id, IScope scope)
     {
-        var inst = t.Instances.FirstOrDefault(i => i.Id == id);
-        if (inst is null || !expanding.Add(id)) return null;
-        try
-        {
-            var value = _c.Compile(inst.Value.Expr, scope);
-            return inst.EnumCsName is null ? value : new Typed("((" + Q(inst.EnumCsName) + ")" + value.Code + ")", TK.Enum, Enum: inst.EnumCsName);
-        }
-        finally { expanding.Remove(id); }
+        var inst = t.Instances.First(i => i.Id == id);
+        var value = _c.Compile(inst.Value.T, scope);
+        return inst.EnumCsName is null ? value : new Typed("((" + Q(inst.EnumCsName) + ")" + value.Code + ")", TK.Enum, Enum: inst.EnumCsName);
     }
 
-    /// <summary>_root.a.b / _parent.x: local in the root itself, else a hidden parameter.</summary>
-    private Typed? ResolvePath(TypeModel t, string head, IReadOnlyList<string> path, IScope scope)
+    /// <summary>A hidden argument: a value of _root or _parent passed down to the type.</summary>
+    private Typed HiddenTyped(bool root, string path, ExprType type)
     {
-        if (head == "_root" && t.IsRoot) return _c.Compile(ToExpr(path), scope);
-        var joined = string.Join(".", path);
-        var hidden = HiddenOf(t.CsName).FirstOrDefault(h => h.Path == joined && h.Root == (head == "_root"));
-        return hidden.Path is null ? null : HiddenTyped(this, t, hidden.Path, hidden.Root);
-    }
-
-    internal static Expr ToExpr(IReadOnlyList<string> path)
-    {
-        Expr e = new NameRef(path[0]);
-        for (int i = 1; i < path.Count; i++) e = new MemberRef(e, path[i]);
-        return e;
-    }
-
-    private static Typed HiddenTyped(Emitter e, TypeModel t, string path, bool root)
-    {
-        var parent = root ? e._root : e._g.Types.FirstOrDefault(p => e.ChildrenOf(p).Contains(t.CsName)) ?? e._root;
-        var typed = e.PathType(parent, path, t.Loc);
         var name = Names.Hidden((root ? "root." : "parent.") + path);
-        return typed.Kind switch
-        {
-            TK.Int when !typed.U64 => Typed.Long(name),
-            _ => typed with { Code = name },
-        };
+        return type.Kind == TKind.Int && !type.U64 ? Typed.Long(name) : TypedOf(type, name);   // a hidden integer is a long already
     }
+
+    /// <summary>C# code of a given checked type as a Typed (integers widen to long unless u8).</summary>
+    private Typed TypedOf(ExprType type, string code) => type.Kind switch
+    {
+        TKind.Bool => Typed.Bool(code),
+        TKind.Enum => new Typed(code, TK.Enum, Enum: type.Name),
+        TKind.Int when type.U64 => Typed.ULong(code),
+        TKind.Int => Typed.Long("((long)" + code + ")"),
+        TKind.User => new Typed(code, TK.User, User: type.Name),
+        TKind.Bytes => new Typed("", TK.Bytes, Size: code + ".Length"),
+        TKind.Array => new Typed("", TK.Array, Size: "(" + code + "?.Count ?? 0)"),
+        _ => throw Bug("a value of " + type.Describe()),
+    };
 
     /// <summary>x.m where x is a built model: its property.</summary>
-    private Typed? ModelMember(Typed target, string member)
+    private Typed ModelMember(Typed target, TMember m)
     {
-        if (target.Kind != TK.User) return null;
         var type = _types[target.User!];
-        var f = type.Fields.FirstOrDefault(x => x.Id == member);
-        if (f is { Kind: FieldKind.Primitive, Repeat: RepeatKind.None, If: null }) return PrimTyped(f.Primitive!, f.EnumCsName, target.Code + "." + f.CsName);
-        if (f is { Kind: FieldKind.User, Repeat: RepeatKind.None, If: null }) return new Typed(target.Code + "." + f.CsName, TK.User, User: f.UserType);
-        if (f is { Kind: FieldKind.Bytes, Repeat: RepeatKind.None, If: null }) return new Typed("", TK.Bytes, Size: target.Code + "." + f.CsName + ".Length");
-        if (f is { Repeat: not RepeatKind.None }) return new Typed("", TK.Array, Size: "(" + target.Code + "." + f.CsName + "?.Count ?? 0)");
-        var inst = type.Instances.FirstOrDefault(x => x.Id == member);
-        if (inst is not null)
+        if (m.Instance)
         {
-            var it = InstanceType(type, inst);
-            return it.Kind == TK.Int && !it.U64 ? Typed.Long("((long)" + target.Code + "." + inst.CsName + ")") : it with { Code = target.Code + "." + inst.CsName };
+            var inst = type.Instances.First(x => x.Id == m.Id);
+            return TypedOf(m.Type, target.Code + "." + inst.CsName);
         }
-        return null;
+        var f = type.Fields.First(x => x.Id == m.Id);
+        if (f is { Kind: FieldKind.Primitive, Repeat: RepeatKind.None }) return PrimTyped(f.Primitive!, f.EnumCsName, target.Code + "." + f.CsName + (f.If is not null ? ".GetValueOrDefault()" : ""));
+        return TypedOf(m.Type, target.Code + "." + f.CsName);
     }
 
-    /// <summary>Names inside a model (computed properties): its own properties only.</summary>
+    /// <summary>Names inside a model (computed properties): its own properties, and what the reader captured for it.</summary>
     private sealed class ModelScope : IScope
     {
         private readonly Emitter _e;
         private readonly TypeModel _t;
-        private readonly HashSet<string> _expanding = new();
 
         public ModelScope(Emitter e, TypeModel t) { _e = e; _t = t; }
 
-        public Typed? Name(string id)
+        public Typed Name(TRef r)
         {
-            var f = _t.Fields.FirstOrDefault(x => x.Id == id);
-            if (f is { Kind: FieldKind.Primitive, Repeat: RepeatKind.None, If: null } && f.Derivation != Derivation.Constant)
-                return _e.PrimTyped(f.Primitive!, f.EnumCsName, f.CsName);
-            if (f is { Kind: FieldKind.User, Repeat: RepeatKind.None, If: null }) return new Typed(f.CsName, TK.User, User: f.UserType);
-            if (f is { Kind: FieldKind.Bytes, Repeat: RepeatKind.None, If: null, Derivation: Derivation.None }) return new Typed("", TK.Bytes, Size: f.CsName + ".Length");
-            if (f is { Repeat: not RepeatKind.None, Derivation: Derivation.None }) return new Typed("", TK.Array, Size: "(" + f.CsName + "?.Count ?? 0)");
-            return _e.ExpandInstance(_t, id, this, _expanding);
+            switch (r.Kind)
+            {
+                case RefKind.Param:
+                {
+                    var p = _t.Params.First(x => x.Id == r.Id);
+                    return _e.PrimTyped(p.Primitive, p.EnumCsName, Names.Captured(Names.Param(p.Id)));
+                }
+                case RefKind.Instance:
+                    return _e.ExpandInstance(_t, r.Id, this);
+                case RefKind.Field:
+                {
+                    var f = _t.Fields.First(x => x.Id == r.Id);
+                    if (f is { Kind: FieldKind.Primitive, Repeat: RepeatKind.None })
+                        return f.Derivation == Derivation.Constant
+                            ? _e.TypedOf(r.Type, "(" + _e.FieldCsType(f) + ")" + _e._c.Compile(f.Valid!.Eq!.T, this).Code)
+                            : _e.PrimTyped(f.Primitive!, f.EnumCsName, f.CsName + (f.If is not null ? ".GetValueOrDefault()" : ""));
+                    return _e.TypedOf(r.Type, f.CsName);
+                }
+            }
+            throw Bug("'" + r.Id + "' in a model of " + _t.KsyId);
         }
 
-        public Typed? Member(Typed target, string member) => _e.ModelMember(target, member);
-        public Typed? Path(string head, IReadOnlyList<string> path) => null;
-        public Typed? Io(string member) => null;
-        public Typed? CountWhere(string arrayId, Expr predicate) => null;
+        public Typed Member(Typed target, TMember m) => _e.ModelMember(target, m);
+        public Typed Path(TPath p) => _e.TypedOf(p.Type, Names.Captured(Names.Hidden((p.Root ? "root." : "parent.") + p.Path)));
+        public Typed Io(RefKind kind) => kind == RefKind.IoSize ? Typed.Long("((long)" + Names.Captured(Names.IoSize) + ")") : throw Bug("_io in a model");
+        public Typed CountWhere(TCount c) => throw Bug("a count in a model");
     }
 
     /// <summary>Names while a generated writer (WriteCore) runs: locals for what has been written, the model otherwise.</summary>
@@ -168,7 +149,6 @@ internal sealed partial class Emitter
     {
         private readonly Emitter _e;
         private readonly TypeModel _t;
-        private readonly HashSet<string> _expanding = new();
         public Dictionary<string, Typed> Locals { get; } = new();
 
         public WriterScope(Emitter e, TypeModel t)
@@ -178,21 +158,24 @@ internal sealed partial class Emitter
             foreach (var p in t.Params) Locals[p.Id] = e.PrimTyped(p.Primitive, p.EnumCsName, Names.Param(p.Id));
         }
 
-        public Typed? Name(string id)
+        public Typed Name(TRef r)
         {
-            if (Locals.TryGetValue(id, out var v)) return v;
-            var f = _t.Fields.FirstOrDefault(x => x.Id == id);
-            if (f is { Kind: FieldKind.User, Repeat: RepeatKind.None, If: null }) return new Typed("this." + f.CsName, TK.User, User: f.UserType);
-            if (f is { Kind: FieldKind.Bytes, Repeat: RepeatKind.None, If: null, Derivation: Derivation.None }) return new Typed("", TK.Bytes, Size: "this." + f.CsName + ".Length");
-            if (f is { Repeat: not RepeatKind.None, Derivation: Derivation.None }) return new Typed("", TK.Array, Size: "(this." + f.CsName + "?.Count ?? 0)");
-            return _e.ExpandInstance(_t, id, this, _expanding);
+            var key = r.Kind switch { RefKind.Index => "_index", RefKind.Element or RefKind.Value => "_", _ => r.Id };
+            if (Locals.TryGetValue(key, out var v)) return v;
+            if (r.Kind == RefKind.Instance) return _e.ExpandInstance(_t, r.Id, this);
+            if (r.Kind == RefKind.Field)
+            {
+                var f = _t.Fields.First(x => x.Id == r.Id);
+                return _e.TypedOf(r.Type, "this." + f.CsName);
+            }
+            throw Bug("'" + r.Id + "' in writer of " + _t.KsyId);
         }
 
-        public Typed? Member(Typed target, string member) => _e.ModelMember(target, member);
+        public Typed Member(Typed target, TMember m) => _e.ModelMember(target, m);
 
-        public Typed? Path(string head, IReadOnlyList<string> path) => _e.ResolvePath(_t, head, path, this);
+        public Typed Path(TPath p) => _e.HiddenTyped(p.Root, p.Path, p.Type);
 
-        public Typed? Io(string member) => null;
-        public Typed? CountWhere(string arrayId, Expr predicate) => null;
+        public Typed Io(RefKind kind) => throw Bug("_io in a writer");
+        public Typed CountWhere(TCount c) => throw Bug("a count in a writer");
     }
 }

@@ -18,8 +18,15 @@ internal sealed record EndianModel(EndianKind Kind, ExprText? SwitchOn, Equatabl
 
 internal sealed record EndianCaseModel(ExprText Key, bool LittleEndian);
 
-/// <summary>A parsed expression with the text and place it came from.</summary>
-internal sealed record ExprText(Expr Expr, string Text, Loc Loc);
+/// <summary>
+/// A parsed expression with the text and place it came from, and, once the
+/// checker has run, its checked form (null until then, or when it has a mistake).
+/// </summary>
+internal sealed record ExprText(Expr Expr, string Text, Loc Loc, TExpr? Checked = null)
+{
+    /// <summary>The checked expression; the emitter runs only on models without diagnostics.</summary>
+    public TExpr T => Checked ?? throw new System.InvalidOperationException("'" + Text + "' was not checked");
+}
 
 internal sealed record TypeModel(
     string KsyId,
@@ -35,7 +42,15 @@ internal sealed record TypeModel(
     EquatableArray<string> Unions,
     EquatableArray<string> Exports,
     bool IsRoot,
-    EquatableArray<string> Scope);
+    EquatableArray<string> Scope,
+    EquatableArray<HiddenModel> Needs = default,
+    EquatableArray<ProvidedModel> Provides = default);
+
+/// <summary>A value a type reads from _root or _parent (Path relative to that head); it is passed down as a hidden argument.</summary>
+internal sealed record HiddenModel(bool Root, string Path, ExprType Type);
+
+/// <summary>What a type computes, in its own scope, for a value its children read as _root.Path or _parent.Path.</summary>
+internal sealed record ProvidedModel(bool Root, string Path, TExpr Value);
 
 internal enum FieldKind { Primitive, Bytes, User, Switch }
 

@@ -49,6 +49,7 @@ internal sealed class ModelBuilder
                 if (!seen.Add(m.CsName))
                     _diags.Add(DiagInfo.Of(DiagnosticDescriptors.DuplicateName, _enums[Key(e.Scope.ToArray(), e.KsyId)].Spec.Loc, e.KsyId + "::" + m.KsyName));
         }
+        typeModels = TypeChecker.Check(typeModels, enumModels, (name, t) => ResolveEnum(name, t.Scope.ToArray(), t.KsyId), _diags);
         var stream = BuildStream(typeModels, root);
         var ns = _file.Namespace ?? defaultNamespace;
         var all = new List<DiagInfo>(_file.Diagnostics);
@@ -403,6 +404,14 @@ internal sealed class ModelBuilder
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Size?.Loc ?? a.Loc, "'size' on a repeated field (a size for each element)"));
         if (a.Contents.Count > 0 && (a.Type is not null || a.Switch is not null))
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, a.Contents[0].Loc, "contents", "'contents' cannot be combined with 'type'"));
+        if (a.If is not null && (kind == FieldKind.Switch || repeat != RepeatKind.None))
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.If.Loc, "'if' on a repeated or switch field"));
+        if (kind == FieldKind.Bytes && repeat != RepeatKind.None)
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Loc, "A repeated byte array"));
+        if (kind == FieldKind.Bytes && a.Valid is not null)
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Valid.Loc, "'valid' on a byte array (use contents)"));
+        if (kind == FieldKind.Switch && repeat != RepeatKind.None)
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Loc, "A repeated switch"));
         if (a.Stream && repeat == RepeatKind.None)
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadStream, a.Loc, "-fg-stream marks a repeated field; '" + a.Id + "' is not repeated"));
         return new FieldModel(a.Id, MemberName(a.Id, ownerCs), a.Loc, a.Doc, kind, prim, user, args.ToEquatable(), sw, enumCs,
@@ -519,6 +528,7 @@ internal sealed class ModelBuilder
             return null;
         }
         var (owner, field) = marked[0];
+        if (field.Repeat == RepeatKind.None) return null; // reported with the field
         if (field.Kind != FieldKind.User)
         {
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadStream, field.Loc, "The streamed field must be a repeat of a user type"));
@@ -543,6 +553,17 @@ internal sealed class ModelBuilder
                 return null;
             }
             (current, currentField) = users[0];
+        }
+        if (field.Repeat != RepeatKind.Until)
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadStream, field.Loc, "A streamed field must be 'repeat: until' (its end is known from its last element)"));
+        foreach (var step in steps)
+        {
+            var t = types.First(x => x.CsName == step.TypeCsName);
+            if (t.Checks.Count > 0)
+                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadStream, t.Loc, "-fg-checks on '" + t.KsyId + "', which holds the streamed field, cannot be checked while streaming"));
+            foreach (var f in t.Fields.TakeWhile(f => f.Id != step.FieldId))
+                if (f.Derivation is not (Derivation.None or Derivation.Constant))
+                    _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadStream, f.Loc, "Field '" + f.Id + "' before a streamed field cannot be derived"));
         }
         return new StreamModel(steps.ToEquatable(), field.UserType!);
     }

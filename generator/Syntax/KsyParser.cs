@@ -121,31 +121,30 @@ internal sealed class KsyParser
                 case "meta": break;
                 case "doc": doc = Text(kv.Value); break;
                 case "seq":
-                    foreach (var item in Items(kv.Value))
+                    foreach (var item in List(kv.Value, "seq", "a list of fields"))
                         if (item is YamlMappingNode am) seq.Add(ParseAttr(am));
                         else Report(DiagnosticDescriptors.BadValue, item, "seq", "each entry is a mapping");
                     break;
                 case "params":
-                    foreach (var item in Items(kv.Value))
+                    foreach (var item in List(kv.Value, "params", "a list of parameters"))
                         if (item is YamlMappingNode pm) pars.Add(ParseParam(pm));
+                        else Report(DiagnosticDescriptors.BadValue, item, "params", "each entry is a mapping");
                     break;
                 case "instances":
-                    if (kv.Value is YamlMappingNode im)
-                        foreach (var ikv in im.Children) inst.Add(ParseInstance(KeyOf(ikv.Key), ikv.Key, ikv.Value));
+                    foreach (var ikv in Map(kv.Value, "instances", "a mapping of names to instances")) inst.Add(ParseInstance(KeyOf(ikv.Key), ikv.Key, ikv.Value));
                     break;
                 case "types":
-                    if (kv.Value is YamlMappingNode tm)
-                        foreach (var tkv in tm.Children)
-                            if (tkv.Value is YamlMappingNode tv) types.Add(ParseType(KeyOf(tkv.Key), tv, false, null));
-                            else Report(DiagnosticDescriptors.BadValue, tkv.Value, "types/" + KeyOf(tkv.Key), "a type is a mapping");
+                    foreach (var tkv in Map(kv.Value, "types", "a mapping of names to types"))
+                        if (tkv.Value is YamlMappingNode tv) types.Add(ParseType(KeyOf(tkv.Key), tv, false, null));
+                        else Report(DiagnosticDescriptors.BadValue, tkv.Value, "types/" + KeyOf(tkv.Key), "a type is a mapping");
                     break;
                 case "enums":
-                    if (kv.Value is YamlMappingNode em)
-                        foreach (var ekv in em.Children) enums.Add(ParseEnum(KeyOf(ekv.Key), ekv.Key, ekv.Value));
+                    foreach (var ekv in Map(kv.Value, "enums", "a mapping of names to enums")) enums.Add(ParseEnum(KeyOf(ekv.Key), ekv.Key, ekv.Value));
                     break;
                 case "-fg-checks":
-                    foreach (var item in Items(kv.Value))
+                    foreach (var item in List(kv.Value, "-fg-checks", "a list of checks"))
                         if (item is YamlMappingNode cm) { var c = ParseCheck(cm); if (c is not null) checks.Add(c); }
+                        else Report(DiagnosticDescriptors.BadValue, item, "-fg-checks", "each check is a mapping");
                     break;
                 default:
                     if (!TypeIgnored.Contains(key) && !IgnoredExtension(key, kv.Key))
@@ -173,8 +172,11 @@ internal sealed class KsyParser
             {
                 var key = KeyOf(kv.Key);
                 if (key == "switch-on") on = Sc(kv.Value);
-                else if (key == "cases" && kv.Value is YamlMappingNode cm)
-                    foreach (var ckv in cm.Children) cases.Add(new EndianCase(Sc(ckv.Key)!, Text(ckv.Value) ?? ""));
+                else if (key == "cases")
+                {
+                    foreach (var ckv in Map(kv.Value, "endian/cases", "a mapping of keys to le or be"))
+                        if (Sc(ckv.Key) is { } ck) cases.Add(new EndianCase(ck, Text(ckv.Value) ?? ""));
+                }
                 else Report(DiagnosticDescriptors.UnsupportedKey, kv.Key, "endian/" + key, "");
             }
             if (on is null) { Report(DiagnosticDescriptors.MissingKey, n, "A calculated endian", "switch-on"); return null; }
@@ -266,8 +268,11 @@ internal sealed class KsyParser
         {
             var key = KeyOf(kv.Key);
             if (key == "switch-on") on = Sc(kv.Value);
-            else if (key == "cases" && kv.Value is YamlMappingNode cm)
-                foreach (var ckv in cm.Children) cases.Add(new CaseSpec(Sc(ckv.Key)!, Sc(ckv.Value)!));
+            else if (key == "cases")
+            {
+                foreach (var ckv in Map(kv.Value, "type/cases", "a mapping of keys to types"))
+                    if (Sc(ckv.Key) is { } ck && Sc(ckv.Value) is { } cv) cases.Add(new CaseSpec(ck, cv));
+            }
             else Report(DiagnosticDescriptors.UnsupportedKey, kv.Key, "type/" + key, "");
         }
         if (on is null) { Report(DiagnosticDescriptors.MissingKey, n, "A switch type", "switch-on"); return null; }
@@ -291,7 +296,7 @@ internal sealed class KsyParser
                     case "max": max = Sc(kv.Value); break;
                     case "expr": expr = Sc(kv.Value); break;
                     case "in-enum": inEnum = Text(kv.Value) == "true"; break;
-                    case "any-of": foreach (var item in Items(kv.Value)) if (Sc(item) is { } s) anyOf.Add(s); break;
+                    case "any-of": foreach (var item in List(kv.Value, "valid/any-of", "a list of values")) if (Sc(item) is { } s) anyOf.Add(s); break;
                     default: Report(DiagnosticDescriptors.UnsupportedKey, kv.Key, "valid/" + key, ""); break;
                 }
             }
@@ -436,4 +441,20 @@ internal sealed class KsyParser
     }
 
     private static IEnumerable<YamlNode> Items(YamlNode n) => n is YamlSequenceNode s ? s.Children : Enumerable.Empty<YamlNode>();
+
+    /// <summary>A YAML list where the grammar needs one; anything else is reported (an empty list is fine).</summary>
+    private IEnumerable<YamlNode> List(YamlNode n, string key, string what)
+    {
+        if (n is YamlSequenceNode s) return s.Children;
+        if (!(n is YamlScalarNode { Value: null or "" })) Report(DiagnosticDescriptors.BadValue, n, key, what + " is expected here");
+        return Enumerable.Empty<YamlNode>();
+    }
+
+    /// <summary>A YAML mapping where the grammar needs one; anything else is reported.</summary>
+    private IEnumerable<KeyValuePair<YamlNode, YamlNode>> Map(YamlNode n, string key, string what)
+    {
+        if (n is YamlMappingNode m) return m.Children;
+        if (!(n is YamlScalarNode { Value: null or "" })) Report(DiagnosticDescriptors.BadValue, n, key, what + " is expected here");
+        return Enumerable.Empty<KeyValuePair<YamlNode, YamlNode>>();
+    }
 }

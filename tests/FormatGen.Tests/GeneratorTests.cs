@@ -165,62 +165,86 @@ public class GeneratorTests
         Assert.Equal(a, b);
     }
 
-    // ---- one test per diagnostic: the id and the exact place ----
+    // ---- one test per diagnostic: the id, the exact place, the message, and only one ----
 
     private const string Head = "meta:\n  id: t\n  endian: le\n";
 
     public static IEnumerable<object[]> DiagnosticCases() => new[]
     {
-        new object[] { "FG0001", "meta:\n  id: [t\n", 3, 1 },
-        new object[] { "FG0002", Head + "seq:\n  - id: a\n    size: 4\n    process: zlib\n", 7, 5 },
-        new object[] { "FG0003", Head + "seq:\n  - type: u1\n", 5, 5 },
-        new object[] { "FG0004", Head + "seq:\n  - id: a\n    type: u1\n    repeat: sometimes\n", 7, 13 },
-        new object[] { "FG0005", Head + "seq:\n  - id: a\n    type: nowhere\n", 6, 11 },
-        new object[] { "FG0006", Head + "seq:\n  - id: a\n    type: u1\n    enum: colours\n", 7, 11 },
-        new object[] { "FG0007", Head + "seq:\n  - id: a\n    size: (1 +\n", 6, 11 },
-        new object[] { "FG0008", Head + "seq:\n  - id: a\n    size: nothing * 2\n", 6, 11 },
-        new object[] { "FG0009", Head + "seq:\n  - id: a\n    type: u1\n  - id: b\n    type: u1\n    if: a + 1\n", 9, 9 },
-        new object[] { "FG0010", Head + "seq:\n  - id: a\n    type: u1\n  - id: a\n    type: u2\n", 7, 5 },
-        new object[] { "FG0011", Head + "seq:\n  - id: a\n    type: strz\n", 6, 11 },
-        new object[] { "FG0012", Head + "seq:\n  - id: k\n    type: u1\n  - id: b\n    size: 2\n    type:\n      switch-on: k\n      cases:\n        1: c\n        2: c\ntypes:\n  c:\n    seq:\n      - id: x\n        type: u1\n", 10, 7 },
-        new object[] { "FG0013", Head + "seq:\n  - id: a\n    type: u1\n    -fg-stream: true\n", 5, 5 },
-        new object[] { "FG0014", Head + "seq:\n  - id: a\n    type: c(1, 2)\ntypes:\n  c:\n    seq:\n      - id: x\n        type: u1\n", 6, 11 },
-        new object[] { "FG0015", "meta:\n  endian: le\nseq: []\n", 1, 1 },
+        new object[] { "FG0001", "meta:\n  id: [t\n", 3, 1, "While parsing a flow sequence, did not find expected ',' or ']'." },
+        new object[] { "FG0002", Head + "seq:\n  - id: a\n    size: 4\n    process: zlib\n", 7, 5, "Key 'process' is not supported by FormatGen yet" },
+        new object[] { "FG0003", Head + "seq:\n  - type: u1\n", 5, 5, "A seq entry needs 'id'" },
+        new object[] { "FG0004", Head + "seq:\n  - id: a\n    type: u1\n    repeat: sometimes\n", 7, 13, "Invalid value for 'repeat': expr, until or eos" },
+        new object[] { "FG0005", Head + "seq:\n  - id: a\n    type: nowhere\n", 6, 11, "Type 'nowhere' is not defined" },
+        new object[] { "FG0006", Head + "seq:\n  - id: a\n    type: u1\n    enum: colours\n", 7, 11, "Enum 'colours' is not defined" },
+        new object[] { "FG0007", Head + "seq:\n  - id: a\n    size: (1 +\n", 6, 11, "Cannot parse expression '(1 +': unexpected end of expression" },
+        new object[] { "FG0008", Head + "seq:\n  - id: a\n    size: nothing * 2\n", 6, 11, "'nothing' is not defined here" },
+        new object[] { "FG0009", Head + "seq:\n  - id: a\n    type: u1\n  - id: b\n    type: u1\n    if: a + 1\n", 9, 9, "'if: a + 1' must be a boolean, not an integer" },
+        new object[] { "FG0010", Head + "seq:\n  - id: a\n    type: u1\n  - id: a\n    type: u2\n", 7, 5, "'a' is defined more than once" },
+        new object[] { "FG0011", Head + "seq:\n  - id: a\n    type: strz\n", 6, 11, "Type 'strz' is not supported by FormatGen" },
+        new object[] { "FG0012", Head + "seq:\n  - id: k\n    type: u1\n  - id: b\n    size: 2\n    type:\n      switch-on: k\n      cases:\n        1: c\n        2: c\ntypes:\n  c:\n    seq:\n      - id: x\n        type: u1\n", 10, 7,
+            "Type 'C' is the case of several keys of 'b'; give each key its own type so the writer can derive the key" },
+        new object[] { "FG0013", Head + "seq:\n  - id: a\n    type: u1\n    -fg-stream: true\n", 5, 5, "-fg-stream marks a repeated field; 'a' is not repeated" },
+        new object[] { "FG0014", Head + "seq:\n  - id: a\n    type: c(1, 2)\ntypes:\n  c:\n    seq:\n      - id: x\n        type: u1\n", 6, 11, "Type 'c' takes 0 argument(s), 2 given" },
+        new object[] { "FG0015", "meta:\n  endian: le\nseq: []\n", 1, 1, "A grammar needs meta/id" },
     };
 
     [Theory]
     [MemberData(nameof(DiagnosticCases))]
-    public void Each_diagnostic_has_its_id_and_points_at_the_grammar(string id, string grammar, int line, int column)
+    public void Each_diagnostic_has_its_id_place_and_message_once(string id, string grammar, int line, int column, string message)
     {
         var (run, _) = GeneratorHarness.Generate("/g/bad.ksy", grammar);
-        var d = run.Diagnostics.FirstOrDefault(x => x.Id == id);
-        Assert.True(d is not null, "expected " + id + ", got: " + string.Join("; ", run.Diagnostics));
-        Assert.Equal(DiagnosticSeverity.Error, d!.Severity);
+        var d = Assert.Single(run.Diagnostics);
+        Assert.Equal(id, d.Id);
+        Assert.Equal(DiagnosticSeverity.Error, d.Severity);
         var span = d.Location.GetLineSpan();
         Assert.Equal("/g/bad.ksy", span.Path);
         Assert.Equal((line, column), (span.StartLinePosition.Line + 1, span.StartLinePosition.Character + 1));
+        Assert.Equal(message, d.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Empty(run.GeneratedSources);
     }
 
+    public static IEnumerable<object[]> OneMistakeCases() => new[]
+    {
+        // A mistake the generator used to report four times, with its message wrapped twice.
+        new object[] { "FG0008", Head + "seq:\n  - id: a\n    type: u1\n    if: nosuch > 1\n", 7, 9, "'nosuch' is not defined here" },
+        new object[] { "FG0008", Head + "seq:\n  - id: a\n    type: u1\n    if: b > 1\n  - id: b\n    type: u1\n", 7, 9, "'b' is not defined here yet (it is read after this field)" },
+        new object[] { "FG0008", Head + "seq:\n  - id: a\n    type: u1\n    if: late > 1\n  - id: b\n    type: u1\ninstances:\n  late:\n    value: b * 2\n", 7, 9, "'late' is not defined here yet (it reads 'b', read after this field)" },
+        new object[] { "FG0009", Head + "seq:\n  - id: a\n    type: u1\ninstances:\n  x:\n    value: y + 1\n  y:\n    value: x * 2\n", 8, 3, "instance 'x' depends on itself" },
+        new object[] { "FG0009", Head + "seq:\n  - id: a\n    type: b\n  - id: c\n    type: d\ninstances:\n  t:\n    value: 'a.z > 0 ? a : c'\ntypes:\n  b:\n    seq:\n      - id: z\n        type: u1\n  d:\n    seq:\n      - id: z\n        type: u1\n", 11, 12,
+            "the branches of '?:' have no common type: type B and type D" },
+        new object[] { "FG0009", Head + "seq:\n  - id: a\n    type: u1\ninstances:\n  p:\n    value: _parent.x\n", 9, 12, "'_parent.x': type t has no parent" },
+        new object[] { "FG0009", Head + "seq:\n  - id: k\n    type: u1\n    enum: e\n  - id: b\n    size: 2\n    type:\n      switch-on: k\n      cases:\n        1: c\ntypes:\n  c:\n    seq:\n      - id: x\n        type: u1\nenums:\n  e:\n    1: one\n", 13, 9,
+            "case '1' (an integer) cannot match 'k' (enum E)" },
+        // Malformed shapes: diagnostics, never exceptions.
+        new object[] { "FG0004", Head + "seq: {a: 1}\n", 4, 6, "Invalid value for 'seq': a list of fields is expected here" },
+        new object[] { "FG0004", Head + "seq:\n  - id: k\n    type: u1\n  - id: b\n    size: 2\n    type:\n      switch-on: k\n      cases:\n        [1, 2]: c\ntypes:\n  c:\n    seq:\n      - id: x\n        type: u1\n", 12, 9, "Invalid value for 'value': a scalar is expected here" },
+        new object[] { "FG0004", Head + "seq:\n  - id: a\n    type: u1\ninstances: [1, 2]\n", 7, 12, "Invalid value for 'instances': a mapping of names to instances is expected here" },
+    };
+
+    [Theory]
+    [MemberData(nameof(OneMistakeCases))]
+    public void One_mistake_is_one_readable_diagnostic(string id, string grammar, int line, int column, string message)
+        => Each_diagnostic_has_its_id_place_and_message_once(id, grammar, line, column, message);
+
     public static IEnumerable<object[]> UnsupportedCombinations() => new[]
     {
-        new object[] { "FG0011", Head + "seq:\n  - id: a\n    type: u4\n    size: 8\n", 7, 11 },
-        new object[] { "FG0011", Head + "seq:\n  - id: a\n    type: c\n    size: 2\n    repeat: eos\ntypes:\n  c:\n    seq:\n      - id: x\n        type: u1\n", 7, 11 },
-        new object[] { "FG0004", Head + "seq:\n  - id: a\n    type: u1\n    contents: [1]\n", 7, 16 },
-        new object[] { "FG0011", Head + "seq:\n  - id: a\n    size: 4\n    repeat: expr\n    repeat-expr: 2\n", 6, 11 },
-        new object[] { "FG0009", Head + "seq:\n  - id: a\n    type: u1\n    enum: e\n    valid: 3\nenums:\n  e:\n    1: one\n", 8, 12 },
+        new object[] { "FG0011", Head + "seq:\n  - id: a\n    type: u4\n    size: 8\n", 7, 11, "'size' on an integer field is not supported by FormatGen" },
+        new object[] { "FG0011", Head + "seq:\n  - id: a\n    type: c\n    size: 2\n    repeat: eos\ntypes:\n  c:\n    seq:\n      - id: x\n        type: u1\n", 7, 11, "'size' on a repeated field (a size for each element) is not supported by FormatGen" },
+        new object[] { "FG0004", Head + "seq:\n  - id: a\n    type: u1\n    contents: [1]\n", 7, 16, "Invalid value for 'contents': 'contents' cannot be combined with 'type'" },
+        new object[] { "FG0009", Head + "seq:\n  - id: a\n    type: u1\n    enum: e\n    valid: 3\nenums:\n  e:\n    1: one\n", 8, 12, "'3' (an integer) cannot be compared with field 'a' (enum E); use E members" },
         // Message templates and -fg-limit where they cannot apply.
-        new object[] { "FG0004", Head + "seq:\n  - id: a\n    type: u1\n    -fg-expect: one octet\n", 7, 17 },
-        new object[] { "FG0004", Head + "seq:\n  - id: a\n    type: u1\n    valid: 0\n    -fg-found: 'value {a'\n", 8, 16 },
-        new object[] { "FG0008", Head + "seq:\n  - id: a\n    type: u1\n    valid: 0\n    -fg-found: 'value {nosuch}'\n", 8, 16 },
-        new object[] { "FG0004", Head + "seq:\n  - id: a\n    type: u1\n    -fg-limit: true\n", 5, 5 },
+        new object[] { "FG0004", Head + "seq:\n  - id: a\n    type: u1\n    -fg-expect: one octet\n", 7, 17, "Invalid value for '-fg-expect': it words the message of a 'valid' rule; the field has none" },
+        new object[] { "FG0004", Head + "seq:\n  - id: a\n    type: u1\n    valid: 0\n    -fg-found: 'value {a'\n", 8, 16, "Invalid value for 'message template 'value {a'': a '{' without its '}'" },
+        new object[] { "FG0008", Head + "seq:\n  - id: a\n    type: u1\n    valid: 0\n    -fg-found: 'value {nosuch}'\n", 8, 16, "'nosuch' is not defined here" },
+        new object[] { "FG0004", Head + "seq:\n  - id: a\n    type: u1\n    -fg-limit: true\n", 5, 5, "Invalid value for '-fg-limit': the length limit applies to a field with 'size'" },
     };
 
     /// <summary>Combinations Kaitai allows but FormatGen does not implement yet: an error, never wrong code.</summary>
     [Theory]
     [MemberData(nameof(UnsupportedCombinations))]
-    public void Unsupported_combinations_are_errors_at_their_place(string id, string grammar, int line, int column)
-        => Each_diagnostic_has_its_id_and_points_at_the_grammar(id, grammar, line, column);
+    public void Unsupported_combinations_are_errors_at_their_place(string id, string grammar, int line, int column, string message)
+        => Each_diagnostic_has_its_id_place_and_message_once(id, grammar, line, column, message);
 
     [Fact]
     public void Every_descriptor_has_a_test_case()

@@ -109,10 +109,10 @@ public sealed partial class FrameStreamWriter
     {
         __out = output ?? throw new global::System.ArgumentNullException(nameof(output));
         var __w = global::FormatGen.Runtime.FgWriter.Measure();
-        WritePrefix(ref __w, @header, @word, @extra, out _);
+        WritePrefix(ref __w, @header, @word, @extra, out __le);
         var __bytes = new byte[__w.Position];
         __w = new global::FormatGen.Runtime.FgWriter(__bytes);
-        var __args = WritePrefix(ref __w, @header, @word, @extra, out __le);
+        WritePrefix(ref __w, @header, @word, @extra, out __le);
         var __check = new global::FormatGen.Runtime.FgReader(__bytes);
         var __v = new global::FormatGen.Runtime.FgValidation();
         new FrameStreamGrammar().ReadPrefix(ref __check, __v);
@@ -122,7 +122,7 @@ public sealed partial class FrameStreamWriter
         Position = __bytes.Length;
     }
 
-    private static object[] WritePrefix(ref global::FormatGen.Runtime.FgWriter __w, global::Snapshots.Frame.Header @header, uint @word, ushort @extra, out bool littleEndian)
+    private static void WritePrefix(ref global::FormatGen.Runtime.FgWriter __w, global::Snapshots.Frame.Header @header, uint @word, ushort @extra, out bool littleEndian)
     {
         __w.LittleEndian = false;
         (@header ?? throw new global::FormatGen.Runtime.FgWriteException("header", "is not set")).WriteCore(ref __w);
@@ -134,7 +134,6 @@ public sealed partial class FrameStreamWriter
         var f_extra = unchecked(@extra);
         __w.U2((ushort)f_extra);
         littleEndian = __w.LittleEndian;
-        return new object[] {  };
     }
 
     /// <summary>

@@ -1,0 +1,597 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace FormatGen.Generator.Model;
+
+/// <summary>
+/// Resolves every name of every expression in a grammar and types it, as
+/// Kaitai's compiler does in its precompile passes. Each mistake is reported
+/// once, at its place; an expression with a mistake stays unchecked and what
+/// depends on it is not reported again. The emitter only prints the result.
+/// </summary>
+internal sealed class TypeChecker
+{
+    private readonly Dictionary<string, TypeModel> _types;
+    private readonly TypeModel _root;
+    private readonly Func<string, TypeModel, string?> _resolveEnum;
+    private readonly Dictionary<string, EnumModel> _enums;
+    private readonly List<DiagInfo> _diags;
+    private readonly Dictionary<(string Type, string Id), ExprType> _instanceTypes = new();
+    private readonly HashSet<(string Type, string Id)> _inProgress = new();
+    private readonly Dictionary<string, List<(TypeModel Parent, int Field)>> _users = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _once = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<HiddenModel>> _needs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<ProvidedModel>> _provides = new(StringComparer.Ordinal);
+
+    /// <summary>Where an expression is evaluated, and so what its names may mean.</summary>
+    private sealed record Scope(TypeModel Type, int Visible, ExprType? Element = null, ExprType? Value = null, bool Index = false, bool Counts = false)
+    {
+        public const int All = int.MaxValue;
+    }
+
+    private TypeChecker(List<TypeModel> types, List<EnumModel> enums, Func<string, TypeModel, string?> resolveEnum, List<DiagInfo> diags)
+    {
+        _types = types.ToDictionary(t => t.CsName, StringComparer.Ordinal);
+        _root = types.First(t => t.IsRoot);
+        _enums = enums.ToDictionary(e => e.CsName, StringComparer.Ordinal);
+        _resolveEnum = resolveEnum;
+        _diags = diags;
+        foreach (var p in types)
+            for (int i = 0; i < p.Fields.Count; i++)
+                foreach (var child in ChildTypes(p.Fields[i]))
+                {
+                    if (!_users.TryGetValue(child, out var list)) _users[child] = list = new List<(TypeModel, int)>();
+                    if (!list.Any(u => u.Parent.CsName == p.CsName)) list.Add((p, i));
+                }
+    }
+
+    private static IEnumerable<string> ChildTypes(FieldModel f)
+    {
+        if (f.UserType is not null) yield return f.UserType;
+        if (f.Switch is not null) foreach (var c in f.Switch.Cases) yield return c.TypeCsName;
+    }
+
+    /// <summary>Checks every expression; returns the types with their expressions checked.</summary>
+    public static List<TypeModel> Check(List<TypeModel> types, List<EnumModel> enums, Func<string, TypeModel, string?> resolveEnum, List<DiagInfo> diags)
+    {
+        if (types.Count == 0) return types;
+        var c = new TypeChecker(types, enums, resolveEnum, diags);
+        var checkedTypes = types.Select(c.CheckType).ToList();
+        return checkedTypes.Select(t => t with
+        {
+            Needs = (c._needs.TryGetValue(t.CsName, out var n) ? n : new List<HiddenModel>()).ToEquatable(),
+            Provides = (c._provides.TryGetValue(t.CsName, out var p) ? p : new List<ProvidedModel>()).ToEquatable(),
+        }).ToList();
+    }
+
+    // ---- reporting ----
+
+    private TExpr Unknown(Loc loc, string name, string hint = "")
+    {
+        _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnknownName, loc, name, hint));
+        return new TError();
+    }
+
+    private TExpr Mismatch(Loc loc, string message)
+    {
+        _diags.Add(DiagInfo.Of(DiagnosticDescriptors.TypeMismatch, loc, message));
+        return new TError();
+    }
+
+    private TExpr Unsupported(Loc loc, string what)
+    {
+        _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, loc, what));
+        return new TError();
+    }
+
+    // ---- the sites of a type ----
+
+    private TypeModel CheckType(TypeModel t)
+    {
+        var endian = t.Endian;
+        if (endian.SwitchOn is { } on)
+        {
+            var scope = new Scope(t, 0);
+            var onT = Expr(on, scope);
+            var cases = endian.Cases.Select(c => c with { Key = Key(c.Key, onT, scope) }).ToEquatable();
+            endian = endian with { SwitchOn = onT, Cases = cases };
+        }
+        var fields = new List<FieldModel>();
+        for (int i = 0; i < t.Fields.Count; i++) fields.Add(CheckField(t, t.Fields[i], i));
+        var all = new Scope(t, Scope.All);
+        var instances = t.Instances.Select(inst =>
+        {
+            var type = InstanceType(t, inst);
+            return inst with { Value = inst.Value with { Checked = type.IsError ? null : CheckedInstance(t, inst) } };
+        }).ToEquatable();
+        var checks = t.Checks.Select(c =>
+        {
+            var scope = all with { Counts = true };
+            var e = Expr(c.Expr, scope, ExprType.Bool, "-fg-checks/expr");
+            return c with { Expr = e, Expect = Template(c.Expect, scope), Found = Template(c.Found, scope) };
+        }).ToEquatable();
+        return t with { Endian = endian, Fields = fields.ToEquatable(), Instances = instances, Checks = checks };
+    }
+
+    private FieldModel CheckField(TypeModel t, FieldModel f, int index)
+    {
+        var scope = new Scope(t, index, Index: f.Repeat != RepeatKind.None);
+        var value = ValueType(f);
+        var f2 = f with
+        {
+            Args = Args(f.Args, f.UserType, scope, f.Loc),
+            Size = Opt(f.Size, scope, ExprType.Long, "size"),
+            RepeatExpr = Opt(f.RepeatExpr, scope with { Index = false }, ExprType.Long, "repeat-expr"),
+            RepeatUntil = Opt(f.RepeatUntil, scope with { Element = value }, ExprType.Bool, "repeat-until"),
+            If = Opt(f.If, scope with { Index = false }, ExprType.Bool, "if"),
+        };
+        if (f.Switch is { } sw)
+        {
+            var on = Expr(sw.On, scope);
+            var cases = sw.Cases.Select(c => c with { Key = Key(c.Key, on, scope), Args = Args(c.Args, c.TypeCsName, scope, c.Key.Loc) }).ToEquatable();
+            f2 = f2 with { Switch = sw with { On = on, Cases = cases } };
+        }
+        if (f.Valid is { } v)
+        {
+            var vs = scope with { Value = value };
+            ExprText? Bound(ExprText? b) => b is null ? null : BoundOf(b, value, vs, f.Id);
+            f2 = f2 with
+            {
+                Valid = v with
+                {
+                    Eq = Bound(v.Eq),
+                    Min = Bound(v.Min),
+                    Max = Bound(v.Max),
+                    AnyOf = v.AnyOf.Select(a => BoundOf(a, value, vs, f.Id)).ToEquatable(),
+                    Expr = Opt(v.Expr, vs, ExprType.Bool, "valid/expr"),
+                    Expect = Template(v.Expect, vs),
+                    Found = Template(v.Found, vs),
+                },
+            };
+        }
+        return f2;
+    }
+
+    /// <summary>A bound of 'valid' (eq, min, max, any-of) must be of the field's kind.</summary>
+    private ExprText BoundOf(ExprText b, ExprType value, Scope scope, string field)
+    {
+        var e = Expr(b, scope);
+        if (e.Checked is null || value.IsError) return e;
+        var t = e.Checked.Type;
+        bool ok = value.Kind == TKind.Enum ? t.Kind == TKind.Enum && t.Name == value.Name : t.Kind == value.Kind;
+        if (ok) return e;
+        Mismatch(b.Loc, "'" + b.Text + "' (" + t.Describe() + ") cannot be compared with field '" + field + "' (" + value.Describe() + ")"
+                        + (value.Kind == TKind.Enum ? "; use " + value.Name + " members" : ""));
+        return e with { Checked = null };
+    }
+
+    /// <summary>A switch or endian case key: of the kind of what the switch is on.</summary>
+    private ExprText Key(ExprText key, ExprText on, Scope scope)
+    {
+        var e = Expr(key, scope);
+        if (e.Checked is null || on.Checked is null) return e;
+        var k = e.Checked.Type;
+        var o = on.Checked.Type;
+        bool ok = o.Kind == TKind.Enum ? k.Kind == TKind.Enum && k.Name == o.Name : k.Kind == o.Kind && o.Kind is TKind.Int or TKind.Bool;
+        if (ok) return e;
+        Mismatch(key.Loc, "case '" + key.Text + "' (" + k.Describe() + ") cannot match '" + on.Text + "' (" + o.Describe() + ")");
+        return e with { Checked = null };
+    }
+
+    private EquatableArray<ExprText> Args(EquatableArray<ExprText> args, string? callee, Scope scope, Loc loc)
+    {
+        var result = new List<ExprText>();
+        var pars = callee is not null && _types.TryGetValue(callee, out var ct) ? ct.Params : EquatableArray<ParamModel>.Empty;
+        for (int i = 0; i < args.Count; i++)
+        {
+            var a = Expr(args[i], scope);
+            if (a.Checked is { } c && i < pars.Count)
+            {
+                var want = ParamType(pars[i]);
+                bool ok = want.Kind == TKind.Enum ? c.Type.Kind == TKind.Enum && c.Type.Name == want.Name : c.Type.Kind == want.Kind;
+                if (!ok)
+                {
+                    Mismatch(args[i].Loc, "argument '" + args[i].Text + "' (" + c.Type.Describe() + ") does not fit parameter '" + pars[i].Id + "' (" + want.Describe() + ")");
+                    a = a with { Checked = null };
+                }
+            }
+            result.Add(a);
+        }
+        return result.ToEquatable();
+    }
+
+    private EquatableArray<TemplatePart> Template(EquatableArray<TemplatePart> parts, Scope scope)
+        => parts.Select(p => p.Expr is { } e ? p with { Expr = Expr(e, scope) } : p).ToEquatable();
+
+    private ExprText? Opt(ExprText? e, Scope scope, ExprType want, string what) => e is null ? null : Expr(e, scope, want, what);
+
+    /// <summary>Checks one expression; when <paramref name="want"/> is given, its result must be of that kind.</summary>
+    private ExprText Expr(ExprText e, Scope scope, ExprType? want = null, string? what = null)
+    {
+        var t = Check(e.Expr, scope, e.Loc);
+        if (t.Type.IsError) return e with { Checked = null };
+        if (want is not null && t.Type.Kind != want.Kind)
+        {
+            Mismatch(e.Loc, "'" + (what is null ? "" : what + ": ") + e.Text.Trim() + "' must be " + want.Describe() + ", not " + t.Type.Describe());
+            return e with { Checked = null };
+        }
+        return e with { Checked = t };
+    }
+
+    // ---- types of fields, parameters and instances ----
+
+    private ExprType ParamType(ParamModel p)
+        => p.EnumCsName is not null ? ExprType.Enum(p.EnumCsName) : p.Primitive == "bool" ? ExprType.Bool : p.Primitive == "u8" ? ExprType.ULong : ExprType.Long;
+
+    /// <summary>The type of one value of a field (an element, when it repeats).</summary>
+    private static ExprType ValueType(FieldModel f) => f.Kind switch
+    {
+        FieldKind.Primitive when f.EnumCsName is not null => ExprType.Enum(f.EnumCsName),
+        FieldKind.Primitive => f.Primitive == "u8" ? ExprType.ULong : ExprType.Long,
+        FieldKind.Bytes => ExprType.Bytes,
+        FieldKind.User => ExprType.User(f.UserType!),
+        _ => new ExprType(TKind.User, Name: f.Switch!.InterfaceName, Union: true),
+    };
+
+    private static ExprType FieldType(FieldModel f) => f.Repeat == RepeatKind.None ? ValueType(f) : ExprType.ArrayOf(ValueType(f));
+
+    private ExprType InstanceType(TypeModel t, InstanceModel inst)
+    {
+        var key = (t.CsName, inst.Id);
+        if (_instanceTypes.TryGetValue(key, out var known)) return known;
+        if (!_inProgress.Add(key))
+        {
+            Mismatch(inst.Loc, "instance '" + inst.Id + "' depends on itself");
+            return _instanceTypes[key] = ExprType.Error;
+        }
+        var value = Check(inst.Value.Expr, new Scope(t, Scope.All), inst.Value.Loc);
+        _inProgress.Remove(key);
+        var type = value.Type;
+        if (inst.EnumCsName is not null && !type.IsError)
+            type = type.Kind == TKind.Int ? ExprType.Enum(inst.EnumCsName) : ((TError)Mismatch(inst.Value.Loc, "instance '" + inst.Id + "' has an enum, so its value must be an integer, not " + type.Describe())).Type;
+        if (!type.IsError && type.Kind is TKind.Array)
+            type = Unsupported(inst.Value.Loc, "An instance whose value is a list").Type;
+        if (_instanceTypes.TryGetValue(key, out var cycle) && cycle.IsError) return cycle;
+        return _instanceTypes[key] = type;
+    }
+
+    /// <summary>An instance's value, checked once more for the model (its diagnostics were reported with its type).</summary>
+    private TExpr CheckedInstance(TypeModel t, InstanceModel inst)
+    {
+        int before = _diags.Count;
+        var value = Check(inst.Value.Expr, new Scope(t, Scope.All), inst.Value.Loc);
+        if (_diags.Count > before) _diags.RemoveRange(before, _diags.Count - before);
+        return value;
+    }
+
+    /// <summary>The fields an instance reads, directly or through other instances.</summary>
+    private void InstanceFields(TypeModel t, string id, HashSet<int> into, HashSet<string> seen)
+    {
+        if (!seen.Add(id)) return;
+        var inst = t.Instances.FirstOrDefault(i => i.Id == id);
+        if (inst is null) return;
+        Walk(inst.Value.Expr, e =>
+        {
+            if (e is not NameRef n) return;
+            int fi = IndexOfField(t, n.Id);
+            if (fi >= 0) into.Add(fi);
+            else if (t.Instances.Any(i => i.Id == n.Id)) InstanceFields(t, n.Id, into, seen);
+        });
+    }
+
+    private static int IndexOfField(TypeModel t, string id)
+    {
+        for (int i = 0; i < t.Fields.Count; i++) if (t.Fields[i].Id == id) return i;
+        return -1;
+    }
+
+    internal static void Walk(Expr e, Action<Expr> visit)
+    {
+        visit(e);
+        switch (e)
+        {
+            case MemberRef m: Walk(m.Target, visit); break;
+            case MethodCall mc: Walk(mc.Target, visit); Walk(mc.Arg, visit); break;
+            case Unary u: Walk(u.Operand, visit); break;
+            case Binary b: Walk(b.Left, visit); Walk(b.Right, visit); break;
+            case Ternary t: Walk(t.Cond, visit); Walk(t.Then, visit); Walk(t.Else, visit); break;
+        }
+    }
+
+    // ---- expressions ----
+
+    private TExpr Check(Expr e, Scope s, Loc loc) => e switch
+    {
+        IntLit i => new TInt(i.Value),
+        BoolLit b => new TBool(b.Value),
+        EnumLit en => EnumConst(en, s, loc),
+        NameRef n => Name(n.Id, s, loc),
+        MemberRef m => Member(m, s, loc),
+        MethodCall c => Call(c, s, loc),
+        Unary u => UnaryOp(u, s, loc),
+        Binary b => BinaryOp(b, s, loc),
+        Ternary t => TernaryOp(t, s, loc),
+        _ => Unsupported(loc, "This expression"),
+    };
+
+    private TExpr EnumConst(EnumLit en, Scope s, Loc loc)
+    {
+        var cs = _resolveEnum(en.Enum, s.Type);
+        if (cs is null || !_enums.TryGetValue(cs, out var model)) return Unknown(loc, "enum " + en.Enum);
+        var m = model.Members.FirstOrDefault(x => x.KsyName == en.Member);
+        return m is null ? Unknown(loc, en.Enum + "::" + en.Member, " (enum " + en.Enum + " has no member '" + en.Member + "')") : new TEnumConst(model.CsName, m.CsName);
+    }
+
+    private TExpr Name(string id, Scope s, Loc loc)
+    {
+        switch (id)
+        {
+            case "_index":
+                return s.Index ? new TRef(RefKind.Index, id, ExprType.Long) : Unknown(loc, "_index", " (only inside a repeated field)");
+            case "_":
+                if (s.Element is { } el) return new TRef(RefKind.Element, id, el);
+                if (s.Value is { } v) return new TRef(RefKind.Value, id, v);
+                return Unknown(loc, "_", " (only in repeat-until, valid and count predicates)");
+            case "_io" or "_root" or "_parent":
+                return Mismatch(loc, "'" + id + "' needs a member, as in " + id + (id == "_io" ? ".size" : ".name"));
+        }
+        var t = s.Type;
+        if (t.Params.FirstOrDefault(p => p.Id == id) is { } param) return new TRef(RefKind.Param, id, ParamType(param));
+        int fi = IndexOfField(t, id);
+        if (fi >= 0)
+        {
+            if (fi >= s.Visible) return Unknown(loc, id, " yet (it is read after this field)");
+            return new TRef(RefKind.Field, id, FieldType(t.Fields[fi]));
+        }
+        if (t.Instances.FirstOrDefault(i => i.Id == id) is { } inst)
+        {
+            var type = InstanceType(t, inst);
+            if (type.IsError) return new TError();
+            if (s.Visible != Scope.All)
+            {
+                var reads = new HashSet<int>();
+                InstanceFields(t, id, reads, new HashSet<string>());
+                var late = reads.Where(r => r >= s.Visible).Select(r => t.Fields[r].Id).FirstOrDefault();
+                if (late is not null) return Unknown(loc, id, " yet (it reads '" + late + "', read after this field)");
+            }
+            return new TRef(RefKind.Instance, id, type);
+        }
+        return Unknown(loc, id);
+    }
+
+    private TExpr Member(MemberRef m, Scope s, Loc loc)
+    {
+        if (PathOf(m, out var head, out var path)) return Path(s.Type, head, path, s.Visible, loc);
+        if (m.Target is NameRef { Id: "_io" })
+            return m.Name switch
+            {
+                "size" => new TRef(RefKind.IoSize, "_io.size", ExprType.Long),
+                "eos" => new TRef(RefKind.IoEos, "_io.eos", ExprType.Bool),
+                _ => Unsupported(loc, "'_io." + m.Name + "'"),
+            };
+        var target = Check(m.Target, s, loc);
+        return MemberOf(target, m.Name, loc);
+    }
+
+    private TExpr MemberOf(TExpr target, string name, Loc loc)
+    {
+        var t = target.Type;
+        if (t.IsError) return target;
+        switch (name)
+        {
+            case "to_i" when t.Kind == TKind.Enum: return new TBuiltin(target, name, ExprType.ULong);
+            case "to_i" when t.Kind == TKind.Bool: return new TBuiltin(target, name, ExprType.Long);
+            case "size" or "length" when t.Kind is TKind.Bytes or TKind.Array: return new TBuiltin(target, "size", ExprType.Long);
+        }
+        if (t.Kind == TKind.User && !t.Union)
+        {
+            var type = _types[t.Name!];
+            int fi = IndexOfField(type, name);
+            if (fi >= 0) return new TMember(target, name, false, FieldType(type.Fields[fi]));
+            if (type.Instances.FirstOrDefault(i => i.Id == name) is { } inst)
+            {
+                var it = InstanceType(type, inst);
+                return it.IsError ? new TError() : new TMember(target, name, true, it);
+            }
+            return Unknown(loc, name, " in type " + type.KsyId);
+        }
+        return Mismatch(loc, "'." + name + "' cannot be applied to " + t.Describe());
+    }
+
+    private static bool PathOf(Expr e, out string head, out List<string> path)
+    {
+        path = new List<string>();
+        while (e is MemberRef m)
+        {
+            path.Insert(0, m.Name);
+            e = m.Target;
+        }
+        head = (e as NameRef)?.Id ?? "";
+        return head is "_root" or "_parent" && path.Count > 0;
+    }
+
+    /// <summary>
+    /// _root.a.b or _parent.a.b: resolved where the value is read (in the root,
+    /// or in each type that reads this one, before it), and passed down.
+    /// </summary>
+    private TExpr Path(TypeModel t, string head, List<string> path, int visible, Loc loc)
+    {
+        // Built-ins at the end (_root.a.size) apply to the path before them.
+        int builtins = 0;
+        while (builtins < path.Count - 1 && path[path.Count - 1 - builtins] is "size" or "length" or "to_i") builtins++;
+        var core = path.Take(path.Count - builtins).ToList();
+        var e = PathExpr(t, head == "_root", core, visible, loc);
+        foreach (var b in path.Skip(core.Count))
+        {
+            if (e.Type.IsError) break;
+            e = MemberOf(e, b, loc);
+        }
+        return e;
+    }
+
+    /// <summary>
+    /// The value of _root.path or _parent.path in <paramref name="t"/>: the root's own
+    /// fields in the root, otherwise a hidden value each parent provides.
+    /// </summary>
+    private TExpr PathExpr(TypeModel t, bool root, List<string> path, int visible, Loc loc)
+    {
+        var joined = string.Join(".", path);
+        var shown = (root ? "_root." : "_parent.") + joined;
+        if (root && t.IsRoot) return Chain(t, path, visible, loc);
+        ExprType? type = null;
+        if (root)
+        {
+            // Read before the root field through which this type is read.
+            int before = ReachedAt(t);
+            var value = Chain(_root, path, before < 0 ? Scope.All : before, loc);
+            if (value.Type.IsError) return value;
+            Provide(_root, new ProvidedModel(true, joined, value));
+            type = value.Type;
+        }
+        else
+        {
+            if (!_users.TryGetValue(t.CsName, out var users) || users.Count == 0)
+                return Once(t.CsName + "|" + shown, () => Mismatch(loc, "'" + shown + "': type " + t.KsyId + " has no parent"));
+            foreach (var (parent, field) in users)
+            {
+                var value = path[0] is "_parent" or "_root"
+                    ? PathExpr(parent, path[0] == "_root", path.Skip(1).ToList(), field, loc)
+                    : Chain(parent, path, field, loc);
+                if (value.Type.IsError) return value;
+                if (type is not null && type != value.Type)
+                    return Once(t.CsName + "|" + shown, () => Mismatch(loc, "'" + shown + "' is " + type.Describe() + " in one parent and " + value.Type.Describe() + " in " + parent.KsyId));
+                type = value.Type;
+                Provide(parent, new ProvidedModel(false, joined, value));
+            }
+        }
+        if (type!.Kind is not (TKind.Int or TKind.Bool or TKind.Enum))
+            return Once(t.CsName + "|" + shown, () => Unsupported(loc, "'" + shown + "' (" + type.Describe() + "): from _root and _parent, FormatGen passes integers, booleans and enums"));
+        Need(t, new HiddenModel(root, joined, type));
+        return new TPath(root, joined, type);
+    }
+
+    private void Need(TypeModel t, HiddenModel h)
+    {
+        if (!_needs.TryGetValue(t.CsName, out var list)) _needs[t.CsName] = list = new List<HiddenModel>();
+        if (!list.Contains(h)) list.Add(h);
+    }
+
+    private void Provide(TypeModel t, ProvidedModel p)
+    {
+        if (!_provides.TryGetValue(t.CsName, out var list)) _provides[t.CsName] = list = new List<ProvidedModel>();
+        if (!list.Any(x => x.Root == p.Root && x.Path == p.Path)) list.Add(p);
+    }
+
+    /// <summary>A mistake found again each time a shared path is resolved is reported once.</summary>
+    private TExpr Once(string key, Func<TExpr> report)
+    {
+        if (_once.Add(key)) return report();
+        return new TError();
+    }
+
+    /// <summary>The first field of the root through which a type is read (its reading starts there).</summary>
+    private int ReachedAt(TypeModel t)
+    {
+        for (int i = 0; i < _root.Fields.Count; i++)
+            if (ChildTypes(_root.Fields[i]).Any(c => Reaches(c, t.CsName, new HashSet<string>()))) return i;
+        return -1;
+    }
+
+    private bool Reaches(string from, string to, HashSet<string> seen)
+    {
+        if (from == to) return true;
+        if (!seen.Add(from) || !_types.TryGetValue(from, out var t)) return false;
+        return t.Fields.Any(f => ChildTypes(f).Any(c => Reaches(c, to, seen)));
+    }
+
+    /// <summary>a.b.c read in <paramref name="t"/>, seeing the fields before <paramref name="visible"/>.</summary>
+    private TExpr Chain(TypeModel t, List<string> path, int visible, Loc loc)
+    {
+        var key = t.CsName + "|" + string.Join(".", path) + "|" + visible.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        int before = _diags.Count;
+        TExpr e = Name(path[0], new Scope(t, visible), loc);
+        for (int i = 1; i < path.Count && !e.Type.IsError; i++) e = MemberOf(e, path[i], loc);
+        // The same path is resolved for each type that needs it: report its mistake once.
+        if (_diags.Count > before && !_once.Add(key)) _diags.RemoveRange(before, _diags.Count - before);
+        return e;
+    }
+
+    private TExpr Call(MethodCall c, Scope s, Loc loc)
+    {
+        if (c.Name != "count") return Unsupported(loc, "Method '" + c.Name + "'");
+        if (c.Target is not NameRef n || IndexOfField(s.Type, n.Id) is var fi && fi < 0 || s.Type.Fields[fi].Repeat == RepeatKind.None)
+            return Mismatch(loc, "'.count(...)' needs a repeated field of this type");
+        if (!s.Counts) return Unsupported(loc, "'.count(...)' outside -fg-checks");
+        var pred = Check(c.Arg, s with { Element = ValueType(s.Type.Fields[fi]) }, loc);
+        if (pred.Type.IsError) return pred;
+        if (pred.Type.Kind != TKind.Bool) return Mismatch(loc, "the predicate of '" + n.Id + ".count(...)' must be a boolean, not " + pred.Type.Describe());
+        return new TCount(n.Id, pred);
+    }
+
+    private TExpr UnaryOp(Unary u, Scope s, Loc loc)
+    {
+        var a = Check(u.Operand, s, loc);
+        if (a.Type.IsError) return a;
+        switch (u.Op)
+        {
+            case "not" when a.Type.Kind == TKind.Bool: return new TUnary("not", a, ExprType.Bool);
+            case "-" when a.Type.Kind == TKind.Int: return new TUnary("-", a, ExprType.Long);
+            case "~" when a.Type.Kind == TKind.Int: return new TUnary("~", a, a.Type);
+        }
+        return Mismatch(loc, "'" + u.Op + "' cannot be applied to " + a.Type.Describe());
+    }
+
+    private TExpr BinaryOp(Binary b, Scope s, Loc loc)
+    {
+        var l = Check(b.Left, s, loc);
+        var r = Check(b.Right, s, loc);
+        if (l.Type.IsError) return l;
+        if (r.Type.IsError) return r;
+        var lt = l.Type;
+        var rt = r.Type;
+        switch (b.Op)
+        {
+            case "and" or "or" when lt.Kind == TKind.Bool && rt.Kind == TKind.Bool:
+                return new TBinary(b.Op, l, r, ExprType.Bool);
+            case "==" or "!=" when lt.Kind == TKind.Enum || rt.Kind == TKind.Enum:
+                if (lt.Kind == rt.Kind && lt.Name == rt.Name) return new TBinary(b.Op, l, r, ExprType.Bool);
+                break;
+            case "==" or "!=" when lt.Kind == TKind.Bool && rt.Kind == TKind.Bool:
+                return new TBinary(b.Op, l, r, ExprType.Bool);
+            case "==" or "!=" or "<" or "<=" or ">" or ">=" when lt.Kind == TKind.Int && rt.Kind == TKind.Int:
+                return new TBinary(b.Op, l, r, ExprType.Bool);
+            case "<<" or ">>" when lt.Kind == TKind.Int && rt.Kind == TKind.Int:
+                return new TBinary(b.Op, l, r, lt);
+            case "+" or "-" or "*" or "/" or "%" or "&" or "|" or "^" when lt.Kind == TKind.Int && rt.Kind == TKind.Int:
+                return new TBinary(b.Op, l, r, lt.U64 || rt.U64 ? ExprType.ULong : ExprType.Long);
+        }
+        return Mismatch(loc, "'" + b.Op + "' cannot be applied to " + lt.Describe() + " and " + rt.Describe());
+    }
+
+    private TExpr TernaryOp(Ternary t, Scope s, Loc loc)
+    {
+        var c = Check(t.Cond, s, loc);
+        var a = Check(t.Then, s, loc);
+        var b = Check(t.Else, s, loc);
+        if (c.Type.IsError) return c;
+        if (a.Type.IsError) return a;
+        if (b.Type.IsError) return b;
+        if (c.Type.Kind != TKind.Bool) return Mismatch(loc, "the condition of '?:' must be a boolean, not " + c.Type.Describe());
+        var common = Common(a.Type, b.Type);
+        return common is null
+            ? Mismatch(loc, "the branches of '?:' have no common type: " + a.Type.Describe() + " and " + b.Type.Describe())
+            : new TTernary(c, a, b, common);
+    }
+
+    /// <summary>The type both branches of a ternary fit: the same, a wider integer, or a union both types belong to.</summary>
+    private ExprType? Common(ExprType a, ExprType b)
+    {
+        if (a.Kind == TKind.Int && b.Kind == TKind.Int) return a.U64 || b.U64 ? ExprType.ULong : ExprType.Long;
+        if (a == b) return a;
+        if (a.Kind != TKind.User || b.Kind != TKind.User) return null;
+        IEnumerable<string> Unions(ExprType x) => x.Union ? new[] { x.Name! } : _types[x.Name!].Unions;
+        var shared = Unions(a).Intersect(Unions(b)).FirstOrDefault();
+        return shared is null ? null : new ExprType(TKind.User, Name: shared, Union: true);
+    }
+}

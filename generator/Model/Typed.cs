@@ -1,0 +1,101 @@
+using System.Globalization;
+
+namespace FormatGen.Generator.Model;
+
+// Checked expressions: every name resolved to what it refers to, every node
+// typed. The checker (TypeChecker) builds them and reports every problem; the
+// emitter only prints them. Records, so models holding them stay equatable.
+
+internal enum TKind { Error, Int, Bool, Float, Str, Bytes, Enum, User, Array }
+
+/// <summary>
+/// The type of a value. Integers are 64-bit: signed, or unsigned (<see cref="U64"/>)
+/// when they come from a u8. <see cref="Name"/> is the C# name of an enum or a
+/// user type (or of a switch's union interface when <see cref="Union"/>).
+/// </summary>
+internal sealed record ExprType(TKind Kind, bool U64 = false, string? Name = null, ExprType? Element = null, bool Union = false)
+{
+    public static readonly ExprType Error = new(TKind.Error);
+    public static readonly ExprType Long = new(TKind.Int);
+    public static readonly ExprType ULong = new(TKind.Int, U64: true);
+    public static readonly ExprType Bool = new(TKind.Bool);
+    public static readonly ExprType Float = new(TKind.Float);
+    public static readonly ExprType Str = new(TKind.Str);
+    public static readonly ExprType Bytes = new(TKind.Bytes);
+
+    public static ExprType Enum(string cs) => new(TKind.Enum, Name: cs);
+    public static ExprType User(string cs) => new(TKind.User, Name: cs);
+    public static ExprType ArrayOf(ExprType element) => new(TKind.Array, Element: element);
+
+    public bool IsError => Kind == TKind.Error;
+
+    /// <summary>In the user's words, for messages.</summary>
+    public string Describe() => Kind switch
+    {
+        TKind.Int => "an integer",
+        TKind.Bool => "a boolean",
+        TKind.Float => "a float",
+        TKind.Str => "a string",
+        TKind.Bytes => "a byte array",
+        TKind.Enum => "enum " + Name,
+        TKind.User => (Union ? "one of the types of " : "type ") + Name,
+        TKind.Array => "a list of " + (Element?.Describe() ?? "?"),
+        _ => "an error",
+    };
+}
+
+/// <summary>What a bare name refers to.</summary>
+internal enum RefKind
+{
+    /// <summary>A field of the type (Id: its ksy id).</summary>
+    Field,
+    /// <summary>A parameter of the type.</summary>
+    Param,
+    /// <summary>A value instance of the type.</summary>
+    Instance,
+    /// <summary><c>_index</c>: the element index inside a repeat.</summary>
+    Index,
+    /// <summary><c>_</c>: the element just read (repeat-until, count predicates).</summary>
+    Element,
+    /// <summary><c>_</c> in a <c>valid</c> rule or its message: the field's value.</summary>
+    Value,
+    /// <summary><c>_io.size</c>: octets of the type's stream.</summary>
+    IoSize,
+    /// <summary><c>_io.eos</c>: at the end of the type's stream.</summary>
+    IoEos,
+    /// <summary><c>_io.pos</c>: position in the type's stream.</summary>
+    IoPos,
+}
+
+internal abstract record TExpr(ExprType Type);
+
+internal sealed record TError() : TExpr(ExprType.Error);
+
+internal sealed record TInt(ulong Value) : TExpr(Value <= long.MaxValue ? ExprType.Long : ExprType.ULong)
+{
+    public string Code => Value <= long.MaxValue ? Value.ToString(CultureInfo.InvariantCulture) + "L" : "0x" + Value.ToString("x", CultureInfo.InvariantCulture) + "UL";
+}
+
+internal sealed record TBool(bool Value) : TExpr(ExprType.Bool);
+
+internal sealed record TEnumConst(string EnumCs, string MemberCs) : TExpr(ExprType.Enum(EnumCs));
+
+internal sealed record TRef(RefKind Kind, string Id, ExprType T) : TExpr(T);
+
+/// <summary><c>_root.a.b</c> or <c>_parent.a.b</c>: a value read outside the type, passed down.</summary>
+internal sealed record TPath(bool Root, string Path, ExprType T) : TExpr(T);
+
+/// <summary>A field or instance of a user-typed value.</summary>
+internal sealed record TMember(TExpr Target, string Id, bool Instance, ExprType T) : TExpr(T);
+
+/// <summary>A built-in property: size, length, to_i of an enum or boolean.</summary>
+internal sealed record TBuiltin(TExpr Target, string Name, ExprType T) : TExpr(T);
+
+/// <summary><c>list.count(pred)</c> over a repeated field of the type.</summary>
+internal sealed record TCount(string Field, TExpr Predicate) : TExpr(ExprType.Long);
+
+internal sealed record TUnary(string Op, TExpr Operand, ExprType T) : TExpr(T);
+
+internal sealed record TBinary(string Op, TExpr Left, TExpr Right, ExprType T) : TExpr(T);
+
+internal sealed record TTernary(TExpr Cond, TExpr Then, TExpr Else, ExprType T) : TExpr(T);
