@@ -94,7 +94,7 @@ internal sealed partial class Emitter
         var scope = new ReaderScope(this, t, new Dictionary<string, Typed>());
         w.Line();
         w.Doc("Generated reader of '" + t.KsyId + "'. For generated code only.");
-        w.Line("[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]");
+        w.Line(Names.NeverBrowsable);
         w.Open("public static " + ReturnType(t) + " ReadCore(" + ReadSignature(t) + ")");
         w.Line("int " + Names.Start + " = " + Names.R + ".Position;");
         w.Line("long __off = " + Names.R + ".Offset;");
@@ -225,7 +225,7 @@ internal sealed partial class Emitter
         if (v.Min is { } mn) conds.Add(Unified(value, _c.Compile(mn.T, scope), ">="));
         if (v.Max is { } mx) conds.Add(Unified(value, _c.Compile(mx.T, scope), "<="));
         if (v.AnyOf.Count > 0) conds.Add("(" + string.Join(" || ", v.AnyOf.Select(a => "(" + Cmp(value, _c.Compile(a.T, scope)) + ")")) + ")");
-        if (v.InEnum) conds.Add("global::System.Enum.IsDefined(" + value.Code + ")");
+        if (v.InEnum) conds.Add(Names.Enum + ".IsDefined(" + value.Code + ")");
         if (v.Expr is { } ex) conds.Add(_c.Compile(ex.T, scope).Code);
         string expected = TemplateCode(v.Expect, scope);
         string found = v.Found.Count > 0 ? TemplateCode(v.Found, scope) : value.Show();
@@ -303,7 +303,7 @@ internal sealed partial class Emitter
                 if (f.Contents.Count > 0)
                 {
                     var bytes = string.Join(", ", f.Contents.Select(b => "0x" + b.ToString("x2", CultureInfo.InvariantCulture)));
-                    w.Line("if (" + Names.V + " is not null && !global::System.MemoryExtensions.SequenceEqual(" + R + ".SpanFrom(__b_" + f.Id + "), new byte[] { " + bytes + " })) "
+                    w.Line("if (" + Names.V + " is not null && !" + Names.MemoryExtensions + ".SequenceEqual(" + R + ".SpanFrom(__b_" + f.Id + "), new byte[] { " + bytes + " })) "
                            + Names.V + ".Report(" + Lit((t.KsyId + "." + f.Id).Replace('_', '-')) + ", " + Names.Severity + ".Error, " + id + ", -1, __off + (__b_" + f.Id + " - " + Names.Start + "), "
                            + Lit("[" + bytes + "]") + ", " + Names.Text + ".Bytes(" + R + ".SpanFrom(__b_" + f.Id + ")), \"contents\");");
                 }

@@ -130,7 +130,7 @@ internal sealed partial class Emitter
         w.Line("public long Count { get; private set; }");
         w.Line();
         w.Open("public " + writerName + "(" + string.Join(", ", new[] { Names.Stream + " output" }.Concat(ctorParams)) + ")");
-        w.Line("__out = output ?? throw new global::System.ArgumentNullException(nameof(output));");
+        w.Line("__out = output ?? throw new " + Names.ArgumentNullException + "(nameof(output));");
         // Measure, then write the prefix with the same code.
         w.Line("var " + Names.W + " = " + Names.Writer + ".Measure();");
         var prefixArgs = string.Concat(prefix.Select(p => ", " + LowerFirst(p.Field.CsName)));
@@ -177,12 +177,12 @@ internal sealed partial class Emitter
             .Concat(element.Exports.Select(_ => "out _")));
         w.Doc("Writes one element. Throws FgInvalidModelException, writing nothing, when it would break a rule.");
         w.Open("public void Write(" + Q(element.CsName) + " element)");
-        w.Line("global::System.ArgumentNullException.ThrowIfNull(element);");
+        w.Line(Names.ArgumentNullException + ".ThrowIfNull(element);");
         w.Line("var " + Names.W + " = " + Names.Writer + ".Measure(__le);");
         w.Line("element.WriteCore(" + wcall + ");");
         w.Line("int __size = " + Names.W + ".Position;");
-        w.Line("if (__buffer.Length < __size) __buffer = new byte[global::System.Math.Max(__size, __buffer.Length * 2)];");
-        w.Line("var __span = new global::System.Span<byte>(__buffer, 0, __size);");
+        w.Line("if (__buffer.Length < __size) __buffer = new byte[" + Names.Math + ".Max(__size, __buffer.Length * 2)];");
+        w.Line("var __span = new " + Names.Span + "(__buffer, 0, __size);");
         w.Line(Names.W + " = new " + Names.Writer + "(__span, __le);");
         w.Line("element.WriteCore(" + wcall + ");");
         w.Line("var __check = new " + Names.Reader + "(__span, __le);");

@@ -22,7 +22,7 @@ internal sealed partial class Emitter
         var scope = new WriterScope(this, t);
         w.Line();
         w.Doc("Generated writer of '" + t.KsyId + "': derives lengths, counts, keys and constants. For generated code only.");
-        w.Line("[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]");
+        w.Line(Names.NeverBrowsable);
         w.Open("public void WriteCore(" + WriteSignature(t) + ")");
         w.Line("bool __savedLe = " + Names.W + ".LittleEndian;");
         EmitEndianSet(w, t, scope, Names.W);
@@ -234,9 +234,9 @@ internal sealed partial class Emitter
         var passArgs = string.Concat(parArgs.Select(a => ", " + a)) + (le ? ", littleEndian" : "");
         w.Line();
         w.Doc("Writes the model into destination, deriving lengths, counts, keys, constants and padding, and returns the octets written. Throws ArgumentException when it is too small, FgInvalidModelException (leaving it cleared) when the result would break a rule.");
-        w.Open("public int Write(" + Sig("global::System.Span<byte> destination") + ")");
+        w.Open("public int Write(" + Sig(Names.Span + " destination") + ")");
         w.Line("int __size = Measure(" + measureArgs + ");");
-        w.Line("if (destination.Length < __size) throw new global::System.ArgumentException(\"needs \" + __size + \" octets, has \" + destination.Length, nameof(destination));");
+        w.Line("if (destination.Length < __size) throw new " + Names.ArgumentException + "(\"needs \" + __size + \" octets, has \" + destination.Length, nameof(destination));");
         w.Line("var __span = destination.Slice(0, __size);");
         w.Line("var " + Names.W + " = new " + Names.Writer + "(__span, " + leArg + ");");
         w.Line("WriteCore(ref " + Names.W + writeArgs + ");");

@@ -41,7 +41,7 @@ internal sealed partial class Emitter
 
     private string Ns => _g.Namespace;
 
-    private string Q(string csName) => "global::" + Ns + "." + csName;
+    private string Q(string csName) => Names.Global(Ns, csName);
 
     private static string Lit(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n").Replace("\r", "") + "\"";
 
@@ -318,7 +318,7 @@ internal sealed partial class Emitter
             w.Line("public " + Names.ReadOnlyMemory + " Bytes { get; init; }");
             w.Line("public bool Equals(" + sw.UnknownName + "? other) => other is not null && Key == other.Key && " + Names.Eq + ".Bytes(Bytes, other.Bytes);");
             w.Line("public override int GetHashCode() => " + Names.HashCode + ".Combine(Key, " + Names.Eq + ".BytesHash(Bytes));");
-            w.Line("public string Summary() => \"key=\" + " + (onType.StartsWith("global::", StringComparison.Ordinal) ? Names.Text + ".Enum(Key, (ulong)Key)" : Names.Text + ".Num(Key)") + " + \", \" + " + Names.Text + ".Bytes(Bytes.Span);");
+            w.Line("public string Summary() => \"key=\" + " + (onType.StartsWith(Names.Global(Ns, ""), StringComparison.Ordinal) ? Names.Text + ".Enum(Key, (ulong)Key)" : Names.Text + ".Num(Key)") + " + \", \" + " + Names.Text + ".Bytes(Bytes.Span);");
             w.Close();
             w.Line();
         }
@@ -413,7 +413,7 @@ internal sealed partial class Emitter
                     foreach (var c in sw.Cases)
                         w.Line("    " + Q(c.TypeCsName) + " => " + CaseKeyCode(t, f, c) + ",");
                     w.Line("    " + Q(sw.UnknownName) + " __u => __u.Key,");
-                    w.Line("    _ => throw new global::System.InvalidOperationException(" + Lit(src + " is not set") + "),");
+                    w.Line("    _ => throw new " + Names.InvalidOperationException + "(" + Lit(src + " is not set") + "),");
                     w.Line("};");
                     continue;
                 }
@@ -439,7 +439,7 @@ internal sealed partial class Emitter
         foreach (var (name, csType, _) in CapturesOf(t))
         {
             w.Doc("What the reader saw, for the instances. For generated code only.");
-            w.Line("[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]");
+            w.Line(Names.NeverBrowsable);
             w.Line("internal " + csType + " " + name + " { get; init; }");
         }
         foreach (var i in t.Instances) EmitInstanceProperty(w, t, i);
@@ -532,7 +532,7 @@ internal sealed partial class Emitter
             }
             else
             {
-                terms.Add("global::System.Collections.Generic.EqualityComparer<" + FieldCsType(f) + (f.If is not null ? "?" : "") + ">.Default.Equals(" + f.CsName + ", other." + f.CsName + ")");
+                terms.Add(Names.EqualityComparer + "<" + FieldCsType(f) + (f.If is not null ? "?" : "") + ">.Default.Equals(" + f.CsName + ", other." + f.CsName + ")");
                 hashes.Add(f.CsName);
             }
         }

@@ -53,7 +53,7 @@ internal sealed class ExprCompiler
 
     public ExprCompiler(GrammarModel grammar) => _ns = grammar.Namespace;
 
-    public string EnumType(string csName) => "global::" + _ns + "." + csName;
+    public string EnumType(string csName) => Names.Global(_ns, csName);
 
     public Typed Compile(TExpr e, IScope scope) => e switch
     {
@@ -139,7 +139,7 @@ internal sealed class ExprCompiler
         if (t.Type.Kind == TKind.User)
         {
             // Two user types meet at their common type (a switch's union interface, or the type itself).
-            var common = "global::" + _ns + "." + t.Type.Name;
+            var common = Names.Global(_ns, t.Type.Name!);
             return new Typed("(" + c.Code + " ? (" + common + ")" + a.Code + " : (" + common + ")" + b.Code + ")", TK.User, User: t.Type.Name);
         }
         return a with { Code = "(" + c.Code + " ? " + a.Code + " : " + b.Code + ")" };

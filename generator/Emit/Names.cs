@@ -26,6 +26,18 @@ internal static class Names
     public const string HashCode = "global::System.HashCode";
     public const string StringBuilder = "global::System.Text.StringBuilder";
     public const string GeneratedCode = "global::System.CodeDom.Compiler.GeneratedCode(\"FormatGen\", \"1.0\")";
+    public const string NeverBrowsable = "[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]";
+    public const string Span = "global::System.Span<byte>";
+    public const string Math = "global::System.Math";
+    public const string Enum = "global::System.Enum";
+    public const string EqualityComparer = "global::System.Collections.Generic.EqualityComparer";
+    public const string MemoryExtensions = "global::System.MemoryExtensions";
+    public const string ArgumentException = "global::System.ArgumentException";
+    public const string ArgumentNullException = "global::System.ArgumentNullException";
+    public const string InvalidOperationException = "global::System.InvalidOperationException";
+
+    /// <summary>A type of the grammar's namespace, fully qualified.</summary>
+    public static string Global(string ns, string csName) => "global::" + ns + "." + csName;
 
     // Locals and parameters of generated methods, so they never clash with grammar names.
     public const string R = "__r";
