@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
@@ -62,6 +63,7 @@ internal sealed partial class Emitter
                 FieldKind.Primitive when f.EnumCsName is not null => ExprType.Enum(f.EnumCsName),
                 FieldKind.Primitive => f.Primitive == "u8" ? ExprType.ULong : ExprType.Long,
                 FieldKind.Bytes => ExprType.Bytes,
+                FieldKind.Str => ExprType.Str,
                 FieldKind.User => ExprType.User(f.UserType!),
                 _ => new ExprType(TKind.User, Name: f.Switch!.InterfaceName, Union: true),
             };
@@ -263,7 +265,8 @@ internal sealed partial class Emitter
             scope.Locals[f.Id] = f.Kind switch
             {
                 FieldKind.Primitive => PrimTyped(f.Primitive!, f.EnumCsName, outer + ".GetValueOrDefault()"),
-                FieldKind.Bytes => new Typed("", TK.Bytes, Size: outer + ".GetValueOrDefault().Length"),
+                FieldKind.Bytes => new Typed(outer + ".GetValueOrDefault().Span", TK.Bytes, Size: outer + ".GetValueOrDefault().Length"),
+                FieldKind.Str => new Typed("(" + outer + " ?? \"\")", TK.Str),
                 _ => new Typed(outer + "!", TK.User, User: f.UserType),
             };
             return;
@@ -290,26 +293,9 @@ internal sealed partial class Emitter
                     return value;
                 }, Names.PrimSize(f.Primitive!));
                 return;
-            case FieldKind.Bytes:
-            {
-                string len = f.SizeEos ? R + ".Remaining" : f.Size is not null ? Code(f.Size, scope) : f.Contents.Count.ToString(CultureInfo.InvariantCulture);
-                w.Line("long " + Names.Len(f.Id) + " = " + len + ";");
-                if (f.Limit) w.Line(R + ".CheckSizeLimit(" + Names.Len(f.Id) + ", " + id + ");");
-                w.Line("int __b_" + f.Id + " = " + R + ".Position;");
-                w.Line(Names.ReadOnlyMemory + " " + Names.Field(f.Id) + " = " + Names.Build + " ? " + R + ".ReadMemory(" + Names.Len(f.Id) + ", " + id + ") : default;");
-                // Checking contents needs the octets; anything else a check skips may be skipped unread.
-                w.Line("if (!" + Names.Build + ") " + R + (f.Contents.Count > 0 ? ".ReadSpan(" : ".Skip(") + Names.Len(f.Id) + ", " + id + ");");
-                w.Line("if (" + R + ".IsShort) goto __short;");
-                if (f.Contents.Count > 0)
-                {
-                    var bytes = string.Join(", ", f.Contents.Select(b => "0x" + b.ToString("x2", CultureInfo.InvariantCulture)));
-                    w.Line("if (" + Names.V + " is not null && !" + Names.MemoryExtensions + ".SequenceEqual(" + R + ".SpanFrom(__b_" + f.Id + "), new byte[] { " + bytes + " })) "
-                           + Names.V + ".Report(" + Lit((t.KsyId + "." + f.Id).Replace('_', '-')) + ", " + Names.Severity + ".Error, " + id + ", -1, __off + (__b_" + f.Id + " - " + Names.Start + "), "
-                           + Lit("[" + bytes + "]") + ", " + Names.Text + ".Bytes(" + R + ".SpanFrom(__b_" + f.Id + ")), \"contents\");");
-                }
-                scope.Locals[f.Id] = new Typed("", TK.Bytes, Size: Names.Len(f.Id));
+            case FieldKind.Bytes or FieldKind.Str:
+                EmitReadOctets(w, t, scope, f);
                 return;
-            }
             case FieldKind.User when f.Repeat == RepeatKind.None:
             {
                 var child = _types[f.UserType!];
@@ -383,6 +369,109 @@ internal sealed partial class Emitter
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// A byte array or a string: sized (size, size-eos, contents) or ended by a
+    /// terminator; a pad octet stripped and a terminator cut inside a size. The
+    /// octets are read (not skipped) when a check needs them or a string is
+    /// decoded; a byte array's value is a slice of the input.
+    /// </summary>
+    private void EmitReadOctets(SourceWriter w, TypeModel t, ReaderScope scope, FieldModel f)
+    {
+        var R = Names.R;
+        var id = Lit(f.Id);
+        var len = Names.Len(f.Id);
+        var start = "__b_" + f.Id;
+        bool str = f.Kind == FieldKind.Str;
+        bool needed = str && (ContentNeeded(t).Contains(f.Id) || f.Valid is not null) || ContentNeeded(t).Contains(f.Id) || f.Contents.Count > 0;
+        var term = f.Term;
+        bool sized = f.Size is not null || f.SizeEos || f.Contents.Count > 0;
+        string value;   // the octets of the value (after strip and cut), as a span expression
+        w.Line("int " + start + " = " + R + ".Position;");
+        if (sized)
+        {
+            string size = f.SizeEos ? R + ".Remaining" : f.Size is not null ? Code(f.Size, scope) : f.Contents.Count.ToString(CultureInfo.InvariantCulture);
+            w.Line("long " + len + " = " + size + ";");
+            if (f.Limit) w.Line(R + ".CheckSizeLimit(" + len + ", " + id + ");");
+            bool cut = term is { Terminator: >= 0 } || term is { PadRight: >= 0 };
+            if (!str && !cut)
+                w.Line(Names.ReadOnlyMemory + " " + Names.Field(f.Id) + " = " + Names.Build + " ? " + R + ".ReadMemory(" + len + ", " + id + ") : default;");
+            // What a check skips may be skipped unread; what it reads must be there.
+            if (!str && !cut) w.Line("if (!" + Names.Build + ") " + R + (needed ? ".ReadSpan(" : ".Skip(") + len + ", " + id + ");");
+            else w.Line(R + ".ReadSpan(" + len + ", " + id + ");");
+            w.Line("if (" + R + ".IsShort) goto __short;");
+            value = R + ".SpanAt(" + start + ", (int)" + len + ")";
+            if (cut)
+            {
+                w.Line("var __v_" + f.Id + " = " + Names.Text + ".StripAndTerminate(" + value + ", " + term!.PadRight.ToString(CultureInfo.InvariantCulture) + ", "
+                       + term.Terminator.ToString(CultureInfo.InvariantCulture) + ", " + (term.Include ? "true" : "false") + ");");
+                value = "__v_" + f.Id;
+                if (!str) w.Line(Names.ReadOnlyMemory + " " + Names.Field(f.Id) + " = " + Names.Build + " ? " + R + ".SliceAt(" + start + ", " + value + ".Length) : default;");
+            }
+        }
+        else
+        {
+            var tm = term!;
+            w.Line("long " + len + " = " + R + ".Terminated(" + tm.Terminator.ToString(CultureInfo.InvariantCulture) + ", " + (tm.Include ? "true" : "false") + ", "
+                   + (tm.Consume ? "true" : "false") + ", " + (tm.EosError ? "true" : "false") + ", " + id + ");");
+            w.Line("if (" + R + ".IsShort) goto __short;");
+            value = R + ".SpanAt(" + start + ", (int)" + len + ")";
+            if (!str) w.Line(Names.ReadOnlyMemory + " " + Names.Field(f.Id) + " = " + Names.Build + " ? " + R + ".SliceAt(" + start + ", (int)" + len + ") : default;");
+        }
+        if (f.Contents.Count > 0)
+        {
+            var bytes = string.Join(", ", f.Contents.Select(b => "0x" + b.ToString("x2", CultureInfo.InvariantCulture)));
+            w.Line("if (" + Names.V + " is not null && !" + Names.MemoryExtensions + ".SequenceEqual(" + value + ", new byte[] { " + bytes + " })) "
+                   + Names.V + ".Report(" + Lit((t.KsyId + "." + f.Id).Replace('_', '-')) + ", " + Names.Severity + ".Error, " + id + ", -1, __off + (" + start + " - " + Names.Start + "), "
+                   + Lit("[" + bytes + "]") + ", " + Names.Text + ".Bytes(" + value + "), \"contents\");");
+        }
+        if (str)
+        {
+            w.Line("string " + Names.Field(f.Id) + " = " + (needed ? "" : Names.Build + " ? ") + EncodingField(f.Encoding!) + ".GetString(" + value + ")" + (needed ? "" : " : \"\"") + ";");
+            var typed = new Typed(Names.Field(f.Id), TK.Str);
+            EmitValid(w, t, scope, f, typed, "-1", "__off + (" + start + " - " + Names.Start + ")");
+            scope.Locals[f.Id] = typed;
+            return;
+        }
+        scope.Locals[f.Id] = new Typed(needed ? value : "", TK.Bytes, Size: term is null ? len : "(long)" + value + ".Length");
+    }
+
+    /// <summary>The static field holding an encoding a type's strings use.</summary>
+    private string EncodingField(string name)
+    {
+        _encodings.Add(name);
+        return "__enc_" + new string(name.Select(c => char.IsLetterOrDigit(c) ? c : '_').ToArray());
+    }
+
+    /// <summary>
+    /// The byte arrays, strings and lists of a type whose contents (not just their
+    /// size) an expression of the type reads: a check must read them rather than skip them.
+    /// </summary>
+    private HashSet<string> ContentNeeded(TypeModel t)
+    {
+        if (_contentNeeded.TryGetValue(t.CsName, out var known)) return known;
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        void Visit(TExpr e, bool sizeOnly)
+        {
+            switch (e)
+            {
+                case TRef { Kind: RefKind.Field } r when !sizeOnly: set.Add(r.Id); break;
+                case TBuiltin { Name: "size" } b: Visit(b.Target, true); break;
+                case TBuiltin b: Visit(b.Target, false); break;
+                case TMember m: Visit(m.Target, false); break;
+                case TCount c: Visit(c.Predicate, false); break;
+                case TUnary u: Visit(u.Operand, false); break;
+                case TBinary b: Visit(b.Left, false); Visit(b.Right, false); break;
+                case TTernary x: Visit(x.Cond, false); Visit(x.Then, false); Visit(x.Else, false); break;
+                case TIndex ix: Visit(ix.Target, false); Visit(ix.Index, false); break;
+                case TCast c: Visit(c.Target, false); break;
+                case TMethod m: Visit(m.Target, false); foreach (var a in m.Args) Visit(a, false); break;
+                case TList l: foreach (var i in l.Items) Visit(i, false); break;
+            }
+        }
+        foreach (var e in ExprsOf(t)) Visit(e, false);
+        return _contentNeeded[t.CsName] = set;
     }
 
     /// <summary>

@@ -90,20 +90,39 @@ internal sealed partial class Emitter
                 scope.Locals[f.Id] = new Typed("", TK.Array, Size: "(" + value + "?.Count ?? 0)");
                 break;
             }
-            case FieldKind.Bytes:
+            case FieldKind.Bytes or FieldKind.Str:
             {
                 if (f.Contents.Count > 0)
                 {
                     w.Line(W + ".Bytes([" + string.Join(", ", f.Contents.Select(b => "0x" + b.ToString("x2", CultureInfo.InvariantCulture))) + "]);");
                     break;
                 }
-                if (f.Size is not null && !IsDerivedSize(t, f) && !UsesIo(f.Size.T))
+                // The octets of the value: a string is encoded.
+                var octets = f.Kind == FieldKind.Str ? "__o_" + f.Id : value + ".Span";
+                if (f.Kind == FieldKind.Str) w.Line("var " + octets + " = " + EncodingField(f.Encoding!) + ".GetBytes(" + value + " ?? \"\");");
+                var term = f.Term;
+                int terminator = term is { Include: false, Terminator: >= 0 } ? term.Terminator : -1;
+                bool fixedSize = f.Size is not null && !IsDerivedSize(t, f) && !UsesIo(f.Size.T);
+                if (fixedSize && (term is not null || f.Kind == FieldKind.Str))
                 {
-                    var size = Code(f.Size, scope);
-                    w.Line("if (" + value + ".Length != " + size + ") throw new " + Names.Runtime + ".FgWriteException(" + id + ", \"has \" + " + value + ".Length + \" octets; the grammar says \" + " + size + ");");
+                    // Value, terminator when there is room, padding: the field keeps its size.
+                    w.Line(W + ".Sized(" + octets + ", (int)" + Code(f.Size!, scope) + ", " + terminator.ToString(CultureInfo.InvariantCulture) + ", "
+                           + (term?.PadRight ?? -1).ToString(CultureInfo.InvariantCulture) + ", " + id + ");");
                 }
-                w.Line(W + ".Bytes(" + value + ".Span);");
-                scope.Locals[f.Id] = new Typed("", TK.Bytes, Size: value + ".Length");
+                else if (fixedSize)
+                {
+                    var size = Code(f.Size!, scope);
+                    w.Line("if (" + value + ".Length != " + size + ") throw new " + Names.Runtime + ".FgWriteException(" + id + ", \"has \" + " + value + ".Length + \" octets; the grammar says \" + " + size + ");");
+                    w.Line(W + ".Bytes(" + octets + ");");
+                }
+                else if (term is { Terminator: >= 0 })
+                {
+                    // An unsized value that does not consume its terminator leaves it to the next field.
+                    bool consume = f.Size is not null || f.SizeEos || term.Consume;
+                    w.Line(W + ".Terminated(" + octets + ", " + term.Terminator.ToString(CultureInfo.InvariantCulture) + ", " + (term.Include ? "true" : "false") + ", " + (consume ? "true" : "false") + ");");
+                }
+                else w.Line(W + ".Bytes(" + octets + ");");
+                scope.Locals[f.Id] = f.Kind == FieldKind.Str ? new Typed(value, TK.Str) : new Typed(value + ".Span", TK.Bytes, Size: value + ".Length");
                 break;
             }
             case FieldKind.User when f.Repeat == RepeatKind.None:

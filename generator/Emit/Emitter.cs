@@ -15,6 +15,8 @@ internal sealed partial class Emitter
     private readonly Dictionary<string, List<HiddenModel>> _rootNeeds = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<HiddenModel>> _parentNeeds = new(StringComparer.Ordinal);
     private readonly HashSet<string> _modelNeeded = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<string>> _contentNeeded = new(StringComparer.Ordinal);
+    private readonly SortedSet<string> _encodings = new(StringComparer.Ordinal);
     private readonly TypeModel _root;
 
     private Emitter(GrammarModel g)
@@ -174,6 +176,10 @@ internal sealed partial class Emitter
     {
         TK.Bool => "bool",
         TK.Enum => Q(t.Enum!),
+        TK.Str => "string",
+        TK.Float => "double",
+        TK.Bytes => Names.ReadOnlyMemory,
+        TK.User => Q(t.User!),
         _ => t.U64 ? "ulong" : "long",
     };
 
@@ -191,6 +197,7 @@ internal sealed partial class Emitter
         {
             FieldKind.Primitive => f.EnumCsName is not null ? Q(f.EnumCsName) : Names.CsPrimitive(f.Primitive!),
             FieldKind.Bytes => Names.ReadOnlyMemory,
+            FieldKind.Str => "string",
             FieldKind.User => Q(f.UserType!),
             FieldKind.Switch => Q(f.Switch!.InterfaceName),
             _ => "object",
@@ -203,6 +210,7 @@ internal sealed partial class Emitter
         FieldKind.Primitive => f.EnumCsName is not null ? Q(f.EnumCsName) : Names.CsPrimitive(f.Primitive!),
         FieldKind.User => Q(f.UserType!),
         FieldKind.Switch => Q(f.Switch!.InterfaceName),
+        FieldKind.Str => "string",
         _ => Names.ReadOnlyMemory,
     };
 
@@ -224,7 +232,7 @@ internal sealed partial class Emitter
             int? s = f.Kind switch
             {
                 FieldKind.Primitive => Names.PrimSize(f.Primitive!),
-                FieldKind.Bytes when f.Size?.Expr is IntLit il => (int)il.Value,
+                FieldKind.Bytes or FieldKind.Str when f.Size?.Expr is IntLit il => (int)il.Value,
                 FieldKind.Bytes when f.Contents.Count > 0 && f.Size is null && !f.SizeEos => f.Contents.Count,
                 FieldKind.User when f.Size?.Expr is IntLit il2 => (int)il2.Value,
                 FieldKind.User when f.Size is null && !f.SizeEos => StaticSize(_types[f.UserType!], depth + 1),
@@ -281,8 +289,14 @@ internal sealed partial class Emitter
         EmitLayout(w, t);
         EmitPeekers(w, t);
         EmitPublicApi(w, t);
+        _encodings.Clear();
         EmitReadCore(w, t);
         EmitWriteCore(w, t);
+        foreach (var e in _encodings.ToList())
+        {
+            w.Line();
+            w.Line("private static readonly " + Names.Encoding + " " + EncodingField(e) + " = " + Names.Text + ".Encoding(" + ExprCompiler.StrLit(e) + ");");
+        }
         w.Close();
         return w.ToString();
     }
@@ -354,7 +368,8 @@ internal sealed partial class Emitter
         string kind = f.Kind switch
         {
             FieldKind.Primitive => f.Primitive! + (f.EnumCsName is not null ? " as " + f.EnumCsName : ""),
-            FieldKind.Bytes => "bytes",
+            FieldKind.Bytes => "bytes" + (f.Term is { Terminator: >= 0 } tb ? ", ended by 0x" + tb.Terminator.ToString("x2", CultureInfo.InvariantCulture) : ""),
+            FieldKind.Str => "str (" + f.Encoding + ")" + (f.Term is { Terminator: >= 0 } ts ? ", ended by 0x" + ts.Terminator.ToString("x2", CultureInfo.InvariantCulture) : ""),
             FieldKind.User => f.UserType!,
             _ => "switch on " + f.Switch!.On.Text,
         };
@@ -420,7 +435,7 @@ internal sealed partial class Emitter
                 case Derivation.Size:
                 {
                     var sized = t.Fields.First(x => x.Id == f.DerivedFrom);
-                    if (sized.Kind == FieldKind.Bytes)
+                    if (sized.Kind == FieldKind.Bytes && sized.Term is null)
                     {
                         w.Doc(f.Doc, doc + " Derived: the length of " + sized.CsName + ".");
                         w.Line("public " + type + " " + f.CsName + " => checked((" + type + ")" + sized.CsName + ".Length);");
@@ -432,7 +447,8 @@ internal sealed partial class Emitter
             string init = f.Repeat != RepeatKind.None ? " = " + Names.Array + ".Empty<" + ElemCsType(f) + ">();"
                 : f.If is not null ? "" 
                 : f.Kind == FieldKind.User && !IsStruct(_types[f.UserType!]) ? " = new();"
-                : f.Kind == FieldKind.Switch ? " = null!;" : "";
+                : f.Kind == FieldKind.Switch ? " = null!;"
+                : f.Kind == FieldKind.Str ? " = \"\";" : "";
             var nullable = f.If is not null ? "?" : "";
             w.Line("public " + type + nullable + " " + f.CsName + " { get; init; }" + init);
         }
@@ -455,8 +471,8 @@ internal sealed partial class Emitter
     private void EmitInstanceProperty(SourceWriter w, TypeModel t, InstanceModel i)
     {
         var v = _c.Compile(i.Value.T, new ModelScope(this, t));
-        string type = i.EnumCsName is not null ? Q(i.EnumCsName) : v.Kind == TK.User ? Q(v.User!) : CsTypeOf(v);
-        string get = i.EnumCsName is not null ? "(" + type + ")" + v.Code : v.Kind == TK.User ? v.Code : v.Code;
+        string type = i.EnumCsName is not null ? Q(i.EnumCsName) : CsTypeOf(v);
+        string get = i.EnumCsName is not null ? "(" + type + ")" + v.Code : v.Kind == TK.Bytes ? "new " + Names.ReadOnlyMemory + "((" + v.Code + ").ToArray())" : v.Code;
         var reads = CapturesOf(t).Count > 0 && ReadsCaptured(t, i) ? " Computed from values the reader saw (parameters, _io, _root, _parent); in a model built by hand, from their defaults." : "";
         w.Doc(i.Doc, "Grammar: instance '" + i.Id + "' = " + i.Value.Text + "." + reads);
         var setter = BitSetter(t, i, type);
@@ -566,6 +582,7 @@ internal sealed partial class Emitter
                     FieldKind.Primitive => Names.Text + ".Dec(" + f.CsName + ")",
                     FieldKind.Bytes when f.If is not null => "(" + f.CsName + ".HasValue ? " + Names.Text + ".Bytes(" + f.CsName + ".Value.Span) : \"-\")",
                     FieldKind.Bytes => Names.Text + ".Bytes(" + f.CsName + ".Span)",
+                    FieldKind.Str => Names.Text + ".Quote(" + f.CsName + ")",
                     _ when f.If is not null => "(" + f.CsName + "?.Summary() ?? \"-\")",
                     _ => "\"{\" + " + f.CsName + ".Summary() + \"}\"",
                 };

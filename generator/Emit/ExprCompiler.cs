@@ -1,11 +1,12 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using FormatGen.Generator.Model;
 
 namespace FormatGen.Generator.Emit;
 
-internal enum TK { Int, Bool, Enum, Bytes, Array, User }
+internal enum TK { Int, Bool, Enum, Bytes, Array, User, Float, Str }
 
 /// <summary>A compiled expression: C# code and what it is. Integers are always long or ulong (U64).</summary>
 internal sealed record Typed(string Code, TK Kind, bool U64 = false, string? Enum = null, string? User = null, string? Size = null)
@@ -21,6 +22,8 @@ internal sealed record Typed(string Code, TK Kind, bool U64 = false, string? Enu
         TK.Bool => Names.Text + ".Bool(" + Code + ")",
         TK.Enum => Names.Text + ".Enum(" + Code + ", (ulong)" + Code + ")",
         TK.Bytes or TK.Array => Names.Text + ".Dec(" + Size + ")",
+        TK.Float => Names.Text + ".Float(" + Code + ")",
+        TK.Str => Names.Text + ".Quote(" + Code + ")",
         _ => "\"?\"",
     };
 }
@@ -59,6 +62,14 @@ internal sealed class ExprCompiler
     {
         TInt i => i.Type.U64 ? Typed.ULong(i.Code) : Typed.Long(i.Code),
         TBool b => Typed.Bool(b.Value ? "true" : "false"),
+        TFloat f => new Typed(FloatLit(f.Value), TK.Float),
+        TStr str => new Typed(StrLit(str.Value), TK.Str),
+        TBytes bs => new Typed("((" + Names.ReadOnlySpan + ")new byte[] { " + string.Join(", ", bs.Value.Select(x => x.ToString(CultureInfo.InvariantCulture))) + " })", TK.Bytes,
+            Size: bs.Value.Count.ToString(CultureInfo.InvariantCulture)),
+        TList l => ListLit(l, scope),
+        TIndex ix => Index(ix, scope),
+        TCast c => Cast(c, scope),
+        TMethod m => Method(m, scope),
         TEnumConst en => new Typed(EnumType(en.EnumCs) + "." + en.MemberCs, TK.Enum, Enum: en.EnumCs),
         TRef { Kind: RefKind.IoSize or RefKind.IoEos or RefKind.IoPos } r => scope.Io(r.Kind),
         TRef r => scope.Name(r),
@@ -75,12 +86,95 @@ internal sealed class ExprCompiler
     private Typed Builtin(TBuiltin b, IScope scope)
     {
         var target = Compile(b.Target, scope);
-        return b.Name switch
+        return (b.Name, target.Kind) switch
         {
-            "to_i" when target.Kind == TK.Enum => Typed.ULong("((ulong)" + target.Code + ")"),
-            "to_i" => Typed.Long("(" + target.Code + " ? 1L : 0L)"),
-            _ => Typed.Long("((long)" + target.Size + ")"),
+            ("to_i", TK.Enum) => Typed.ULong("((ulong)" + target.Code + ")"),
+            ("to_i", TK.Bool) => Typed.Long("(" + target.Code + " ? 1L : 0L)"),
+            ("to_i", TK.Float) => Typed.Long("((long)" + target.Code + ")"),
+            ("to_i", TK.Str) => Typed.Long(Names.Eval + ".ParseInt(" + target.Code + ", 10)"),
+            ("to_s", _) => new Typed(Names.Text + ".Dec(" + target.Code + ")", TK.Str),
+            ("size", TK.Str) => Typed.Long("((long)" + target.Code + ".Length)"),
+            ("size", _) => Typed.Long("((long)" + target.Size + ")"),
+            ("reverse", TK.Str) => new Typed(Names.Text + ".Reverse(" + target.Code + ")", TK.Str),
+            ("reverse", _) => target with { Code = "((" + Names.ReadOnlySpan + ")" + Names.Eval + ".Reverse(" + target.Code + "))" },
+            (_, TK.Bytes) => Typed.Long("((long)" + Names.Eval + "." + Pascal(b.Name) + "(" + target.Code + "))"),
+            _ => ElementOf(b.Type, Names.Linq + "." + (b.Name switch { "first" => "First", "last" => "Last", "min" => "Min", _ => "Max" }) + "(" + target.Code + ")"),
         };
+    }
+
+    private static string Pascal(string s) => char.ToUpperInvariant(s[0]) + s.Substring(1);
+
+    /// <summary>An element of a list, typed as the checker says.</summary>
+    private Typed ElementOf(ExprType type, string code) => type.Kind switch
+    {
+        TKind.Int when type.U64 => Typed.ULong("((ulong)" + code + ")"),
+        TKind.Int => Typed.Long("((long)" + code + ")"),
+        TKind.Bool => Typed.Bool(code),
+        TKind.Float => new Typed("((double)" + code + ")", TK.Float),
+        TKind.Str => new Typed(code, TK.Str),
+        TKind.Enum => new Typed(code, TK.Enum, Enum: type.Name),
+        _ => new Typed(code, TK.User, User: type.Name),
+    };
+
+    private Typed ListLit(TList l, IScope scope)
+    {
+        var items = l.Items.Select(i => Compile(i, scope)).ToList();
+        var elem = CsType(l.Type.Element!);
+        return new Typed("new " + elem + "[] { " + string.Join(", ", items.Select(i => "(" + elem + ")" + i.Code)) + " }", TK.Array, Size: items.Count.ToString(CultureInfo.InvariantCulture));
+    }
+
+    private string CsType(ExprType t) => t.Kind switch
+    {
+        TKind.Int => t.U64 ? "ulong" : "long",
+        TKind.Bool => "bool",
+        TKind.Float => "double",
+        TKind.Str => "string",
+        TKind.Enum or TKind.User => Names.Global(_ns, t.Name!),
+        _ => "object",
+    };
+
+    private Typed Index(TIndex ix, IScope scope)
+    {
+        var target = Compile(ix.Target, scope);
+        var index = Compile(ix.Index, scope);
+        if (target.Kind == TK.Bytes) return Typed.Long("((long)" + target.Code + "[(int)" + index.Code + "])");
+        return ElementOf(ix.Type, target.Code + "[(int)" + index.Code + "]");
+    }
+
+    private Typed Cast(TCast c, IScope scope)
+    {
+        var target = Compile(c.Target, scope);
+        if (c.Type.Kind == TKind.User) return new Typed("((" + Names.Global(_ns, c.Type.Name!) + ")" + target.Code + ")", TK.User, User: c.Type.Name);
+        return c.Type.U64 ? Typed.ULong("unchecked((ulong)" + target.Code + ")") : Typed.Long("unchecked((long)" + target.Code + ")");
+    }
+
+    private Typed Method(TMethod m, IScope scope)
+    {
+        var target = Compile(m.Target, scope);
+        var args = m.Args.Select(a => Compile(a, scope)).ToList();
+        return m.Name switch
+        {
+            "substring" => new Typed(Names.Text + ".Substring(" + target.Code + ", " + args[0].Code + ", " + args[1].Code + ")", TK.Str),
+            "to_i" => Typed.Long(Names.Eval + ".ParseInt(" + target.Code + ", (int)" + args[0].Code + ")"),
+            _ => new Typed(Names.Text + ".Encoding(" + args[0].Code + ").GetString(" + target.Code + ")", TK.Str),
+        };
+    }
+
+    private static string FloatLit(double v) => v.ToString("R", CultureInfo.InvariantCulture) + "d";
+
+    /// <summary>A C# string literal for any text.</summary>
+    public static string StrLit(string v)
+    {
+        var sb = new System.Text.StringBuilder("\"");
+        foreach (var c in v)
+            sb.Append(c switch
+            {
+                '"' => "\\\"",
+                '\\' => "\\\\",
+                _ when c < 0x20 || c > 0x7e => "\\u" + ((int)c).ToString("x4", CultureInfo.InvariantCulture),
+                _ => c.ToString(),
+            });
+        return sb.Append('"').ToString();
     }
 
     private Typed UnaryOp(TUnary u, IScope scope)
@@ -89,6 +183,7 @@ internal sealed class ExprCompiler
         return u.Op switch
         {
             "not" => Typed.Bool("(!" + a.Code + ")"),
+            "-" when a.Kind == TK.Float => a with { Code = "(-" + a.Code + ")" },
             "-" => Typed.Long("(-(long)" + a.Code + ")"),
             _ => a with { Code = "(~" + a.Code + ")" },
         };
@@ -103,6 +198,16 @@ internal sealed class ExprCompiler
             case "and":
             case "or":
                 return Typed.Bool("(" + l.Code + (b.Op == "and" ? " && " : " || ") + r.Code + ")");
+            case "+" when l.Kind == TK.Str:
+                return new Typed("(" + l.Code + " + " + r.Code + ")", TK.Str);
+            case "==" or "!=" or "<" or "<=" or ">" or ">=" when l.Kind == TK.Str:
+                return Typed.Bool("(string.CompareOrdinal(" + l.Code + ", " + r.Code + ") " + b.Op + " 0)");
+            case "==" or "!=" or "<" or "<=" or ">" or ">=" when l.Kind == TK.Bytes:
+                return Typed.Bool("(" + Names.MemoryExtensions + ".SequenceCompareTo(" + l.Code + ", " + r.Code + ") " + b.Op + " 0)");
+            case "==" or "!=" or "<" or "<=" or ">" or ">=" or "+" or "-" or "*" or "/" when l.Kind == TK.Float || r.Kind == TK.Float:
+                return b.Type.Kind == TKind.Bool
+                    ? Typed.Bool("((double)" + l.Code + " " + b.Op + " (double)" + r.Code + ")")
+                    : new Typed("((double)" + l.Code + " " + b.Op + " (double)" + r.Code + ")", TK.Float);
             case "==" or "!=" when l.Kind != TK.Int:
                 return Typed.Bool("(" + l.Code + " " + b.Op + " " + r.Code + ")");
             case "==" or "!=" or "<" or "<=" or ">" or ">=":
@@ -136,6 +241,9 @@ internal sealed class ExprCompiler
             var code = "(" + c.Code + " ? " + ac + " : " + bc + ")";
             return a.U64 || b.U64 ? Typed.ULong(code) : Typed.Long(code);
         }
+        if (t.Type.Kind == TKind.Float) return new Typed("(" + c.Code + " ? (double)" + a.Code + " : (double)" + b.Code + ")", TK.Float);
+        if (t.Type.Kind == TKind.Bytes)
+            return new Typed("(" + c.Code + " ? " + a.Code + " : " + b.Code + ")", TK.Bytes, Size: "(" + c.Code + " ? " + a.Size + " : " + b.Size + ")");
         if (t.Type.Kind == TKind.User)
         {
             // Two user types meet at their common type (a switch's union interface, or the type itself).

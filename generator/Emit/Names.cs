@@ -30,6 +30,8 @@ internal static class Names
     public const string Span = "global::System.Span<byte>";
     public const string Math = "global::System.Math";
     public const string Enum = "global::System.Enum";
+    public const string Linq = "global::System.Linq.Enumerable";
+    public const string Encoding = "global::System.Text.Encoding";
     public const string EqualityComparer = "global::System.Collections.Generic.EqualityComparer";
     public const string MemoryExtensions = "global::System.MemoryExtensions";
     public const string ArgumentException = "global::System.ArgumentException";

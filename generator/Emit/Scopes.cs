@@ -87,8 +87,10 @@ internal sealed partial class Emitter
         TKind.Int when type.U64 => Typed.ULong(code),
         TKind.Int => Typed.Long("((long)" + code + ")"),
         TKind.User => new Typed(code, TK.User, User: type.Name),
-        TKind.Bytes => new Typed("", TK.Bytes, Size: code + ".Length"),
-        TKind.Array => new Typed("", TK.Array, Size: "(" + code + "?.Count ?? 0)"),
+        TKind.Bytes => new Typed(code + ".Span", TK.Bytes, Size: code + ".Length"),
+        TKind.Array => new Typed(code, TK.Array, Size: "(" + code + "?.Count ?? 0)"),
+        TKind.Str => new Typed(code, TK.Str),
+        TKind.Float => new Typed(code, TK.Float),
         _ => throw Bug("a value of " + type.Describe()),
     };
 

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 
 namespace FormatGen.Generator.Model;
 
@@ -8,11 +9,23 @@ namespace FormatGen.Generator.Model;
 
 internal abstract record Expr;
 internal sealed record IntLit(ulong Value) : Expr;
+internal sealed record FloatLit(double Value) : Expr;
 internal sealed record BoolLit(bool Value) : Expr;
+internal sealed record StrLit(string Value) : Expr;
+/// <summary>[a, b, c]: a byte array when every element is an integer literal 0-255, else a list.</summary>
+internal sealed record ArrayLit(EquatableArray<Expr> Items) : Expr;
 internal sealed record NameRef(string Id) : Expr;
 internal sealed record EnumLit(string Enum, string Member) : Expr;
 internal sealed record MemberRef(Expr Target, string Name) : Expr;
-internal sealed record MethodCall(Expr Target, string Name, Expr Arg) : Expr;
+internal sealed record MethodCall(Expr Target, string Name, EquatableArray<Expr> Args) : Expr
+{
+    public Expr Arg => Args[0];
+}
+internal sealed record IndexExpr(Expr Target, Expr Index) : Expr;
+/// <summary>x.as&lt;T&gt;: the value seen as type T.</summary>
+internal sealed record CastExpr(Expr Target, string TypeName) : Expr;
+/// <summary>sizeof&lt;T&gt; or bitsizeof&lt;T&gt;.</summary>
+internal sealed record SizeOfExpr(string TypeName, bool Bits) : Expr;
 internal sealed record Unary(string Op, Expr Operand) : Expr;
 internal sealed record Binary(string Op, Expr Left, Expr Right) : Expr;
 internal sealed record Ternary(Expr Cond, Expr Then, Expr Else) : Expr;
@@ -50,7 +63,61 @@ internal sealed class ExprParser
             {
                 int start = i;
                 while (i < s.Length && (char.IsLetterOrDigit(s[i]) || s[i] == '_')) i++;
+                // A float: digits, a point, digits, maybe an exponent (1.5, 2.0e-3); not a member access (x.y).
+                if (i + 1 < s.Length && s[i] == '.' && char.IsDigit(s[i + 1]) && !s.Substring(start, i - start).StartsWith("0x", StringComparison.OrdinalIgnoreCase))
+                {
+                    i++;
+                    while (i < s.Length && char.IsDigit(s[i])) i++;
+                    if (i < s.Length && (s[i] == 'e' || s[i] == 'E'))
+                    {
+                        i++;
+                        if (i < s.Length && (s[i] == '+' || s[i] == '-')) i++;
+                        while (i < s.Length && char.IsDigit(s[i])) i++;
+                    }
+                }
                 tokens.Add(s.Substring(start, i - start));
+                continue;
+            }
+            if (c == '\'' || c == '"')
+            {
+                // A string literal, kept as one token: its quote, then its text (escapes decoded for double quotes).
+                var sb = new System.Text.StringBuilder();
+                i++;
+                while (true)
+                {
+                    if (i >= s.Length) throw new ExprSyntaxException("a string literal has no closing " + c);
+                    char d = s[i++];
+                    if (d == c) break;
+                    if (d == '\\' && c == '"')
+                    {
+                        if (i >= s.Length) throw new ExprSyntaxException("a string literal ends in '\\'");
+                        char x = s[i++];
+                        switch (x)
+                        {
+                            case 'n': sb.Append('\n'); break;
+                            case 't': sb.Append('\t'); break;
+                            case 'r': sb.Append('\r'); break;
+                            case '0': sb.Append('\0'); break;
+                            case 'a': sb.Append('\a'); break;
+                            case 'b': sb.Append('\b'); break;
+                            case 'f': sb.Append('\f'); break;
+                            case 'v': sb.Append('\v'); break;
+                            case 'e': sb.Append('\u001b'); break;
+                            case 'x' when i + 1 < s.Length:
+                                sb.Append((char)int.Parse(s.Substring(i, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
+                                i += 2;
+                                break;
+                            case 'u' when i + 3 < s.Length:
+                                sb.Append((char)int.Parse(s.Substring(i, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
+                                i += 4;
+                                break;
+                            default: sb.Append(x); break;
+                        }
+                        continue;
+                    }
+                    sb.Append(d);
+                }
+                tokens.Add("\"" + sb);
                 continue;
             }
             if (char.IsLetter(c) || c == '_')
@@ -64,8 +131,7 @@ internal sealed class ExprParser
             }
             string two = i + 1 < s.Length ? s.Substring(i, 2) : "";
             if (two is "<<" or ">>" or "==" or "!=" or "<=" or ">=") { tokens.Add(two); i += 2; continue; }
-            if ("+-*/%&|^~<>()?:.,!".IndexOf(c) >= 0) { tokens.Add(c.ToString()); i++; continue; }
-            if (c == '\'' || c == '"') throw new ExprSyntaxException("string literals are not supported");
+            if ("+-*/%&|^~<>()?:.,![]".IndexOf(c) >= 0) { tokens.Add(c.ToString()); i++; continue; }
             throw new ExprSyntaxException("unexpected character '" + c + "'");
         }
         return tokens;
@@ -156,16 +222,31 @@ internal sealed class ExprParser
             {
                 var name = Peek ?? throw new ExprSyntaxException("expected a name after '.'");
                 _i++;
+                if (name == "as" && Accept("<"))
+                {
+                    e = new CastExpr(e, TypeName());
+                    continue;
+                }
                 if (Accept("("))
                 {
-                    var arg = ParseTernary();
-                    Expect(")");
-                    e = new MethodCall(e, name, arg);
+                    var args = new List<Expr>();
+                    if (!Accept(")"))
+                    {
+                        do args.Add(ParseTernary()); while (Accept(","));
+                        Expect(")");
+                    }
+                    e = new MethodCall(e, name, args.ToEquatable());
                 }
                 else e = new MemberRef(e, name);
                 continue;
             }
-            if (Peek == "[") throw new ExprSyntaxException("indexing is not supported");
+            if (Accept("["))
+            {
+                var index = ParseTernary();
+                Expect("]");
+                e = new IndexExpr(e, index);
+                continue;
+            }
             return e;
         }
     }
@@ -180,10 +261,24 @@ internal sealed class ExprParser
             Expect(")");
             return e;
         }
+        if (t == "[")
+        {
+            var items = new List<Expr>();
+            if (!Accept("]"))
+            {
+                do items.Add(ParseTernary()); while (Accept(","));
+                Expect("]");
+            }
+            return new ArrayLit(items.ToEquatable());
+        }
+        if (t[0] == '"') return new StrLit(t.Substring(1));
+        if ((t == "sizeof" || t == "bitsizeof") && Accept("<")) return new SizeOfExpr(TypeName(), t == "bitsizeof");
         if (char.IsDigit(t[0]))
         {
-            if (!Syntax.KsyParser.TryInt(t, out var v)) throw new ExprSyntaxException("bad number '" + t + "'");
-            return new IntLit(v);
+            if (Syntax.KsyParser.TryInt(t, out var v)) return new IntLit(v);
+            if (t.IndexOfAny(new[] { '.', 'e', 'E' }) > 0 && !t.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+                && double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) return new FloatLit(d);
+            throw new ExprSyntaxException("bad number '" + t + "'");
         }
         if (t == "true") return new BoolLit(true);
         if (t == "false") return new BoolLit(false);
@@ -196,6 +291,15 @@ internal sealed class ExprParser
         throw new ExprSyntaxException("unexpected '" + t + "'");
     }
 
+    /// <summary>A type name between &lt; and &gt; (after the &lt;): u4, foo, foo::bar.</summary>
+    private string TypeName()
+    {
+        var name = Peek ?? throw new ExprSyntaxException("expected a type name after '<'");
+        _i++;
+        Expect(">");
+        return name;
+    }
+
     /// <summary>The expression in Kaitai syntax (for messages and docs).</summary>
     public static string Show(Expr e) => e switch
     {
@@ -204,7 +308,13 @@ internal sealed class ExprParser
         NameRef n => n.Id,
         EnumLit en => en.Enum + "::" + en.Member,
         MemberRef m => Show(m.Target) + "." + m.Name,
-        MethodCall c => Show(c.Target) + "." + c.Name + "(" + Show(c.Arg) + ")",
+        MethodCall c => Show(c.Target) + "." + c.Name + "(" + string.Join(", ", c.Args.Select(Show)) + ")",
+        FloatLit f => f.Value.ToString("R", CultureInfo.InvariantCulture),
+        StrLit s => "'" + s.Value + "'",
+        ArrayLit a => "[" + string.Join(", ", a.Items.Select(Show)) + "]",
+        IndexExpr ix => Show(ix.Target) + "[" + Show(ix.Index) + "]",
+        CastExpr ce => Show(ce.Target) + ".as<" + ce.TypeName + ">",
+        SizeOfExpr so => (so.Bits ? "bitsizeof<" : "sizeof<") + so.TypeName + ">",
         Unary u => (u.Op == "not" ? "not " : u.Op) + Show(u.Operand),
         Binary b => "(" + Show(b.Left) + " " + b.Op + " " + Show(b.Right) + ")",
         Ternary t => "(" + Show(t.Cond) + " ? " + Show(t.Then) + " : " + Show(t.Else) + ")",

@@ -52,7 +52,7 @@ internal sealed record HiddenModel(bool Root, string Path, ExprType Type);
 /// <summary>What a type computes, in its own scope, for a value its children read as _root.Path or _parent.Path.</summary>
 internal sealed record ProvidedModel(bool Root, string Path, TExpr Value);
 
-internal enum FieldKind { Primitive, Bytes, User, Switch }
+internal enum FieldKind { Primitive, Bytes, User, Switch, Str }
 
 internal enum RepeatKind { None, Expr, Until, Eos }
 
@@ -81,7 +81,16 @@ internal sealed record FieldModel(
     string? DerivedFrom,
     bool Stream,
     string? ByteOrder = null,
-    bool Limit = false);
+    bool Limit = false,
+    TermModel? Term = null,
+    string? Encoding = null);
+
+/// <summary>
+/// How a byte array or string ends, in Kaitai's terms: a terminator octet
+/// (-1: none), whether the value includes it and the read consumes it, whether
+/// its absence is an error, and a pad octet stripped from the right (-1: none).
+/// </summary>
+internal sealed record TermModel(int Terminator, bool Include, bool Consume, bool EosError, int PadRight);
 
 internal sealed record SwitchModel(
     ExprText On,

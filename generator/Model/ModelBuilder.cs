@@ -49,7 +49,11 @@ internal sealed class ModelBuilder
                 if (!seen.Add(m.CsName))
                     _diags.Add(DiagInfo.Of(DiagnosticDescriptors.DuplicateName, _enums[Key(e.Scope.ToArray(), e.KsyId)].Spec.Loc, e.KsyId + "::" + m.KsyName));
         }
-        typeModels = TypeChecker.Check(typeModels, enumModels, (name, t) => ResolveEnum(name, t.Scope.ToArray(), t.KsyId), _diags);
+        typeModels = TypeChecker.Check(typeModels, enumModels,
+            (name, t) => ResolveEnum(name, t.Scope.ToArray(), t.KsyId),
+            (name, t) => ResolveType(name, t.Scope.ToArray(), t.KsyId),
+            t => StaticSize(t, typeModels, 0),
+            _diags);
         var stream = BuildStream(typeModels, root);
         var ns = _file.Namespace ?? defaultNamespace;
         var all = new List<DiagInfo>(_file.Diagnostics);
@@ -323,8 +327,6 @@ internal sealed class ModelBuilder
         else if (a.Type is null)
         {
             kind = FieldKind.Bytes;
-            if (a.Size is null && !a.SizeEos && a.Contents.Count == 0)
-                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.MissingKey, a.Loc, "Field '" + a.Id + "' without a type", "size or size-eos"));
         }
         else
         {
@@ -335,7 +337,11 @@ internal sealed class ModelBuilder
                 prim = StripEndian(name);
                 if (name != prim) byteOrder = name.Substring(2);
             }
-            else if (name is "str" or "strz" or "f4" or "f8" || name.StartsWith("b", StringComparison.Ordinal) && name.Length > 1 && char.IsDigit(name[1]))
+            else if (name is "str" or "strz")
+            {
+                kind = FieldKind.Str;
+            }
+            else if (name is "f4" or "f8" || name.StartsWith("b", StringComparison.Ordinal) && name.Length > 1 && char.IsDigit(name[1]))
             {
                 _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Type.Loc, "Type '" + name + "'"));
                 return null;
@@ -412,11 +418,77 @@ internal sealed class ModelBuilder
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Valid.Loc, "'valid' on a byte array (use contents)"));
         if (kind == FieldKind.Switch && repeat != RepeatKind.None)
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Loc, "A repeated switch"));
+        // How a string or byte array ends, and a string's encoding.
+        TermModel? term = null;
+        string? encoding = null;
+        if (kind == FieldKind.Str)
+        {
+            encoding = a.Encoding?.Text ?? EncodingOf(owner, scope);
+            if (encoding is null) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.MissingKey, a.Type!.Loc, "A str field", "encoding (or meta/encoding)"));
+            bool strz = SplitTypeRef(a.Type!.Text).Name == "strz";
+            term = TermOf(a.Term, strz ? 0 : -1);
+            if (a.Size is null && !a.SizeEos && term.Terminator < 0)
+                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.MissingKey, a.Loc, "A str field", "size, size-eos or terminator"));
+        }
+        else if (a.Term is not null)
+        {
+            if (kind == FieldKind.Bytes) term = TermOf(a.Term, -1);
+            else _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Term.Loc, "'terminator', 'pad-right', 'include', 'consume' and 'eos-error' on a typed field"));
+        }
+        else if (a.Encoding is not null)
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, a.Encoding.Loc, "encoding", "only str and strz fields have an encoding"));
+        if (kind == FieldKind.Bytes && a.Size is null && !a.SizeEos && a.Contents.Count == 0 && term is null)
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.MissingKey, a.Loc, "Field '" + a.Id + "' without a type", "size, size-eos or terminator"));
         if (a.Stream && repeat == RepeatKind.None)
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadStream, a.Loc, "-fg-stream marks a repeated field; '" + a.Id + "' is not repeated"));
         return new FieldModel(a.Id, MemberName(a.Id, ownerCs), a.Loc, a.Doc, kind, prim, user, args.ToEquatable(), sw, enumCs,
             Parse(a.Size), a.SizeEos, repeat.Value, Parse(a.RepeatExpr), Parse(a.RepeatUntil), Parse(a.If), contents.ToEquatable(),
-            valid, Derivation.None, null, a.Stream, byteOrder, a.Limit && a.Size is not null);
+            valid, Derivation.None, null, a.Stream, byteOrder, a.Limit && a.Size is not null, term, encoding);
+    }
+
+    private TermModel TermOf(TermSpec? t, int defaultTerminator)
+    {
+        int Octet(Scalar? s, int fallback)
+        {
+            if (s is null) return fallback;
+            if (KsyParserTryByte(s.Text, out var b)) return b;
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, s.Loc, "terminator/pad-right", "an octet, 0 to 255"));
+            return fallback;
+        }
+        return t is null
+            ? new TermModel(defaultTerminator, false, true, true, -1)
+            : new TermModel(Octet(t.Terminator, defaultTerminator), t.Include, t.Consume, t.EosError, Octet(t.PadRight, -1));
+    }
+
+    /// <summary>meta/encoding of the type or the nearest enclosing type that has one.</summary>
+    private string? EncodingOf(TypeSpec owner, string[] scope)
+    {
+        if (owner.Encoding is { } e) return e.Text;
+        for (int n = scope.Length; n > 0; n--)
+            if (_types[Key(scope.Take(n - 1).ToArray(), scope[n - 1])].Spec.Encoding is { } outer) return outer.Text;
+        return null;
+    }
+
+    /// <summary>The octets of a type, when fixed (sizeof&lt;T&gt;).</summary>
+    private static long? StaticSize(TypeModel t, List<TypeModel> all, int depth)
+    {
+        if (depth > 32) return null;
+        long total = 0;
+        foreach (var f in t.Fields)
+        {
+            if (f.If is not null || f.Repeat != RepeatKind.None) return null;
+            long? s = f.Kind switch
+            {
+                FieldKind.Primitive => f.Primitive![1] - '0',
+                FieldKind.Bytes or FieldKind.Str or FieldKind.User or FieldKind.Switch when f.Size?.Expr is IntLit il => (long)il.Value,
+                FieldKind.Bytes when f.Contents.Count > 0 && f.Size is null && !f.SizeEos => f.Contents.Count,
+                FieldKind.User when f.Size is null && !f.SizeEos => StaticSize(all.First(x => x.CsName == f.UserType), all, depth + 1),
+                _ => null,
+            };
+            if (s is null) return null;
+            total += s.Value;
+        }
+        return total;
     }
 
     private static EquatableArray<TemplatePart> Literal(string text) => new[] { new TemplatePart(text, null, false) }.ToEquatable();

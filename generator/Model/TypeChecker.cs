@@ -15,6 +15,8 @@ internal sealed class TypeChecker
     private readonly Dictionary<string, TypeModel> _types;
     private readonly TypeModel _root;
     private readonly Func<string, TypeModel, string?> _resolveEnum;
+    private readonly Func<string, TypeModel, string?> _resolveType;
+    private readonly Func<TypeModel, long?> _staticSize;
     private readonly Dictionary<string, EnumModel> _enums;
     private readonly List<DiagInfo> _diags;
     private readonly Dictionary<(string Type, string Id), ExprType> _instanceTypes = new();
@@ -30,8 +32,11 @@ internal sealed class TypeChecker
         public const int All = int.MaxValue;
     }
 
-    private TypeChecker(List<TypeModel> types, List<EnumModel> enums, Func<string, TypeModel, string?> resolveEnum, List<DiagInfo> diags)
+    private TypeChecker(List<TypeModel> types, List<EnumModel> enums, Func<string, TypeModel, string?> resolveEnum, Func<string, TypeModel, string?> resolveType,
+        Func<TypeModel, long?> staticSize, List<DiagInfo> diags)
     {
+        _resolveType = resolveType;
+        _staticSize = staticSize;
         _types = types.ToDictionary(t => t.CsName, StringComparer.Ordinal);
         _root = types.First(t => t.IsRoot);
         _enums = enums.ToDictionary(e => e.CsName, StringComparer.Ordinal);
@@ -53,10 +58,11 @@ internal sealed class TypeChecker
     }
 
     /// <summary>Checks every expression; returns the types with their expressions checked.</summary>
-    public static List<TypeModel> Check(List<TypeModel> types, List<EnumModel> enums, Func<string, TypeModel, string?> resolveEnum, List<DiagInfo> diags)
+    public static List<TypeModel> Check(List<TypeModel> types, List<EnumModel> enums, Func<string, TypeModel, string?> resolveEnum,
+        Func<string, TypeModel, string?> resolveType, Func<TypeModel, long?> staticSize, List<DiagInfo> diags)
     {
         if (types.Count == 0) return types;
-        var c = new TypeChecker(types, enums, resolveEnum, diags);
+        var c = new TypeChecker(types, enums, resolveEnum, resolveType, staticSize, diags);
         var checkedTypes = types.Select(c.CheckType).ToList();
         return checkedTypes.Select(t => t with
         {
@@ -173,7 +179,7 @@ internal sealed class TypeChecker
         if (e.Checked is null || on.Checked is null) return e;
         var k = e.Checked.Type;
         var o = on.Checked.Type;
-        bool ok = o.Kind == TKind.Enum ? k.Kind == TKind.Enum && k.Name == o.Name : k.Kind == o.Kind && o.Kind is TKind.Int or TKind.Bool;
+        bool ok = o.Kind == TKind.Enum ? k.Kind == TKind.Enum && k.Name == o.Name : k.Kind == o.Kind && o.Kind is TKind.Int or TKind.Bool or TKind.Str;
         if (ok) return e;
         Mismatch(key.Loc, "case '" + key.Text + "' (" + k.Describe() + ") cannot match '" + on.Text + "' (" + o.Describe() + ")");
         return e with { Checked = null };
@@ -230,6 +236,7 @@ internal sealed class TypeChecker
         FieldKind.Primitive when f.EnumCsName is not null => ExprType.Enum(f.EnumCsName),
         FieldKind.Primitive => f.Primitive == "u8" ? ExprType.ULong : ExprType.Long,
         FieldKind.Bytes => ExprType.Bytes,
+        FieldKind.Str => ExprType.Str,
         FieldKind.User => ExprType.User(f.UserType!),
         _ => new ExprType(TKind.User, Name: f.Switch!.InterfaceName, Union: true),
     };
@@ -292,7 +299,10 @@ internal sealed class TypeChecker
         switch (e)
         {
             case MemberRef m: Walk(m.Target, visit); break;
-            case MethodCall mc: Walk(mc.Target, visit); Walk(mc.Arg, visit); break;
+            case MethodCall mc: Walk(mc.Target, visit); foreach (var a in mc.Args) Walk(a, visit); break;
+            case IndexExpr ix: Walk(ix.Target, visit); Walk(ix.Index, visit); break;
+            case CastExpr ce: Walk(ce.Target, visit); break;
+            case ArrayLit al: foreach (var a in al.Items) Walk(a, visit); break;
             case Unary u: Walk(u.Operand, visit); break;
             case Binary b: Walk(b.Left, visit); Walk(b.Right, visit); break;
             case Ternary t: Walk(t.Cond, visit); Walk(t.Then, visit); Walk(t.Else, visit); break;
@@ -305,6 +315,12 @@ internal sealed class TypeChecker
     {
         IntLit i => new TInt(i.Value),
         BoolLit b => new TBool(b.Value),
+        FloatLit f => new TFloat(f.Value),
+        StrLit str => new TStr(str.Value),
+        ArrayLit a => ArrayLiteral(a, s, loc),
+        IndexExpr ix => IndexOp(ix, s, loc),
+        CastExpr ce => Cast(ce, s, loc),
+        SizeOfExpr so => SizeOf(so, s, loc),
         EnumLit en => EnumConst(en, s, loc),
         NameRef n => Name(n.Id, s, loc),
         MemberRef m => Member(m, s, loc),
@@ -381,8 +397,12 @@ internal sealed class TypeChecker
         switch (name)
         {
             case "to_i" when t.Kind == TKind.Enum: return new TBuiltin(target, name, ExprType.ULong);
-            case "to_i" when t.Kind == TKind.Bool: return new TBuiltin(target, name, ExprType.Long);
-            case "size" or "length" when t.Kind is TKind.Bytes or TKind.Array: return new TBuiltin(target, "size", ExprType.Long);
+            case "to_i" when t.Kind is TKind.Bool or TKind.Float or TKind.Str: return new TBuiltin(target, name, ExprType.Long);
+            case "to_s" when t.Kind == TKind.Int: return new TBuiltin(target, name, ExprType.Str);
+            case "size" or "length" when t.Kind is TKind.Bytes or TKind.Array or TKind.Str: return new TBuiltin(target, "size", ExprType.Long);
+            case "reverse" when t.Kind is TKind.Str or TKind.Bytes: return new TBuiltin(target, name, t);
+            case "first" or "last" or "min" or "max" when t.Kind == TKind.Bytes: return new TBuiltin(target, name, ExprType.Long);
+            case "first" or "last" or "min" or "max" when t.Kind == TKind.Array && t.Element is { } el: return new TBuiltin(target, name, el);
         }
         if (t.Kind == TKind.User && !t.Union)
         {
@@ -519,14 +539,102 @@ internal sealed class TypeChecker
 
     private TExpr Call(MethodCall c, Scope s, Loc loc)
     {
-        if (c.Name != "count") return Unsupported(loc, "Method '" + c.Name + "'");
-        if (c.Target is not NameRef n || IndexOfField(s.Type, n.Id) is var fi && fi < 0 || s.Type.Fields[fi].Repeat == RepeatKind.None)
+        if (c.Name != "count") return Method(c, s, loc);
+        if (c.Args.Count != 1 || c.Target is not NameRef n || IndexOfField(s.Type, n.Id) is var fi && fi < 0 || s.Type.Fields[fi].Repeat == RepeatKind.None)
             return Mismatch(loc, "'.count(...)' needs a repeated field of this type");
         if (!s.Counts) return Unsupported(loc, "'.count(...)' outside -fg-checks");
         var pred = Check(c.Arg, s with { Element = ValueType(s.Type.Fields[fi]) }, loc);
         if (pred.Type.IsError) return pred;
         if (pred.Type.Kind != TKind.Bool) return Mismatch(loc, "the predicate of '" + n.Id + ".count(...)' must be a boolean, not " + pred.Type.Describe());
         return new TCount(n.Id, pred);
+    }
+
+    /// <summary>substring(from, to), to_i(radix), to_s(encoding).</summary>
+    private TExpr Method(MethodCall c, Scope s, Loc loc)
+    {
+        var target = Check(c.Target, s, loc);
+        if (target.Type.IsError) return target;
+        var args = c.Args.Select(a => Check(a, s, loc)).ToList();
+        if (args.FirstOrDefault(a => a.Type.IsError) is { } bad) return bad;
+        var kinds = string.Join(",", args.Select(a => a.Type.Kind));
+        var result = (c.Name, target.Type.Kind, kinds) switch
+        {
+            ("substring", TKind.Str, "Int,Int") => ExprType.Str,
+            ("to_i", TKind.Str, "Int") => ExprType.Long,
+            ("to_s", TKind.Bytes, "Str") when args[0] is TStr => ExprType.Str,
+            _ => null,
+        };
+        if (result is null)
+            return c.Name is "substring" or "to_i" or "to_s"
+                ? Mismatch(loc, "'" + c.Name + "(" + string.Join(", ", args.Select(a => a.Type.Describe())) + ")' cannot be applied to " + target.Type.Describe())
+                : Unsupported(loc, "Method '" + c.Name + "'");
+        return new TMethod(target, c.Name, args.ToEquatable(), result);
+    }
+
+    private TExpr ArrayLiteral(ArrayLit a, Scope s, Loc loc)
+    {
+        if (a.Items.All(i => i is IntLit { Value: <= 255 }))
+            return new TBytes(a.Items.Select(i => (byte)((IntLit)i).Value).ToEquatable());
+        var items = a.Items.Select(i => Check(i, s, loc)).ToList();
+        if (items.FirstOrDefault(i => i.Type.IsError) is { } bad) return bad;
+        var type = items[0].Type;
+        foreach (var i in items.Skip(1))
+            if (Common(type, i.Type) is { } c) type = c;
+            else return Mismatch(loc, "a list literal mixes " + type.Describe() + " and " + i.Type.Describe());
+        return new TList(items.ToEquatable(), ExprType.ArrayOf(type));
+    }
+
+    private TExpr IndexOp(IndexExpr ix, Scope s, Loc loc)
+    {
+        var target = Check(ix.Target, s, loc);
+        var index = Check(ix.Index, s, loc);
+        if (target.Type.IsError) return target;
+        if (index.Type.IsError) return index;
+        if (index.Type.Kind != TKind.Int) return Mismatch(loc, "an index must be an integer, not " + index.Type.Describe());
+        return target.Type.Kind switch
+        {
+            TKind.Bytes => new TIndex(target, index, ExprType.Long),
+            TKind.Array => new TIndex(target, index, target.Type.Element!),
+            _ => Mismatch(loc, "'[...]' cannot be applied to " + target.Type.Describe()),
+        };
+    }
+
+    private TExpr Cast(CastExpr ce, Scope s, Loc loc)
+    {
+        var target = Check(ce.Target, s, loc);
+        if (target.Type.IsError) return target;
+        var prim = StripEndianName(ce.TypeName);
+        if (prim is "u1" or "u2" or "u4" or "s1" or "s2" or "s4" or "s8")
+            return target.Type.Kind == TKind.Int ? new TCast(target, ExprType.Long) : Mismatch(loc, "'.as<" + ce.TypeName + ">' needs an integer, not " + target.Type.Describe());
+        if (prim == "u8")
+            return target.Type.Kind == TKind.Int ? new TCast(target, ExprType.ULong) : Mismatch(loc, "'.as<" + ce.TypeName + ">' needs an integer, not " + target.Type.Describe());
+        var cs = _resolveType(ce.TypeName, s.Type);
+        if (cs is null) return Unknown(loc, "type " + ce.TypeName);
+        if (target.Type.Kind != TKind.User) return Mismatch(loc, "'.as<" + ce.TypeName + ">' needs a value of a user type, not " + target.Type.Describe());
+        return new TCast(target, ExprType.User(cs));
+    }
+
+    private static string StripEndianName(string t) => t.EndsWith("le", StringComparison.Ordinal) || t.EndsWith("be", StringComparison.Ordinal) ? t.Substring(0, t.Length - 2) : t;
+
+    private TExpr SizeOf(SizeOfExpr so, Scope s, Loc loc)
+    {
+        var prim = StripEndianName(so.TypeName);
+        long? octets = prim switch
+        {
+            "u1" or "s1" => 1,
+            "u2" or "s2" => 2,
+            "u4" or "s4" or "f4" => 4,
+            "u8" or "s8" or "f8" => 8,
+            _ => null,
+        };
+        if (octets is null)
+        {
+            var cs = _resolveType(so.TypeName, s.Type);
+            if (cs is null) return Unknown(loc, "type " + so.TypeName);
+            octets = _staticSize(_types[cs]);
+            if (octets is null) return Mismatch(loc, "type " + so.TypeName + " has no fixed size");
+        }
+        return new TInt((ulong)(so.Bits ? octets.Value * 8 : octets.Value));
     }
 
     private TExpr UnaryOp(Unary u, Scope s, Loc loc)
@@ -537,6 +645,7 @@ internal sealed class TypeChecker
         {
             case "not" when a.Type.Kind == TKind.Bool: return new TUnary("not", a, ExprType.Bool);
             case "-" when a.Type.Kind == TKind.Int: return new TUnary("-", a, ExprType.Long);
+            case "-" when a.Type.Kind == TKind.Float: return new TUnary("-", a, ExprType.Float);
             case "~" when a.Type.Kind == TKind.Int: return new TUnary("~", a, a.Type);
         }
         return Mismatch(loc, "'" + u.Op + "' cannot be applied to " + a.Type.Describe());
@@ -565,6 +674,14 @@ internal sealed class TypeChecker
                 return new TBinary(b.Op, l, r, lt);
             case "+" or "-" or "*" or "/" or "%" or "&" or "|" or "^" when lt.Kind == TKind.Int && rt.Kind == TKind.Int:
                 return new TBinary(b.Op, l, r, lt.U64 || rt.U64 ? ExprType.ULong : ExprType.Long);
+            case "+" when lt.Kind == TKind.Str && rt.Kind == TKind.Str:
+                return new TBinary(b.Op, l, r, ExprType.Str);
+            case "+" or "-" or "*" or "/" when IsNumber(lt) && IsNumber(rt) && (lt.Kind == TKind.Float || rt.Kind == TKind.Float):
+                return new TBinary(b.Op, l, r, ExprType.Float);
+            case "==" or "!=" or "<" or "<=" or ">" or ">=" when IsNumber(lt) && IsNumber(rt):
+                return new TBinary(b.Op, l, r, ExprType.Bool);
+            case "==" or "!=" or "<" or "<=" or ">" or ">=" when lt.Kind == rt.Kind && lt.Kind is TKind.Str or TKind.Bytes:
+                return new TBinary(b.Op, l, r, ExprType.Bool);
         }
         return Mismatch(loc, "'" + b.Op + "' cannot be applied to " + lt.Describe() + " and " + rt.Describe());
     }
@@ -584,10 +701,13 @@ internal sealed class TypeChecker
             : new TTernary(c, a, b, common);
     }
 
-    /// <summary>The type both branches of a ternary fit: the same, a wider integer, or a union both types belong to.</summary>
+    private static bool IsNumber(ExprType t) => t.Kind is TKind.Int or TKind.Float;
+
+    /// <summary>The type both branches of a ternary fit: the same, a wider number, or a union both types belong to.</summary>
     private ExprType? Common(ExprType a, ExprType b)
     {
         if (a.Kind == TKind.Int && b.Kind == TKind.Int) return a.U64 || b.U64 ? ExprType.ULong : ExprType.Long;
+        if (IsNumber(a) && IsNumber(b)) return ExprType.Float;
         if (a == b) return a;
         if (a.Kind != TKind.User || b.Kind != TKind.User) return null;
         IEnumerable<string> Unions(ExprType x) => x.Union ? new[] { x.Name! } : _types[x.Name!].Unions;

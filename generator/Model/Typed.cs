@@ -78,6 +78,23 @@ internal sealed record TInt(ulong Value) : TExpr(Value <= long.MaxValue ? ExprTy
 
 internal sealed record TBool(bool Value) : TExpr(ExprType.Bool);
 
+internal sealed record TFloat(double Value) : TExpr(ExprType.Float);
+
+internal sealed record TStr(string Value) : TExpr(ExprType.Str);
+
+internal sealed record TBytes(EquatableArray<byte> Value) : TExpr(ExprType.Bytes);
+
+/// <summary>A list literal of values that are not all octets.</summary>
+internal sealed record TList(EquatableArray<TExpr> Items, ExprType T) : TExpr(T);
+
+internal sealed record TIndex(TExpr Target, TExpr Index, ExprType T) : TExpr(T);
+
+/// <summary>x.as&lt;T&gt;: a value of a switch seen as one of its case types, or a number as another width.</summary>
+internal sealed record TCast(TExpr Target, ExprType T) : TExpr(T);
+
+/// <summary>A method with arguments: substring(a, b), to_i(radix), to_s(encoding).</summary>
+internal sealed record TMethod(TExpr Target, string Name, EquatableArray<TExpr> Args, ExprType T) : TExpr(T);
+
 internal sealed record TEnumConst(string EnumCs, string MemberCs) : TExpr(ExprType.Enum(EnumCs));
 
 internal sealed record TRef(RefKind Kind, string Id, ExprType T) : TExpr(T);
@@ -88,7 +105,7 @@ internal sealed record TPath(bool Root, string Path, ExprType T) : TExpr(T);
 /// <summary>A field or instance of a user-typed value.</summary>
 internal sealed record TMember(TExpr Target, string Id, bool Instance, ExprType T) : TExpr(T);
 
-/// <summary>A built-in property: size, length, to_i of an enum or boolean.</summary>
+/// <summary>A built-in property: size, length, to_i, to_s, first, last, min, max, reverse.</summary>
 internal sealed record TBuiltin(TExpr Target, string Name, ExprType T) : TExpr(T);
 
 /// <summary><c>list.count(pred)</c> over a repeated field of the type.</summary>

@@ -20,7 +20,9 @@ internal sealed record TypeSpec(
     EquatableArray<InstanceSpec> Instances,
     EquatableArray<TypeSpec> Types,
     EquatableArray<EnumSpec> Enums,
-    EquatableArray<CheckSpec> Checks);
+    EquatableArray<CheckSpec> Checks,
+    Scalar? Encoding = null,
+    Scalar? BitEndian = null);
 
 /// <summary>Fixed ("le"/"be") or calculated (switch-on) byte order.</summary>
 internal sealed record EndianSpec(string? Fixed, Scalar? SwitchOn, EquatableArray<EndianCase> Cases, Loc Loc);
@@ -48,7 +50,12 @@ internal sealed record AttrSpec(
     bool Stream,
     Scalar? Expect = null,
     Scalar? Found = null,
-    bool Limit = false);
+    bool Limit = false,
+    TermSpec? Term = null,
+    Scalar? Encoding = null);
+
+/// <summary>How a byte array or string ends: Kaitai's terminator, include, consume, eos-error and pad-right.</summary>
+internal sealed record TermSpec(Scalar? Terminator, bool Include, bool Consume, bool EosError, Scalar? PadRight, Loc Loc);
 
 internal sealed record SwitchSpec(Scalar On, EquatableArray<CaseSpec> Cases, Loc Loc);
 

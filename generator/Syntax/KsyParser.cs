@@ -13,7 +13,7 @@ internal sealed class KsyParser
 {
     // Keys Kaitai documents that carry no meaning for readers and writers.
     private static readonly HashSet<string> MetaIgnored = new(StringComparer.Ordinal)
-        { "title", "license", "ks-version", "ks-debug", "ks-opaque-types", "application", "file-extension", "xref", "tags", "encoding" };
+        { "title", "license", "ks-version", "ks-debug", "ks-opaque-types", "application", "file-extension", "xref", "tags" };
     private static readonly HashSet<string> TypeIgnored = new(StringComparer.Ordinal) { "doc-ref", "to-string" };
     private static readonly HashSet<string> AttrIgnored = new(StringComparer.Ordinal) { "doc-ref" };
 
@@ -52,6 +52,7 @@ internal sealed class KsyParser
         string? ns = null;
         string? id = null;
         EndianSpec? endian = null;
+        Scalar? encoding = null;
         if (Get(root, "meta") is YamlMappingNode meta)
         {
             foreach (var kv in meta.Children)
@@ -61,6 +62,7 @@ internal sealed class KsyParser
                 {
                     case "id": id = Text(kv.Value); break;
                     case "endian": endian = ParseEndian(kv.Value); break;
+                    case "encoding": encoding = Sc(kv.Value); break;
                     case "-fg-namespace": ns = Text(kv.Value); break;
                     case "bit-endian":
                     case "imports":
@@ -78,7 +80,7 @@ internal sealed class KsyParser
             Report(DiagnosticDescriptors.MissingMetaId, root);
             return new GrammarFile(_path, ns, null, _diags.ToEquatable());
         }
-        var type = ParseType(id, root, isRoot: true, endian);
+        var type = ParseType(id, root, isRoot: true, endian) with { Encoding = encoding };
         return new GrammarFile(_path, ns, type, _diags.ToEquatable());
     }
 
@@ -97,6 +99,7 @@ internal sealed class KsyParser
     {
         string? doc = null;
         EndianSpec? endian = rootEndian;
+        Scalar? encoding = null;
         var seq = new List<AttrSpec>();
         var pars = new List<ParamSpec>();
         var inst = new List<InstanceSpec>();
@@ -114,6 +117,7 @@ internal sealed class KsyParser
                         {
                             var mk = KeyOf(mkv.Key);
                             if (mk == "endian") endian = ParseEndian(mkv.Value);
+                            else if (mk == "encoding") encoding = Sc(mkv.Value);
                             else if (!MetaIgnored.Contains(mk) && !IgnoredExtension(mk, mkv.Key))
                                 Report(DiagnosticDescriptors.UnsupportedKey, mkv.Key, "meta/" + mk, " in a nested type");
                         }
@@ -153,7 +157,7 @@ internal sealed class KsyParser
             }
         }
         return new TypeSpec(id, L(node), doc, endian, seq.ToEquatable(), pars.ToEquatable(), inst.ToEquatable(),
-            types.ToEquatable(), enums.ToEquatable(), checks.ToEquatable());
+            types.ToEquatable(), enums.ToEquatable(), checks.ToEquatable(), encoding);
     }
 
     private EndianSpec? ParseEndian(YamlNode n)
@@ -190,6 +194,8 @@ internal sealed class KsyParser
     {
         string? id = null, doc = null, repeat = null, rule = null, severity = null;
         Scalar? type = null, size = null, repeatExpr = null, repeatUntil = null, cond = null, enumName = null, expect = null, found = null;
+        Scalar? terminator = null, padRight = null, encoding = null;
+        bool? include = null, consume = null, eosError = null;
         Loc? repeatLoc = null;
         SwitchSpec? sw = null;
         ValidSpec? valid = null;
@@ -221,13 +227,13 @@ internal sealed class KsyParser
                 case "-fg-expect": expect = Sc(kv.Value); break;
                 case "-fg-found": found = Sc(kv.Value); break;
                 case "-fg-limit": limit = Text(kv.Value) == "true"; break;
+                case "terminator": terminator = Sc(kv.Value); break;
+                case "pad-right": padRight = Sc(kv.Value); break;
+                case "encoding": encoding = Sc(kv.Value); break;
+                case "include": include = Flag(kv.Value, key); break;
+                case "consume": consume = Flag(kv.Value, key); break;
+                case "eos-error": eosError = Flag(kv.Value, key); break;
                 case "process":
-                case "terminator":
-                case "consume":
-                case "include":
-                case "eos-error":
-                case "pad-right":
-                case "encoding":
                 case "pos":
                 case "io":
                     Report(DiagnosticDescriptors.UnsupportedKey, kv.Key, key, " yet");
@@ -240,7 +246,10 @@ internal sealed class KsyParser
         }
         if (id is null) Report(DiagnosticDescriptors.MissingKey, n, "A seq entry", "id");
         return new AttrSpec(id ?? "_unnamed", L(n), doc, type, sw, size, sizeEos, repeat, repeatLoc, repeatExpr, repeatUntil, cond,
-            contents.ToEquatable(), valid, enumName, rule, severity, stream, expect, found, limit);
+            contents.ToEquatable(), valid, enumName, rule, severity, stream, expect, found, limit,
+            terminator is null && padRight is null && include is null && consume is null && eosError is null ? null
+                : new TermSpec(terminator, include ?? false, consume ?? true, eosError ?? true, padRight, L(n)),
+            encoding);
     }
 
     private IEnumerable<Scalar> ParseContents(YamlNode n)
@@ -423,6 +432,18 @@ internal sealed class KsyParser
     }
 
     private static string KeyOf(YamlNode n) => (n as YamlScalarNode)?.Value ?? "";
+
+    /// <summary>A true/false key; anything else is reported.</summary>
+    private bool? Flag(YamlNode n, string key)
+    {
+        switch (Text(n))
+        {
+            case "true": return true;
+            case "false": return false;
+        }
+        Report(DiagnosticDescriptors.BadValue, n, key, "true or false");
+        return null;
+    }
 
     private static string? Text(YamlNode? n) => (n as YamlScalarNode)?.Value;
 

@@ -207,6 +207,43 @@ public ref struct FgReader
         return _hasMemory ? _memory.Slice(at, (int)n) : _buf.Slice(at, (int)n).ToArray();
     }
 
+    /// <summary>
+    /// Reads up to a terminator octet (Kaitai's terminator, include, consume,
+    /// eos-error). Returns the length of the value, which starts at the position
+    /// of the call; the position moves past the terminator when it is consumed.
+    /// Without a terminator before the end of the stream, the value is the rest
+    /// of it, or, with <paramref name="eosError"/>, a structural error.
+    /// </summary>
+    public int Terminated(byte terminator, bool include, bool consume, bool eosError, string field)
+    {
+        var at = _buf.Slice(_pos, Math.Max(0, _readLimit - _pos));
+        int i = at.IndexOf(terminator);
+        if (i < 0)
+        {
+            // The stream goes on beyond the octets at hand: ask for more and read again.
+            bool wholeStreamHere = _limitIsSubstream ? _limit <= _buf.Length : !_soft;
+            if (!wholeStreamHere)
+            {
+                Short(at.Length + 1, field);
+                return 0;
+            }
+            if (eosError)
+                throw FgException.Invalid("terminator", field, Offset,
+                    "no terminator 0x" + terminator.ToString("x2", System.Globalization.CultureInfo.InvariantCulture) + " before the end of its stream");
+            _pos += at.Length;
+            return at.Length;
+        }
+        _pos += consume ? i + 1 : i;
+        return include ? i + 1 : i;
+    }
+
+    /// <summary>The octets at <paramref name="start"/>, <paramref name="length"/> long, as memory when possible.</summary>
+    public readonly ReadOnlyMemory<byte> SliceAt(int start, int length)
+        => _hasMemory ? _memory.Slice(start, length) : _buf.Slice(start, length).ToArray();
+
+    /// <summary>The octets at <paramref name="start"/>, <paramref name="length"/> long.</summary>
+    public readonly ReadOnlySpan<byte> SpanAt(int start, int length) => _buf.Slice(start, length);
+
     /// <summary>Skips <paramref name="n"/> octets (with skip-ahead, possibly past the octets at hand).</summary>
     public void Skip(long n, string field)
     {

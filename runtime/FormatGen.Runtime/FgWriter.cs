@@ -95,6 +95,28 @@ public ref struct FgWriter
         if (!_measure) v.CopyTo(s);
     }
 
+    /// <summary>Writes a value that ends with a terminator octet (unless the value includes it, or the terminator is not consumed).</summary>
+    public void Terminated(ReadOnlySpan<byte> value, byte terminator, bool include, bool consume)
+    {
+        Bytes(value);
+        if (!include && consume) U1(terminator);
+    }
+
+    /// <summary>
+    /// Writes a value into a field of <paramref name="size"/> octets: the value,
+    /// its terminator if there is one and room for it, then padding.
+    /// </summary>
+    public void Sized(ReadOnlySpan<byte> value, int size, int terminator, int pad, string field)
+    {
+        int n = value.Length + (terminator >= 0 && value.Length < size ? 1 : 0);
+        if (value.Length > size)
+            throw new FgWriteException(field, "takes " + value.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) + " octets; the grammar gives it " + size.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Bytes(value);
+        if (n > value.Length) U1((byte)terminator);
+        var rest = Next(size - n);
+        if (!_measure) rest.Fill((byte)(pad >= 0 ? pad : 0));
+    }
+
     public void Zeros(int n)
     {
         var s = Next(n);

@@ -48,6 +48,22 @@ public static class FgText
     public static string Dec(ulong v) => v.ToString(CultureInfo.InvariantCulture);
     public static string Bool(bool v) => v ? "true" : "false";
     public static string Hex(ulong v) => "0x" + v.ToString("x", CultureInfo.InvariantCulture);
+    public static string Float(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>Kaitai's substring(from, to): the characters from 'from' up to, not including, 'to'.</summary>
+    public static string Substring(string s, long from, long to)
+    {
+        int a = (int)Math.Max(0, Math.Min(from, s.Length));
+        int b = (int)Math.Max(a, Math.Min(to, s.Length));
+        return s.Substring(a, b - a);
+    }
+
+    public static string Reverse(string s)
+    {
+        var a = s.ToCharArray();
+        Array.Reverse(a);
+        return new string(a);
+    }
     public static string Hex(long v) => Hex((ulong)v);
 
     public static string Enum<T>(T v, ulong raw) where T : struct, System.Enum
@@ -68,6 +84,58 @@ public static class FgText
     }
 
     public static string Count(int n, string what) => n.ToString(CultureInfo.InvariantCulture) + " " + what;
+
+    /// <summary>A string for a message: quoted, cut short when long.</summary>
+    public static string Quote(string? v)
+        => v is null ? "-" : "\"" + (v.Length > 40 ? v.Substring(0, 40) + "..." : v).Replace("\"", "\\\"") + "\"";
+
+    /// <summary>
+    /// The encoding a grammar names, in Kaitai's spelling (ASCII, UTF-8,
+    /// UTF-16LE, ISO-8859-1, windows-1252, CP437, ...). Code-page encodings
+    /// come from the platform's code-page provider.
+    /// </summary>
+    public static Encoding Encoding(string name)
+    {
+        switch (name.ToUpperInvariant().Replace("_", "-"))
+        {
+            case "ASCII": case "US-ASCII": return System.Text.Encoding.ASCII;
+            case "UTF-8": case "UTF8": return Utf8;
+            case "UTF-16LE": case "UTF16LE": return Utf16Le;
+            case "UTF-16BE": case "UTF16BE": return Utf16Be;
+            case "UTF-32LE": case "UTF32LE": return Utf32Le;
+            case "UTF-32BE": case "UTF32BE": return Utf32Be;
+            case "ISO-8859-1": case "LATIN1": case "ISO8859-1": return System.Text.Encoding.Latin1;
+        }
+        var e = System.Text.CodePagesEncodingProvider.Instance.GetEncoding(name)
+                ?? System.Text.CodePagesEncodingProvider.Instance.GetEncoding(name.Replace("CP", "IBM").Replace("cp", "IBM"));
+        if (e is not null) return e;
+        try { return System.Text.Encoding.GetEncoding(name); }
+        catch (ArgumentException) { throw new NotSupportedException("Encoding '" + name + "' is not available on this platform"); }
+    }
+
+    // Decoders that keep invalid sequences as replacement characters, as Kaitai's runtimes do; no byte-order marks.
+    private static readonly Encoding Utf8 = new UTF8Encoding(false, false);
+    private static readonly Encoding Utf16Le = new UnicodeEncoding(false, false, false);
+    private static readonly Encoding Utf16Be = new UnicodeEncoding(true, false, false);
+    private static readonly Encoding Utf32Le = new UTF32Encoding(false, false, false);
+    private static readonly Encoding Utf32Be = new UTF32Encoding(true, false, false);
+
+    /// <summary>The octets of a value, with the octets of a pad-right strip and a terminator cut applied (Kaitai's order).</summary>
+    public static ReadOnlySpan<byte> StripAndTerminate(ReadOnlySpan<byte> v, int pad, int terminator, bool include)
+    {
+        if (pad >= 0)
+        {
+            int n = v.Length;
+            while (n > 0 && v[n - 1] == (byte)pad) n--;
+            v = v.Slice(0, n);
+        }
+        if (terminator >= 0)
+        {
+            int i = v.IndexOf((byte)terminator);
+            if (i >= 0) v = v.Slice(0, include ? i + 1 : i);
+        }
+        return v;
+    }
 }
 
 /// <summary>Evaluation helpers for grammar expressions. For generated code only.</summary>
@@ -78,6 +146,42 @@ public static class FgEval
 
     /// <summary>Kaitai's / on integers rounds toward negative infinity.</summary>
     public static long Div(long a, long b) { long q = a / b; return (a % b != 0) && ((a < 0) != (b < 0)) ? q - 1 : q; }
+
+    /// <summary>Kaitai's str.to_i(radix); a string that is not a number is a structural error of the expression.</summary>
+    public static long ParseInt(string s, int radix)
+    {
+        try { return Convert.ToInt64(s.Trim(), radix); }
+        catch (Exception e) when (e is FormatException or ArgumentException or OverflowException)
+        {
+            throw new FgException("to-i", "", 0, "'" + s + "' is not a number in base " + radix.ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    public static byte[] Reverse(ReadOnlySpan<byte> v)
+    {
+        var a = v.ToArray();
+        Array.Reverse(a);
+        return a;
+    }
+
+    public static byte First(ReadOnlySpan<byte> v) => v.Length > 0 ? v[0] : throw new FgException("empty", "", 0, "first of an empty byte array");
+    public static byte Last(ReadOnlySpan<byte> v) => v.Length > 0 ? v[v.Length - 1] : throw new FgException("empty", "", 0, "last of an empty byte array");
+
+    public static byte Min(ReadOnlySpan<byte> v)
+    {
+        if (v.Length == 0) throw new FgException("empty", "", 0, "min of an empty byte array");
+        byte m = 255;
+        foreach (var b in v) if (b < m) m = b;
+        return m;
+    }
+
+    public static byte Max(ReadOnlySpan<byte> v)
+    {
+        if (v.Length == 0) throw new FgException("empty", "", 0, "max of an empty byte array");
+        byte m = 0;
+        foreach (var b in v) if (b > m) m = b;
+        return m;
+    }
 
     public static int CheckedCount(long n, string field, long offset)
     {

@@ -120,8 +120,8 @@ public sealed partial record Text : global::Snapshots.Tlv.IItemValue
         int __ioSize = __r.Remaining;
         bool __savedLe = __r.LittleEndian;
         __r.LittleEndian = true;
-        long len_chars = __r.Remaining;
         int __b_chars = __r.Position;
+        long len_chars = __r.Remaining;
         global::System.ReadOnlyMemory<byte> f_chars = __build ? __r.ReadMemory(len_chars, "chars") : default;
         if (!__build) __r.Skip(len_chars, "chars");
         if (__r.IsShort) goto __short;

@@ -154,12 +154,12 @@ public sealed partial record Tlv
         int __ioSize = __r.Remaining;
         bool __savedLe = __r.LittleEndian;
         __r.LittleEndian = true;
-        long len_magic = 4;
         int __b_magic = __r.Position;
+        long len_magic = 4;
         global::System.ReadOnlyMemory<byte> f_magic = __build ? __r.ReadMemory(len_magic, "magic") : default;
         if (!__build) __r.ReadSpan(len_magic, "magic");
         if (__r.IsShort) goto __short;
-        if (__v is not null && !global::System.MemoryExtensions.SequenceEqual(__r.SpanFrom(__b_magic), new byte[] { 0x54, 0x4c, 0x56, 0x31 })) __v.Report("tlv.magic", global::FormatGen.Runtime.FgSeverity.Error, "magic", -1, __off + (__b_magic - __start), "[0x54, 0x4c, 0x56, 0x31]", global::FormatGen.Runtime.Internal.FgText.Bytes(__r.SpanFrom(__b_magic)), "contents");
+        if (__v is not null && !global::System.MemoryExtensions.SequenceEqual(__r.SpanAt(__b_magic, (int)len_magic), new byte[] { 0x54, 0x4c, 0x56, 0x31 })) __v.Report("tlv.magic", global::FormatGen.Runtime.FgSeverity.Error, "magic", -1, __off + (__b_magic - __start), "[0x54, 0x4c, 0x56, 0x31]", global::FormatGen.Runtime.Internal.FgText.Bytes(__r.SpanAt(__b_magic, (int)len_magic)), "contents");
         var f_count = (ushort)__r.U2("count");
         if (__r.IsShort) goto __short;
         var f_flags = (ushort)__r.U2("flags");

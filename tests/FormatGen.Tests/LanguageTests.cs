@@ -1,0 +1,107 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Runtime.Loader;
+using System.Text;
+using FormatGen.Runtime;
+using Xunit;
+
+namespace FormatGen.Tests;
+
+/// <summary>
+/// The Kaitai language, feature by feature: each small grammar under
+/// Grammars/ is generated, compiled and run, reading, writing and validating.
+/// </summary>
+public class LanguageTests
+{
+    internal static Assembly Compile(string grammar)
+    {
+        var (run, output) = GeneratorHarness.Generate("/g/" + grammar, File.ReadAllText(Path.Combine(RepoPaths.Root, "tests", "FormatGen.Tests", "Grammars", grammar)));
+        Assert.Empty(run.Diagnostics);
+        var ms = new MemoryStream();
+        var emit = output.Emit(ms);
+        if (!emit.Success)
+        {
+            // Keep what did not compile, to read.
+            var dir = Path.Combine(Path.GetTempPath(), "formatgen-failed", Path.GetFileNameWithoutExtension(grammar));
+            Directory.CreateDirectory(dir);
+            foreach (var tree in output.SyntaxTrees) File.WriteAllText(Path.Combine(dir, Path.GetFileName(tree.FilePath)), tree.ToString());
+            Assert.Fail("generated code does not compile (sources in " + dir + "):\n" + string.Join("\n", emit.Diagnostics.Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error)));
+        }
+        ms.Position = 0;
+        return new AssemblyLoadContext(grammar, isCollectible: true).LoadFromStream(ms);
+    }
+
+    internal static object Read(Type t, byte[] data) => t.GetMethod("Read")!.Invoke(null, new object[] { (ReadOnlyMemory<byte>)data })!;
+
+    internal static byte[] Write(object model) => (byte[])model.GetType().GetMethod("ToArray")!.Invoke(model, Array.Empty<object>())!;
+
+    internal static object? Get(object model, string property) => model.GetType().GetProperty(property)!.GetValue(model);
+
+    internal static string[] Validate(Type t, byte[] data)
+    {
+        var validate = (ValidateFn)Delegate.CreateDelegate(typeof(ValidateFn), t.GetMethod("Validate")!);
+        return validate(data).Select(v => v.ToString()).ToArray();
+    }
+
+    internal delegate System.Collections.Generic.IReadOnlyList<FgViolation> ValidateFn(ReadOnlySpan<byte> data);
+
+    private static byte[] Cat(params object[] parts)
+    {
+        var ms = new MemoryStream();
+        foreach (var p in parts)
+            switch (p)
+            {
+                case string s: ms.Write(Encoding.UTF8.GetBytes(s)); break;
+                case byte b: ms.WriteByte(b); break;
+                case byte[] a: ms.Write(a); break;
+            }
+        return ms.ToArray();
+    }
+
+    [Fact]
+    public void Strings_read_with_their_encodings_terminators_and_padding_and_write_back_identical()
+    {
+        var t = Compile("strings.ksy").GetType("Snapshots.Strings.Strings")!;
+        var data = Cat("STR1", "hello", (byte)0, "ab", new byte[6], "xyz   ", "OK", (byte)6, Encoding.Unicode.GetBytes("héé"),
+            new byte[] { 0x63, 0x61, 0x66, 0xe9 }, "123", "a,", "rest", (byte)0x3b, "tail!");
+        var m = Read(t, data);
+        Assert.Equal("hello", Get(m, "Name"));
+        Assert.Equal("ab", Get(m, "Label"));
+        Assert.Equal("xyz", Get(m, "Padded"));
+        Assert.Equal("OK", Get(m, "Kind"));
+        Assert.Equal("héé", Get(m, "Wide"));
+        Assert.Equal("café", Get(m, "Latin"));
+        Assert.Equal("a,", Encoding.ASCII.GetString(((ReadOnlyMemory<byte>)Get(m, "CsvCell")!).Span));
+        Assert.Equal("rest", Encoding.ASCII.GetString(((ReadOnlyMemory<byte>)Get(m, "Peek")!).Span));
+        Assert.Equal((byte)0x3b, Get(m, "Semicolon"));
+        Assert.Equal("tail!", Get(m, "Tail"));
+        // Instances: concatenation, length, comparison, substring, to_i, first, size.
+        Assert.Equal("hello!", Get(m, "Greeting"));
+        Assert.Equal(5L, Get(m, "NameLength"));
+        Assert.Equal(true, Get(m, "IsHello"));
+        Assert.Equal("el", Get(m, "Middle"));
+        Assert.Equal(123L, Get(m, "Number"));
+        Assert.Equal((long)'a', Get(m, "FirstOctet"));
+        Assert.Equal(2L, Get(m, "CellSize"));
+        Assert.Empty(Validate(t, data));
+        Assert.Equal(data, Write(m));
+    }
+
+    [Fact]
+    public void A_string_rule_a_missing_terminator_and_a_string_too_long_for_its_size_are_reported()
+    {
+        var t = Compile("strings.ksy").GetType("Snapshots.Strings.Strings")!;
+        var data = Cat("STR1", "hello", (byte)0, "ab", new byte[6], "xyz   ", "NO", (byte)0, "", new byte[4], "123", "a,", "rest;", "t");
+        Assert.Contains(Validate(t, data), v => v.Contains("strings.kind") && v.Contains("(expected \"OK\", found \"NO\")"));
+        // No NUL before the end: the strz is a structural error naming the field.
+        var cut = Cat("STR1", "hello");
+        Assert.Contains(Validate(t, cut), v => v.Contains("terminator") && v.Contains("field name"));
+        var m = Read(t, Cat("STR1", "hello", (byte)0, "ab", new byte[6], "xyz   ", "OK", (byte)0, new byte[4], "123", "a,", "rest;", "t"));
+        var tooLong = m.GetType().GetMethod("<Clone>$")!.Invoke(m, null)!;
+        m.GetType().GetProperty("Padded")!.SetValue(tooLong, "far too long");
+        var e = Assert.Throws<TargetInvocationException>(() => Write(tooLong));
+        Assert.Contains("padded", e.InnerException!.Message);
+    }
+}
