@@ -276,7 +276,7 @@ internal sealed partial class Emitter
             case FieldKind.Primitive when f.Repeat == RepeatKind.None:
             {
                 var ct = f.EnumCsName is not null ? Q(f.EnumCsName) : Names.CsPrimitive(f.Primitive!);
-                w.Line("var " + Names.Field(f.Id) + " = (" + ct + ")" + R + "." + Names.ReadMethod(f.Primitive!) + "(" + id + Names.Order(f.ByteOrder) + ");");
+                w.Line("var " + Names.Field(f.Id) + " = (" + ct + ")" + Names.ReadCall(f.Primitive!, f.ByteOrder, id) + ";");
                 w.Line("if (" + R + ".IsShort) goto __short;");
                 var value = PrimTyped(f.Primitive!, f.EnumCsName, Names.Field(f.Id));
                 EmitValid(w, t, scope, f, value, "-1", R + ".Offset - " + Names.PrimSize(f.Primitive!).ToString(CultureInfo.InvariantCulture));
@@ -286,12 +286,12 @@ internal sealed partial class Emitter
             case FieldKind.Primitive:
                 EmitReadRepeat(w, t, scope, f, counters, ElemCsType(f), (ww, e) =>
                 {
-                    ww.Line("var " + e + " = (" + ElemCsType(f) + ")" + R + "." + Names.ReadMethod(f.Primitive!) + "(" + id + Names.Order(f.ByteOrder) + ");");
+                    ww.Line("var " + e + " = (" + ElemCsType(f) + ")" + Names.ReadCall(f.Primitive!, f.ByteOrder, id) + ";");
                     ww.Line("if (" + R + ".IsShort) goto __short;");
                     var value = PrimTyped(f.Primitive!, f.EnumCsName, e);
                     EmitValid(ww, t, scope, f, value, "__i", R + ".Offset - " + Names.PrimSize(f.Primitive!).ToString(CultureInfo.InvariantCulture));
                     return value;
-                }, Names.PrimSize(f.Primitive!));
+                }, Names.IsBits(f.Primitive!) ? -Names.BitWidth(f.Primitive!) : Names.PrimSize(f.Primitive!));
                 return;
             case FieldKind.Bytes or FieldKind.Str:
                 EmitReadOctets(w, t, scope, f);
@@ -523,7 +523,11 @@ internal sealed partial class Emitter
             var count = Code(f.RepeatExpr!, scope);
             w.Line("int __cnt_" + f.Id + " = " + Names.Eval + ".CheckedCount(" + count + ", " + id + ", " + R + ".Offset);");
             // A corrupt count must not allocate: the octets must be there first.
-            w.Line("if (!" + R + ".Ensure((long)__cnt_" + f.Id + " * " + System.Math.Max(1, elemSize).ToString(CultureInfo.InvariantCulture) + ", " + id + ")) goto __short;");
+            // (elemSize < 0: elements of that many bits.)
+            var octets = elemSize < 0
+                ? "((long)__cnt_" + f.Id + " * " + (-elemSize).ToString(CultureInfo.InvariantCulture) + " + 7) / 8"
+                : "(long)__cnt_" + f.Id + " * " + System.Math.Max(1, elemSize).ToString(CultureInfo.InvariantCulture);
+            w.Line("if (!" + R + ".Ensure(" + octets + ", " + id + ")) goto __short;");
             if (stored) w.Line("var " + list + " = " + Names.Build + " ? new " + elemType + "[__cnt_" + f.Id + "] : null;");
             w.Open("for (int __i = 0; __i < __cnt_" + f.Id + "; __i++)");
         }

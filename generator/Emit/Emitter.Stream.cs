@@ -180,11 +180,13 @@ internal sealed partial class Emitter
         w.Line(Names.ArgumentNullException + ".ThrowIfNull(element);");
         w.Line("var " + Names.W + " = " + Names.Writer + ".Measure(__le);");
         w.Line("element.WriteCore(" + wcall + ");");
+        w.Line(Names.W + ".AlignToByte();");
         w.Line("int __size = " + Names.W + ".Position;");
         w.Line("if (__buffer.Length < __size) __buffer = new byte[" + Names.Math + ".Max(__size, __buffer.Length * 2)];");
         w.Line("var __span = new " + Names.Span + "(__buffer, 0, __size);");
         w.Line(Names.W + " = new " + Names.Writer + "(__span, __le);");
         w.Line("element.WriteCore(" + wcall + ");");
+        w.Line(Names.W + ".AlignToByte();");
         w.Line("var __check = new " + Names.Reader + "(__span, __le);");
         w.Line("var __v = __validation;");
         w.Line("__v.Clear();");

@@ -71,7 +71,7 @@ internal sealed partial class Emitter
                     pendingSizes[f.DerivedFrom!] = f;
                 }
                 w.Line("var " + Names.Field(f.Id) + " = unchecked(" + v + ");");
-                w.Line(W + "." + Names.ReadMethod(f.Primitive!) + "((" + prim + ")" + Names.Field(f.Id) + Names.Order(f.ByteOrder) + ");");
+                w.Line(Names.WriteCall(f.Primitive!, f.ByteOrder, Names.Field(f.Id)));
                 scope.Locals[f.Id] = PrimTyped(f.Primitive!, f.EnumCsName, Names.Field(f.Id));
                 break;
             }
@@ -82,11 +82,11 @@ internal sealed partial class Emitter
                 {
                     var count = f.Repeat == RepeatKind.Expr ? Code(f.RepeatExpr!, scope) : "0";
                     var c = Code(f.Valid!.Eq!, scope);
-                    w.Line("for (long __i = 0; __i < " + count + "; __i++) " + W + "." + Names.ReadMethod(f.Primitive!) + "(unchecked((" + prim + ")" + c + ")" + Names.Order(f.ByteOrder) + ");");
+                    w.Line("for (long __i = 0; __i < " + count + "; __i++) " + Names.WriteCall(f.Primitive!, f.ByteOrder, "unchecked((" + prim + ")" + c + ")"));
                     break;
                 }
                 EmitCountCheck(w, scope, f, value);
-                w.Line("foreach (var __e in " + value + " ?? " + Names.Array + ".Empty<" + ElemCsType(f) + ">()) " + W + "." + Names.ReadMethod(f.Primitive!) + "((" + prim + ")__e" + Names.Order(f.ByteOrder) + ");");
+                w.Line("foreach (var __e in " + value + " ?? " + Names.Array + ".Empty<" + ElemCsType(f) + ">()) " + Names.WriteCall(f.Primitive!, f.ByteOrder, "__e"));
                 scope.Locals[f.Id] = new Typed("", TK.Array, Size: "(" + value + "?.Count ?? 0)");
                 break;
             }
@@ -246,6 +246,7 @@ internal sealed partial class Emitter
         w.Open("public int Measure(" + string.Join(", ", pars.Concat(extra)) + ")");
         w.Line("var " + Names.W + " = " + Names.Writer + ".Measure(" + leArg + ");");
         w.Line("WriteCore(ref " + Names.W + writeArgs + ");");
+        w.Line(Names.W + ".AlignToByte();");
         w.Line("return " + Names.W + ".Position;");
         w.Close();
 
@@ -259,6 +260,7 @@ internal sealed partial class Emitter
         w.Line("var __span = destination.Slice(0, __size);");
         w.Line("var " + Names.W + " = new " + Names.Writer + "(__span, " + leArg + ");");
         w.Line("WriteCore(ref " + Names.W + writeArgs + ");");
+        w.Line(Names.W + ".AlignToByte();");
         w.Line("var __errors = " + Names.WriteHelpers + ".Errors(Validate(__span" + readArgs + (le ? ", littleEndian" : "") + "));");
         w.Open("if (__errors is not null)");
         w.Line("__span.Clear();");

@@ -187,8 +187,9 @@ internal sealed partial class Emitter
     private Typed PrimTyped(string prim, string? enumCs, string code)
     {
         if (enumCs is not null) return new Typed(code, TK.Enum, Enum: enumCs);
-        if (prim == "bool") return Typed.Bool(code);
-        return prim == "u8" ? Typed.ULong(code) : Typed.Long("((long)" + code + ")");
+        if (prim is "bool" or "b1") return Typed.Bool(code);
+        if (Names.IsFloat(prim)) return new Typed("((double)" + code + ")", TK.Float);
+        return prim is "u8" or "b64" ? Typed.ULong(code) : Typed.Long("((long)" + code + ")");
     }
 
     private string FieldCsType(FieldModel f)
@@ -231,6 +232,7 @@ internal sealed partial class Emitter
             if (f.If is not null || f.Repeat != RepeatKind.None) return null;
             int? s = f.Kind switch
             {
+                FieldKind.Primitive when Names.IsBits(f.Primitive!) => null,
                 FieldKind.Primitive => Names.PrimSize(f.Primitive!),
                 FieldKind.Bytes or FieldKind.Str when f.Size?.Expr is IntLit il => (int)il.Value,
                 FieldKind.Bytes when f.Contents.Count > 0 && f.Size is null && !f.SizeEos => f.Contents.Count,
@@ -508,6 +510,7 @@ internal sealed partial class Emitter
         if (e is not NameRef n || (mask == ulong.MaxValue && shift == 0)) return null;
         var f = t.Fields.FirstOrDefault(x => x.Id == n.Id);
         if (f is not { Kind: FieldKind.Primitive, Repeat: RepeatKind.None, Derivation: Derivation.None, EnumCsName: null, If: null }) return null;
+        if (Names.IsBits(f.Primitive!) || Names.IsFloat(f.Primitive!)) return null;
         int bits = Names.PrimSize(f.Primitive!) * 8;
         if (shift >= bits) return null;
         if (mask == ulong.MaxValue) mask = bits == 64 ? ulong.MaxValue >> shift : ((1UL << bits) - 1) >> shift;
@@ -579,6 +582,8 @@ internal sealed partial class Emitter
                 {
                     FieldKind.Primitive when f.If is not null => "(" + f.CsName + "?.ToString() ?? \"-\")",
                     FieldKind.Primitive when f.EnumCsName is not null => Names.Text + ".Enum(" + f.CsName + ", (ulong)" + f.CsName + ")",
+                    FieldKind.Primitive when Names.IsFloat(f.Primitive!) => Names.Text + ".Float(" + f.CsName + ")",
+                    FieldKind.Primitive when f.Primitive == "b1" => Names.Text + ".Bool(" + f.CsName + ")",
                     FieldKind.Primitive => Names.Text + ".Dec(" + f.CsName + ")",
                     FieldKind.Bytes when f.If is not null => "(" + f.CsName + ".HasValue ? " + Names.Text + ".Bytes(" + f.CsName + ".Value.Span) : \"-\")",
                     FieldKind.Bytes => Names.Text + ".Bytes(" + f.CsName + ".Span)",
@@ -626,7 +631,7 @@ internal sealed partial class Emitter
         int offset = 0;
         foreach (var f in t.Fields)
         {
-            if (f.Kind != FieldKind.Primitive || f.Repeat != RepeatKind.None || f.If is not null) break;
+            if (f.Kind != FieldKind.Primitive || f.Repeat != RepeatKind.None || f.If is not null || Names.IsBits(f.Primitive!)) break;
             var prim = Names.CsPrimitive(f.Primitive!);
             var type = f.EnumCsName is not null ? Q(f.EnumCsName) : prim;
             w.Doc("Reads '" + f.Id + "' straight from the octets of a " + t.KsyId + " (offset " + offset.ToString(CultureInfo.InvariantCulture) + "), without parsing it.");
@@ -634,7 +639,7 @@ internal sealed partial class Emitter
             var le = t.Endian.Kind switch { EndianKind.BigEndian => "false", EndianKind.LittleEndian => "true", _ => "littleEndian" };
             w.Line("var __r = new " + Names.Reader + "(data, " + le + ");");
             if (offset > 0) w.Line("__r.Skip(" + offset.ToString(CultureInfo.InvariantCulture) + ", " + Lit(f.Id) + ");");
-            w.Line("return (" + type + ")__r." + Names.ReadMethod(f.Primitive!) + "(" + Lit(f.Id) + Names.Order(f.ByteOrder) + ");");
+            w.Line("return (" + type + ")" + Names.ReadCall(f.Primitive!, f.ByteOrder, Lit(f.Id)) + ";");
             w.Close();
             offset += Names.PrimSize(f.Primitive!);
         }

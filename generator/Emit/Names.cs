@@ -69,14 +69,42 @@ internal static class Names
         "s2" => "short",
         "s4" => "int",
         "s8" => "long",
-        "bool" => "bool",
+        "f4" => "float",
+        "f8" => "double",
+        "bool" or "b1" => "bool",
+        _ when IsBits(prim) => BitWidth(prim) <= 8 ? "byte" : BitWidth(prim) <= 16 ? "ushort" : BitWidth(prim) <= 32 ? "uint" : "ulong",
         _ => "ulong",
     };
 
-    public static string ReadMethod(string prim) => prim.ToUpperInvariant();
+    /// <summary>A bit-sized integer (b1..b64).</summary>
+    public static bool IsBits(string prim) => prim.Length > 1 && prim[0] == 'b' && char.IsDigit(prim[1]);
+
+    public static int BitWidth(string prim) => int.Parse(prim.Substring(1), System.Globalization.CultureInfo.InvariantCulture);
+
+    public static bool IsFloat(string prim) => prim is "f4" or "f8";
+
+    /// <summary>Octets of a primitive; 0 for a bit-sized integer, whose octets it may share.</summary>
+    public static int PrimSize(string prim) => IsBits(prim) ? 0 : prim[1] - '0';
+
+    /// <summary>The reader call that reads a primitive.</summary>
+    public static string ReadCall(string prim, string? order, string field)
+    {
+        if (IsBits(prim))
+        {
+            var call = R + ".Bits(" + BitWidth(prim).ToString(System.Globalization.CultureInfo.InvariantCulture) + ", " + (order == "le" ? "true" : "false") + ", " + field + ")";
+            return prim == "b1" ? "(" + call + " != 0)" : call;
+        }
+        return R + "." + prim.ToUpperInvariant() + "(" + field + Order(order) + ")";
+    }
+
+    /// <summary>The writer call that writes a primitive value (C# code of its type).</summary>
+    public static string WriteCall(string prim, string? order, string value)
+    {
+        if (IsBits(prim))
+            return W + ".Bits(" + (prim == "b1" ? "(" + value + " ? 1UL : 0UL)" : "(ulong)" + value) + ", " + BitWidth(prim).ToString(System.Globalization.CultureInfo.InvariantCulture) + ", " + (order == "le" ? "true" : "false") + ");";
+        return W + "." + prim.ToUpperInvariant() + "((" + CsPrimitive(prim) + ")" + value + Order(order) + ");";
+    }
 
     /// <summary>", true" / ", false" for a field whose byte order the grammar fixes (u4le), else "".</summary>
     public static string Order(string? byteOrder) => byteOrder switch { "le" => ", true", "be" => ", false", _ => "" };
-
-    public static int PrimSize(string prim) => prim[1] - '0';
 }

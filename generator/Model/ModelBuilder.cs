@@ -341,10 +341,17 @@ internal sealed class ModelBuilder
             {
                 kind = FieldKind.Str;
             }
-            else if (name is "f4" or "f8" || name.StartsWith("b", StringComparison.Ordinal) && name.Length > 1 && char.IsDigit(name[1]))
+            else if (StripEndian(name) is "f4" or "f8")
             {
-                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Type.Loc, "Type '" + name + "'"));
-                return null;
+                kind = FieldKind.Primitive;
+                prim = StripEndian(name);
+                if (name != prim) byteOrder = name.Substring(2);
+            }
+            else if (BitType(name) is { } bits)
+            {
+                kind = FieldKind.Primitive;
+                prim = "b" + bits.Width.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                byteOrder = bits.Order ?? BitEndianOf(owner, scope) ?? "be";
             }
             else
             {
@@ -446,6 +453,24 @@ internal sealed class ModelBuilder
             valid, Derivation.None, null, a.Stream, byteOrder, a.Limit && a.Size is not null, term, encoding);
     }
 
+    /// <summary>bX, bXle, bXbe: a bit-sized integer of 1 to 64 bits and its bit order.</summary>
+    private static (int Width, string? Order)? BitType(string name)
+    {
+        if (name.Length < 2 || name[0] != 'b' || !char.IsDigit(name[1])) return null;
+        string? order = name.EndsWith("le", StringComparison.Ordinal) ? "le" : name.EndsWith("be", StringComparison.Ordinal) ? "be" : null;
+        var digits = order is null ? name.Substring(1) : name.Substring(1, name.Length - 3);
+        return int.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var w) && w is >= 1 and <= 64 ? (w, order) : null;
+    }
+
+    /// <summary>meta/bit-endian of the type or the nearest enclosing type that has one.</summary>
+    private string? BitEndianOf(TypeSpec owner, string[] scope)
+    {
+        if (owner.BitEndian is { } e) return e.Text;
+        for (int n = scope.Length; n > 0; n--)
+            if (_types[Key(scope.Take(n - 1).ToArray(), scope[n - 1])].Spec.BitEndian is { } outer) return outer.Text;
+        return null;
+    }
+
     private TermModel TermOf(TermSpec? t, int defaultTerminator)
     {
         int Octet(Scalar? s, int fallback)
@@ -479,6 +504,7 @@ internal sealed class ModelBuilder
             if (f.If is not null || f.Repeat != RepeatKind.None) return null;
             long? s = f.Kind switch
             {
+                FieldKind.Primitive when f.Primitive![0] == 'b' => null,
                 FieldKind.Primitive => f.Primitive![1] - '0',
                 FieldKind.Bytes or FieldKind.Str or FieldKind.User or FieldKind.Switch when f.Size?.Expr is IntLit il => (long)il.Value,
                 FieldKind.Bytes when f.Contents.Count > 0 && f.Size is null && !f.SizeEos => f.Contents.Count,

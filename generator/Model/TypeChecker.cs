@@ -165,7 +165,8 @@ internal sealed class TypeChecker
         var e = Expr(b, scope);
         if (e.Checked is null || value.IsError) return e;
         var t = e.Checked.Type;
-        bool ok = value.Kind == TKind.Enum ? t.Kind == TKind.Enum && t.Name == value.Name : t.Kind == value.Kind;
+        bool ok = value.Kind == TKind.Enum ? t.Kind == TKind.Enum && t.Name == value.Name
+            : value.Kind == TKind.Float ? IsNumber(t) : t.Kind == value.Kind;
         if (ok) return e;
         Mismatch(b.Loc, "'" + b.Text + "' (" + t.Describe() + ") cannot be compared with field '" + field + "' (" + value.Describe() + ")"
                         + (value.Kind == TKind.Enum ? "; use " + value.Name + " members" : ""));
@@ -234,7 +235,9 @@ internal sealed class TypeChecker
     private static ExprType ValueType(FieldModel f) => f.Kind switch
     {
         FieldKind.Primitive when f.EnumCsName is not null => ExprType.Enum(f.EnumCsName),
-        FieldKind.Primitive => f.Primitive == "u8" ? ExprType.ULong : ExprType.Long,
+        FieldKind.Primitive when f.Primitive is "f4" or "f8" => ExprType.Float,
+        FieldKind.Primitive when f.Primitive == "b1" => ExprType.Bool,
+        FieldKind.Primitive => f.Primitive is "u8" or "b64" ? ExprType.ULong : ExprType.Long,
         FieldKind.Bytes => ExprType.Bytes,
         FieldKind.Str => ExprType.Str,
         FieldKind.User => ExprType.User(f.UserType!),

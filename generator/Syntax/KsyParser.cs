@@ -52,7 +52,7 @@ internal sealed class KsyParser
         string? ns = null;
         string? id = null;
         EndianSpec? endian = null;
-        Scalar? encoding = null;
+        Scalar? encoding = null, bitEndian = null;
         if (Get(root, "meta") is YamlMappingNode meta)
         {
             foreach (var kv in meta.Children)
@@ -63,8 +63,8 @@ internal sealed class KsyParser
                     case "id": id = Text(kv.Value); break;
                     case "endian": endian = ParseEndian(kv.Value); break;
                     case "encoding": encoding = Sc(kv.Value); break;
+                    case "bit-endian": bitEndian = BitEndian(kv.Value); break;
                     case "-fg-namespace": ns = Text(kv.Value); break;
-                    case "bit-endian":
                     case "imports":
                         Report(DiagnosticDescriptors.UnsupportedKey, kv.Key, "meta/" + key, " yet");
                         break;
@@ -80,7 +80,7 @@ internal sealed class KsyParser
             Report(DiagnosticDescriptors.MissingMetaId, root);
             return new GrammarFile(_path, ns, null, _diags.ToEquatable());
         }
-        var type = ParseType(id, root, isRoot: true, endian) with { Encoding = encoding };
+        var type = ParseType(id, root, isRoot: true, endian) with { Encoding = encoding, BitEndian = bitEndian };
         return new GrammarFile(_path, ns, type, _diags.ToEquatable());
     }
 
@@ -99,7 +99,7 @@ internal sealed class KsyParser
     {
         string? doc = null;
         EndianSpec? endian = rootEndian;
-        Scalar? encoding = null;
+        Scalar? encoding = null, bitEndian = null;
         var seq = new List<AttrSpec>();
         var pars = new List<ParamSpec>();
         var inst = new List<InstanceSpec>();
@@ -118,6 +118,7 @@ internal sealed class KsyParser
                             var mk = KeyOf(mkv.Key);
                             if (mk == "endian") endian = ParseEndian(mkv.Value);
                             else if (mk == "encoding") encoding = Sc(mkv.Value);
+                            else if (mk == "bit-endian") bitEndian = BitEndian(mkv.Value);
                             else if (!MetaIgnored.Contains(mk) && !IgnoredExtension(mk, mkv.Key))
                                 Report(DiagnosticDescriptors.UnsupportedKey, mkv.Key, "meta/" + mk, " in a nested type");
                         }
@@ -157,7 +158,7 @@ internal sealed class KsyParser
             }
         }
         return new TypeSpec(id, L(node), doc, endian, seq.ToEquatable(), pars.ToEquatable(), inst.ToEquatable(),
-            types.ToEquatable(), enums.ToEquatable(), checks.ToEquatable(), encoding);
+            types.ToEquatable(), enums.ToEquatable(), checks.ToEquatable(), encoding, bitEndian);
     }
 
     private EndianSpec? ParseEndian(YamlNode n)
@@ -334,6 +335,7 @@ internal sealed class KsyParser
     {
         Scalar? value = null, enumName = null;
         string? doc = null;
+        bool parseReported = false;
         if (n is YamlMappingNode m)
             foreach (var kv in m.Children)
             {
@@ -347,7 +349,9 @@ internal sealed class KsyParser
                     case "io":
                     case "type":
                     case "size":
-                        Report(DiagnosticDescriptors.UnsupportedFeature, kv.Key, "A parse instance ('" + key + "')");
+                        // One report for the instance, at its first parse key.
+                        if (!parseReported) Report(DiagnosticDescriptors.UnsupportedFeature, kv.Key, "A parse instance ('" + key + "')");
+                        parseReported = true;
                         break;
                     default:
                         if (!AttrIgnored.Contains(key) && !IgnoredExtension(key, kv.Key))
@@ -355,7 +359,7 @@ internal sealed class KsyParser
                         break;
                 }
             }
-        if (value is null) Report(DiagnosticDescriptors.MissingKey, keyNode, "Instance '" + id + "'", "value");
+        if (value is null && !parseReported) Report(DiagnosticDescriptors.MissingKey, keyNode, "Instance '" + id + "'", "value");
         return new InstanceSpec(id, L(keyNode), value ?? new Scalar("0", L(keyNode)), enumName, doc);
     }
 
@@ -432,6 +436,14 @@ internal sealed class KsyParser
     }
 
     private static string KeyOf(YamlNode n) => (n as YamlScalarNode)?.Value ?? "";
+
+    private Scalar? BitEndian(YamlNode n)
+    {
+        var s = Sc(n);
+        if (s is { Text: "le" or "be" }) return s;
+        if (s is not null) Report(DiagnosticDescriptors.BadValue, n, "bit-endian", "le or be");
+        return null;
+    }
 
     /// <summary>A true/false key; anything else is reported.</summary>
     private bool? Flag(YamlNode n, string key)

@@ -25,6 +25,8 @@ public ref struct FgReader
     private readonly bool _soft;
     private readonly bool _skipAhead;
     private int _pos;
+    private ulong _bits;      // bits read but not yet used (bit-sized integers)
+    private int _bitsLeft;
     private int _limit;
     private int _readLimit;   // min(_limit, data length): reads need real octets
     private bool _limitIsSubstream;
@@ -123,6 +125,7 @@ public ref struct FgReader
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool Take(int n, string field, out int at)
     {
+        _bitsLeft = 0; // a read of whole octets starts at the next octet (Kaitai's alignToByte)
         at = _pos;
         // Signed on purpose: after a skip-ahead the position may lie past _readLimit.
         if (n <= _readLimit - _pos || n == 0)
@@ -154,6 +157,56 @@ public ref struct FgReader
     }
 
     public byte U1(string field) => Take(1, field, out int at) ? _buf[at] : (byte)0;
+
+    public float F4(string field) => BitConverter.Int32BitsToSingle((int)U4(field));
+    public double F8(string field) => BitConverter.Int64BitsToDouble((long)U8(field));
+    public float F4(string field, bool littleEndian) => BitConverter.Int32BitsToSingle((int)U4(field, littleEndian));
+    public double F8(string field, bool littleEndian) => BitConverter.Int64BitsToDouble((long)U8(field, littleEndian));
+
+    private static ulong Mask(int bits) => bits >= 64 ? ulong.MaxValue : (1UL << bits) - 1;
+
+    /// <summary>
+    /// Reads an integer of <paramref name="n"/> bits (1 to 64), Kaitai's bX: big-endian
+    /// bits come from the high end of each octet, little-endian ones from the low end.
+    /// Bit fields that follow each other share octets.
+    /// </summary>
+    public ulong Bits(int n, bool littleEndian, string field)
+    {
+        int needed = n - _bitsLeft;
+        if (needed <= 0)
+        {
+            ulong v;
+            if (littleEndian) { v = _bits & Mask(n); _bits = n >= 64 ? 0 : _bits >> n; }
+            else { v = _bits >> (_bitsLeft - n); _bits &= Mask(_bitsLeft - n); }
+            _bitsLeft -= n;
+            return v;
+        }
+        int octets = (needed + 7) / 8;
+        if (!(octets <= _readLimit - _pos))
+        {
+            Short(octets, field);
+            return 0;
+        }
+        ulong fresh = 0;
+        for (int i = 0; i < octets; i++)
+            fresh = littleEndian ? fresh | ((ulong)_buf[_pos + i] << (8 * i)) : (fresh << 8) | _buf[_pos + i];
+        _pos += octets;
+        int freshBits = octets * 8;
+        int rest = freshBits - needed;
+        ulong result;
+        if (littleEndian)
+        {
+            result = (_bits | (_bitsLeft >= 64 ? 0 : fresh << _bitsLeft)) & Mask(n);
+            _bits = needed >= 64 ? 0 : fresh >> needed;
+        }
+        else
+        {
+            result = ((needed >= 64 ? 0 : _bits << needed) | (fresh >> rest)) & Mask(n);
+            _bits = fresh & Mask(rest);
+        }
+        _bitsLeft = rest;
+        return result;
+    }
 
     public sbyte S1(string field) => (sbyte)U1(field);
 

@@ -13,6 +13,9 @@ public ref struct FgWriter
     private readonly Span<byte> _buf;
     private readonly bool _measure;
     private int _pos;
+    private ulong _bits;       // bits written but not yet a whole octet (bit-sized integers)
+    private int _bitCount;
+    private bool _bitsLe;
 
     public FgWriter(Span<byte> destination, bool littleEndian = false)
     {
@@ -41,12 +44,59 @@ public ref struct FgWriter
 
     private Span<byte> Next(int n)
     {
+        if (_bitCount > 0) AlignToByte();
         int at = _pos;
         _pos = checked(_pos + n);
         return _measure ? default : _buf.Slice(at, n);
     }
 
     public void U1(byte v) { var s = Next(1); if (!_measure) s[0] = v; }
+
+    public void F4(float v) => U4((uint)BitConverter.SingleToInt32Bits(v));
+    public void F8(double v) => U8((ulong)BitConverter.DoubleToInt64Bits(v));
+    public void F4(float v, bool littleEndian) => U4((uint)BitConverter.SingleToInt32Bits(v), littleEndian);
+    public void F8(double v, bool littleEndian) => U8((ulong)BitConverter.DoubleToInt64Bits(v), littleEndian);
+
+    /// <summary>Writes an integer of <paramref name="n"/> bits (see <see cref="FgReader.Bits"/>); bit fields share octets.</summary>
+    public void Bits(ulong value, int n, bool littleEndian)
+    {
+        if (_bitCount > 0 && littleEndian != _bitsLe) AlignToByte();
+        _bitsLe = littleEndian;
+        // At most 32 bits at a time: with up to 7 pending, the accumulator never overflows.
+        while (n > 0)
+        {
+            int k = Math.Min(n, 32);
+            ulong part;
+            if (littleEndian) { part = value & ((1UL << k) - 1); value = k >= 64 ? 0 : value >> k; }
+            else { part = (value >> (n - k)) & ((1UL << k) - 1); }
+            if (littleEndian) _bits |= part << _bitCount;
+            else _bits = (_bits << k) | part;
+            _bitCount += k;
+            n -= k;
+            while (_bitCount >= 8)
+            {
+                byte b;
+                if (littleEndian) { b = (byte)_bits; _bits >>= 8; }
+                else { b = (byte)(_bits >> (_bitCount - 8)); _bits &= (1UL << (_bitCount - 8)) - 1; }
+                _bitCount -= 8;
+                int at = _pos;
+                _pos = checked(_pos + 1);
+                if (!_measure) _buf[at] = b;
+            }
+        }
+    }
+
+    /// <summary>Completes a partly written octet with zero bits.</summary>
+    public void AlignToByte()
+    {
+        if (_bitCount == 0) return;
+        byte b = _bitsLe ? (byte)_bits : (byte)(_bits << (8 - _bitCount));
+        _bits = 0;
+        _bitCount = 0;
+        int at = _pos;
+        _pos = checked(_pos + 1);
+        if (!_measure) _buf[at] = b;
+    }
     public void S1(sbyte v) => U1((byte)v);
 
     public void U2(ushort v)

@@ -5,6 +5,8 @@ using System.Reflection;
 using System.Runtime.Loader;
 using System.Text;
 using FormatGen.Runtime;
+using FsCheck;
+using FsCheck.Fluent;
 using Xunit;
 
 namespace FormatGen.Tests;
@@ -103,5 +105,60 @@ public class LanguageTests
         m.GetType().GetProperty("Padded")!.SetValue(tooLong, "far too long");
         var e = Assert.Throws<TargetInvocationException>(() => Write(tooLong));
         Assert.Contains("padded", e.InnerException!.Message);
+    }
+}
+
+public class NumberTests
+{
+    private static readonly byte[] Sample = BuildSample();
+
+    private static byte[] BuildSample()
+    {
+        var b = new System.Collections.Generic.List<byte> { 0xDA, 0xAB, 0xCD, 0x42, 0x9D, 0x01, 0x23, 0x45, 0x67, 0x89, 0xAA, 0x3F, 0xC0, 0x00, 0x00 };
+        b.AddRange(BitConverter.GetBytes(2000.25)); // little-endian
+        b.Add(0xC9);
+        return b.ToArray();
+    }
+
+    [Fact]
+    public void Bit_fields_share_octets_in_both_bit_orders_and_floats_read_and_write_back()
+    {
+        var t = LanguageTests.Compile("numbers.ksy").GetType("Snapshots.Numbers.Numbers")!;
+        var m = LanguageTests.Read(t, Sample);
+        Assert.Equal(true, LanguageTests.Get(m, "Flag"));
+        Assert.Equal((byte)5, LanguageTests.Get(m, "Version"));
+        Assert.Equal((byte)0xA, LanguageTests.Get(m, "Kind"));
+        Assert.Equal((ushort)0xABC, LanguageTests.Get(m, "Big"));
+        Assert.Equal((byte)0xD, LanguageTests.Get(m, "Small"));
+        Assert.Equal((byte)0x42, LanguageTests.Get(m, "Aligned"));
+        Assert.Equal((byte)5, LanguageTests.Get(m, "Low"));
+        Assert.Equal((byte)19, LanguageTests.Get(m, "High"));
+        Assert.Equal(0x0123456789UL, LanguageTests.Get(m, "Wide"));
+        Assert.Equal((byte)0x55, LanguageTests.Get(m, "Odd"));
+        Assert.Equal(1.5f, LanguageTests.Get(m, "Single"));
+        Assert.Equal(2000.25, LanguageTests.Get(m, "DoubleLe"));
+        Assert.Equal(new byte[] { 3, 0, 2, 1 }, ((System.Collections.Generic.IEnumerable<byte>)LanguageTests.Get(m, "Levels")!).ToArray());
+        Assert.Equal(5L + 0xA + 0xD, LanguageTests.Get(m, "Total"));
+        Assert.Equal(0.75, LanguageTests.Get(m, "Ratio"));
+        Assert.Equal(true, LanguageTests.Get(m, "IsLarge"));
+        Assert.Empty(LanguageTests.Validate(t, Sample));
+        Assert.Equal(Sample, LanguageTests.Write(m));
+    }
+
+    [Fact]
+    public void Any_values_of_the_bit_fields_write_and_read_back()
+    {
+        var t = LanguageTests.Compile("numbers.ksy").GetType("Snapshots.Numbers.Numbers")!;
+        FsCheck.Fluent.Prop.ForAll(FsCheck.Fluent.ArbMap.Default.ArbFor<byte[]>(), noise =>
+        {
+            // Any octets are a valid numbers record when there are enough of them.
+            var data = Sample.ToArray();
+            for (int i = 0; i < noise.Length && i < data.Length; i++) data[i] ^= noise[i];
+            var m = LanguageTests.Read(t, data);
+            var back = LanguageTests.Write(m);
+            // Octets that hold no field bits (the pad bit after 'odd') are written as zero.
+            data[10] &= 0xFE;
+            return back.AsSpan().SequenceEqual(data);
+        }).QuickCheckThrowOnFailure();
     }
 }

@@ -94,6 +94,7 @@ public sealed partial record Cell
     {
         var __w = global::FormatGen.Runtime.FgWriter.Measure(littleEndian);
         WriteCore(ref __w);
+        __w.AlignToByte();
         return __w.Position;
     }
 
@@ -107,6 +108,7 @@ public sealed partial record Cell
         var __span = destination.Slice(0, __size);
         var __w = new global::FormatGen.Runtime.FgWriter(__span, littleEndian);
         WriteCore(ref __w);
+        __w.AlignToByte();
         var __errors = global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span, littleEndian));
         if (__errors is not null)
         {

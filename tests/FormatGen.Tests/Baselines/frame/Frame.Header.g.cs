@@ -153,6 +153,7 @@ public sealed partial record Header
     {
         var __w = global::FormatGen.Runtime.FgWriter.Measure(false);
         WriteCore(ref __w);
+        __w.AlignToByte();
         return __w.Position;
     }
 
@@ -166,6 +167,7 @@ public sealed partial record Header
         var __span = destination.Slice(0, __size);
         var __w = new global::FormatGen.Runtime.FgWriter(__span, false);
         WriteCore(ref __w);
+        __w.AlignToByte();
         var __errors = global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span));
         if (__errors is not null)
         {

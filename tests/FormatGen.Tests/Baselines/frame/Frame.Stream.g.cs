@@ -144,11 +144,13 @@ public sealed partial class FrameStreamWriter
         global::System.ArgumentNullException.ThrowIfNull(element);
         var __w = global::FormatGen.Runtime.FgWriter.Measure(__le);
         element.WriteCore(ref __w);
+        __w.AlignToByte();
         int __size = __w.Position;
         if (__buffer.Length < __size) __buffer = new byte[global::System.Math.Max(__size, __buffer.Length * 2)];
         var __span = new global::System.Span<byte>(__buffer, 0, __size);
         __w = new global::FormatGen.Runtime.FgWriter(__span, __le);
         element.WriteCore(ref __w);
+        __w.AlignToByte();
         var __check = new global::FormatGen.Runtime.FgReader(__span, __le);
         var __v = __validation;
         __v.Clear();

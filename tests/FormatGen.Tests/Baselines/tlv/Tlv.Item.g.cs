@@ -128,6 +128,7 @@ public sealed partial record Item
     {
         var __w = global::FormatGen.Runtime.FgWriter.Measure(false);
         WriteCore(ref __w, @position);
+        __w.AlignToByte();
         return __w.Position;
     }
 
@@ -141,6 +142,7 @@ public sealed partial record Item
         var __span = destination.Slice(0, __size);
         var __w = new global::FormatGen.Runtime.FgWriter(__span, false);
         WriteCore(ref __w, @position);
+        __w.AlignToByte();
         var __errors = global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span, @position));
         if (__errors is not null)
         {
@@ -254,7 +256,7 @@ public sealed partial record Item
         }
         f_length = checked((byte)(__w.Position - __s_value));
         __w.PatchU1(__p_length, unchecked((byte)f_length));
-        for (long __i = 0; __i < global::FormatGen.Runtime.Internal.FgEval.Mod((4L - global::FormatGen.Runtime.Internal.FgEval.Mod((((long)f_length) + 2L), 4L)), 4L); __i++) __w.U1(unchecked((byte)0L));
+        for (long __i = 0; __i < global::FormatGen.Runtime.Internal.FgEval.Mod((4L - global::FormatGen.Runtime.Internal.FgEval.Mod((((long)f_length) + 2L), 4L)), 4L); __i++) __w.U1((byte)unchecked((byte)0L));
         __w.LittleEndian = __savedLe;
     }
 }
