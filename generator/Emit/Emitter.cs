@@ -258,11 +258,12 @@ internal sealed partial class Emitter
         {
             w.Doc("Enum '" + e.KsyId + "' of grammar " + System.IO.Path.GetFileName(_g.File) + ".");
             w.Line("[" + Names.GeneratedCode + "]");
-            w.Open("public enum " + e.CsName + " : ulong");
+            w.Open("public enum " + e.CsName + (e.Signed ? " : long" : " : ulong"));
             foreach (var m in e.Members)
             {
-                w.Doc(m.Doc, m.KsyName + " = " + Hex(m.Value));
-                w.Line(m.CsName + " = " + Hex(m.Value) + "UL,");
+                var value = e.Signed ? unchecked((long)m.Value).ToString(CultureInfo.InvariantCulture) + "L" : Hex(m.Value) + "UL";
+                w.Doc(m.Doc, m.KsyName + " = " + (e.Signed ? unchecked((long)m.Value).ToString(CultureInfo.InvariantCulture) : Hex(m.Value)));
+                w.Line(m.CsName + " = " + value + ",");
             }
             w.Close();
             w.Line();

@@ -88,7 +88,7 @@ internal sealed class ExprCompiler
         var target = Compile(b.Target, scope);
         return (b.Name, target.Kind) switch
         {
-            ("to_i", TK.Enum) => Typed.ULong("((ulong)" + target.Code + ")"),
+            ("to_i", TK.Enum) => b.Type.U64 ? Typed.ULong("((ulong)" + target.Code + ")") : Typed.Long("((long)" + target.Code + ")"),
             ("to_i", TK.Bool) => Typed.Long("(" + target.Code + " ? 1L : 0L)"),
             ("to_i", TK.Float) => Typed.Long("((long)" + target.Code + ")"),
             ("to_i", TK.Str) => Typed.Long(Names.Eval + ".ParseInt(" + target.Code + ", 10)"),

@@ -129,8 +129,10 @@ internal sealed record CheckModel(string Rule, ExprText Expr, string Severity, s
 /// </summary>
 internal sealed record TemplatePart(string Text, ExprText? Expr, bool Hex);
 
-internal sealed record EnumModel(string KsyId, string CsName, EquatableArray<EnumMemberModel> Members, EquatableArray<string> Scope);
+/// <summary>An enum; <see cref="Signed"/> when a member is negative (its C# type is then long-backed).</summary>
+internal sealed record EnumModel(string KsyId, string CsName, EquatableArray<EnumMemberModel> Members, EquatableArray<string> Scope, bool Signed = false);
 
+/// <summary>An enum member; a negative value is kept as its two's complement.</summary>
 internal sealed record EnumMemberModel(string KsyName, string CsName, ulong Value, string? Doc);
 
 /// <summary>

@@ -41,7 +41,8 @@ internal sealed class ModelBuilder
         foreach (var (spec, scope, cs) in _types.Values) CollectExports(spec, scope);
         foreach (var (spec, scope, cs) in _types.Values) typeModels.Add(BuildType(spec, scope, cs, ReferenceEquals(spec, root)));
         var enumModels = _enums.Values.Select(e => new EnumModel(e.Spec.Id, e.CsName,
-            e.Spec.Members.Select(m => new EnumMemberModel(m.Name, Pascal(m.Name), m.Value, m.Doc)).ToEquatable(), e.Scope.ToEquatable())).ToList();
+            e.Spec.Members.Select(m => new EnumMemberModel(m.Name, Pascal(m.Name), m.Value, m.Doc)).ToEquatable(), e.Scope.ToEquatable(),
+            e.Spec.Members.Any(m => m.Negative))).ToList();
         foreach (var e in enumModels)
         {
             var seen = new HashSet<string>();
@@ -66,23 +67,42 @@ internal sealed class ModelBuilder
 
     private void Collect(TypeSpec t, string[] scope)
     {
-        var cs = Pascal(t.Id);
-        if (!_csNames.Add(cs)) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.DuplicateName, t.Loc, t.Id));
+        var cs = UniqueName(t.Id, scope);
         _types[Key(scope, t.Id)] = (t, scope, cs);
         var inner = scope.Concat(new[] { t.Id }).ToArray();
+        var enumIds = new HashSet<string>(StringComparer.Ordinal);
         foreach (var e in t.Enums)
         {
-            var ecs = Pascal(e.Id);
-            if (!_csNames.Add(ecs)) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.DuplicateName, e.Loc, e.Id));
-            _enums[Key(inner, e.Id)] = (e, inner, ecs);
+            if (!enumIds.Add(e.Id)) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.DuplicateName, e.Loc, e.Id));
+            _enums[Key(inner, e.Id)] = (e, inner, UniqueName(e.Id, inner));
         }
         foreach (var nested in t.Types) Collect(nested, inner);
     }
 
-    /// <summary>Kaitai's lookup: the type's own nested types, then each enclosing type's.</summary>
+    /// <summary>
+    /// A C# name for a type or enum: its own name, or, when another type or enum
+    /// of the grammar has it already (Kaitai scopes names; C# namespaces do not),
+    /// qualified by the types it is nested in.
+    /// </summary>
+    private string UniqueName(string id, string[] scope)
+    {
+        var name = Pascal(id);
+        for (int n = scope.Length - 1; _csNames.Contains(name) && n >= 0; n--) name = Pascal(scope[n]) + name;
+        var baseName = name;
+        for (int i = 2; _csNames.Contains(name); i++) name = baseName + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _csNames.Add(name);
+        return name;
+    }
+
+    /// <summary>Kaitai's lookup: the type's own nested types, then each enclosing type's; a path a::b from the first found.</summary>
     private string? ResolveType(string name, string[] scope, string self)
     {
         var inner = scope.Concat(new[] { self }).ToList();
+        if (name.Contains("::"))
+        {
+            var path = TypePath(name.Split(new[] { "::" }, StringSplitOptions.None), inner);
+            return path is null ? null : _types[Key(path.Take(path.Length - 1).ToArray(), path[path.Length - 1])].CsName;
+        }
         for (int n = inner.Count; n >= 0; n--)
         {
             var key = Key(inner.Take(n).ToArray(), name);
@@ -91,12 +111,39 @@ internal sealed class ModelBuilder
         return null;
     }
 
+    /// <summary>
+    /// Kaitai's lookup of an enum: a bare name in the type and each enclosing
+    /// type; a path (a::b::e) through types from the first one found that way.
+    /// </summary>
     private string? ResolveEnum(string name, string[] scope, string self)
     {
-        var last = name.Contains("::") ? name.Substring(name.LastIndexOf("::", StringComparison.Ordinal) + 2) : name;
+        var parts = name.Split(new[] { "::" }, StringSplitOptions.None);
         var inner = scope.Concat(new[] { self }).ToList();
-        for (int n = inner.Count; n >= 0; n--)
-            if (_enums.TryGetValue(Key(inner.Take(n).ToArray(), last), out var e)) return e.CsName;
+        if (parts.Length == 1)
+        {
+            for (int n = inner.Count; n >= 0; n--)
+                if (_enums.TryGetValue(Key(inner.Take(n).ToArray(), name), out var e)) return e.CsName;
+            return null;
+        }
+        var path = TypePath(parts.Take(parts.Length - 1).ToArray(), inner);
+        return path is not null && _enums.TryGetValue(Key(path, parts[parts.Length - 1]), out var pe) ? pe.CsName : null;
+    }
+
+    /// <summary>The scope (ksy ids from the root) of the type a::b names, seen from <paramref name="from"/>.</summary>
+    private string[]? TypePath(string[] parts, List<string> from)
+    {
+        for (int n = from.Count; n >= 0; n--)
+        {
+            var head = from.Take(n).ToArray();
+            if (!_types.ContainsKey(Key(head, parts[0]))) continue;
+            var path = head.Concat(new[] { parts[0] }).ToList();
+            foreach (var p in parts.Skip(1))
+            {
+                if (!_types.ContainsKey(Key(path.ToArray(), p))) return null;
+                path.Add(p);
+            }
+            return path.ToArray();
+        }
         return null;
     }
 

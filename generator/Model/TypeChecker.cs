@@ -399,7 +399,7 @@ internal sealed class TypeChecker
         if (t.IsError) return target;
         switch (name)
         {
-            case "to_i" when t.Kind == TKind.Enum: return new TBuiltin(target, name, ExprType.ULong);
+            case "to_i" when t.Kind == TKind.Enum: return new TBuiltin(target, name, _enums[t.Name!].Signed ? ExprType.Long : ExprType.ULong);
             case "to_i" when t.Kind is TKind.Bool or TKind.Float or TKind.Str: return new TBuiltin(target, name, ExprType.Long);
             case "to_s" when t.Kind == TKind.Int: return new TBuiltin(target, name, ExprType.Str);
             case "size" or "length" when t.Kind is TKind.Bytes or TKind.Array or TKind.Str: return new TBuiltin(target, "size", ExprType.Long);

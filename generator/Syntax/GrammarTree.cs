@@ -76,7 +76,7 @@ internal sealed record InstanceSpec(string Id, Loc Loc, Scalar Value, Scalar? En
 
 internal sealed record EnumSpec(string Id, Loc Loc, EquatableArray<EnumMemberSpec> Members);
 
-internal sealed record EnumMemberSpec(ulong Value, string Name, string? Doc, Loc Loc);
+internal sealed record EnumMemberSpec(ulong Value, string Name, string? Doc, Loc Loc, bool Negative = false);
 
 /// <summary>A FormatGen rule (<c>-fg-checks</c>) on a type; expect and found are message templates.</summary>
 internal sealed record CheckSpec(string Rule, Scalar Expr, string Severity, string? Doc, Loc Loc, Scalar? Expect = null, Scalar? Found = null);

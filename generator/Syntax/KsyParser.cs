@@ -370,11 +370,13 @@ internal sealed class KsyParser
             foreach (var kv in m.Children)
             {
                 var keyText = Text(kv.Key) ?? "";
-                if (!TryInt(keyText, out ulong value))
+                bool negative = keyText.StartsWith("-", StringComparison.Ordinal);
+                if (!TryInt(negative ? keyText.Substring(1) : keyText, out ulong value) || negative && value > (ulong)long.MaxValue + 1)
                 {
                     Report(DiagnosticDescriptors.BadValue, kv.Key, "enums/" + id, "'" + keyText + "' is not an integer");
                     continue;
                 }
+                if (negative) value = unchecked((ulong)-(long)value);
                 string? name = null, doc = null;
                 if (kv.Value is YamlScalarNode s) name = s.Value;
                 else if (kv.Value is YamlMappingNode vm)
@@ -383,7 +385,7 @@ internal sealed class KsyParser
                     doc = Text(Get(vm, "doc"));
                 }
                 if (name is null) { Report(DiagnosticDescriptors.MissingKey, kv.Value, "An enum member", "id"); continue; }
-                members.Add(new EnumMemberSpec(value, name, doc, L(kv.Key)));
+                members.Add(new EnumMemberSpec(value, name, doc, L(kv.Key), negative));
             }
         return new EnumSpec(id, L(keyNode), members.ToEquatable());
     }

@@ -162,3 +162,30 @@ public class NumberTests
         }).QuickCheckThrowOnFailure();
     }
 }
+
+public class ScopeTests
+{
+    [Fact]
+    public void Same_names_in_different_scopes_enum_paths_and_negative_enum_values_read_and_write_back()
+    {
+        var asm = LanguageTests.Compile("scopes.ksy");
+        var t = asm.GetType("Snapshots.Scopes.Scopes")!;
+        // marker -2, outer.colour white, inner: colour red, code -3, shade red, box: item (green, 7), plain top 0.
+        var data = new byte[] { 0xFE, 0xFF, 0xFF, 0xFF, 2, 1, 0xFD, 0xFF, 1, 2, 7, 0, 0 };
+        var m = LanguageTests.Read(t, data);
+        Assert.Equal("End", LanguageTests.Get(m, "Marker")!.ToString());
+        Assert.Equal(-2L, Convert.ToInt64(LanguageTests.Get(m, "Marker")));
+        Assert.Equal("White", LanguageTests.Get(LanguageTests.Get(m, "Outer")!, "Colour")!.ToString());
+        var inner = LanguageTests.Get(m, "Inner")!;
+        Assert.Equal("Red", LanguageTests.Get(inner, "Colour")!.ToString());
+        Assert.Equal((short)-3, LanguageTests.Get(inner, "Code"));
+        Assert.NotEqual(LanguageTests.Get(m, "Outer")!.GetType(), inner.GetType());
+        Assert.Equal(true, LanguageTests.Get(m, "IsEnd"));
+        Assert.Equal(true, LanguageTests.Get(m, "IsRed"));
+        Assert.Equal(-2L, LanguageTests.Get(m, "MarkerValue"));
+        var plain = LanguageTests.Get(LanguageTests.Get(m, "Box")!, "Plain")!;
+        Assert.Equal("None", LanguageTests.Get(plain, "Top")!.ToString());
+        Assert.Empty(LanguageTests.Validate(t, data));
+        Assert.Equal(data, LanguageTests.Write(m));
+    }
+}
