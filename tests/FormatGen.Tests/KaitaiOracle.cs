@@ -187,7 +187,13 @@ internal sealed class GeneratedGrammar
     public Func<ReadOnlyMemory<byte>, object> Read { get; }
     public ValidateFn Validate { get; }
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<GeneratedGrammar>> Compiled = new(StringComparer.Ordinal);
+
+    /// <summary>The grammar at <paramref name="path"/>, generated and compiled once per test run.</summary>
     public static GeneratedGrammar Compile(string path)
+        => Compiled.GetOrAdd(System.IO.Path.GetFullPath(path), p => new Lazy<GeneratedGrammar>(() => CompileNow(p))).Value;
+
+    private static GeneratedGrammar CompileNow(string path)
     {
         var text = File.ReadAllText(path);
         var (run, output) = GeneratorHarness.Generate(path, text);
