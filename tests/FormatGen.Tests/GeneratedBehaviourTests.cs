@@ -24,7 +24,7 @@ public class GeneratedBehaviourTests
     }
 
     // "TLV1", count 2, flags 0; item number(5) padded; item text "hey" padded; crc 0x01020304 big-endian.
-    private static readonly byte[] Sample =
+    internal static readonly byte[] Sample =
     {
         0x54, 0x4c, 0x56, 0x31, 2, 0, 0, 0,
         1, 4, 5, 0, 0, 0, 0, 0,
@@ -82,7 +82,7 @@ public class GeneratedBehaviourTests
         Assert.Contains(ValidateVia(tlv, twoHundred.ToArray()), v => v.Contains("item-position") && v.EndsWith("(expected at most 100 items, found item 101)"));
     }
 
-    private static byte[] FrameBytes(bool bigEndian, byte version)
+    internal static byte[] FrameBytes(bool bigEndian, byte version)
     {
         var b = new System.Collections.Generic.List<byte> { (byte)(bigEndian ? 1 : 0), version, 2 };
         void U2(ushort v) => b.AddRange(bigEndian ? new[] { (byte)(v >> 8), (byte)v } : new[] { (byte)v, (byte)(v >> 8) });

@@ -42,7 +42,7 @@ public class RoundTripTests
     private static Gen<VcpuContext> Vcpu(Gen<byte[]> context) => from id in Gen.Choose(0, 127) from ctx in context select new VcpuContext { VcpuId = (uint)id, Context = ctx };
 
     /// <summary>A record body valid on its own (layout rules aside) in a stream of <paramref name="version"/>.</summary>
-    private static Gen<IRecordBody> BodyGen(uint version)
+    internal static Gen<IRecordBody> BodyGen(uint version)
     {
         var common = new List<Gen<IRecordBody>>
         {

@@ -1,0 +1,317 @@
+// Parses inputs with the reference Kaitai Struct implementation (compiler 0.11
+// to JavaScript, the kaitai-struct JS runtime) and prints each result as one
+// line of JSON, so the C# tests can compare Kaitai's object tree with ours
+// (docs/kaitai-oracle.md).
+//
+//   node parse.js [--as-written] GRAMMAR.ksy FILE...   one result per FILE
+//   node parse.js --stdin                             one request on standard input:
+//     {"grammar": "path.ksy", "asWritten": false, "inputs": [{"name": "a", "base64": "..."}, {"name": "b", "path": "file"}]}
+//
+// --as-written (asWritten) compiles the grammar exactly as written, without
+// the exclusions below (to see Kaitai's own answer where its JS is wrong).
+//
+// Output, one JSON document per line: first
+//   {"compiled": {"grammar", "root", "files", "dropped": [...], "js32": [...]}}
+// then for each input, in order,
+//   {"input": NAME, "ok": TREE}   or   {"input": NAME, "error": {"kind", "message", "pos", "srcPath"}}
+//
+// TREE: an object per grammar type, its seq fields in read order then its
+// value instances (an instance that throws is {"$error": {...}}); byte arrays
+// as lowercase hex; integers as numbers, except integers beyond 2^53 (Kaitai's
+// JS runtime reads u8/s8 as doubles), which are {"$double": "exact decimal of
+// the double"}; enums as their integers; a sized field parsed as a type also
+// gets the offsets of its octets in the input under "$raw" (e.g. "$raw":
+// {"body": [16, 40]}, a list of such pairs for a repeated field). Instances whose
+// expression Kaitai's JS evaluates with 32-bit bitwise operators over a 64-bit
+// field are {"$js32": VALUE} (see "js32" in the header).
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const yaml = require('js-yaml');
+const KaitaiStructCompiler = require('kaitai-struct-compiler');
+const KaitaiStream = require('kaitai-struct/KaitaiStream');
+
+// ---------------------------------------------------------------- errors
+// The 0.11 runtime's validation errors drop the stream and the grammar path the
+// generated code passes them; keep both (the path says which rule failed).
+for (const name of Object.keys(KaitaiStream)) {
+  if (!/^Validation\w*Error$/.test(name)) continue;
+  const Original = KaitaiStream[name];
+  const Wrapped = function (...args) {
+    const err = Reflect.construct(Original, args, Wrapped);
+    const at = args.findIndex(a => a instanceof KaitaiStream);
+    if (at >= 0) {
+      err.io = args[at];
+      err.pos = absolute(args[at]);
+      if (typeof args[at + 1] === 'string') err.srcPath = args[at + 1];
+    }
+    return err;
+  };
+  Wrapped.prototype = Original.prototype;
+  KaitaiStream[name] = Wrapped;
+}
+// End-of-stream errors: remember where the short read was.
+const ensureBytesLeft = KaitaiStream.prototype.ensureBytesLeft;
+KaitaiStream.prototype.ensureBytesLeft = function (length) {
+  try {
+    return ensureBytesLeft.call(this, length);
+  } catch (e) {
+    if (e && e.pos === undefined) e.pos = absolute(this);
+    throw e;
+  }
+};
+
+/** Offset in the input: substreams are views of the one input buffer. */
+function absolute(io) {
+  return io.byteOffset + io.pos;
+}
+
+function errorOf(e) {
+  if (!(e instanceof Error)) return { kind: 'throw', message: String(e), pos: null, srcPath: null };
+  return {
+    kind: e.name && e.name !== 'Error' ? e.name : e.constructor.name,
+    message: e.message,
+    pos: typeof e.pos === 'number' ? e.pos : null,
+    srcPath: e.srcPath || null,
+  };
+}
+
+// ---------------------------------------------------------------- grammar
+const INT64 = /^[us]8(le|be)?$/;
+const BITWISE = /<<|>>|[&|^~]/;
+
+function camel(id) {
+  return id.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
+}
+
+function upperCamel(id) {
+  const c = camel(id);
+  return c.charAt(0).toUpperCase() + c.slice(1);
+}
+
+function identifiers(expr) {
+  return String(expr).match(/[A-Za-z_][A-Za-z0-9_]*/g) || [];
+}
+
+/**
+ * Kaitai's JavaScript evaluates bitwise operators on 32-bit integers (`raw >> 60`
+ * becomes `raw >>> 60`, i.e. a shift by 28 of the low 32 bits). Where such an
+ * operator reads a u8/s8 field of the same type, Kaitai's answer is wrong:
+ * drop that `valid: expr` (it would fail or pass on the wrong bits) and name the
+ * value instances, whose values the comparator then skips. Both are listed in
+ * the header so the test can show them.
+ */
+function exclude32BitExpressions(spec, typePath, dropped, js32) {
+  const seq = Array.isArray(spec.seq) ? spec.seq : [];
+  const int64 = new Set(seq.filter(a => typeof a.type === 'string' && INT64.test(a.type)).map(a => a.id));
+  const reads64 = (expr, self) => BITWISE.test(String(expr))
+    && identifiers(expr).some(id => int64.has(id) || (id === '_' && self));
+  for (const a of seq) {
+    const v = a.valid;
+    if (v && typeof v === 'object' && !Array.isArray(v) && v.expr !== undefined
+        && reads64(v.expr, typeof a.type === 'string' && INT64.test(a.type))) {
+      dropped.push({ type: typePath, field: a.id, expr: String(v.expr) });
+      delete a.valid;
+    }
+  }
+  for (const [id, inst] of Object.entries(spec.instances || {})) {
+    if (inst && inst.value !== undefined && reads64(inst.value, false)) {
+      js32.push({ type: typePath, instance: id, expr: String(inst.value) });
+    }
+  }
+  for (const [id, sub] of Object.entries(spec.types || {})) {
+    exclude32BitExpressions(sub, typePath + '.' + id, dropped, js32);
+  }
+}
+
+function loadYaml(file) {
+  return yaml.load(fs.readFileSync(file, 'utf8'));
+}
+
+async function compile(grammarPath, asWritten) {
+  const ksy = loadYaml(grammarPath);
+  const dropped = [], js32 = [];
+  const exclude = asWritten ? () => {} : exclude32BitExpressions;
+  exclude(ksy, ksy.meta.id, dropped, js32);
+  const js32Keys = new Set(js32.map(j => upperCamel(j.type.split('.').pop()) + '.' + camel(j.instance)));
+  const dir = path.dirname(grammarPath);
+  const importer = {
+    importYaml(name) {
+      const spec = loadYaml(path.join(dir, name.replace(/^\/+/, '') + '.ksy'));
+      exclude(spec, spec.meta.id, dropped, js32);
+      for (const j of js32) js32Keys.add(upperCamel(j.type.split('.').pop()) + '.' + camel(j.instance));
+      return Promise.resolve(spec);
+    },
+  };
+  // Debug mode: _read is called by us, and _debug lists the seq fields in read order.
+  const files = await KaitaiStructCompiler.compile('javascript', ksy, importer, true);
+  const modules = {};
+  const load = name => {
+    const key = name.replace(/^\.\//, '').replace(/\.js$/, '') + '.js';
+    if (modules[key]) return modules[key].exports;
+    if (!(key in files)) throw new Error(`generated module ${key} not found (have ${Object.keys(files).join(', ')})`);
+    const module = { exports: {} };
+    modules[key] = module;
+    const req = n => (n === 'kaitai-struct/KaitaiStream' || n === 'kaitai-struct' ? KaitaiStream : load(n));
+    new Function('exports', 'require', 'module', 'define', 'self', files[key])
+      .call(module.exports, module.exports, req, module, undefined, undefined);
+    return module.exports;
+  };
+  const rootName = upperCamel(ksy.meta.id);
+  const Root = load(rootName)[rootName];
+  if (typeof Root !== 'function') throw new Error(`root type ${rootName} not exported by ${rootName}.js`);
+  return { Root, rootName, files: Object.keys(files), dropped, js32, js32Keys };
+}
+
+// ---------------------------------------------------------------- trees
+function hex(u8) {
+  return Buffer.from(u8.buffer, u8.byteOffset, u8.length).toString('hex');
+}
+
+function isStruct(v) {
+  return v !== null && typeof v === 'object' && v._io instanceof KaitaiStream && typeof v._read === 'function';
+}
+
+function getters(obj) {
+  const proto = Object.getPrototypeOf(obj);
+  return Object.getOwnPropertyNames(proto).filter(n => {
+    const d = Object.getOwnPropertyDescriptor(proto, n);
+    return d && typeof d.get === 'function' && !n.startsWith('_');
+  });
+}
+
+function span(d) {
+  return d && typeof d.start === 'number' && typeof d.end === 'number'
+    ? [d.ioOffset + d.start, d.ioOffset + d.end]
+    : null;
+}
+
+function typeName(obj) {
+  return obj.constructor && obj.constructor.name ? obj.constructor.name : 'object';
+}
+
+function tree(v, js32Keys) {
+  if (v === null || v === undefined) return null;
+  switch (typeof v) {
+    case 'boolean':
+    case 'string':
+      return v;
+    case 'number':
+      if (Number.isSafeInteger(v) || !Number.isInteger(v)) return v;
+      return { $double: BigInt(v).toString() };
+    case 'bigint':
+      return { $int: v.toString() };
+  }
+  if (v instanceof Uint8Array) return hex(v);
+  if (Array.isArray(v)) return v.map(e => tree(e, js32Keys));
+  if (isStruct(v)) {
+    const out = { $type: typeName(v) };
+    const raw = {};
+    for (const k of Object.keys(v._debug || {})) {
+      if (k.startsWith('_')) continue;
+      out[k] = tree(v[k], js32Keys);
+      // A sized field parsed as a type: where its octets are, so a comparator can
+      // match them against a reader that kept them whole.
+      const d = v._debug[k];
+      if (v['_raw_' + k] !== undefined && !(v[k] instanceof Uint8Array) && d) {
+        raw[k] = Array.isArray(d.arr) ? d.arr.map(span) : span(d);
+      }
+    }
+    for (const k of getters(v)) {
+      let value;
+      try {
+        value = tree(v[k], js32Keys);
+      } catch (e) {
+        value = { $error: errorOf(e) };
+      }
+      out[k] = js32Keys.has(out.$type + '.' + k) ? { $js32: value } : value;
+    }
+    if (Object.keys(raw).length) out.$raw = raw;
+    return out;
+  }
+  return { $unknown: String(v) };
+}
+
+function parse(compiled, bytes) {
+  // A fresh buffer at offset 0, so offsets in errors are offsets in the input.
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  try {
+    const root = new compiled.Root(new KaitaiStream(copy.buffer));
+    root._read();
+    return { ok: tree(root, compiled.js32Keys) };
+  } catch (e) {
+    return { error: errorOf(e) };
+  }
+}
+
+// ---------------------------------------------------------------- main
+function readStdin() {
+  const chunks = [];
+  let n;
+  const buf = Buffer.alloc(1 << 20);
+  for (;;) {
+    try {
+      n = fs.readSync(0, buf, 0, buf.length, null);
+    } catch (e) {
+      if (e.code === 'EAGAIN') continue;
+      if (e.code === 'EOF') break;
+      throw e;
+    }
+    if (n === 0) break;
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function write(obj) {
+  fs.writeSync(1, JSON.stringify(obj) + '\n');
+}
+
+async function main() {
+  let args = process.argv.slice(2);
+  let grammar, inputs, asWritten = false;
+  if (args[0] === '--as-written') {
+    asWritten = true;
+    args = args.slice(1);
+  }
+  if (args[0] === '--stdin') {
+    const request = JSON.parse(readStdin());
+    grammar = request.grammar;
+    asWritten = asWritten || request.asWritten === true;
+    inputs = (request.inputs || []).map(i => ({
+      name: i.name,
+      read: () => (i.base64 !== undefined ? Buffer.from(i.base64, 'base64') : fs.readFileSync(i.path)),
+    }));
+  } else if (args.length >= 1 && !args[0].startsWith('-')) {
+    grammar = args[0];
+    inputs = args.slice(1).map(p => ({ name: p, read: () => fs.readFileSync(p) }));
+  } else {
+    process.stderr.write('usage: node parse.js [--as-written] GRAMMAR.ksy FILE...  |  node parse.js --stdin < request.json\n');
+    process.exit(2);
+  }
+  let compiled;
+  try {
+    compiled = await compile(path.resolve(grammar), asWritten);
+  } catch (e) {
+    process.stderr.write(`parse.js: ${grammar} does not compile: ${e && e.s$1 ? e.s$1 : e}\n`);
+    if (e && e.stack) process.stderr.write(e.stack + '\n');
+    process.exit(1);
+  }
+  write({ compiled: { grammar, root: compiled.rootName, files: compiled.files, dropped: compiled.dropped, js32: compiled.js32 } });
+  for (const input of inputs) {
+    let bytes;
+    try {
+      bytes = input.read();
+    } catch (e) {
+      write({ input: input.name, error: { kind: 'input', message: String(e), pos: null, srcPath: null } });
+      continue;
+    }
+    write(Object.assign({ input: input.name }, parse(compiled, bytes)));
+  }
+}
+
+main().catch(e => {
+  process.stderr.write(`parse.js: ${e && e.stack ? e.stack : e}\n`);
+  process.exit(1);
+});
