@@ -8,7 +8,8 @@
 //     {"grammar": "path.ksy", "asWritten": false, "inputs": [{"name": "a", "base64": "..."}, {"name": "b", "path": "file"}]}
 //
 // --as-written (asWritten) compiles the grammar exactly as written, without
-// the exclusions below (to see Kaitai's own answer where its JS is wrong).
+// the exclusions below, and runs Kaitai's JS runtime without the corrections
+// below (to see Kaitai's own answer where its JS is wrong).
 //
 // Output, one JSON document per line: first
 //   {"compiled": {"grammar", "root", "files", "dropped": [...], "js32": [...]}}
@@ -59,6 +60,26 @@ KaitaiStream.prototype.ensureBytesLeft = function (length) {
     if (e && e.pos === undefined) e.pos = absolute(this);
     throw e;
   }
+};
+
+// ---------------------------------------------------------------- runtime bugs
+// Bugs of the 0.11 JS runtime, corrected here to the semantics of Kaitai's
+// reference runtimes (Java, Python, C#), unless --as-written asks for Kaitai's
+// JS exactly as shipped (docs/kaitai-oracle.md lists them):
+// - readBytesTerm with include true steps over the terminator while taking
+//   it into the result, and then once more if consume is true: with include
+//   and consume the field after it loses its first octet; with include and not
+//   consume the terminator is consumed all the same.
+let runtimeAsIs = false;
+const readBytesTerm = KaitaiStream.prototype.readBytesTerm;
+KaitaiStream.prototype.readBytesTerm = function (terminator, include, consume, eosError) {
+  if (runtimeAsIs || !include) return readBytesTerm.call(this, terminator, include, consume, eosError);
+  // Shipped behaviour for include without consume: the result ends with the
+  // terminator (if found) and the position is just past it.
+  const arr = readBytesTerm.call(this, terminator, true, false, eosError);
+  const found = arr.length > 0 && arr[arr.length - 1] === terminator;
+  if (found && !consume) this.pos -= 1;
+  return arr;
 };
 
 /** Offset in the input: substreams are views of the one input buffer. */
@@ -197,6 +218,8 @@ function tree(v, js32Keys) {
     case 'string':
       return v;
     case 'number':
+      // JSON has no NaN or infinities (a float field can hold them).
+      if (!Number.isFinite(v)) return { $float: String(v) };
       if (Number.isSafeInteger(v) || !Number.isInteger(v)) return v;
       return { $double: BigInt(v).toString() };
     case 'bigint':
@@ -273,12 +296,14 @@ async function main() {
   let grammar, inputs, asWritten = false;
   if (args[0] === '--as-written') {
     asWritten = true;
+    runtimeAsIs = true;
     args = args.slice(1);
   }
   if (args[0] === '--stdin') {
     const request = JSON.parse(readStdin());
     grammar = request.grammar;
     asWritten = asWritten || request.asWritten === true;
+    runtimeAsIs = asWritten;
     inputs = (request.inputs || []).map(i => ({
       name: i.name,
       read: () => (i.base64 !== undefined ? Buffer.from(i.base64, 'base64') : fs.readFileSync(i.path)),

@@ -91,19 +91,7 @@ internal sealed partial class Emitter
         foreach (var p in t.Provides) yield return p.Value;
     }
 
-    private static void Walk(TExpr e, Action<TExpr> visit)
-    {
-        visit(e);
-        switch (e)
-        {
-            case TMember m: Walk(m.Target, visit); break;
-            case TBuiltin b: Walk(b.Target, visit); break;
-            case TCount c: Walk(c.Predicate, visit); break;
-            case TUnary u: Walk(u.Operand, visit); break;
-            case TBinary b: Walk(b.Left, visit); Walk(b.Right, visit); break;
-            case TTernary t: Walk(t.Cond, visit); Walk(t.Then, visit); Walk(t.Else, visit); break;
-        }
-    }
+    private static void Walk(TExpr e, Action<TExpr> visit) => TExprs.Walk(e, visit);
 
     private IEnumerable<string> ChildrenOf(TypeModel t)
     {
@@ -257,7 +245,7 @@ internal sealed partial class Emitter
         foreach (var e in _g.Enums)
         {
             w.Doc("Enum '" + e.KsyId + "' of grammar " + System.IO.Path.GetFileName(_g.File) + ".");
-            w.Line("[" + Names.GeneratedCode + "]");
+            w.Line("[" + Names.GeneratedCode + ", " + Names.KsyName(e.Scope, e.KsyId) + "]");
             w.Open("public enum " + e.CsName + (e.Signed ? " : long" : " : ulong"));
             foreach (var m in e.Members)
             {
@@ -283,7 +271,7 @@ internal sealed partial class Emitter
         bool isStruct = IsStruct(t);
         var size = StaticSize(t);
         w.Doc(t.Doc, "Grammar type '" + t.KsyId + "'" + (size is { } s ? ", " + s.ToString(CultureInfo.InvariantCulture) + " octets" : "") + EndianDoc(t) + ".");
-        w.Line("[" + Names.GeneratedCode + "]");
+        w.Line("[" + Names.GeneratedCode + ", " + Names.KsyName(t.Scope, t.KsyId) + "]");
         var bases = t.Unions.Select(Q).ToList();
         w.Open("public " + (isStruct ? "readonly partial record struct " : "sealed partial record ") + t.CsName + (bases.Count > 0 ? " : " + string.Join(", ", bases) : ""));
         EmitModelMembers(w, t, isStruct);
@@ -479,7 +467,15 @@ internal sealed partial class Emitter
         var reads = CapturesOf(t).Count > 0 && ReadsCaptured(t, i) ? " Computed from values the reader saw (parameters, _io, _root, _parent); in a model built by hand, from their defaults." : "";
         w.Doc(i.Doc, "Grammar: instance '" + i.Id + "' = " + i.Value.Text + "." + reads);
         var setter = BitSetter(t, i, type);
-        if (setter is null) w.Line("public " + type + " " + i.CsName + " => " + get + ";");
+        if (TExprs.MayFail(i.Value.T))
+        {
+            // An error evaluating it names the instance.
+            w.Open("public " + type + " " + i.CsName);
+            w.Line("get { try { return " + get + "; } catch (" + Names.Exception + " e) { throw e.Under(" + ExprCompiler.StrLit(i.Id) + "); } }");
+            if (setter is not null) w.Line("init => " + setter + ";");
+            w.Close();
+        }
+        else if (setter is null) w.Line("public " + type + " " + i.CsName + " => " + get + ";");
         else
         {
             w.Open("public " + type + " " + i.CsName);

@@ -98,7 +98,7 @@ internal sealed class ExprCompiler
             ("reverse", TK.Str) => new Typed(Names.Text + ".Reverse(" + target.Code + ")", TK.Str),
             ("reverse", _) => target with { Code = "((" + Names.ReadOnlySpan + ")" + Names.Eval + ".Reverse(" + target.Code + "))" },
             (_, TK.Bytes) => Typed.Long("((long)" + Names.Eval + "." + Pascal(b.Name) + "(" + target.Code + "))"),
-            _ => ElementOf(b.Type, Names.Linq + "." + (b.Name switch { "first" => "First", "last" => "Last", "min" => "Min", _ => "Max" }) + "(" + target.Code + ")"),
+            _ => ElementOf(b.Type, Names.Eval + "." + Pascal(b.Name) + "(" + target.Code + ")"),
         };
     }
 
@@ -137,14 +137,14 @@ internal sealed class ExprCompiler
     {
         var target = Compile(ix.Target, scope);
         var index = Compile(ix.Index, scope);
-        if (target.Kind == TK.Bytes) return Typed.Long("((long)" + target.Code + "[(int)" + index.Code + "])");
-        return ElementOf(ix.Type, target.Code + "[(int)" + index.Code + "]");
+        if (target.Kind == TK.Bytes) return Typed.Long("((long)" + Names.Eval + ".At(" + target.Code + ", (long)" + index.Code + "))");
+        return ElementOf(ix.Type, Names.Eval + ".At(" + target.Code + ", (long)" + index.Code + ")");
     }
 
     private Typed Cast(TCast c, IScope scope)
     {
         var target = Compile(c.Target, scope);
-        if (c.Type.Kind == TKind.User) return new Typed("((" + Names.Global(_ns, c.Type.Name!) + ")" + target.Code + ")", TK.User, User: c.Type.Name);
+        if (c.Type.Kind == TKind.User) return new Typed(Names.Eval + ".As<" + Names.Global(_ns, c.Type.Name!) + ">(" + target.Code + ", " + StrLit(c.Type.Name!) + ")", TK.User, User: c.Type.Name);
         return c.Type.U64 ? Typed.ULong("unchecked((ulong)" + target.Code + ")") : Typed.Long("unchecked((long)" + target.Code + ")");
     }
 
@@ -221,8 +221,11 @@ internal sealed class ExprCompiler
             {
                 var (lc, rc) = Unify(l, r);
                 bool u64 = l.U64 || r.U64;
-                if (!u64 && b.Op is "/" or "%")
-                    return Typed.Long(Names.Eval + (b.Op == "/" ? ".Div(" : ".Mod(") + lc + ", " + rc + ")");
+                if (b.Op is "/" or "%")
+                {
+                    var call = Names.Eval + (b.Op == "/" ? ".Div(" : ".Mod(") + lc + ", " + rc + ")";
+                    return u64 ? Typed.ULong(call) : Typed.Long(call);
+                }
                 var code = "(" + lc + " " + b.Op + " " + rc + ")";
                 if (u64 && b.Op is "+" or "-" or "*") code = "unchecked" + code;
                 return u64 ? Typed.ULong(code) : Typed.Long(code);

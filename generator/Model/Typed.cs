@@ -116,3 +116,56 @@ internal sealed record TUnary(string Op, TExpr Operand, ExprType T) : TExpr(T);
 internal sealed record TBinary(string Op, TExpr Left, TExpr Right, ExprType T) : TExpr(T);
 
 internal sealed record TTernary(TExpr Cond, TExpr Then, TExpr Else, ExprType T) : TExpr(T);
+
+internal static class TExprs
+{
+    /// <summary>The expressions an expression is made of, one level down.</summary>
+    public static System.Collections.Generic.IEnumerable<TExpr> Children(TExpr e)
+    {
+        switch (e)
+        {
+            case TMember m: yield return m.Target; break;
+            case TBuiltin b: yield return b.Target; break;
+            case TCount c: yield return c.Predicate; break;
+            case TUnary u: yield return u.Operand; break;
+            case TBinary b: yield return b.Left; yield return b.Right; break;
+            case TTernary t: yield return t.Cond; yield return t.Then; yield return t.Else; break;
+            case TIndex ix: yield return ix.Target; yield return ix.Index; break;
+            case TCast c: yield return c.Target; break;
+            case TMethod m:
+                yield return m.Target;
+                foreach (var a in m.Args) yield return a;
+                break;
+            case TList l:
+                foreach (var i in l.Items) yield return i;
+                break;
+        }
+    }
+
+    /// <summary>Visits an expression and everything it is made of.</summary>
+    public static void Walk(TExpr e, System.Action<TExpr> visit)
+    {
+        visit(e);
+        foreach (var c in Children(e)) Walk(c, visit);
+    }
+
+    /// <summary>
+    /// Whether evaluating the expression can fail on some input (an index out
+    /// of range, first of an empty list, a division by zero, to_i of text that
+    /// is no number, .as of the wrong type), not counting instances it reads.
+    /// </summary>
+    public static bool MayFail(TExpr e)
+    {
+        bool fails = false;
+        Walk(e, x => fails |= x switch
+        {
+            TIndex or TCast { Type.Kind: TKind.User } => true,
+            TMethod { Name: "to_i" } => true,
+            TBuiltin { Name: "first" or "last" or "min" or "max" } => true,
+            TBuiltin { Name: "to_i", Target.Type.Kind: TKind.Str } => true,
+            TBinary { Op: "/" or "%" } b => b.Left.Type.Kind != TKind.Float && b.Right.Type.Kind != TKind.Float,
+            _ => false,
+        });
+        return fails;
+    }
+}

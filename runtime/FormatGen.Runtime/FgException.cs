@@ -24,7 +24,7 @@ public sealed class FgException : Exception
     /// <summary>Dotted path of the field being read, e.g. <c>body.params[3].value</c>.</summary>
     public string FieldPath { get; private set; }
 
-    /// <summary>Absolute byte offset of the field.</summary>
+    /// <summary>Absolute byte offset of the field; -1 for a computed value, which has none.</summary>
     public long Offset { get; }
 
     /// <summary>Index of the record (stream element) being read, or -1.</summary>
@@ -62,7 +62,11 @@ public sealed class FgException : Exception
         var where = RecordIndex >= 0
             ? string.Create(CultureInfo.InvariantCulture, $"record {RecordIndex}{(RecordName is null ? "" : " (" + RecordName + ")")}, ")
             : "";
-        return string.Create(CultureInfo.InvariantCulture, $"{Rule}: {where}field {FieldPath}, offset {Offset} (0x{Offset:x}): {Detail}");
+        // A value computed from fields (an instance) has a name but no offset of its own.
+        var parts = new System.Collections.Generic.List<string>(2);
+        if (FieldPath.Length > 0) parts.Add((Offset < 0 ? "value " : "field ") + FieldPath);
+        if (Offset >= 0) parts.Add(string.Create(CultureInfo.InvariantCulture, $"offset {Offset} (0x{Offset:x})"));
+        return Rule + ": " + where + string.Join(", ", parts) + (parts.Count > 0 ? ": " : "") + Detail;
     }
 
     internal static FgException Truncated(string field, long offset, long needed, long available, bool inSubstream)

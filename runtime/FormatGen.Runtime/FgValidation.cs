@@ -40,10 +40,14 @@ public sealed record FgViolation(
         var where = RecordIndex >= 0
             ? string.Create(CultureInfo.InvariantCulture, $"record {RecordIndex}{(RecordName is null ? "" : " (" + RecordName + ")")}, ")
             : "";
-        var what = Description.Length > 0 ? Description + " " : "";
-        var more = More > 0 ? string.Create(CultureInfo.InvariantCulture, $"; {More} more element(s) alike") : "";
-        return string.Create(CultureInfo.InvariantCulture,
-            $"{sev}: {Rule}: {where}field {FieldPath}, offset {Offset} (0x{Offset:x}): {what}(expected {Expected}, found {Actual}{more})");
+        var more = More > 0 ? string.Create(CultureInfo.InvariantCulture, $"{More} more element(s) alike") : "";
+        var found = Expected.Length == 0 && Actual.Length == 0
+            ? (more.Length > 0 ? "(" + more + ")" : "")
+            : "(expected " + Expected + ", found " + Actual + (more.Length > 0 ? "; " + more : "") + ")";
+        var what = Description.Length > 0 && found.Length > 0 ? Description + " " + found : Description + found;
+        // A value computed from fields (an instance) has a name but no offset of its own.
+        var at = Offset < 0 ? "value " + FieldPath : string.Create(CultureInfo.InvariantCulture, $"field {FieldPath}, offset {Offset} (0x{Offset:x})");
+        return sev + ": " + Rule + ": " + where + at + ": " + what;
     }
 }
 

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FormatGen.Xen;
@@ -60,7 +61,7 @@ public class KaitaiOracleTests(ITestOutputHelper output)
         for (int i = 0; i < inputs.Count; i++) comparer.Check(inputs[i], run.Results[i]);
 
         var header = $"{grammar}: seed {seed} (FORMATGEN_ORACLE_SEED={seed} replays it), node {node}, {valid} valid input(s) among {inputs.Count}, {clock.Elapsed.TotalSeconds:F1} s"
-            + (valid == 0 ? "\n  (this grammar has no inputs of its own, only random octets: add a generator in OracleInputs.For)" : "");
+            + (valid == 0 ? "\n  (this grammar has no inputs of its own, only random octets: add NAME.samples next to it, or a generator in OracleInputs.For)" : "");
         output.WriteLine(header);
         output.WriteLine(report.Summary());
         if (report.Disagreements.Count > 0)
@@ -72,7 +73,9 @@ public class KaitaiOracleTests(ITestOutputHelper output)
                 + string.Join("\n  ", report.Disagreements.Take(20))
                 + $"\nThose inputs are in {dir} (named as above, up to the first space); `node .ci/kaitai/parse.js {grammar} {dir}/NAME.bin` prints Kaitai's tree.");
         }
-        if (valid > 0) Assert.True(report.BothParsed > 0, $"{grammar}: no input was parsed by both readers; the comparison of trees was never made.\n{report.Summary()}");
+        // A grammar Kaitai's JS cannot read at all (wide_bits.ksy) is compared with nothing; say so, do not fail.
+        bool kaitaiCannot = Enumerable.Range(0, valid).All(i => run.Results[i].Error is { } e && OracleComparer.KaitaiLimit(e.Message) is not null);
+        if (valid > 0 && !kaitaiCannot) Assert.True(report.BothParsed > 0, $"{grammar}: no input was parsed by both readers; the comparison of trees was never made.\n{report.Summary()}");
     }
 
     // ------------------------------------------------------------ the oracle's own checks
@@ -111,7 +114,7 @@ public class KaitaiOracleTests(ITestOutputHelper output)
             Only(CompareOne(g, input, Edited(kaitai, t => t["items"]![1]!["value"]!["chars"] = "686578"))));
         Assert.Contains("items: Kaitai 1 element(s), ours 2 element(s)",
             Only(CompareOne(g, input, Edited(kaitai, t => t["items"]!.AsArray().RemoveAt(1)))));
-        Assert.Contains("items[0].value: Kaitai type Text, ours type Number",
+        Assert.Contains("items[0].value: Kaitai type Text, ours type tlv::number",
             Only(CompareOne(g, input, Edited(kaitai, t => t["items"]![0]!["value"]!["$type"] = "Text"))));
         Assert.Contains("items[0].tag: Kaitai 2, ours Number (1)",
             Only(CompareOne(g, input, Edited(kaitai, t => t["items"]![0]!["tag"] = 2))));
@@ -323,7 +326,7 @@ internal static class OracleInputs
             "libxc.ksy" => (Libxc(seed), LibxcStructured.Sample(StructuredCount, new Rnd(seed + 2), 50)),
             "tlv.ksy" => (Tlv(g, seed), TlvStructured.Sample(StructuredCount, new Rnd(seed + 2), 50)),
             "frame.ksy" => (Frame(g, seed), FrameStructured.Sample(StructuredCount, new Rnd(seed + 2), 50)),
-            _ => (new List<OracleInput>(), Array.Empty<byte[]>()),
+            _ => (Samples(g), Array.Empty<byte[]>()),
         };
         var all = new List<OracleInput>(valid);
         for (int i = 0; i < structured.Length; i++) all.Add(new OracleInput($"structured#{i}", structured[i]));
@@ -339,6 +342,44 @@ internal static class OracleInputs
                 all.Add(new OracleInput($"mutant#{j} ({mutants[j].What} of {valid[mutants[j].Base].Name})", mutants[j].Data));
         }
         return (valid.Count, all);
+    }
+
+    /// <summary>
+    /// The valid inputs written down next to a grammar: NAME.samples holds one
+    /// input per line in hex (spaces allowed; '#' starts a comment; a string in
+    /// double quotes stands for its ASCII octets).
+    /// </summary>
+    private static List<OracleInput> Samples(GeneratedGrammar g)
+    {
+        var list = new List<OracleInput>();
+        var file = Path.ChangeExtension(g.Path, ".samples");
+        if (!File.Exists(file)) return list;
+        int n = 0;
+        foreach (var raw in File.ReadLines(file))
+        {
+            n++;
+            var line = raw.Split('#')[0].Trim();
+            if (line.Length == 0) continue;
+            var octets = new List<byte>();
+            for (int i = 0; i < line.Length;)
+            {
+                if (char.IsWhiteSpace(line[i])) { i++; continue; }
+                if (line[i] == '"')
+                {
+                    int end = line.IndexOf('"', i + 1);
+                    if (end < 0) throw new FormatException($"{file}:{n}: a string without its closing quote");
+                    octets.AddRange(Encoding.ASCII.GetBytes(line.Substring(i + 1, end - i - 1)));
+                    i = end + 1;
+                    continue;
+                }
+                if (i + 1 >= line.Length || !Uri.IsHexDigit(line[i]) || !Uri.IsHexDigit(line[i + 1]))
+                    throw new FormatException($"{file}:{n}: '{line[i..]}' is not two hex digits");
+                octets.Add(byte.Parse(line.AsSpan(i, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
+                i += 2;
+            }
+            list.Add(new OracleInput($"sample-line-{n}", octets.ToArray()));
+        }
+        return list;
     }
 
     /// <summary>Octets mostly zero: random fields that still pass most `valid: 0` rules.</summary>

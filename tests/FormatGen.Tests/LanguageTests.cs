@@ -133,7 +133,8 @@ public class NumberTests
         Assert.Equal((byte)0x42, LanguageTests.Get(m, "Aligned"));
         Assert.Equal((byte)5, LanguageTests.Get(m, "Low"));
         Assert.Equal((byte)19, LanguageTests.Get(m, "High"));
-        Assert.Equal(0x0123456789UL, LanguageTests.Get(m, "Wide"));
+        Assert.Equal(0x2468AU, LanguageTests.Get(m, "Wide"));
+        Assert.Equal((ushort)0x6789, LanguageTests.Get(m, "Wider"));
         Assert.Equal((byte)0x55, LanguageTests.Get(m, "Odd"));
         Assert.Equal(1.5f, LanguageTests.Get(m, "Single"));
         Assert.Equal(2000.25, LanguageTests.Get(m, "DoubleLe"));
@@ -143,6 +144,22 @@ public class NumberTests
         Assert.Equal(true, LanguageTests.Get(m, "IsLarge"));
         Assert.Empty(LanguageTests.Validate(t, Sample));
         Assert.Equal(Sample, LanguageTests.Write(m));
+    }
+
+    [Fact]
+    public void Bit_fields_wider_than_32_bits_read_and_write_in_both_bit_orders()
+    {
+        var t = LanguageTests.Compile("wide_bits.ksy").GetType("Snapshots.WideBits.WideBits")!;
+        byte[] data = { 0x01, 0x23, 0x45, 0x67, 0x89, 0xBF, 0xDB, 0x97, 0x53, 0x0E, 0xCA, 0x86, 0x42, 0x11, 0x89, 0x67, 0x45, 0x23, 0x23, 0x44, 0x66, 0x88, 0xAA, 0xCC, 0xEE, 0x10, 0xAB };
+        var m = LanguageTests.Read(t, data);
+        Assert.Equal(0x123456789UL, LanguageTests.Get(m, "Forty"));
+        Assert.Equal((byte)5, LanguageTests.Get(m, "Odd"));
+        Assert.Equal(0xFEDCBA9876543210UL, LanguageTests.Get(m, "Full"));
+        Assert.Equal((byte)17, LanguageTests.Get(m, "Pad"));
+        Assert.Equal(0x123456789UL, LanguageTests.Get(m, "LowFirst"));
+        Assert.Equal(0x8877665544332211UL, LanguageTests.Get(m, "AllLe"));
+        Assert.Equal((byte)0x55, LanguageTests.Get(m, "Rest"));
+        Assert.Equal(data, LanguageTests.Write(m));
     }
 
     [Fact]

@@ -142,10 +142,68 @@ public static class FgText
 public static class FgEval
 {
     /// <summary>Kaitai's % is a modulo whose result has the divisor's sign.</summary>
-    public static long Mod(long a, long b) { long r = a % b; return r != 0 && ((r < 0) != (b < 0)) ? r + b : r; }
+    public static long Mod(long a, long b)
+    {
+        if (b == 0) throw ByZero("%", a);
+        if (b == -1) return 0;
+        long r = a % b;
+        return r != 0 && ((r < 0) != (b < 0)) ? r + b : r;
+    }
 
     /// <summary>Kaitai's / on integers rounds toward negative infinity.</summary>
-    public static long Div(long a, long b) { long q = a / b; return (a % b != 0) && ((a < 0) != (b < 0)) ? q - 1 : q; }
+    public static long Div(long a, long b)
+    {
+        if (b == 0) throw ByZero("/", a);
+        if (b == -1) return unchecked(-a);
+        long q = a / b;
+        return (a % b != 0) && ((a < 0) != (b < 0)) ? q - 1 : q;
+    }
+
+    public static ulong Div(ulong a, ulong b) => b == 0 ? throw ByZero("/", (long)a) : a / b;
+
+    public static ulong Mod(ulong a, ulong b) => b == 0 ? throw ByZero("%", (long)a) : a % b;
+
+    private static FgException ByZero(string op, long a)
+        => new("division-by-zero", "", -1, a.ToString(CultureInfo.InvariantCulture) + " " + op + " 0: the divisor is zero");
+
+    /// <summary>a[i] of a byte array; an index outside it is an error of the expression.</summary>
+    public static byte At(ReadOnlySpan<byte> v, long i)
+        => i >= 0 && i < v.Length ? v[(int)i] : throw OutOfRange(i, v.Length, "octet");
+
+    /// <summary>a[i] of a list; an index outside it is an error of the expression.</summary>
+    public static T At<T>(System.Collections.Generic.IReadOnlyList<T> v, long i)
+        => i >= 0 && i < v.Count ? v[(int)i] : throw OutOfRange(i, v.Count, "element");
+
+    private static FgException OutOfRange(long i, int count, string what)
+        => new("index", "", -1, "index " + i.ToString(CultureInfo.InvariantCulture) + " is outside the " + count.ToString(CultureInfo.InvariantCulture) + " " + what + "(s) there are");
+
+    public static T First<T>(System.Collections.Generic.IReadOnlyList<T> v) => v.Count > 0 ? v[0] : throw Empty("first", "list");
+
+    public static T Last<T>(System.Collections.Generic.IReadOnlyList<T> v) => v.Count > 0 ? v[v.Count - 1] : throw Empty("last", "list");
+
+    public static T Min<T>(System.Collections.Generic.IReadOnlyList<T> v)
+    {
+        if (v.Count == 0) throw Empty("min", "list");
+        var m = v[0];
+        var cmp = System.Collections.Generic.Comparer<T>.Default;
+        for (int i = 1; i < v.Count; i++) if (cmp.Compare(v[i], m) < 0) m = v[i];
+        return m;
+    }
+
+    public static T Max<T>(System.Collections.Generic.IReadOnlyList<T> v)
+    {
+        if (v.Count == 0) throw Empty("max", "list");
+        var m = v[0];
+        var cmp = System.Collections.Generic.Comparer<T>.Default;
+        for (int i = 1; i < v.Count; i++) if (cmp.Compare(v[i], m) > 0) m = v[i];
+        return m;
+    }
+
+    private static FgException Empty(string what, string of) => new("empty", "", -1, what + " of an empty " + of);
+
+    /// <summary>.as&lt;T&gt;: the value must be a T.</summary>
+    public static T As<T>(object? v, string name)
+        => v is T t ? t : throw new FgException("cast", "", -1, "the value is " + (v is null ? "absent" : "a " + v.GetType().Name) + ", not a " + name);
 
     /// <summary>Kaitai's str.to_i(radix); a string that is not a number is a structural error of the expression.</summary>
     public static long ParseInt(string s, int radix)
@@ -153,7 +211,7 @@ public static class FgEval
         try { return Convert.ToInt64(s.Trim(), radix); }
         catch (Exception e) when (e is FormatException or ArgumentException or OverflowException)
         {
-            throw new FgException("to-i", "", 0, "'" + s + "' is not a number in base " + radix.ToString(CultureInfo.InvariantCulture));
+            throw new FgException("to-i", "", -1, "'" + s + "' is not a number in base " + radix.ToString(CultureInfo.InvariantCulture));
         }
     }
 
@@ -164,12 +222,12 @@ public static class FgEval
         return a;
     }
 
-    public static byte First(ReadOnlySpan<byte> v) => v.Length > 0 ? v[0] : throw new FgException("empty", "", 0, "first of an empty byte array");
-    public static byte Last(ReadOnlySpan<byte> v) => v.Length > 0 ? v[v.Length - 1] : throw new FgException("empty", "", 0, "last of an empty byte array");
+    public static byte First(ReadOnlySpan<byte> v) => v.Length > 0 ? v[0] : throw Empty("first", "byte array");
+    public static byte Last(ReadOnlySpan<byte> v) => v.Length > 0 ? v[v.Length - 1] : throw Empty("last", "byte array");
 
     public static byte Min(ReadOnlySpan<byte> v)
     {
-        if (v.Length == 0) throw new FgException("empty", "", 0, "min of an empty byte array");
+        if (v.Length == 0) throw Empty("min", "byte array");
         byte m = 255;
         foreach (var b in v) if (b < m) m = b;
         return m;
@@ -177,7 +235,7 @@ public static class FgEval
 
     public static byte Max(ReadOnlySpan<byte> v)
     {
-        if (v.Length == 0) throw new FgException("empty", "", 0, "max of an empty byte array");
+        if (v.Length == 0) throw Empty("max", "byte array");
         byte m = 0;
         foreach (var b in v) if (b > m) m = b;
         return m;

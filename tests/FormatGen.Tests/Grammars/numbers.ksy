@@ -24,7 +24,9 @@ seq:
   - id: high
     type: b5le
   - id: wide
-    type: b40
+    type: b25
+  - id: wider
+    type: b15
   - id: odd
     type: b7
   - id: single

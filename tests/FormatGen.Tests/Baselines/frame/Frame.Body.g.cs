@@ -7,7 +7,7 @@ namespace Snapshots.Frame;
 /// <summary>
 /// Grammar type 'body', byte order from _root.header.options.
 /// </summary>
-[global::System.CodeDom.Compiler.GeneratedCode("FormatGen", "1.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("FormatGen", "1.0"), global::FormatGen.Runtime.FgKsyName("frame::body")]
 public sealed partial record Body
 {
     /// <summary>

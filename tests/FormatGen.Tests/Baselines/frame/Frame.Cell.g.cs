@@ -7,7 +7,7 @@ namespace Snapshots.Frame;
 /// <summary>
 /// Grammar type 'cell', 2 octets.
 /// </summary>
-[global::System.CodeDom.Compiler.GeneratedCode("FormatGen", "1.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("FormatGen", "1.0"), global::FormatGen.Runtime.FgKsyName("frame::body::cell")]
 public sealed partial record Cell
 {
     /// <summary>

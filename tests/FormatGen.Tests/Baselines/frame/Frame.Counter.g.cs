@@ -7,7 +7,7 @@ namespace Snapshots.Frame;
 /// <summary>
 /// Grammar type 'counter', 4 octets, big-endian.
 /// </summary>
-[global::System.CodeDom.Compiler.GeneratedCode("FormatGen", "1.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("FormatGen", "1.0"), global::FormatGen.Runtime.FgKsyName("frame::counter")]
 public sealed partial record Counter : global::Snapshots.Frame.IHeaderPayload
 {
     /// <summary>

@@ -7,7 +7,7 @@ namespace Snapshots.Frame;
 /// <summary>
 /// Grammar type 'frame', big-endian.
 /// </summary>
-[global::System.CodeDom.Compiler.GeneratedCode("FormatGen", "1.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("FormatGen", "1.0"), global::FormatGen.Runtime.FgKsyName("frame")]
 public sealed partial record Frame
 {
     /// <summary>

@@ -38,7 +38,7 @@ public sealed partial record HeaderPayloadUnknown : global::Snapshots.Frame.IHea
 /// <summary>
 /// Grammar type 'header', big-endian.
 /// </summary>
-[global::System.CodeDom.Compiler.GeneratedCode("FormatGen", "1.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("FormatGen", "1.0"), global::FormatGen.Runtime.FgKsyName("frame::header")]
 public sealed partial record Header
 {
     /// <summary>

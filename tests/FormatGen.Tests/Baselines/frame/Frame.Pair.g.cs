@@ -7,7 +7,7 @@ namespace Snapshots.Frame;
 /// <summary>
 /// Grammar type 'pair', 4 octets, big-endian.
 /// </summary>
-[global::System.CodeDom.Compiler.GeneratedCode("FormatGen", "1.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("FormatGen", "1.0"), global::FormatGen.Runtime.FgKsyName("frame::pair")]
 public sealed partial record Pair : global::Snapshots.Frame.IHeaderPayload
 {
     /// <summary>

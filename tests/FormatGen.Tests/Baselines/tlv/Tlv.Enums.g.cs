@@ -7,7 +7,7 @@ namespace Snapshots.Tlv;
 /// <summary>
 /// Enum 'tag' of grammar tlv.ksy.
 /// </summary>
-[global::System.CodeDom.Compiler.GeneratedCode("FormatGen", "1.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("FormatGen", "1.0"), global::FormatGen.Runtime.FgKsyName("tlv::tag")]
 public enum Tag : ulong
 {
     /// <summary>

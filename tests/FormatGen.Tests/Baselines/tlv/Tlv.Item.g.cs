@@ -38,7 +38,7 @@ public sealed partial record ItemValueUnknown : global::Snapshots.Tlv.IItemValue
 /// <summary>
 /// Grammar type 'item', little-endian.
 /// </summary>
-[global::System.CodeDom.Compiler.GeneratedCode("FormatGen", "1.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("FormatGen", "1.0"), global::FormatGen.Runtime.FgKsyName("tlv::item")]
 public sealed partial record Item
 {
     /// <summary>

@@ -7,7 +7,7 @@ namespace Snapshots.Tlv;
 /// <summary>
 /// Grammar type 'number', 4 octets, little-endian.
 /// </summary>
-[global::System.CodeDom.Compiler.GeneratedCode("FormatGen", "1.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("FormatGen", "1.0"), global::FormatGen.Runtime.FgKsyName("tlv::number")]
 public sealed partial record Number : global::Snapshots.Tlv.IItemValue
 {
     /// <summary>

@@ -7,7 +7,7 @@ namespace Snapshots.Tlv;
 /// <summary>
 /// Grammar type 'text', little-endian.
 /// </summary>
-[global::System.CodeDom.Compiler.GeneratedCode("FormatGen", "1.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("FormatGen", "1.0"), global::FormatGen.Runtime.FgKsyName("tlv::text")]
 public sealed partial record Text : global::Snapshots.Tlv.IItemValue
 {
     /// <summary>

@@ -8,7 +8,7 @@ namespace Snapshots.Tlv;
 /// A tag-length-value container, to pin down the generated code.
 /// Grammar type 'tlv', little-endian.
 /// </summary>
-[global::System.CodeDom.Compiler.GeneratedCode("FormatGen", "1.0")]
+[global::System.CodeDom.Compiler.GeneratedCode("FormatGen", "1.0"), global::FormatGen.Runtime.FgKsyName("tlv")]
 public sealed partial record Tlv
 {
     /// <summary>
