@@ -20,9 +20,9 @@
 // value instances (an instance that throws is {"$error": {...}}); byte arrays
 // as lowercase hex; integers as numbers, except integers beyond 2^53 (Kaitai's
 // JS runtime reads u8/s8 as doubles), which are {"$double": "exact decimal of
-// the double"}; enums as their integers; a sized field parsed as a type also
-// gets the offsets of its octets in the input under "$raw" (e.g. "$raw":
-// {"body": [16, 40]}, a list of such pairs for a repeated field). Instances whose
+// the double"}; enums as their integers; a struct read
+// from its own substream that left octets after its seq fields has them under
+// "$slack" (hex). Instances whose
 // expression Kaitai's JS evaluates with 32-bit bitwise operators over a 64-bit
 // field are {"$js32": VALUE} (see "js32" in the header).
 'use strict';
@@ -201,11 +201,6 @@ function getters(obj) {
   });
 }
 
-function span(d) {
-  return d && typeof d.start === 'number' && typeof d.end === 'number'
-    ? [d.ioOffset + d.start, d.ioOffset + d.end]
-    : null;
-}
 
 function typeName(obj) {
   return obj.constructor && obj.constructor.name ? obj.constructor.name : 'object';
@@ -229,16 +224,9 @@ function tree(v, js32Keys) {
   if (Array.isArray(v)) return v.map(e => tree(e, js32Keys));
   if (isStruct(v)) {
     const out = { $type: typeName(v) };
-    const raw = {};
     for (const k of Object.keys(v._debug || {})) {
       if (k.startsWith('_')) continue;
       out[k] = tree(v[k], js32Keys);
-      // A sized field parsed as a type: where its octets are, so a comparator can
-      // match them against a reader that kept them whole.
-      const d = v._debug[k];
-      if (v['_raw_' + k] !== undefined && !(v[k] instanceof Uint8Array) && d) {
-        raw[k] = Array.isArray(d.arr) ? d.arr.map(span) : span(d);
-      }
     }
     for (const k of getters(v)) {
       let value;
@@ -249,10 +237,27 @@ function tree(v, js32Keys) {
       }
       out[k] = js32Keys.has(out.$type + '.' + k) ? { $js32: value } : value;
     }
-    if (Object.keys(raw).length) out.$raw = raw;
+    const slack = slackOf(v);
+    if (slack) out.$slack = slack;
     return out;
   }
   return { $unknown: String(v) };
+}
+
+/**
+ * The octets a struct read from its own substream (a sized field) left after
+ * its seq fields, as hex; null when it shares its parent's stream or used it all.
+ */
+function slackOf(v) {
+  const io = v._io;
+  if (!v._parent || !v._parent._io || v._parent._io === io) return null;
+  let end = 0;
+  for (const [k, d] of Object.entries(v._debug || {})) {
+    if (k.startsWith('_m_') || !d || typeof d.end !== 'number') continue;
+    end = Math.max(end, d.end);
+  }
+  if (end >= io.size) return null;
+  return hex(new Uint8Array(io._buffer, io._byteOffset + end, io.size - end));
 }
 
 function parse(compiled, bytes) {

@@ -112,11 +112,13 @@ internal sealed partial class Emitter
             foreach (var c in entry) EmitCheck(w, t, scope, c, reject: c.Severity == "error");
             if (rejects)
             {
-                // A body its own size rule rejects is kept whole as octets rather than parsed.
-                w.Open("if (__rejected && " + Names.R + ".InSubstream)");
-                w.Line(Names.R + ".Skip(" + Names.R + ".Remaining, \"\");");
-                w.Line("goto __short;");
-                w.Close();
+                // A type whose own size rule fails is still parsed, as Kaitai parses it, with
+                // nothing more reported (the rule said what is wrong); only if its octets cannot
+                // be parsed as the type are they kept whole, by the switch above, as its unknown case.
+                w.Line("bool __keepWhole = __rejected && " + Names.R + ".InSubstream;");
+                w.Line(Names.Reader + " __atEntry = default;");
+                w.Line("if (__keepWhole) { __atEntry = " + Names.R + "; " + Names.V + " = null; }");
+                w.Open("try");
             }
         }
         // Counters for .count(...) in checks, kept while the repeat is read.
@@ -147,6 +149,15 @@ internal sealed partial class Emitter
         foreach (var (name, _, value) in CapturesOf(t))
             w.Line("    " + name + " = " + value + ",");
         w.Line("};");
+        if (rejects)
+        {
+            w.Close();
+            w.Open("catch (" + Names.Exception + ") when (__keepWhole)");
+            w.Line(Names.R + " = __atEntry;");
+            w.Line(Names.R + ".Skip(" + Names.R + ".Remaining, \"\");");
+            w.Line("goto __short;");
+            w.Close();
+        }
         w.Line("__short:");
         foreach (var x in t.Exports) w.Line(Names.Export(x) + " = default;");
         w.Line(Names.R + ".LittleEndian = __savedLe;");
@@ -311,6 +322,7 @@ internal sealed partial class Emitter
                 w.Line(Names.V + "?.Exit();");
                 w.Line("if (" + R + ".IsShort) goto __short;");
                 EmitRejectedChild(w, child, Names.Field(f.Id), build, id);
+                if (limited) EmitKeepSlack(w, child, Names.Field(f.Id), build);
                 if (limited) w.Line(R + ".PopLimit(__m_" + f.Id + ");");
                 scope.Locals[f.Id] = new Typed(Names.Field(f.Id) + (IsStruct(child) ? "" : "!"), TK.User, User: child.CsName);
                 return;
@@ -354,7 +366,17 @@ internal sealed partial class Emitter
                     var args = CallArgs(t, scope, c.TypeCsName, c.Args);
                     args.InsertRange(0, new[] { "ref " + R, Names.V, Names.Build });
                     foreach (var x in _types[c.TypeCsName].Exports) args.Add("out _");
-                    w.Line("case " + key.Code + ": " + Names.Field(f.Id) + " = " + Q(c.TypeCsName) + ".ReadCore(" + string.Join(", ", args) + "); break;");
+                    var caseType = _types[c.TypeCsName];
+                    if (limited && caseType.KeepsSlack)
+                    {
+                        w.Open("case " + key.Code + ":");
+                        w.Line("var __c_" + f.Id + " = " + Q(c.TypeCsName) + ".ReadCore(" + string.Join(", ", args) + ");");
+                        EmitKeepSlack(w, caseType, "__c_" + f.Id, Names.Build);
+                        w.Line(Names.Field(f.Id) + " = __c_" + f.Id + ";");
+                        w.Line("break;");
+                        w.Close();
+                    }
+                    else w.Line("case " + key.Code + ": " + Names.Field(f.Id) + " = " + Q(c.TypeCsName) + ".ReadCore(" + string.Join(", ", args) + "); break;");
                 }
                 w.Close();
                 w.Close();
@@ -484,6 +506,18 @@ internal sealed partial class Emitter
         if (depth > 32 || IsStruct(t)) return false;
         if (t.Checks.Any(c => c.Severity == "error" && IsEntryCheck(t, c))) return true;
         return t.Fields.Any(f => f.Kind == FieldKind.User && CanReject(_types[f.UserType!], depth + 1));
+    }
+
+    /// <summary>
+    /// Inside a size: the octets the type's fields left before the end are its
+    /// slack, kept in the model (only when building one).
+    /// </summary>
+    private void EmitKeepSlack(SourceWriter w, TypeModel child, string local, string build)
+    {
+        if (!child.KeepsSlack) return;
+        var R = Names.R;
+        w.Line("if (" + build + " && !" + R + ".IsShort && " + R + ".Remaining > 0" + (IsStruct(child) ? "" : " && " + local + " is not null") + ") "
+               + local + " = " + local + " with { " + Names.Slack + " = " + R + ".SliceAt(" + R + ".Position, " + R + ".Remaining) };");
     }
 
     private void EmitRejectedChild(SourceWriter w, TypeModel child, string local, string build, string id)

@@ -134,6 +134,7 @@ internal sealed partial class Emitter
                 if (fixedSize) w.Line("int __u_" + f.Id + " = " + W + ".Position;");
                 var target = IsStruct(child) ? value : "(" + value + " ?? throw new " + Names.Runtime + ".FgWriteException(" + id + ", \"is not set\"))";
                 w.Line(target + ".WriteCore(" + string.Join(", ", args) + ");");
+                EmitWriteSlack(w, f, child, value);
                 if (fixedSize) EmitPadTo(w, scope, f);
                 break;
             }
@@ -146,7 +147,15 @@ internal sealed partial class Emitter
                 scope.Locals.Remove("_index");
                 args.Insert(0, "ref " + W);
                 w.Line("var __l_" + f.Id + " = " + value + " ?? " + Names.Array + ".Empty<" + ElemCsType(f) + ">();");
-                w.Line("for (int __i = 0; __i < __l_" + f.Id + ".Count; __i++) __l_" + f.Id + "[__i].WriteCore(" + string.Join(", ", args) + ");");
+                if (child.KeepsSlack)
+                {
+                    w.Open("for (int __i = 0; __i < __l_" + f.Id + ".Count; __i++)");
+                    w.Line("var __e = __l_" + f.Id + "[__i];");
+                    w.Line("__e.WriteCore(" + string.Join(", ", args) + ");");
+                    EmitWriteSlack(w, f, child, "__e");
+                    w.Close();
+                }
+                else w.Line("for (int __i = 0; __i < __l_" + f.Id + ".Count; __i++) __l_" + f.Id + "[__i].WriteCore(" + string.Join(", ", args) + ");");
                 scope.Locals[f.Id] = new Typed("", TK.Array, Size: "(" + value + "?.Count ?? 0)");
                 break;
             }
@@ -161,7 +170,12 @@ internal sealed partial class Emitter
                 {
                     var args = CallArgs(t, scope, c.TypeCsName, c.Args);
                     args.Insert(0, "ref " + W);
-                    w.Line("case " + Q(c.TypeCsName) + " __c" + i.ToString(CultureInfo.InvariantCulture) + ": __c" + i.ToString(CultureInfo.InvariantCulture) + ".WriteCore(" + string.Join(", ", args) + "); break;");
+                    var local = "__c" + i.ToString(CultureInfo.InvariantCulture);
+                    w.Open("case " + Q(c.TypeCsName) + " " + local + ":");
+                    w.Line(local + ".WriteCore(" + string.Join(", ", args) + ");");
+                    EmitWriteSlack(w, f, _types[c.TypeCsName], local);
+                    w.Line("break;");
+                    w.Close();
                     i++;
                 }
                 w.Line("case " + Q(sw.UnknownName) + " __u: " + W + ".Bytes(__u.Bytes.Span); break;");
@@ -179,6 +193,18 @@ internal sealed partial class Emitter
             w.Line(W + "." + Patch(sizeField.Primitive!) + "(__p_" + sizeField.Id + ", unchecked((" + Names.CsPrimitive("u" + sizeField.Primitive!.Substring(1)) + ")" + Names.Field(sizeField.Id) + ")" + Names.Order(sizeField.ByteOrder) + ");");
             pendingSizes.Remove(f.Id);
         }
+    }
+
+    /// <summary>
+    /// The slack a type kept from inside its size goes back after its fields; a
+    /// field without a size has no room for any.
+    /// </summary>
+    private void EmitWriteSlack(SourceWriter w, FieldModel f, TypeModel child, string value)
+    {
+        if (!child.KeepsSlack) return;
+        if (f.Size is not null || f.SizeEos) w.Line(Names.W + ".Bytes(" + value + "." + Names.Slack + ".Span);");
+        else w.Line("if (!" + value + "." + Names.Slack + ".IsEmpty) throw new " + Names.Runtime + ".FgWriteException(" + Lit(f.Id)
+                    + ", \"has \" + " + value + "." + Names.Slack + ".Length + \" octets of slack, but the field has no size to hold them\");");
     }
 
     /// <summary>Whether an expression reads the stream (_io), which a writer cannot know in advance.</summary>
@@ -253,15 +279,15 @@ internal sealed partial class Emitter
         var measureArgs = string.Join(", ", parArgs.Concat(le ? new[] { "littleEndian" } : new string[0]));
         var passArgs = string.Concat(parArgs.Select(a => ", " + a)) + (le ? ", littleEndian" : "");
         w.Line();
-        w.Doc("Writes the model into destination, deriving lengths, counts, keys, constants and padding, and returns the octets written. Throws ArgumentException when it is too small, FgInvalidModelException (leaving it cleared) when the result would break a rule.");
-        w.Open("public int Write(" + Sig(Names.Span + " destination") + ")");
+        w.Doc("Writes the model into destination, deriving lengths, counts, keys, constants and padding, and returns the octets written. Throws ArgumentException when it is too small, FgInvalidModelException (leaving it cleared) when the result would break a rule. With verify false the model is written as it is even then (to reproduce a damaged input that was read).");
+        w.Open("public int Write(" + Sig(Names.Span + " destination") + ", bool verify = true)");
         w.Line("int __size = Measure(" + measureArgs + ");");
         w.Line("if (destination.Length < __size) throw new " + Names.ArgumentException + "(\"needs \" + __size + \" octets, has \" + destination.Length, nameof(destination));");
         w.Line("var __span = destination.Slice(0, __size);");
         w.Line("var " + Names.W + " = new " + Names.Writer + "(__span, " + leArg + ");");
         w.Line("WriteCore(ref " + Names.W + writeArgs + ");");
         w.Line(Names.W + ".AlignToByte();");
-        w.Line("var __errors = " + Names.WriteHelpers + ".Errors(Validate(__span" + readArgs + (le ? ", littleEndian" : "") + "));");
+        w.Line("var __errors = verify ? " + Names.WriteHelpers + ".Errors(Validate(__span" + readArgs + (le ? ", littleEndian" : "") + ")) : null;");
         w.Open("if (__errors is not null)");
         w.Line("__span.Clear();");
         w.Line("throw new " + Names.Runtime + ".FgInvalidModelException(" + Lit(t.KsyId) + ", __errors);");
@@ -271,13 +297,13 @@ internal sealed partial class Emitter
 
         w.Line();
         w.Doc("Writes the model to output (see the Span overload); nothing is advanced when it would break a rule.");
-        w.Line("public void Write(" + Sig(Names.BufferWriter + " output") + ") => output.Advance(Write(output.GetSpan(Measure(" + measureArgs + "))" + passArgs + "));");
+        w.Line("public void Write(" + Sig(Names.BufferWriter + " output") + ", bool verify = true) => output.Advance(Write(output.GetSpan(Measure(" + measureArgs + "))" + passArgs + ", verify));");
 
         w.Line();
         w.Doc("Writes the model to a new array (see the Span overload).");
-        w.Open("public byte[] ToArray(" + string.Join(", ", pars.Concat(extra)) + ")");
+        w.Open("public byte[] ToArray(" + string.Join(", ", pars.Concat(extra).Concat(new[] { "bool verify = true" })) + ")");
         w.Line("var __out = new byte[Measure(" + measureArgs + ")];");
-        w.Line("Write(__out" + passArgs + ");");
+        w.Line("Write(__out" + passArgs + ", verify);");
         w.Line("return __out;");
         w.Close();
     }

@@ -443,6 +443,11 @@ internal sealed partial class Emitter
             var nullable = f.If is not null ? "?" : "";
             w.Line("public " + type + nullable + " " + f.CsName + " { get; init; }" + init);
         }
+        if (t.KeepsSlack)
+        {
+            w.Doc("Octets after the fields, inside the size the enclosing field gives this " + t.KsyId + " (the grammar names no field for them): kept as read, so that writing the model gives them back. Empty where the fields fill the size, and in a model built by hand.");
+            w.Line("public " + Names.ReadOnlyMemory + " " + Names.Slack + " { get; init; }");
+        }
         foreach (var (name, csType, _) in CapturesOf(t))
         {
             w.Doc("What the reader saw, for the instances. For generated code only.");
@@ -521,7 +526,7 @@ internal sealed partial class Emitter
     {
         var stored = t.Fields.Where(IsStored).ToList();
         // Lists and octets compare by content; what the reader captured for instances does not count.
-        if (!stored.Any(f => f.Kind == FieldKind.Bytes || f.Repeat != RepeatKind.None) && CapturesOf(t).Count == 0) return;
+        if (!stored.Any(f => f.Kind == FieldKind.Bytes || f.Repeat != RepeatKind.None) && CapturesOf(t).Count == 0 && !t.KeepsSlack) return;
         string other = isStruct ? t.CsName + " other" : t.CsName + "? other";
         var terms = new List<string>();
         if (!isStruct) terms.Add("other is not null");
@@ -551,6 +556,11 @@ internal sealed partial class Emitter
                 terms.Add(Names.EqualityComparer + "<" + FieldCsType(f) + (f.If is not null ? "?" : "") + ">.Default.Equals(" + f.CsName + ", other." + f.CsName + ")");
                 hashes.Add(f.CsName);
             }
+        }
+        if (t.KeepsSlack)
+        {
+            terms.Add(Names.Eq + ".Bytes(" + Names.Slack + ", other." + Names.Slack + ")");
+            hashes.Add(Names.Eq + ".BytesHash(" + Names.Slack + ")");
         }
         w.Doc("Structural equality: lists and octets compare by content.");
         w.Line("public bool Equals(" + other + ") => " + string.Join(" && ", terms) + ";");
@@ -592,6 +602,8 @@ internal sealed partial class Emitter
             Sep();
             w.Line("sb.Append(" + Lit(name + "=") + ").Append(" + val + ");");
         }
+        if (t.KeepsSlack)
+            w.Line("if (!" + Names.Slack + ".IsEmpty) sb.Append(" + Lit(first ? "slack=" : ", slack=") + ").Append(" + Names.Text + ".Bytes(" + Names.Slack + ".Span));");
         w.Line("return sb.ToString();");
         w.Close();
     }

@@ -27,6 +27,9 @@ internal static class Names
     public const string StringBuilder = "global::System.Text.StringBuilder";
     public static string KsyName(System.Collections.Generic.IEnumerable<string> scope, string id) => "global::FormatGen.Runtime.FgKsyName(\"" + string.Join("::", System.Linq.Enumerable.Concat(scope, new[] { id })) + "\")";
 
+    /// <summary>The model member holding octets left inside a size after a type's fields.</summary>
+    public const string Slack = "Slack";
+
     public const string GeneratedCode = "global::System.CodeDom.Compiler.GeneratedCode(\"FormatGen\", \"1.0\")";
     public const string NeverBrowsable = "[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]";
     public const string Span = "global::System.Span<byte>";

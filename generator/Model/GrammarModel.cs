@@ -44,7 +44,8 @@ internal sealed record TypeModel(
     bool IsRoot,
     EquatableArray<string> Scope,
     EquatableArray<HiddenModel> Needs = default,
-    EquatableArray<ProvidedModel> Provides = default);
+    EquatableArray<ProvidedModel> Provides = default,
+    bool KeepsSlack = false);
 
 /// <summary>A value a type reads from _root or _parent (Path relative to that head); it is passed down as a hidden argument.</summary>
 internal sealed record HiddenModel(bool Root, string Path, ExprType Type);

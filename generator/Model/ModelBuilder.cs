@@ -12,7 +12,7 @@ internal sealed class ModelBuilder
         { "u1", "u2", "u4", "u8", "s1", "s2", "s4", "s8" };
 
     private static readonly HashSet<string> ReservedMembers = new(StringComparer.Ordinal)
-        { "Read", "Write", "Validate", "Measure", "Equals", "GetHashCode", "ToString", "Summary", "EqualityContract", "Deconstruct", "Clone", "PrintMembers", "Layout" };
+        { "Read", "Write", "Validate", "Measure", "Equals", "GetHashCode", "ToString", "Summary", "EqualityContract", "Deconstruct", "Clone", "PrintMembers", "Layout", "Slack" };
 
     private readonly GrammarFile _file;
     private readonly List<DiagInfo> _diags = new();
@@ -55,12 +55,31 @@ internal sealed class ModelBuilder
             (name, t) => ResolveType(name, t.Scope.ToArray(), t.KsyId),
             t => StaticSize(t, typeModels, 0),
             _diags);
+        typeModels = MarkSlack(typeModels);
         var stream = BuildStream(typeModels, root);
         var ns = _file.Namespace ?? defaultNamespace;
         var all = new List<DiagInfo>(_file.Diagnostics);
         all.AddRange(_diags);
         return new GrammarModel(_file.Path, ns, _types[Key(Array.Empty<string>(), root.Id)].CsName,
             typeModels.ToEquatable(), enumModels.ToEquatable(), stream, all.ToEquatable());
+    }
+
+    /// <summary>
+    /// A type read inside a size the grammar gives it (size, size-eos) may leave
+    /// octets after its fields: its model keeps them (Slack), so writing it back
+    /// reproduces them.
+    /// </summary>
+    private static List<TypeModel> MarkSlack(List<TypeModel> types)
+    {
+        var sized = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var t in types)
+            foreach (var f in t.Fields)
+            {
+                if (f.Size is null && !f.SizeEos) continue;
+                if (f.Kind == FieldKind.User) sized.Add(f.UserType!);
+                if (f.Kind == FieldKind.Switch) foreach (var c in f.Switch!.Cases) sized.Add(c.TypeCsName);
+            }
+        return types.Select(t => sized.Contains(t.CsName) ? t with { KeepsSlack = true } : t).ToList();
     }
 
     private static string Key(string[] scope, string id) => string.Join("/", scope) + "|" + id;

@@ -259,7 +259,10 @@ internal sealed class GeneratedGrammar
     }
 
     /// <summary>Writes a root model with the generated writer (ToArray).</summary>
-    public byte[] Write(object model) => (byte[])Root.GetMethod("ToArray", System.Type.EmptyTypes)!.Invoke(model, null)!;
+    public byte[] Write(object model) => LanguageTests.Write(model);
+
+    /// <summary>Writes the model as it is, even when the result breaks a rule (verify: false).</summary>
+    public byte[] WriteUnchecked(object model) => LanguageTests.Write(model, verify: false);
 }
 
 /// <summary>
@@ -278,7 +281,6 @@ internal sealed class OracleReport
     public readonly SortedDictionary<string, int> OnlyKaitai = new(StringComparer.Ordinal);
     public readonly SortedDictionary<string, int> OnlyOursNull = new(StringComparer.Ordinal);
     public readonly SortedDictionary<string, int> Js32Skipped = new(StringComparer.Ordinal);
-    public readonly SortedDictionary<string, int> KeptWhole = new(StringComparer.Ordinal);
     public readonly SortedDictionary<string, int> OurRulesKaitaiLacks = new(StringComparer.Ordinal);
     public readonly SortedDictionary<string, int> KaitaiCannot = new(StringComparer.Ordinal);
     public readonly List<string> Dropped = new();
@@ -302,7 +304,6 @@ internal sealed class OracleReport
         }
         List("not compared, only Kaitai has them (not properties of our models)", OnlyKaitai);
         List("not compared, Kaitai JS evaluates them with 32-bit bitwise operators on a 64-bit field", Js32Skipped);
-        List("known disagreement, kept whole by our reader where Kaitai parsed the type (our entry check failed; octets equal)", KeptWhole);
         List("our errors on inputs Kaitai parsed (rules Kaitai does not have or cannot evaluate)", OurRulesKaitaiLacks);
         List("not compared, known differences of Kaitai's JS runtime (docs/kaitai-oracle.md)", KaitaiCannot);
         List("our properties Kaitai has no member for (null/empty here)", OnlyOursNull);
@@ -319,19 +320,13 @@ internal sealed class OracleComparer
 {
     /// <summary>Names the generator gives a "Value" suffix (ModelBuilder.ReservedMembers), besides the owner type's own name.</summary>
     private static readonly HashSet<string> ReservedMembers = new(StringComparer.Ordinal)
-        { "Read", "Write", "Validate", "Measure", "Equals", "GetHashCode", "ToString", "Summary", "EqualityContract", "Deconstruct", "Clone", "PrintMembers", "Layout" };
+        { "Read", "Write", "Validate", "Measure", "Equals", "GetHashCode", "ToString", "Summary", "EqualityContract", "Deconstruct", "Clone", "PrintMembers", "Layout", "Slack" };
 
     private static readonly Dictionary<Type, Dictionary<string, PropertyInfo>> PropertyCache = new();
 
     private readonly GeneratedGrammar _grammar;
     private readonly OracleReport _report;
 
-    /// <summary>
-    /// Also fail where our reader kept a sized field's octets whole because our
-    /// entry check rejected them and Kaitai parsed its type there (the known
-    /// disagreement docs/kaitai-oracle.md describes; counted, not failed, by default).
-    /// </summary>
-    public bool Strict { get; init; }
 
     public OracleComparer(GeneratedGrammar grammar, OracleReport report)
     {
@@ -387,7 +382,7 @@ internal sealed class OracleComparer
         }
         else if (model is not null)
         {
-            new Walk(this, input, errors, diffs, Strict).Struct(kaitai.Tree!.Value, model, "");
+            new Walk(this, diffs).Struct(kaitai.Tree!.Value, model, "");
             if (diffs.Count == 0)
             {
                 _report.BothParsed++;
@@ -409,7 +404,7 @@ internal sealed class OracleComparer
         error.Contains("the maximum supported bit length is 32", StringComparison.Ordinal) ? "bit-sized integers wider than 32 bits (readBitsInt*)" : null;
 
     /// <summary>One comparison of a tree with a model.</summary>
-    private sealed class Walk(OracleComparer owner, OracleInput input, List<FgViolation> errors, List<string> diffs, bool strict)
+    private sealed class Walk(OracleComparer owner, List<string> diffs)
     {
         private OracleReport Report => owner._report;
 
@@ -433,7 +428,6 @@ internal sealed class OracleComparer
             if (ksyName is null || Norm(ksyName.Id) != Norm(kType)) Diff(path, "type " + kType, "type " + (ksyName?.Path ?? type.Name));
             var props = Properties(type);
             var used = new HashSet<PropertyInfo>();
-            k.TryGetProperty("$raw", out var raw);
             foreach (var field in k.EnumerateObject())
             {
                 if (field.Name.StartsWith('$')) continue;
@@ -454,8 +448,16 @@ internal sealed class OracleComparer
                 {
                     value = new Threw(e.InnerException ?? e);
                 }
-                var span = raw.ValueKind == JsonValueKind.Object && raw.TryGetProperty(field.Name, out var r) ? r : default;
-                Value(field.Value, value, sub, member, span);
+                Value(field.Value, value, sub, member);
+            }
+            if (type.GetProperty("Slack") is { } slackProp && slackProp.PropertyType == typeof(ReadOnlyMemory<byte>))
+            {
+                // Octets left inside the type's size: Kaitai's are in $slack.
+                used.Add(slackProp);
+                var theirs = k.TryGetProperty("$slack", out var ks) ? ks.GetString()! : "";
+                var mine = Convert.ToHexStringLower(((ReadOnlyMemory<byte>)slackProp.GetValue(ours)!).Span);
+                Report.Compared++;
+                if (theirs != mine) Diff((path.Length == 0 ? "" : path + ".") + "Slack", "octets " + Short(theirs), "octets " + Short(mine));
             }
             foreach (var p in props.Values.Distinct())
             {
@@ -468,7 +470,7 @@ internal sealed class OracleComparer
             }
         }
 
-        private void Value(JsonElement k, object? ours, string path, string member, JsonElement span)
+        private void Value(JsonElement k, object? ours, string path, string member)
         {
             if (ours is Threw { Error: FgException { Rule: "to-i" } } && (k.ValueKind == JsonValueKind.Number || k.ValueKind == JsonValueKind.Object && k.TryGetProperty("$float", out _)))
             {
@@ -519,8 +521,7 @@ internal sealed class OracleComparer
                     int i = 0;
                     foreach (var e in k.EnumerateArray())
                     {
-                        var spanI = span.ValueKind == JsonValueKind.Array && span.GetArrayLength() == items.Count && span[i].ValueKind == JsonValueKind.Array ? span[i] : default;
-                        Value(e, items[i], path + "[" + i.ToString(CultureInfo.InvariantCulture) + "]", member, spanI);
+                        Value(e, items[i], path + "[" + i.ToString(CultureInfo.InvariantCulture) + "]", member);
                         if (diffs.Count > 50) return;
                         i++;
                     }
@@ -564,42 +565,10 @@ internal sealed class OracleComparer
             }
             if (k.TryGetProperty("$type", out _))
             {
-                if (ours is not null && IsUnknownCase(ours.GetType()) && span.ValueKind == JsonValueKind.Array)
-                {
-                    KeptWhole(k, ours, path, member, span);
-                    return;
-                }
                 Struct(k, ours, path);
                 return;
             }
             Diff(path, k.ToString(), Show(ours));
-        }
-
-        /// <summary>
-        /// Kaitai parsed a case type; our reader kept the octets whole (the
-        /// unknown case). Our generator does this by design when an entry check
-        /// of the case type (a -fg-checks rule that reads only _io.size and
-        /// params) fails: a known disagreement (docs/kaitai-oracle.md), counted
-        /// when our Validate reports an error there and the octets are Kaitai's;
-        /// anything else is a new disagreement.
-        /// </summary>
-        private void KeptWhole(JsonElement k, object ours, string path, string member, JsonElement span)
-        {
-            int start = span[0].GetInt32(), end = span[1].GetInt32();
-            var bytes = ((ReadOnlyMemory<byte>)ours.GetType().GetProperty("Bytes")!.GetValue(ours)!).Span;
-            // The error there, or the one that counts this element among "N more element(s) alike".
-            var normPath = NormPath(path);
-            var rule = errors.FirstOrDefault(v => NormPath(v.FieldPath).StartsWith(normPath, StringComparison.Ordinal))
-                ?? errors.FirstOrDefault(v => v.More > 0 && Unindexed(NormPath(v.FieldPath)).StartsWith(Unindexed(normPath), StringComparison.Ordinal));
-            if (strict || rule is null || !bytes.SequenceEqual(input.Data.AsSpan(start, end - start)))
-            {
-                Diff(path, k.GetProperty("$type").GetString() + " " + Brief(k) + $" from octets {start}..{end}", "the unknown case " + Show(ours) +
-                    (rule is null ? " with no error from our Validate there"
-                        : !bytes.SequenceEqual(input.Data.AsSpan(start, end - start)) ? " with other octets"
-                        : " (our entry check " + rule.Rule + " rejected the type)"));
-                return;
-            }
-            OracleReport.Count(Report.KeptWhole, member + " (" + rule.Rule + ")");
         }
 
         private void Number(JsonElement k, object? ours, string path)
@@ -627,6 +596,8 @@ internal sealed class OracleComparer
                     if (str == s) return;
                     if (str.Length == s.Length && Enumerable.Range(0, s.Length).All(i => str[i] == s[i] || str[i] == '?' && s[i] is >= '\u0080' and <= '\u00ff'))
                         OracleReport.Count(Report.KaitaiCannot, "ASCII text with octets 0x80-0xff (Kaitai's JS decodes them as Latin-1; .NET, like Kaitai's C# runtime, as '?')");
+                    else if (CollapseReplacements(str) == CollapseReplacements(s))
+                        OracleReport.Count(Report.KaitaiCannot, "malformed text replaced by a different number of U+FFFD (a cut surrogate pair: one in the WHATWG decoder Kaitai's JS uses, two in .NET's)");
                     else Diff(path, "\"" + s + "\"", "\"" + str + "\"");
                     return;
                 case ReadOnlyMemory<byte> m:
@@ -658,6 +629,7 @@ internal sealed class OracleComparer
             foreach (var p in t.GetProperties(BindingFlags.Public | BindingFlags.Instance))
             {
                 if (p.GetIndexParameters().Length > 0) continue;
+                if (p.Name == "Slack") continue; // ours, compared with Kaitai's $slack; a grammar field 'slack' is SlackValue
                 d[Norm(p.Name)] = p;
             }
             foreach (var p in t.GetProperties(BindingFlags.Public | BindingFlags.Instance))
@@ -673,9 +645,7 @@ internal sealed class OracleComparer
 
     public static string Norm(string name) => name.Replace("_", "", StringComparison.Ordinal).ToLowerInvariant();
 
-    private static string NormPath(string path) => Norm(path);
 
-    private static string Unindexed(string path) => System.Text.RegularExpressions.Regex.Replace(path, @"\[\d+\]", "[]");
 
     private static Int128? Integer(object? v) => v switch
     {
@@ -692,6 +662,8 @@ internal sealed class OracleComparer
     };
 
     private static double ToDouble(Int128 v) => v >= 0 ? (double)(ulong)v : (double)(long)v;
+
+    private static string CollapseReplacements(string s) => System.Text.RegularExpressions.Regex.Replace(s, "\uFFFD+", "\uFFFD");
 
     private static string Short(string hex) => hex.Length <= 64 ? (hex.Length == 0 ? "(none)" : hex) : hex[..64] + $"... ({hex.Length / 2} octets)";
 

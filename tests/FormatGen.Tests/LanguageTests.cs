@@ -37,7 +37,13 @@ public class LanguageTests
 
     internal static object Read(Type t, byte[] data) => t.GetMethod("Read")!.Invoke(null, new object[] { (ReadOnlyMemory<byte>)data })!;
 
-    internal static byte[] Write(object model) => (byte[])model.GetType().GetMethod("ToArray")!.Invoke(model, Array.Empty<object>())!;
+    /// <summary>The model's ToArray, its optional parameters at their defaults but verify.</summary>
+    internal static byte[] Write(object model, bool verify = true)
+    {
+        var toArray = model.GetType().GetMethod("ToArray")!;
+        var args = toArray.GetParameters().Select(p => p.Name == "verify" ? verify : Type.Missing).ToArray();
+        return (byte[])toArray.Invoke(model, args)!;
+    }
 
     internal static object? Get(object model, string property) => model.GetType().GetProperty(property)!.GetValue(model);
 

@@ -99,9 +99,9 @@ public sealed partial record Cell
     }
 
     /// <summary>
-    /// Writes the model into destination, deriving lengths, counts, keys, constants and padding, and returns the octets written. Throws ArgumentException when it is too small, FgInvalidModelException (leaving it cleared) when the result would break a rule.
+    /// Writes the model into destination, deriving lengths, counts, keys, constants and padding, and returns the octets written. Throws ArgumentException when it is too small, FgInvalidModelException (leaving it cleared) when the result would break a rule. With verify false the model is written as it is even then (to reproduce a damaged input that was read).
     /// </summary>
-    public int Write(global::System.Span<byte> destination, bool littleEndian = false)
+    public int Write(global::System.Span<byte> destination, bool littleEndian = false, bool verify = true)
     {
         int __size = Measure(littleEndian);
         if (destination.Length < __size) throw new global::System.ArgumentException("needs " + __size + " octets, has " + destination.Length, nameof(destination));
@@ -109,7 +109,7 @@ public sealed partial record Cell
         var __w = new global::FormatGen.Runtime.FgWriter(__span, littleEndian);
         WriteCore(ref __w);
         __w.AlignToByte();
-        var __errors = global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span, littleEndian));
+        var __errors = verify ? global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span, littleEndian)) : null;
         if (__errors is not null)
         {
             __span.Clear();
@@ -121,15 +121,15 @@ public sealed partial record Cell
     /// <summary>
     /// Writes the model to output (see the Span overload); nothing is advanced when it would break a rule.
     /// </summary>
-    public void Write(global::System.Buffers.IBufferWriter<byte> output, bool littleEndian = false) => output.Advance(Write(output.GetSpan(Measure(littleEndian)), littleEndian));
+    public void Write(global::System.Buffers.IBufferWriter<byte> output, bool littleEndian = false, bool verify = true) => output.Advance(Write(output.GetSpan(Measure(littleEndian)), littleEndian, verify));
 
     /// <summary>
     /// Writes the model to a new array (see the Span overload).
     /// </summary>
-    public byte[] ToArray(bool littleEndian = false)
+    public byte[] ToArray(bool littleEndian = false, bool verify = true)
     {
         var __out = new byte[Measure(littleEndian)];
-        Write(__out, littleEndian);
+        Write(__out, littleEndian, verify);
         return __out;
     }
 

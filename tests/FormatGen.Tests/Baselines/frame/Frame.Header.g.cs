@@ -158,9 +158,9 @@ public sealed partial record Header
     }
 
     /// <summary>
-    /// Writes the model into destination, deriving lengths, counts, keys, constants and padding, and returns the octets written. Throws ArgumentException when it is too small, FgInvalidModelException (leaving it cleared) when the result would break a rule.
+    /// Writes the model into destination, deriving lengths, counts, keys, constants and padding, and returns the octets written. Throws ArgumentException when it is too small, FgInvalidModelException (leaving it cleared) when the result would break a rule. With verify false the model is written as it is even then (to reproduce a damaged input that was read).
     /// </summary>
-    public int Write(global::System.Span<byte> destination)
+    public int Write(global::System.Span<byte> destination, bool verify = true)
     {
         int __size = Measure();
         if (destination.Length < __size) throw new global::System.ArgumentException("needs " + __size + " octets, has " + destination.Length, nameof(destination));
@@ -168,7 +168,7 @@ public sealed partial record Header
         var __w = new global::FormatGen.Runtime.FgWriter(__span, false);
         WriteCore(ref __w);
         __w.AlignToByte();
-        var __errors = global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span));
+        var __errors = verify ? global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span)) : null;
         if (__errors is not null)
         {
             __span.Clear();
@@ -180,15 +180,15 @@ public sealed partial record Header
     /// <summary>
     /// Writes the model to output (see the Span overload); nothing is advanced when it would break a rule.
     /// </summary>
-    public void Write(global::System.Buffers.IBufferWriter<byte> output) => output.Advance(Write(output.GetSpan(Measure())));
+    public void Write(global::System.Buffers.IBufferWriter<byte> output, bool verify = true) => output.Advance(Write(output.GetSpan(Measure()), verify));
 
     /// <summary>
     /// Writes the model to a new array (see the Span overload).
     /// </summary>
-    public byte[] ToArray()
+    public byte[] ToArray(bool verify = true)
     {
         var __out = new byte[Measure()];
-        Write(__out);
+        Write(__out, verify);
         return __out;
     }
 
@@ -219,8 +219,20 @@ public sealed partial record Header
         {
             switch (((long)f_kind))
             {
-                case 1L: f_payload = global::Snapshots.Frame.Counter.ReadCore(ref __r, __v, __build); break;
-                case 2L: f_payload = global::Snapshots.Frame.Pair.ReadCore(ref __r, __v, __build); break;
+                case 1L:
+                {
+                    var __c_payload = global::Snapshots.Frame.Counter.ReadCore(ref __r, __v, __build);
+                    if (__build && !__r.IsShort && __r.Remaining > 0 && __c_payload is not null) __c_payload = __c_payload with { Slack = __r.SliceAt(__r.Position, __r.Remaining) };
+                    f_payload = __c_payload;
+                    break;
+                }
+                case 2L:
+                {
+                    var __c_payload = global::Snapshots.Frame.Pair.ReadCore(ref __r, __v, __build);
+                    if (__build && !__r.IsShort && __r.Remaining > 0 && __c_payload is not null) __c_payload = __c_payload with { Slack = __r.SliceAt(__r.Position, __r.Remaining) };
+                    f_payload = __c_payload;
+                    break;
+                }
             }
         }
         catch (global::FormatGen.Runtime.FgException __ex) { throw __ex.Under("payload"); }
@@ -259,8 +271,18 @@ public sealed partial record Header
         int __u_payload = __w.Position;
         switch (this.Payload)
         {
-            case global::Snapshots.Frame.Counter __c0: __c0.WriteCore(ref __w); break;
-            case global::Snapshots.Frame.Pair __c1: __c1.WriteCore(ref __w); break;
+            case global::Snapshots.Frame.Counter __c0:
+            {
+                __c0.WriteCore(ref __w);
+                __w.Bytes(__c0.Slack.Span);
+                break;
+            }
+            case global::Snapshots.Frame.Pair __c1:
+            {
+                __c1.WriteCore(ref __w);
+                __w.Bytes(__c1.Slack.Span);
+                break;
+            }
             case global::Snapshots.Frame.HeaderPayloadUnknown __u: __w.Bytes(__u.Bytes.Span); break;
             default: throw new global::FormatGen.Runtime.FgWriteException("payload", "is not set");
         }

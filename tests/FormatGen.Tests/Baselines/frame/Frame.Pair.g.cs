@@ -19,6 +19,22 @@ public sealed partial record Pair : global::Snapshots.Frame.IHeaderPayload
     /// </summary>
     public ushort B { get; init; }
     /// <summary>
+    /// Octets after the fields, inside the size the enclosing field gives this pair (the grammar names no field for them): kept as read, so that writing the model gives them back. Empty where the fields fill the size, and in a model built by hand.
+    /// </summary>
+    public global::System.ReadOnlyMemory<byte> Slack { get; init; }
+    /// <summary>
+    /// Structural equality: lists and octets compare by content.
+    /// </summary>
+    public bool Equals(Pair? other) => other is not null && global::System.Collections.Generic.EqualityComparer<ushort>.Default.Equals(A, other.A) && global::System.Collections.Generic.EqualityComparer<ushort>.Default.Equals(B, other.B) && global::FormatGen.Runtime.Internal.FgEq.Bytes(Slack, other.Slack);
+    public override int GetHashCode()
+    {
+        var h = new global::System.HashCode();
+        h.Add(A);
+        h.Add(B);
+        h.Add(global::FormatGen.Runtime.Internal.FgEq.BytesHash(Slack));
+        return h.ToHashCode();
+    }
+    /// <summary>
     /// The fields as one line of text (what `xenstream dump` shows).
     /// </summary>
     public string Summary()
@@ -27,6 +43,7 @@ public sealed partial record Pair : global::Snapshots.Frame.IHeaderPayload
         sb.Append("a=").Append(global::FormatGen.Runtime.Internal.FgText.Dec(A));
         sb.Append(", ");
         sb.Append("b=").Append(global::FormatGen.Runtime.Internal.FgText.Dec(B));
+        if (!Slack.IsEmpty) sb.Append(", slack=").Append(global::FormatGen.Runtime.Internal.FgText.Bytes(Slack.Span));
         return sb.ToString();
     }
     /// <summary>
@@ -98,9 +115,9 @@ public sealed partial record Pair : global::Snapshots.Frame.IHeaderPayload
     }
 
     /// <summary>
-    /// Writes the model into destination, deriving lengths, counts, keys, constants and padding, and returns the octets written. Throws ArgumentException when it is too small, FgInvalidModelException (leaving it cleared) when the result would break a rule.
+    /// Writes the model into destination, deriving lengths, counts, keys, constants and padding, and returns the octets written. Throws ArgumentException when it is too small, FgInvalidModelException (leaving it cleared) when the result would break a rule. With verify false the model is written as it is even then (to reproduce a damaged input that was read).
     /// </summary>
-    public int Write(global::System.Span<byte> destination)
+    public int Write(global::System.Span<byte> destination, bool verify = true)
     {
         int __size = Measure();
         if (destination.Length < __size) throw new global::System.ArgumentException("needs " + __size + " octets, has " + destination.Length, nameof(destination));
@@ -108,7 +125,7 @@ public sealed partial record Pair : global::Snapshots.Frame.IHeaderPayload
         var __w = new global::FormatGen.Runtime.FgWriter(__span, false);
         WriteCore(ref __w);
         __w.AlignToByte();
-        var __errors = global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span));
+        var __errors = verify ? global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span)) : null;
         if (__errors is not null)
         {
             __span.Clear();
@@ -120,15 +137,15 @@ public sealed partial record Pair : global::Snapshots.Frame.IHeaderPayload
     /// <summary>
     /// Writes the model to output (see the Span overload); nothing is advanced when it would break a rule.
     /// </summary>
-    public void Write(global::System.Buffers.IBufferWriter<byte> output) => output.Advance(Write(output.GetSpan(Measure())));
+    public void Write(global::System.Buffers.IBufferWriter<byte> output, bool verify = true) => output.Advance(Write(output.GetSpan(Measure()), verify));
 
     /// <summary>
     /// Writes the model to a new array (see the Span overload).
     /// </summary>
-    public byte[] ToArray()
+    public byte[] ToArray(bool verify = true)
     {
         var __out = new byte[Measure()];
-        Write(__out);
+        Write(__out, verify);
         return __out;
     }
 

@@ -133,9 +133,9 @@ public sealed partial record Item
     }
 
     /// <summary>
-    /// Writes the model into destination, deriving lengths, counts, keys, constants and padding, and returns the octets written. Throws ArgumentException when it is too small, FgInvalidModelException (leaving it cleared) when the result would break a rule.
+    /// Writes the model into destination, deriving lengths, counts, keys, constants and padding, and returns the octets written. Throws ArgumentException when it is too small, FgInvalidModelException (leaving it cleared) when the result would break a rule. With verify false the model is written as it is even then (to reproduce a damaged input that was read).
     /// </summary>
-    public int Write(global::System.Span<byte> destination, ushort @position)
+    public int Write(global::System.Span<byte> destination, ushort @position, bool verify = true)
     {
         int __size = Measure(@position);
         if (destination.Length < __size) throw new global::System.ArgumentException("needs " + __size + " octets, has " + destination.Length, nameof(destination));
@@ -143,7 +143,7 @@ public sealed partial record Item
         var __w = new global::FormatGen.Runtime.FgWriter(__span, false);
         WriteCore(ref __w, @position);
         __w.AlignToByte();
-        var __errors = global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span, @position));
+        var __errors = verify ? global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span, @position)) : null;
         if (__errors is not null)
         {
             __span.Clear();
@@ -155,15 +155,15 @@ public sealed partial record Item
     /// <summary>
     /// Writes the model to output (see the Span overload); nothing is advanced when it would break a rule.
     /// </summary>
-    public void Write(global::System.Buffers.IBufferWriter<byte> output, ushort @position) => output.Advance(Write(output.GetSpan(Measure(@position)), @position));
+    public void Write(global::System.Buffers.IBufferWriter<byte> output, ushort @position, bool verify = true) => output.Advance(Write(output.GetSpan(Measure(@position)), @position, verify));
 
     /// <summary>
     /// Writes the model to a new array (see the Span overload).
     /// </summary>
-    public byte[] ToArray(ushort @position)
+    public byte[] ToArray(ushort @position, bool verify = true)
     {
         var __out = new byte[Measure(@position)];
-        Write(__out, @position);
+        Write(__out, @position, verify);
         return __out;
     }
 
@@ -184,50 +184,69 @@ public sealed partial record Item
             __rejected = true;
             if (__v is not null) __v.Report("item-position", global::FormatGen.Runtime.FgSeverity.Error, "", -1, __off, "at most 100 items", "item " + global::FormatGen.Runtime.Internal.FgText.Dec((((long)p_position) + 1L)), "");
         }
-        if (__rejected && __r.InSubstream)
+        bool __keepWhole = __rejected && __r.InSubstream;
+        global::FormatGen.Runtime.FgReader __atEntry = default;
+        if (__keepWhole) { __atEntry = __r; __v = null; }
+        try
         {
+            var f_tag = (global::Snapshots.Tlv.Tag)__r.U1("tag");
+            if (__r.IsShort) goto __short;
+            var f_length = (byte)__r.U1("length");
+            if (__r.IsShort) goto __short;
+            var __m_value = __r.PushLimit(((long)f_length), "value");
+            if (__r.IsShort) goto __short;
+            int __b_value = __r.Position;
+            global::Snapshots.Tlv.IItemValue? f_value = null;
+            __v?.Enter("value");
+            try
+            {
+                switch (f_tag)
+                {
+                    case global::Snapshots.Tlv.Tag.Number:
+                    {
+                        var __c_value = global::Snapshots.Tlv.Number.ReadCore(ref __r, __v, __build);
+                        if (__build && !__r.IsShort && __r.Remaining > 0 && __c_value is not null) __c_value = __c_value with { Slack = __r.SliceAt(__r.Position, __r.Remaining) };
+                        f_value = __c_value;
+                        break;
+                    }
+                    case global::Snapshots.Tlv.Tag.Text:
+                    {
+                        var __c_value = global::Snapshots.Tlv.Text.ReadCore(ref __r, __v, __build);
+                        if (__build && !__r.IsShort && __r.Remaining > 0 && __c_value is not null) __c_value = __c_value with { Slack = __r.SliceAt(__r.Position, __r.Remaining) };
+                        f_value = __c_value;
+                        break;
+                    }
+                }
+            }
+            catch (global::FormatGen.Runtime.FgException __ex) { throw __ex.Under("value"); }
+            __v?.Exit();
+            if (__r.IsShort) goto __short;
+            if (f_value is null) __r.Skip(__r.Remaining, "value");
+            if (__build && f_value is null) f_value = new global::Snapshots.Tlv.ItemValueUnknown { Key = (global::Snapshots.Tlv.Tag)f_tag, Bytes = __r.SliceFrom(__b_value) };
+            __r.PopLimit(__m_value);
+            int n_pad = 0;
+            int __cnt_pad = global::FormatGen.Runtime.Internal.FgEval.CheckedCount(global::FormatGen.Runtime.Internal.FgEval.Mod((4L - global::FormatGen.Runtime.Internal.FgEval.Mod((((long)f_length) + 2L), 4L)), 4L), "pad", __r.Offset);
+            if (!__r.Ensure((long)__cnt_pad * 1, "pad")) goto __short;
+            for (int __i = 0; __i < __cnt_pad; __i++)
+            {
+                var __e_pad = (byte)__r.U1("pad");
+                if (__r.IsShort) goto __short;
+                if (__v is not null && !((((long)__e_pad) == 0L))) __v.Report("item.pad", global::FormatGen.Runtime.FgSeverity.Error, "pad", __i, __r.Offset - 1, "0", global::FormatGen.Runtime.Internal.FgText.Num(((long)__e_pad)), "");
+                n_pad++;
+            }
+            __r.LittleEndian = __savedLe;
+            if (!__build) return null;
+            return new global::Snapshots.Tlv.Item
+            {
+                Value = f_value!,
+            };
+        }
+        catch (global::FormatGen.Runtime.FgException) when (__keepWhole)
+        {
+            __r = __atEntry;
             __r.Skip(__r.Remaining, "");
             goto __short;
         }
-        var f_tag = (global::Snapshots.Tlv.Tag)__r.U1("tag");
-        if (__r.IsShort) goto __short;
-        var f_length = (byte)__r.U1("length");
-        if (__r.IsShort) goto __short;
-        var __m_value = __r.PushLimit(((long)f_length), "value");
-        if (__r.IsShort) goto __short;
-        int __b_value = __r.Position;
-        global::Snapshots.Tlv.IItemValue? f_value = null;
-        __v?.Enter("value");
-        try
-        {
-            switch (f_tag)
-            {
-                case global::Snapshots.Tlv.Tag.Number: f_value = global::Snapshots.Tlv.Number.ReadCore(ref __r, __v, __build); break;
-                case global::Snapshots.Tlv.Tag.Text: f_value = global::Snapshots.Tlv.Text.ReadCore(ref __r, __v, __build); break;
-            }
-        }
-        catch (global::FormatGen.Runtime.FgException __ex) { throw __ex.Under("value"); }
-        __v?.Exit();
-        if (__r.IsShort) goto __short;
-        if (f_value is null) __r.Skip(__r.Remaining, "value");
-        if (__build && f_value is null) f_value = new global::Snapshots.Tlv.ItemValueUnknown { Key = (global::Snapshots.Tlv.Tag)f_tag, Bytes = __r.SliceFrom(__b_value) };
-        __r.PopLimit(__m_value);
-        int n_pad = 0;
-        int __cnt_pad = global::FormatGen.Runtime.Internal.FgEval.CheckedCount(global::FormatGen.Runtime.Internal.FgEval.Mod((4L - global::FormatGen.Runtime.Internal.FgEval.Mod((((long)f_length) + 2L), 4L)), 4L), "pad", __r.Offset);
-        if (!__r.Ensure((long)__cnt_pad * 1, "pad")) goto __short;
-        for (int __i = 0; __i < __cnt_pad; __i++)
-        {
-            var __e_pad = (byte)__r.U1("pad");
-            if (__r.IsShort) goto __short;
-            if (__v is not null && !((((long)__e_pad) == 0L))) __v.Report("item.pad", global::FormatGen.Runtime.FgSeverity.Error, "pad", __i, __r.Offset - 1, "0", global::FormatGen.Runtime.Internal.FgText.Num(((long)__e_pad)), "");
-            n_pad++;
-        }
-        __r.LittleEndian = __savedLe;
-        if (!__build) return null;
-        return new global::Snapshots.Tlv.Item
-        {
-            Value = f_value!,
-        };
         __short:
         __r.LittleEndian = __savedLe;
         return default;
@@ -249,8 +268,18 @@ public sealed partial record Item
         int __s_value = __w.Position;
         switch (this.Value)
         {
-            case global::Snapshots.Tlv.Number __c0: __c0.WriteCore(ref __w); break;
-            case global::Snapshots.Tlv.Text __c1: __c1.WriteCore(ref __w); break;
+            case global::Snapshots.Tlv.Number __c0:
+            {
+                __c0.WriteCore(ref __w);
+                __w.Bytes(__c0.Slack.Span);
+                break;
+            }
+            case global::Snapshots.Tlv.Text __c1:
+            {
+                __c1.WriteCore(ref __w);
+                __w.Bytes(__c1.Slack.Span);
+                break;
+            }
             case global::Snapshots.Tlv.ItemValueUnknown __u: __w.Bytes(__u.Bytes.Span); break;
             default: throw new global::FormatGen.Runtime.FgWriteException("value", "is not set");
         }

@@ -15,12 +15,28 @@ public sealed partial record Number : global::Snapshots.Tlv.IItemValue
     /// </summary>
     public uint Value { get; init; }
     /// <summary>
+    /// Octets after the fields, inside the size the enclosing field gives this number (the grammar names no field for them): kept as read, so that writing the model gives them back. Empty where the fields fill the size, and in a model built by hand.
+    /// </summary>
+    public global::System.ReadOnlyMemory<byte> Slack { get; init; }
+    /// <summary>
+    /// Structural equality: lists and octets compare by content.
+    /// </summary>
+    public bool Equals(Number? other) => other is not null && global::System.Collections.Generic.EqualityComparer<uint>.Default.Equals(Value, other.Value) && global::FormatGen.Runtime.Internal.FgEq.Bytes(Slack, other.Slack);
+    public override int GetHashCode()
+    {
+        var h = new global::System.HashCode();
+        h.Add(Value);
+        h.Add(global::FormatGen.Runtime.Internal.FgEq.BytesHash(Slack));
+        return h.ToHashCode();
+    }
+    /// <summary>
     /// The fields as one line of text (what `xenstream dump` shows).
     /// </summary>
     public string Summary()
     {
         var sb = new global::System.Text.StringBuilder();
         sb.Append("value=").Append(global::FormatGen.Runtime.Internal.FgText.Dec(Value));
+        if (!Slack.IsEmpty) sb.Append(", slack=").Append(global::FormatGen.Runtime.Internal.FgText.Bytes(Slack.Span));
         return sb.ToString();
     }
     /// <summary>
@@ -79,9 +95,9 @@ public sealed partial record Number : global::Snapshots.Tlv.IItemValue
     }
 
     /// <summary>
-    /// Writes the model into destination, deriving lengths, counts, keys, constants and padding, and returns the octets written. Throws ArgumentException when it is too small, FgInvalidModelException (leaving it cleared) when the result would break a rule.
+    /// Writes the model into destination, deriving lengths, counts, keys, constants and padding, and returns the octets written. Throws ArgumentException when it is too small, FgInvalidModelException (leaving it cleared) when the result would break a rule. With verify false the model is written as it is even then (to reproduce a damaged input that was read).
     /// </summary>
-    public int Write(global::System.Span<byte> destination)
+    public int Write(global::System.Span<byte> destination, bool verify = true)
     {
         int __size = Measure();
         if (destination.Length < __size) throw new global::System.ArgumentException("needs " + __size + " octets, has " + destination.Length, nameof(destination));
@@ -89,7 +105,7 @@ public sealed partial record Number : global::Snapshots.Tlv.IItemValue
         var __w = new global::FormatGen.Runtime.FgWriter(__span, false);
         WriteCore(ref __w);
         __w.AlignToByte();
-        var __errors = global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span));
+        var __errors = verify ? global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span)) : null;
         if (__errors is not null)
         {
             __span.Clear();
@@ -101,15 +117,15 @@ public sealed partial record Number : global::Snapshots.Tlv.IItemValue
     /// <summary>
     /// Writes the model to output (see the Span overload); nothing is advanced when it would break a rule.
     /// </summary>
-    public void Write(global::System.Buffers.IBufferWriter<byte> output) => output.Advance(Write(output.GetSpan(Measure())));
+    public void Write(global::System.Buffers.IBufferWriter<byte> output, bool verify = true) => output.Advance(Write(output.GetSpan(Measure()), verify));
 
     /// <summary>
     /// Writes the model to a new array (see the Span overload).
     /// </summary>
-    public byte[] ToArray()
+    public byte[] ToArray(bool verify = true)
     {
         var __out = new byte[Measure()];
-        Write(__out);
+        Write(__out, verify);
         return __out;
     }
 
@@ -130,20 +146,27 @@ public sealed partial record Number : global::Snapshots.Tlv.IItemValue
             __rejected = true;
             if (__v is not null) __v.Report("number-length", global::FormatGen.Runtime.FgSeverity.Error, "", -1, __off, "length 4", global::FormatGen.Runtime.Internal.FgText.Dec(((long)__ioSize)), "");
         }
-        if (__rejected && __r.InSubstream)
+        bool __keepWhole = __rejected && __r.InSubstream;
+        global::FormatGen.Runtime.FgReader __atEntry = default;
+        if (__keepWhole) { __atEntry = __r; __v = null; }
+        try
         {
+            var f_value = (uint)__r.U4("value");
+            if (__r.IsShort) goto __short;
+            if (__v is not null && !((((long)f_value) >= 1L) && (((long)f_value) <= 1000L))) __v.Report("number.value", global::FormatGen.Runtime.FgSeverity.Error, "value", -1, __r.Offset - 4, "1 to 1000", global::FormatGen.Runtime.Internal.FgText.Num(((long)f_value)), "");
+            __r.LittleEndian = __savedLe;
+            if (!__build) return null;
+            return new global::Snapshots.Tlv.Number
+            {
+                Value = f_value,
+            };
+        }
+        catch (global::FormatGen.Runtime.FgException) when (__keepWhole)
+        {
+            __r = __atEntry;
             __r.Skip(__r.Remaining, "");
             goto __short;
         }
-        var f_value = (uint)__r.U4("value");
-        if (__r.IsShort) goto __short;
-        if (__v is not null && !((((long)f_value) >= 1L) && (((long)f_value) <= 1000L))) __v.Report("number.value", global::FormatGen.Runtime.FgSeverity.Error, "value", -1, __r.Offset - 4, "1 to 1000", global::FormatGen.Runtime.Internal.FgText.Num(((long)f_value)), "");
-        __r.LittleEndian = __savedLe;
-        if (!__build) return null;
-        return new global::Snapshots.Tlv.Number
-        {
-            Value = f_value,
-        };
         __short:
         __r.LittleEndian = __savedLe;
         return default;

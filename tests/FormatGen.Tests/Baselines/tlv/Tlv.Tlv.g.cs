@@ -111,9 +111,9 @@ public sealed partial record Tlv
     }
 
     /// <summary>
-    /// Writes the model into destination, deriving lengths, counts, keys, constants and padding, and returns the octets written. Throws ArgumentException when it is too small, FgInvalidModelException (leaving it cleared) when the result would break a rule.
+    /// Writes the model into destination, deriving lengths, counts, keys, constants and padding, and returns the octets written. Throws ArgumentException when it is too small, FgInvalidModelException (leaving it cleared) when the result would break a rule. With verify false the model is written as it is even then (to reproduce a damaged input that was read).
     /// </summary>
-    public int Write(global::System.Span<byte> destination)
+    public int Write(global::System.Span<byte> destination, bool verify = true)
     {
         int __size = Measure();
         if (destination.Length < __size) throw new global::System.ArgumentException("needs " + __size + " octets, has " + destination.Length, nameof(destination));
@@ -121,7 +121,7 @@ public sealed partial record Tlv
         var __w = new global::FormatGen.Runtime.FgWriter(__span, false);
         WriteCore(ref __w);
         __w.AlignToByte();
-        var __errors = global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span));
+        var __errors = verify ? global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span)) : null;
         if (__errors is not null)
         {
             __span.Clear();
@@ -133,15 +133,15 @@ public sealed partial record Tlv
     /// <summary>
     /// Writes the model to output (see the Span overload); nothing is advanced when it would break a rule.
     /// </summary>
-    public void Write(global::System.Buffers.IBufferWriter<byte> output) => output.Advance(Write(output.GetSpan(Measure())));
+    public void Write(global::System.Buffers.IBufferWriter<byte> output, bool verify = true) => output.Advance(Write(output.GetSpan(Measure()), verify));
 
     /// <summary>
     /// Writes the model to a new array (see the Span overload).
     /// </summary>
-    public byte[] ToArray()
+    public byte[] ToArray(bool verify = true)
     {
         var __out = new byte[Measure()];
-        Write(__out);
+        Write(__out, verify);
         return __out;
     }
 
