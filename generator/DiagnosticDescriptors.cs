@@ -18,7 +18,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor TypeMismatch = Error("FG0009", "Expression type mismatch", "{0}");
     public static readonly DiagnosticDescriptor DuplicateName = Error("FG0010", "Duplicate name", "'{0}' is defined more than once");
     public static readonly DiagnosticDescriptor UnsupportedFeature = Error("FG0011", "Unsupported grammar feature", "{0} is not supported by FormatGen");
-    public static readonly DiagnosticDescriptor AmbiguousCase = Error("FG0012", "Switch case type used for several keys", "Type '{0}' is the case of several keys of '{1}'; give each key its own type so the writer can derive the key");
+    public static readonly DiagnosticDescriptor DuplicateCase = Error("FG0012", "Switch key given twice", "Key '{0}' of switch '{1}' is given more than once");
     public static readonly DiagnosticDescriptor BadStream = Error("FG0013", "Invalid streamed field", "{0}");
     public static readonly DiagnosticDescriptor BadParams = Error("FG0014", "Wrong type arguments", "Type '{0}' takes {1} argument(s), {2} given");
     public static readonly DiagnosticDescriptor MissingMetaId = Error("FG0015", "Grammar has no meta/id", "A grammar needs meta/id");
@@ -39,7 +39,7 @@ internal static class DiagnosticDescriptors
         "FG0009" => TypeMismatch,
         "FG0010" => DuplicateName,
         "FG0011" => UnsupportedFeature,
-        "FG0012" => AmbiguousCase,
+        "FG0012" => DuplicateCase,
         "FG0013" => BadStream,
         "FG0014" => BadParams,
         "FG0015" => MissingMetaId,

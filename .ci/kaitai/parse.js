@@ -145,6 +145,18 @@ function exclude32BitExpressions(spec, typePath, dropped, js32) {
   }
 }
 
+/**
+ * A bug of the 0.11 compiler, corrected in its output unless --as-written
+ * (docs/kaitai-oracle.md): in a repeated switch with a size, only user-type
+ * cases push their octets to _raw_X, but each such case reads its substream
+ * from _raw_X[i]; after an element of another case (a string, the default's
+ * octets) the index runs ahead of the array and the element is parsed from an
+ * empty stream. The octets it pushed are the last ones.
+ */
+function correctCompiledJs(js) {
+  return js.replace(/new KaitaiStream\(this\._raw_(\w+)\[i\]\)/g, 'new KaitaiStream(this._raw_$1[this._raw_$1.length - 1])');
+}
+
 function loadYaml(file) {
   return yaml.load(fs.readFileSync(file, 'utf8'));
 }
@@ -166,6 +178,7 @@ async function compile(grammarPath, asWritten) {
   };
   // Debug mode: _read is called by us, and _debug lists the seq fields in read order.
   const files = await KaitaiStructCompiler.compile('javascript', ksy, importer, true);
+  if (!asWritten) for (const key of Object.keys(files)) files[key] = correctCompiledJs(files[key]);
   const modules = {};
   const load = name => {
     const key = name.replace(/^\.\//, '').replace(/\.js$/, '') + '.js';

@@ -339,6 +339,7 @@ internal sealed partial class Emitter
                         ww.Line(ExportCsType(child, x) + " " + e + "_" + Names.Export(x) + ";");
                         args.Add("out " + e + "_" + Names.Export(x));
                     }
+                    bool limited = EmitPushLimit(ww, scope, f);
                     ww.Line(Names.V + "?.Enter(" + id + ", __i);");
                     ww.Line(ReturnType(child) + " " + e + ";");
                     ww.Line("try { " + e + " = " + Q(child.CsName) + ".ReadCore(" + string.Join(", ", args) + "); }");
@@ -346,51 +347,119 @@ internal sealed partial class Emitter
                     ww.Line(Names.V + "?.Exit();");
                     ww.Line("if (" + R + ".IsShort) goto __short;");
                     EmitRejectedChild(ww, child, e, Names.Build, id);
+                    if (limited) EmitKeepSlack(ww, child, e, Names.Build);
+                    if (limited) ww.Line(R + ".PopLimit(__m_" + f.Id + ");");
                     return new Typed(ExportsMarker + e + "_", TK.User, User: child.CsName);
                 }, StaticSize(child) ?? 0, itemSuffix: IsStruct(child) ? "" : "!");
                 return;
             }
-            case FieldKind.Switch:
+            case FieldKind.Switch when f.Repeat == RepeatKind.None:
             {
-                var sw = f.Switch!;
                 bool limited = EmitPushLimit(w, scope, f);
-                var on = _c.Compile(sw.On.T, scope);
-                w.Line("int __b_" + f.Id + " = " + R + ".Position;");
-                w.Line(Q(sw.InterfaceName) + "? " + Names.Field(f.Id) + " = null;");
-                w.Line(Names.V + "?.Enter(" + id + ");");
-                w.Open("try");
-                w.Open("switch (" + on.Code + ")");
-                foreach (var c in sw.Cases)
-                {
-                    var key = _c.Compile(c.Key.T, scope);
-                    var args = CallArgs(t, scope, c.TypeCsName, c.Args);
-                    args.InsertRange(0, new[] { "ref " + R, Names.V, Names.Build });
-                    foreach (var x in _types[c.TypeCsName].Exports) args.Add("out _");
-                    var caseType = _types[c.TypeCsName];
-                    if (limited && caseType.KeepsSlack)
-                    {
-                        w.Open("case " + key.Code + ":");
-                        w.Line("var __c_" + f.Id + " = " + Q(c.TypeCsName) + ".ReadCore(" + string.Join(", ", args) + ");");
-                        EmitKeepSlack(w, caseType, "__c_" + f.Id, Names.Build);
-                        w.Line(Names.Field(f.Id) + " = __c_" + f.Id + ";");
-                        w.Line("break;");
-                        w.Close();
-                    }
-                    else w.Line("case " + key.Code + ": " + Names.Field(f.Id) + " = " + Q(c.TypeCsName) + ".ReadCore(" + string.Join(", ", args) + "); break;");
-                }
-                w.Close();
-                w.Close();
-                w.Line("catch (" + Names.Exception + " __ex) { throw __ex.Under(" + id + "); }");
-                w.Line(Names.V + "?.Exit();");
-                w.Line("if (" + R + ".IsShort) goto __short;");
-                // No case, or a case whose size rule rejected it: keep the octets.
-                w.Line("if (" + Names.Field(f.Id) + " is null) " + R + ".Skip(" + R + ".Remaining, " + id + ");");
-                w.Line("if (" + Names.Build + " && " + Names.Field(f.Id) + " is null) " + Names.Field(f.Id) + " = new " + Q(sw.UnknownName)
-                       + " { Key = (" + SwitchOnType(t, sw) + ")" + on.Code + ", Bytes = " + R + ".SliceFrom(__b_" + f.Id + ") };");
+                EmitReadSwitch(w, t, scope, f, Names.Field(f.Id), limited, null);
                 if (limited) w.Line(R + ".PopLimit(__m_" + f.Id + ");");
                 return;
             }
+            case FieldKind.Switch:
+                EmitReadRepeat(w, t, scope, f, counters, Q(f.Switch!.InterfaceName), (ww, e) =>
+                {
+                    bool limited = EmitPushLimit(ww, scope, f);
+                    EmitReadSwitch(ww, t, scope, f, e, limited, "__i");
+                    if (limited) ww.Line(R + ".PopLimit(__m_" + f.Id + ");");
+                    return new Typed(e + "!", TK.User, User: f.Switch!.InterfaceName);
+                }, 0, itemSuffix: "!");
+                return;
         }
+    }
+
+    /// <summary>
+    /// A switch: the case its key selects (or the default), read into local; a
+    /// primitive or string case's value in its record; octets no case reads kept
+    /// as the unknown case (all the octets of the size, none without one).
+    /// </summary>
+    private void EmitReadSwitch(SourceWriter w, TypeModel t, ReaderScope scope, FieldModel f, string local, bool sized, string? index)
+    {
+        var R = Names.R;
+        var id = Lit(f.Id);
+        var sw = f.Switch!;
+        var on = _c.Compile(sw.On.T, scope);
+        var start = "__b_" + f.Id;
+        var at = index is null ? id : id + ", " + index;
+        w.Line("int " + start + " = " + R + ".Position;");
+        w.Line(Q(sw.InterfaceName) + "? " + local + " = null;");
+        w.Line(Names.V + "?.Enter(" + at + ");");
+        w.Open("try");
+        w.Open("switch (" + on.Code + ")");
+        foreach (var c in sw.AllCases)
+        {
+            var label = c.Key is null ? "default:" : "case " + _c.Compile(c.Key.T, scope).Code + ":";
+            if (sw.Wrappers.FirstOrDefault(x => x.CsName == c.TypeCsName) is { } wrap)
+            {
+                w.Open(label);
+                // Errors name the field once: the switch adds it as they leave.
+                var v = EmitReadWrapperValue(w, wrap, sized, "\"\"");
+                var slack = wrap.KeepsSlack && sized ? ", " + Names.Slack + " = " + R + ".SliceAt(" + R + ".Position, " + R + ".Remaining)" : "";
+                w.Line("if (" + Names.Build + ") " + local + " = new " + Q(wrap.CsName) + " { Value = " + v + slack + " };");
+                w.Line("break;");
+                w.Close();
+                continue;
+            }
+            var caseType = _types[c.TypeCsName];
+            var args = CallArgs(t, scope, c.TypeCsName, c.Args);
+            args.InsertRange(0, new[] { "ref " + R, Names.V, Names.Build });
+            foreach (var x in caseType.Exports) args.Add("out _");
+            if (sized && caseType.KeepsSlack)
+            {
+                w.Open(label);
+                w.Line("var __c_" + f.Id + " = " + Q(c.TypeCsName) + ".ReadCore(" + string.Join(", ", args) + ");");
+                EmitKeepSlack(w, caseType, "__c_" + f.Id, Names.Build);
+                w.Line(local + " = __c_" + f.Id + ";");
+                w.Line("break;");
+                w.Close();
+            }
+            else w.Line(label + " " + local + " = " + Q(c.TypeCsName) + ".ReadCore(" + string.Join(", ", args) + "); break;");
+        }
+        w.Close();
+        w.Close();
+        w.Line("catch (" + Names.Exception + " __ex) { throw __ex.Under(" + at + "); }");
+        w.Line(Names.V + "?.Exit();");
+        w.Line("if (" + R + ".IsShort) goto __short;");
+        // No case, or a case that could not be parsed: keep the octets (those of the size; none without one).
+        if (sized) w.Line("if (" + local + " is null) " + R + ".Skip(" + R + ".Remaining, " + id + ");");
+        w.Line("if (" + Names.Build + " && " + local + " is null) " + local + " = new " + Q(sw.UnknownName)
+               + " { Key = (" + SwitchOnType(t, sw) + ")" + on.Code + ", Bytes = " + R + ".SliceFrom(" + start + ") };");
+    }
+
+    /// <summary>Reads the value of a primitive or string case; returns the C# expression of it.</summary>
+    private string EmitReadWrapperValue(SourceWriter w, WrapperModel wrap, bool sized, string id)
+    {
+        var R = Names.R;
+        if (wrap.Kind == FieldKind.Primitive)
+        {
+            w.Line("var __w = " + Names.ReadCall(wrap.Primitive!, wrap.ByteOrder, id) + ";");
+            w.Line("if (" + R + ".IsShort) goto __short;");
+            return "__w";
+        }
+        var term = wrap.Term!;
+        string octets;
+        if (sized)
+        {
+            w.Line("int __ws = " + R + ".Position;");
+            w.Line("int __wn = " + R + ".Remaining;");
+            w.Line(R + ".ReadSpan(__wn, " + id + ");");
+            w.Line("if (" + R + ".IsShort) goto __short;");
+            octets = Names.Text + ".StripAndTerminate(" + R + ".SpanAt(__ws, __wn), " + term.PadRight.ToString(CultureInfo.InvariantCulture) + ", "
+                     + term.Terminator.ToString(CultureInfo.InvariantCulture) + ", " + (term.Include ? "true" : "false") + ")";
+        }
+        else
+        {
+            w.Line("int __ws = " + R + ".Position;");
+            w.Line("long __wn = " + R + ".Terminated(" + term.Terminator.ToString(CultureInfo.InvariantCulture) + ", " + (term.Include ? "true" : "false") + ", "
+                   + (term.Consume ? "true" : "false") + ", " + (term.EosError ? "true" : "false") + ", " + id + ");");
+            w.Line("if (" + R + ".IsShort) goto __short;");
+            octets = R + ".SpanAt(__ws, (int)__wn)";
+        }
+        return "(" + Names.Build + " ? " + EncodingField(wrap.Encoding!) + ".GetString(" + octets + ") : \"\")";
     }
 
     /// <summary>
@@ -551,6 +620,8 @@ internal sealed partial class Emitter
         var n = Names.Count(f.Id);
         var list = "__list_" + f.Id;
         bool stored = IsStored(f);
+        // A list an expression reads ([i], first, ...) is kept even when no model is built.
+        var keep = stored && ContentNeeded(t).Contains(f.Id) ? "true" : Names.Build;
         w.Line("int " + n + " = 0;");
         if (f.Repeat == RepeatKind.Expr)
         {
@@ -562,12 +633,12 @@ internal sealed partial class Emitter
                 ? "((long)__cnt_" + f.Id + " * " + (-elemSize).ToString(CultureInfo.InvariantCulture) + " + 7) / 8"
                 : "(long)__cnt_" + f.Id + " * " + System.Math.Max(1, elemSize).ToString(CultureInfo.InvariantCulture);
             w.Line("if (!" + R + ".Ensure(" + octets + ", " + id + ")) goto __short;");
-            if (stored) w.Line("var " + list + " = " + Names.Build + " ? new " + elemType + "[__cnt_" + f.Id + "] : null;");
+            if (stored) w.Line("var " + list + " = " + keep + " ? new " + elemType + "[__cnt_" + f.Id + "] : null;");
             w.Open("for (int __i = 0; __i < __cnt_" + f.Id + "; __i++)");
         }
         else
         {
-            if (stored) w.Line("var " + list + " = " + Names.Build + " ? new " + Names.MutableList + "<" + elemType + ">() : null;");
+            if (stored) w.Line("var " + list + " = " + keep + " ? new " + Names.MutableList + "<" + elemType + ">() : null;");
             w.Open(f.Repeat == RepeatKind.Eos ? "while (!" + R + ".IsEof)" : "while (true)");
             w.Line("int __i = " + n + ";");
             w.Line("int __p = " + R + ".Position;");
@@ -597,6 +668,6 @@ internal sealed partial class Emitter
         }
         w.Close();
         scope.Locals.Remove("_index");
-        scope.Locals[f.Id] = new Typed("", TK.Array, Size: n);
+        scope.Locals[f.Id] = new Typed(keep == "true" ? list + "!" : "", TK.Array, Size: n);
     }
 }

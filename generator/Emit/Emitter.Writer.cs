@@ -147,41 +147,40 @@ internal sealed partial class Emitter
                 scope.Locals.Remove("_index");
                 args.Insert(0, "ref " + W);
                 w.Line("var __l_" + f.Id + " = " + value + " ?? " + Names.Array + ".Empty<" + ElemCsType(f) + ">();");
-                if (child.KeepsSlack)
+                bool fixedSize = f.Size is not null && !UsesIo(f.Size.T);
+                if (child.KeepsSlack || fixedSize)
                 {
+                    // Each element in its own size: its slack, then padding to the size.
                     w.Open("for (int __i = 0; __i < __l_" + f.Id + ".Count; __i++)");
                     w.Line("var __e = __l_" + f.Id + "[__i];");
+                    if (fixedSize) w.Line("int __u_" + f.Id + " = " + W + ".Position;");
                     w.Line("__e.WriteCore(" + string.Join(", ", args) + ");");
                     EmitWriteSlack(w, f, child, "__e");
+                    if (fixedSize)
+                    {
+                        scope.Locals["_index"] = Typed.Long("((long)__i)");
+                        EmitPadTo(w, scope, f);
+                        scope.Locals.Remove("_index");
+                    }
                     w.Close();
                 }
                 else w.Line("for (int __i = 0; __i < __l_" + f.Id + ".Count; __i++) __l_" + f.Id + "[__i].WriteCore(" + string.Join(", ", args) + ");");
                 scope.Locals[f.Id] = new Typed("", TK.Array, Size: "(" + value + "?.Count ?? 0)");
                 break;
             }
+            case FieldKind.Switch when f.Repeat == RepeatKind.None:
+                EmitWriteSwitch(w, t, scope, f, value);
+                break;
             case FieldKind.Switch:
             {
-                var sw = f.Switch!;
-                bool fixedSize = f.Size is not null && !IsDerivedSize(t, f) && !UsesIo(f.Size.T);
-                if (fixedSize) w.Line("int __u_" + f.Id + " = " + W + ".Position;");
-                w.Open("switch (" + value + ")");
-                int i = 0;
-                foreach (var c in sw.Cases)
-                {
-                    var args = CallArgs(t, scope, c.TypeCsName, c.Args);
-                    args.Insert(0, "ref " + W);
-                    var local = "__c" + i.ToString(CultureInfo.InvariantCulture);
-                    w.Open("case " + Q(c.TypeCsName) + " " + local + ":");
-                    w.Line(local + ".WriteCore(" + string.Join(", ", args) + ");");
-                    EmitWriteSlack(w, f, _types[c.TypeCsName], local);
-                    w.Line("break;");
-                    w.Close();
-                    i++;
-                }
-                w.Line("case " + Q(sw.UnknownName) + " __u: " + W + ".Bytes(__u.Bytes.Span); break;");
-                w.Line("default: throw new " + Names.Runtime + ".FgWriteException(" + id + ", \"is not set\");");
+                EmitCountCheck(w, scope, f, value);
+                w.Line("var __l_" + f.Id + " = " + value + " ?? " + Names.Array + ".Empty<" + ElemCsType(f) + ">();");
+                w.Open("for (int __i = 0; __i < __l_" + f.Id + ".Count; __i++)");
+                scope.Locals["_index"] = Typed.Long("((long)__i)");
+                EmitWriteSwitch(w, t, scope, f, "__l_" + f.Id + "[__i]");
+                scope.Locals.Remove("_index");
                 w.Close();
-                if (fixedSize) EmitPadTo(w, scope, f);
+                scope.Locals[f.Id] = new Typed("", TK.Array, Size: "(" + value + "?.Count ?? 0)");
                 break;
             }
         }
@@ -193,6 +192,87 @@ internal sealed partial class Emitter
             w.Line(W + "." + Patch(sizeField.Primitive!) + "(__p_" + sizeField.Id + ", unchecked((" + Names.CsPrimitive("u" + sizeField.Primitive!.Substring(1)) + ")" + Names.Field(sizeField.Id) + ")" + Names.Order(sizeField.ByteOrder) + ");");
             pendingSizes.Remove(f.Id);
         }
+    }
+
+    /// <summary>
+    /// A switch's value: its case type writes itself, a primitive or string case
+    /// its value, the unknown case its octets. Where the model keeps the key (the
+    /// writer cannot derive it), the value must be of the type the key selects.
+    /// </summary>
+    private void EmitWriteSwitch(SourceWriter w, TypeModel t, ILocalScope scope, FieldModel f, string value)
+    {
+        var W = Names.W;
+        var id = Lit(f.Id);
+        var sw = f.Switch!;
+        bool fixedSize = f.Size is not null && !IsDerivedSize(t, f) && !UsesIo(f.Size.T);
+        if (fixedSize) w.Line("int __u_" + f.Id + " = " + W + ".Position;");
+        // The key as the model has it, to check the value against (not when the key is read from the stream itself).
+        Typed? on = sw.KeyDerivable || UsesIo(sw.On.T) ? null : _c.Compile(sw.On.T, scope);
+        w.Open("switch (" + value + ")");
+        int i = 0;
+        foreach (var caseCs in sw.AllCases.Select(c => c.TypeCsName).Distinct())
+        {
+            var local = "__c" + i.ToString(CultureInfo.InvariantCulture);
+            i++;
+            w.Open("case " + Q(caseCs) + " " + local + ":");
+            if (on is not null) EmitKeySelects(w, scope, f, sw, on, caseCs);
+            if (sw.Wrappers.FirstOrDefault(x => x.CsName == caseCs) is { } wrap)
+            {
+                EmitWriteWrapperValue(w, wrap, local + ".Value", f.Size is not null || f.SizeEos);
+                if (wrap.KeepsSlack) w.Line(Names.W + ".Bytes(" + local + "." + Names.Slack + ".Span);");
+                w.Line("break;");
+                w.Close();
+                continue;
+            }
+            var c = sw.AllCases.First(x => x.TypeCsName == caseCs);
+            var args = CallArgs(t, scope, caseCs, c.Args);
+            args.Insert(0, "ref " + W);
+            w.Line(local + ".WriteCore(" + string.Join(", ", args) + ");");
+            EmitWriteSlack(w, f, _types[caseCs], local);
+            w.Line("break;");
+            w.Close();
+        }
+        w.Open("case " + Q(sw.UnknownName) + " __u:");
+        if (on is not null)
+            w.Line("if (!(" + Cmp(on, new Typed("__u.Key", on.Kind, Enum: on.Enum)) + ")) throw new " + Names.Runtime + ".FgWriteException(" + id
+                   + ", \"holds octets kept for key \" + __u.Key + \", but the key is \" + " + on.Show() + ");");
+        w.Line(W + ".Bytes(__u.Bytes.Span);");
+        w.Line("break;");
+        w.Close();
+        w.Line("default: throw new " + Names.Runtime + ".FgWriteException(" + id + ", \"is not set\");");
+        w.Close();
+        if (fixedSize) EmitPadTo(w, scope, f);
+    }
+
+    /// <summary>Throws unless the key selects the case type (one of its keys, or, for the default type, none of the others).</summary>
+    private void EmitKeySelects(SourceWriter w, ILocalScope scope, FieldModel f, SwitchModel sw, Typed on, string caseCs)
+    {
+        var own = sw.Cases.Where(c => c.TypeCsName == caseCs).Select(c => "(" + Cmp(on, _c.Compile(c.Key!.T, scope)) + ")").ToList();
+        if (sw.Default?.TypeCsName == caseCs)
+        {
+            var others = sw.Cases.Where(c => c.TypeCsName != caseCs).Select(c => "(" + Cmp(on, _c.Compile(c.Key!.T, scope)) + ")").ToList();
+            own.Add(others.Count == 0 ? "true" : "!(" + string.Join(" || ", others) + ")");
+        }
+        var name = sw.Wrappers.FirstOrDefault(x => x.CsName == caseCs)?.KsyType ?? _types[caseCs].KsyId;
+        w.Line("if (!(" + string.Join(" || ", own) + ")) throw new " + Names.Runtime + ".FgWriteException(" + Lit(f.Id)
+               + ", \"holds a " + name + ", which key \" + " + on.Show() + " + \" does not select\");");
+    }
+
+    /// <summary>The value of a primitive or string case.</summary>
+    private void EmitWriteWrapperValue(SourceWriter w, WrapperModel wrap, string value, bool sized)
+    {
+        if (wrap.Kind == FieldKind.Primitive)
+        {
+            w.Line(Names.WriteCall(wrap.Primitive!, wrap.ByteOrder, value));
+            return;
+        }
+        var term = wrap.Term!;
+        var octets = EncodingField(wrap.Encoding!) + ".GetBytes(" + value + " ?? \"\")";
+        if (!sized && term.Terminator >= 0)
+            w.Line(Names.W + ".Terminated(" + octets + ", " + term.Terminator.ToString(CultureInfo.InvariantCulture) + ", " + (term.Include ? "true" : "false") + ", " + (term.Consume ? "true" : "false") + ");");
+        else if (term.Terminator >= 0 && !term.Include)
+            w.Line(Names.W + ".Terminated(" + octets + ", " + term.Terminator.ToString(CultureInfo.InvariantCulture) + ", false, true);");
+        else w.Line(Names.W + ".Bytes(" + octets + ");");
     }
 
     /// <summary>

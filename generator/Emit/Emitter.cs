@@ -68,7 +68,7 @@ internal sealed partial class Emitter
                 if (f.Switch is { } sw)
                 {
                     yield return sw.On;
-                    foreach (var c in sw.Cases) { yield return c.Key; foreach (var a in c.Args) yield return a; }
+                    foreach (var c in sw.AllCases) { yield return c.Key; foreach (var a in c.Args) yield return a; }
                 }
                 if (f.Valid is { } v)
                 {
@@ -98,7 +98,9 @@ internal sealed partial class Emitter
         foreach (var f in t.Fields)
         {
             if (f.UserType is not null) yield return f.UserType;
-            if (f.Switch is not null) foreach (var c in f.Switch.Cases) yield return c.TypeCsName;
+            if (f.Switch is not null)
+                foreach (var c in f.Switch.AllCases)
+                    if (!f.Switch.Wrappers.Any(x => x.CsName == c.TypeCsName)) yield return c.TypeCsName;
         }
     }
 
@@ -306,7 +308,7 @@ internal sealed partial class Emitter
         {
             if (f.Switch is not { } sw) continue;
             w.Doc("One of the types field '" + f.Id + "' of '" + t.KsyId + "' can hold (switch on " + sw.On.Text + "): "
-                  + string.Join(", ", sw.Cases.Select(c => c.TypeCsName).Distinct()) + ", or " + sw.UnknownName + ".");
+                  + string.Join(", ", sw.AllCases.Select(c => c.TypeCsName).Distinct()) + ", or " + sw.UnknownName + ".");
             w.Line("[" + Names.GeneratedCode + "]");
             w.Open("public partial interface " + sw.InterfaceName);
             w.Doc("The fields as one line of text.");
@@ -323,17 +325,62 @@ internal sealed partial class Emitter
             w.Line("public " + Names.ReadOnlyMemory + " Bytes { get; init; }");
             w.Line("public bool Equals(" + sw.UnknownName + "? other) => other is not null && Key == other.Key && " + Names.Eq + ".Bytes(Bytes, other.Bytes);");
             w.Line("public override int GetHashCode() => " + Names.HashCode + ".Combine(Key, " + Names.Eq + ".BytesHash(Bytes));");
-            w.Line("public string Summary() => \"key=\" + " + (onType.StartsWith(Names.Global(Ns, ""), StringComparison.Ordinal) ? Names.Text + ".Enum(Key, (ulong)Key)" : Names.Text + ".Num(Key)") + " + \", \" + " + Names.Text + ".Bytes(Bytes.Span);");
+            w.Line("public string Summary() => \"key=\" + " + KeyText(sw, onType) + " + \", \" + " + Names.Text + ".Bytes(Bytes.Span);");
             w.Close();
             w.Line();
+            foreach (var wrap in sw.Wrappers) EmitWrapper(w, t, f, sw, wrap);
         }
     }
 
+    private string KeyText(SwitchModel sw, string onType) => sw.On.T.Type.Kind switch
+    {
+        TKind.Enum => Names.Text + ".Enum(Key, (ulong)Key)",
+        TKind.Str => Names.Text + ".Quote(Key)",
+        TKind.Bool => Names.Text + ".Bool(Key)",
+        _ => Names.Text + ".Num(Key)",
+    };
+
+    /// <summary>The record holding the value of a primitive or string case of a switch.</summary>
+    private void EmitWrapper(SourceWriter w, TypeModel t, FieldModel f, SwitchModel sw, WrapperModel wrap)
+    {
+        var keys = sw.Cases.Where(c => c.TypeCsName == wrap.CsName).Select(c => c.Key!.Text).ToList();
+        if (sw.Default?.TypeCsName == wrap.CsName) keys.Add("any other key");
+        w.Doc("A '" + f.Id + "' of type " + wrap.KsyType + " (" + string.Join(", ", keys) + ").");
+        w.Line("[" + Names.GeneratedCode + ", " + Names.KsyName(t.Scope.Concat(new[] { t.KsyId, f.Id }), wrap.KsyType) + "]");
+        w.Open("public sealed partial record " + wrap.CsName + " : " + Q(sw.InterfaceName));
+        var type = wrap.Kind == FieldKind.Str ? "string" : Names.CsPrimitive(wrap.Primitive!);
+        w.Doc("The value.");
+        w.Line("public " + type + " Value { get; init; }" + (wrap.Kind == FieldKind.Str ? " = \"\";" : ""));
+        var text = wrap.Kind == FieldKind.Str ? Names.Text + ".Quote(Value)"
+            : Names.IsFloat(wrap.Primitive!) ? Names.Text + ".Float(Value)"
+            : Names.Text + ".Dec(Value)";
+        if (wrap.KeepsSlack)
+        {
+            w.Doc("Octets after the value, inside the size of the field: kept as read, so that writing gives them back.");
+            w.Line("public " + Names.ReadOnlyMemory + " " + Names.Slack + " { get; init; }");
+            w.Line("public bool Equals(" + wrap.CsName + "? other) => other is not null && " + Names.EqualityComparer + "<" + type + ">.Default.Equals(Value, other.Value) && " + Names.Eq + ".Bytes(" + Names.Slack + ", other." + Names.Slack + ");");
+            w.Line("public override int GetHashCode() => " + Names.HashCode + ".Combine(Value, " + Names.Eq + ".BytesHash(" + Names.Slack + "));");
+            w.Line("public string Summary() => \"value=\" + " + text + " + (" + Names.Slack + ".IsEmpty ? \"\" : \", slack=\" + " + Names.Text + ".Bytes(" + Names.Slack + ".Span));");
+        }
+        else w.Line("public string Summary() => \"value=\" + " + text + ";");
+        w.Close();
+        w.Line();
+    }
+
+    /// <summary>The C# type of a switch's key: the field's own type when it switches on a field, else the expression's.</summary>
     private string SwitchOnType(TypeModel t, SwitchModel sw)
     {
-        if (sw.On.Expr is NameRef n && t.Fields.FirstOrDefault(f => f.Id == n.Id) is { Kind: FieldKind.Primitive } f)
+        if (sw.On.Expr is NameRef n && t.Fields.FirstOrDefault(f => f.Id == n.Id) is { Kind: FieldKind.Primitive, Repeat: RepeatKind.None } f)
             return f.EnumCsName is not null ? Q(f.EnumCsName) : Names.CsPrimitive(f.Primitive!);
-        return "long";
+        var type = sw.On.T.Type;
+        return type.Kind switch
+        {
+            TKind.Enum => Q(type.Name!),
+            TKind.Str => "string",
+            TKind.Bool => "bool",
+            TKind.Float => "double",
+            _ => type.U64 ? "ulong" : "long",
+        };
     }
 
     private string OffsetDoc(TypeModel t, FieldModel f)
@@ -459,7 +506,7 @@ internal sealed partial class Emitter
 
     private string CaseKeyCode(TypeModel t, FieldModel discriminator, CaseModel c)
     {
-        var k = _c.Compile(c.Key.T, new ModelScope(this, t));
+        var k = _c.Compile(c.Key!.T, new ModelScope(this, t));
         if (discriminator.EnumCsName is not null) return k.Code;
         return "(" + Names.CsPrimitive(discriminator.Primitive!) + ")" + k.Code;
     }
@@ -598,7 +645,7 @@ internal sealed partial class Emitter
                     _ when f.If is not null => "(" + f.CsName + "?.Summary() ?? \"-\")",
                     _ => "\"{\" + " + f.CsName + ".Summary() + \"}\"",
                 };
-            if (f.Kind == FieldKind.Switch) { Sep(); w.Line("sb.Append(" + f.CsName + "?.Summary());"); continue; }
+            if (f.Kind == FieldKind.Switch && f.Repeat == RepeatKind.None) { Sep(); w.Line("sb.Append(" + f.CsName + "?.Summary());"); continue; }
             Sep();
             w.Line("sb.Append(" + Lit(name + "=") + ").Append(" + val + ");");
         }

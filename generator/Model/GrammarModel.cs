@@ -1,3 +1,6 @@
+using System.Collections.Generic;
+using System.Linq;
+
 namespace FormatGen.Generator.Model;
 
 // The checked grammar: every name resolved, derived fields inferred. Immutable,
@@ -93,14 +96,38 @@ internal sealed record FieldModel(
 /// </summary>
 internal sealed record TermModel(int Terminator, bool Include, bool Consume, bool EosError, int PadRight);
 
+/// <summary>
+/// A switch: its key, the union interface its case types implement, the
+/// record for octets no case reads, the cases by key, the default case (_),
+/// and the records that hold a primitive or string case's value.
+/// </summary>
 internal sealed record SwitchModel(
     ExprText On,
     string InterfaceName,
     string UnknownName,
     EquatableArray<CaseModel> Cases,
-    Loc Loc);
+    Loc Loc,
+    CaseModel? Default = null,
+    EquatableArray<WrapperModel> Wrappers = default)
+{
+    /// <summary>Every case, the default last.</summary>
+    public IEnumerable<CaseModel> AllCases => Default is null ? Cases : Cases.Concat(new[] { Default });
 
-internal sealed record CaseModel(ExprText Key, string TypeCsName, EquatableArray<ExprText> Args);
+    /// <summary>
+    /// Whether a writer can derive the key from the value's type: each case
+    /// type has one key and there is no default (which stands for any other key).
+    /// </summary>
+    public bool KeyDerivable => Default is null && Cases.GroupBy(c => c.TypeCsName).All(g => g.Count() == 1);
+}
+
+/// <summary>A case: its key (none for the default), its type, and the type's arguments.</summary>
+internal sealed record CaseModel(ExprText? Key, string TypeCsName, EquatableArray<ExprText> Args);
+
+/// <summary>
+/// A generated record holding the value of a primitive (integer, float) or
+/// string case of a switch, so that it can be one of the switch's values.
+/// </summary>
+internal sealed record WrapperModel(string CsName, string KsyType, FieldKind Kind, string? Primitive, string? ByteOrder, string? Encoding, TermModel? Term, bool KeepsSlack);
 
 internal sealed record ValidModel(
     Loc Loc,

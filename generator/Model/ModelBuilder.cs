@@ -214,18 +214,15 @@ internal sealed class ModelBuilder
             var iface = "I" + cs + Pascal(a.Id);
             var unknown = cs + Pascal(a.Id) + "Unknown";
             _unionOf[cs + "." + a.Id] = (iface, unknown);
-            var seen = new Dictionary<string, int>(StringComparer.Ordinal);
             foreach (var c in a.Switch.Cases)
             {
                 var (name, _) = SplitTypeRef(c.Type.Text);
+                if (CaseValueType(name) is not null) continue;
                 var caseCs = ResolveType(name, scope, spec.Id);
                 if (caseCs is null) continue;
-                seen[caseCs] = seen.TryGetValue(caseCs, out var n) ? n + 1 : 1;
                 if (!_unionsByCase.TryGetValue(caseCs, out var l)) _unionsByCase[caseCs] = l = new List<string>();
                 if (!l.Contains(iface)) l.Add(iface);
             }
-            foreach (var kv in seen)
-                if (kv.Value > 1) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.AmbiguousCase, a.Switch.Loc, kv.Key, a.Id));
         }
     }
 
@@ -366,29 +363,7 @@ internal sealed class ModelBuilder
         if (a.Switch is not null)
         {
             kind = FieldKind.Switch;
-            var on = Parse(a.Switch.On);
-            var cases = new List<CaseModel>();
-            foreach (var c in a.Switch.Cases)
-            {
-                var (name, argText) = SplitTypeRef(c.Type.Text);
-                var caseCs = ResolveType(name, scope, owner.Id);
-                if (caseCs is null)
-                {
-                    _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnknownType, c.Type.Loc, name));
-                    continue;
-                }
-                if (c.Key.Text == "_")
-                {
-                    _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, c.Key.Loc, "A default case ('_')"));
-                    continue;
-                }
-                var key = Parse(c.Key);
-                if (key is not null) cases.Add(new CaseModel(key, caseCs, ParseArgs(argText, c.Type.Loc).ToEquatable()));
-            }
-            if (a.Size is null && !a.SizeEos)
-                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Loc, "A switch without 'size' (unknown cases need a size to keep their bytes)"));
-            var (iface, unknown) = _unionOf[ownerCs + "." + a.Id];
-            if (on is not null) sw = new SwitchModel(on, iface, unknown, cases.ToEquatable(), a.Switch.Loc);
+            sw = BuildSwitch(a, owner, scope, ownerCs);
         }
         else if (a.Type is null)
         {
@@ -479,8 +454,8 @@ internal sealed class ModelBuilder
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, a.Loc, "-fg-limit", "the length limit applies to a field with 'size'"));
         if (kind == FieldKind.Primitive && (a.Size is not null || a.SizeEos))
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Size?.Loc ?? a.Loc, "'size' on an integer field"));
-        if (repeat != RepeatKind.None && (a.Size is not null || a.SizeEos))
-            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Size?.Loc ?? a.Loc, "'size' on a repeated field (a size for each element)"));
+        if (repeat != RepeatKind.None && (a.Size is not null || a.SizeEos) && kind is not (FieldKind.User or FieldKind.Switch))
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Size?.Loc ?? a.Loc, "'size' on a repeated byte array or string (a size for each element)"));
         if (a.Contents.Count > 0 && (a.Type is not null || a.Switch is not null))
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, a.Contents[0].Loc, "contents", "'contents' cannot be combined with 'type'"));
         if (a.If is not null && (kind == FieldKind.Switch || repeat != RepeatKind.None))
@@ -489,8 +464,6 @@ internal sealed class ModelBuilder
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Loc, "A repeated byte array"));
         if (kind == FieldKind.Bytes && a.Valid is not null)
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Valid.Loc, "'valid' on a byte array (use contents)"));
-        if (kind == FieldKind.Switch && repeat != RepeatKind.None)
-            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Loc, "A repeated switch"));
         // How a string or byte array ends, and a string's encoding.
         TermModel? term = null;
         string? encoding = null;
@@ -637,6 +610,85 @@ internal sealed class ModelBuilder
     private static string OrList(List<string> items)
         => items.Count == 1 ? items[0] : string.Join(", ", items.Take(items.Count - 1)) + " or " + items[items.Count - 1];
 
+    private SwitchModel? BuildSwitch(AttrSpec a, TypeSpec owner, string[] scope, string ownerCs)
+    {
+        var on = Parse(a.Switch!.On);
+        var (iface, unknown) = _unionOf[ownerCs + "." + a.Id];
+        var cases = new List<CaseModel>();
+        CaseModel? deflt = null;
+        var wrappers = new List<WrapperModel>();
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var c in a.Switch.Cases)
+        {
+            var (name, argText) = SplitTypeRef(c.Type.Text);
+            string? caseCs;
+            if (CaseValueType(name) is { } kind)
+            {
+                // A primitive or string case: its value is held by a generated record.
+                caseCs = unknown.Substring(0, unknown.Length - "Unknown".Length) + Pascal(name);
+                if (!wrappers.Any(x => x.CsName == caseCs))
+                {
+                    var prim = kind == FieldKind.Primitive ? StripEndian(name) : null;
+                    var order = prim is not null && name != prim ? name.Substring(2) : null;
+                    string? encoding = null;
+                    TermModel? term = null;
+                    if (kind == FieldKind.Str)
+                    {
+                        encoding = a.Encoding?.Text ?? EncodingOf(owner, scope);
+                        if (encoding is null) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.MissingKey, c.Type.Loc, "A str case", "encoding (or meta/encoding)"));
+                        term = TermOf(a.Term, name == "strz" ? 0 : -1);
+                        if (a.Size is null && !a.SizeEos && term.Terminator < 0)
+                            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.MissingKey, c.Type.Loc, "A str case", "size, size-eos or terminator"));
+                    }
+                    wrappers.Add(new WrapperModel(caseCs, name, kind, prim, order, encoding, term, KeepsSlack: a.Size is not null || a.SizeEos));
+                }
+            }
+            else
+            {
+                caseCs = ResolveType(name, scope, owner.Id);
+                if (caseCs is null)
+                {
+                    _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnknownType, c.Type.Loc, name));
+                    continue;
+                }
+                var args = ParseArgs(argText, c.Type.Loc);
+                var target = _types.Values.First(t => t.CsName == caseCs);
+                if (target.Spec.Params.Count != args.Count)
+                {
+                    _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadParams, c.Type.Loc, name,
+                        target.Spec.Params.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        args.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                    continue;
+                }
+            }
+            var argList = CaseValueType(name) is null ? ParseArgs(argText, c.Type.Loc).ToEquatable() : EquatableArray<ExprText>.Empty;
+            if (c.Key.Text == "_")
+            {
+                deflt = new CaseModel(null, caseCs, argList);
+                continue;
+            }
+            var key = Parse(c.Key);
+            if (key is null) continue;
+            // The same key twice (1 and 0x1) would be two labels of one C# case.
+            var norm = key.Expr is IntLit il ? il.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : key.Text;
+            if (!keys.Add(norm))
+            {
+                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.DuplicateCase, c.Key.Loc, c.Key.Text, a.Id));
+                continue;
+            }
+            cases.Add(new CaseModel(key, caseCs, argList));
+        }
+        return on is null ? null : new SwitchModel(on, iface, unknown, cases.ToEquatable(), a.Switch.Loc, deflt, wrappers.ToEquatable());
+    }
+
+    /// <summary>The kind of a primitive or string case type (u4, s2be, f8, str, strz), or null for a user type.</summary>
+    private static FieldKind? CaseValueType(string name)
+    {
+        if (Primitives.Contains(StripEndian(name)) || StripEndian(name) is "f4" or "f8") return FieldKind.Primitive;
+        if (name is "str" or "strz") return FieldKind.Str;
+        return null;
+    }
+
     private static bool KsyParserTryByte(string text, out byte b)
     {
         b = 0;
@@ -675,7 +727,9 @@ internal sealed class ModelBuilder
                 { result[i] = f with { Derivation = Derivation.Count, DerivedFrom = g.Id }; break; }
                 if (g.Repeat == RepeatKind.None && g.Size?.Expr is NameRef sn && sn.Id == f.Id)
                 { result[i] = f with { Derivation = Derivation.Size, DerivedFrom = g.Id }; break; }
-                if (g.Kind == FieldKind.Switch && g.Repeat == RepeatKind.None && g.Switch?.On.Expr is NameRef wn && wn.Id == f.Id)
+                // A key two switches read is the model's: deriving it from one could contradict the other.
+                if (g.Kind == FieldKind.Switch && g.Repeat == RepeatKind.None && g.Switch?.On.Expr is NameRef wn && wn.Id == f.Id && g.Switch.KeyDerivable
+                    && result.Count(x => x.Switch?.On.Expr is NameRef xn && xn.Id == f.Id) == 1)
                 { result[i] = f with { Derivation = Derivation.Discriminator, DerivedFrom = g.Id }; break; }
             }
         }

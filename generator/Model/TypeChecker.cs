@@ -54,7 +54,7 @@ internal sealed class TypeChecker
     private static IEnumerable<string> ChildTypes(FieldModel f)
     {
         if (f.UserType is not null) yield return f.UserType;
-        if (f.Switch is not null) foreach (var c in f.Switch.Cases) yield return c.TypeCsName;
+        if (f.Switch is not null) foreach (var c in f.Switch.AllCases) yield return c.TypeCsName;
     }
 
     /// <summary>Checks every expression; returns the types with their expressions checked.</summary>
@@ -135,8 +135,9 @@ internal sealed class TypeChecker
         if (f.Switch is { } sw)
         {
             var on = Expr(sw.On, scope);
-            var cases = sw.Cases.Select(c => c with { Key = Key(c.Key, on, scope), Args = Args(c.Args, c.TypeCsName, scope, c.Key.Loc) }).ToEquatable();
-            f2 = f2 with { Switch = sw with { On = on, Cases = cases } };
+            var cases = sw.Cases.Select(c => c with { Key = Key(c.Key!, on, scope), Args = Args(c.Args, c.TypeCsName, scope, c.Key!.Loc) }).ToEquatable();
+            var deflt = sw.Default is { } d ? d with { Args = Args(d.Args, d.TypeCsName, scope, sw.Loc) } : null;
+            f2 = f2 with { Switch = sw with { On = on, Cases = cases, Default = deflt } };
         }
         if (f.Valid is { } v)
         {

@@ -182,8 +182,8 @@ public class GeneratorTests
         new object[] { "FG0009", Head + "seq:\n  - id: a\n    type: u1\n  - id: b\n    type: u1\n    if: a + 1\n", 9, 9, "'if: a + 1' must be a boolean, not an integer" },
         new object[] { "FG0010", Head + "seq:\n  - id: a\n    type: u1\n  - id: a\n    type: u2\n", 7, 5, "'a' is defined more than once" },
         new object[] { "FG0011", Head + "seq: []\ninstances:\n  x:\n    pos: 0\n    type: u1\n", 7, 5, "A parse instance ('pos') is not supported by FormatGen" },
-        new object[] { "FG0012", Head + "seq:\n  - id: k\n    type: u1\n  - id: b\n    size: 2\n    type:\n      switch-on: k\n      cases:\n        1: c\n        2: c\ntypes:\n  c:\n    seq:\n      - id: x\n        type: u1\n", 10, 7,
-            "Type 'C' is the case of several keys of 'b'; give each key its own type so the writer can derive the key" },
+        new object[] { "FG0012", Head + "seq:\n  - id: k\n    type: u1\n  - id: b\n    size: 2\n    type:\n      switch-on: k\n      cases:\n        1: c\n        0x1: u2\ntypes:\n  c:\n    seq:\n      - id: x\n        type: u1\n", 13, 9,
+            "Key '0x1' of switch 'b' is given more than once" },
         new object[] { "FG0013", Head + "seq:\n  - id: a\n    type: u1\n    -fg-stream: true\n", 5, 5, "-fg-stream marks a repeated field; 'a' is not repeated" },
         new object[] { "FG0014", Head + "seq:\n  - id: a\n    type: c(1, 2)\ntypes:\n  c:\n    seq:\n      - id: x\n        type: u1\n", 6, 11, "Type 'c' takes 0 argument(s), 2 given" },
         new object[] { "FG0015", "meta:\n  endian: le\nseq: []\n", 1, 1, "A grammar needs meta/id" },
@@ -230,7 +230,7 @@ public class GeneratorTests
     public static IEnumerable<object[]> UnsupportedCombinations() => new[]
     {
         new object[] { "FG0011", Head + "seq:\n  - id: a\n    type: u4\n    size: 8\n", 7, 11, "'size' on an integer field is not supported by FormatGen" },
-        new object[] { "FG0011", Head + "seq:\n  - id: a\n    type: c\n    size: 2\n    repeat: eos\ntypes:\n  c:\n    seq:\n      - id: x\n        type: u1\n", 7, 11, "'size' on a repeated field (a size for each element) is not supported by FormatGen" },
+        new object[] { "FG0011", Head + "seq:\n  - id: a\n    type: str\n    encoding: ASCII\n    size: 2\n    repeat: eos\n", 8, 11, "'size' on a repeated byte array or string (a size for each element) is not supported by FormatGen" },
         new object[] { "FG0004", Head + "seq:\n  - id: a\n    type: u1\n    contents: [1]\n", 7, 16, "Invalid value for 'contents': 'contents' cannot be combined with 'type'" },
         new object[] { "FG0009", Head + "seq:\n  - id: a\n    type: u1\n    enum: e\n    valid: 3\nenums:\n  e:\n    1: one\n", 8, 12, "'3' (an integer) cannot be compared with field 'a' (enum E); use E members" },
         // Message templates and -fg-limit where they cannot apply.

@@ -295,6 +295,38 @@ public class KaitaiOracleTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// Kaitai's compiler, pinned (docs/kaitai-oracle.md, item 8): an integer or
+    /// float case of a switch with a size is read without the size, although
+    /// its user guide says the size applies to every case. Ours reads it within
+    /// the size and keeps the rest as slack. If this fails, Kaitai changed.
+    /// </summary>
+    [Fact]
+    public void Kaitai_reads_an_integer_case_of_a_sized_switch_without_the_size_and_we_within_it()
+    {
+        var dir = Directory.CreateTempSubdirectory("formatgen-oracle-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "sized_case.ksy");
+            File.WriteAllText(path, "meta:\n  id: sized_case\n  endian: le\nseq:\n  - id: kind\n    type: u1\n  - id: value\n    size: 4\n"
+                + "    type:\n      switch-on: kind\n      cases:\n        1: u2\n  - id: after\n    type: u1\n");
+            var g = GeneratedGrammar.Compile(path);
+            var input = new OracleInput("u2-in-4", new byte[] { 1, 0x34, 0x12, 0xAA, 0xBB, 7 });
+            var kaitai = KaitaiNode.Parse(path, new[] { input }).Results[0];
+            Assert.Equal(0xAA, kaitai.Tree!.Value.GetProperty("after").GetInt32());
+            var model = g.Read(input.Data);
+            Assert.Equal((byte)7, model.GetType().GetProperty("After")!.GetValue(model));
+            var value = model.GetType().GetProperty("Value")!.GetValue(model)!;
+            Assert.Equal((ushort)0x1234, value.GetType().GetProperty("Value")!.GetValue(value));
+            Assert.Equal(new byte[] { 0xAA, 0xBB }, ((ReadOnlyMemory<byte>)value.GetType().GetProperty("Slack")!.GetValue(value)!).ToArray());
+            Assert.Equal(input.Data, g.Write(model));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
     /// <summary>"mutant#12 (bit 3 of ...)" is saved as mutant-12.bin.</summary>
     private static string FileName(OracleInput input)
         => string.Concat(input.Name.Split(' ')[0].Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-'));

@@ -212,3 +212,55 @@ public class ScopeTests
         Assert.Equal(data, LanguageTests.Write(m));
     }
 }
+
+public class SwitchTests
+{
+    private static readonly byte[] Sample = Convert.FromHexString(
+        "05" + "010203FC07" + "02030102EE" + "030078563412" + "0403616263" + "0902AABB" + "6364" + "686900" + "0102" + "050611616200" + "07080000090A3344");
+
+    [Fact]
+    public void Primitive_string_default_and_shared_cases_read_and_write_back()
+    {
+        var asm = LanguageTests.Compile("switches.ksy");
+        var t = asm.GetType("Snapshots.Switches.Switches")!;
+        var m = LanguageTests.Read(t, Sample);
+        var items = ((System.Collections.IEnumerable)LanguageTests.Get(m, "Items")!).Cast<object>().ToArray();
+        Assert.Equal(5, items.Length);
+        // One case type for two keys: the model keeps the key.
+        Assert.Equal((byte)1, LanguageTests.Get(items[0], "Kind"));
+        Assert.Equal((byte)2, LanguageTests.Get(items[1], "Kind"));
+        var p0 = LanguageTests.Get(items[0], "Body")!;
+        Assert.Equal("Point", p0.GetType().Name);
+        Assert.Equal((sbyte)-4, LanguageTests.Get(p0, "Y"));
+        Assert.Equal((byte)7, LanguageTests.Get(LanguageTests.Get(items[0], "Tail")!, "Value"));
+        Assert.Equal(new byte[] { 0xEE }, ((ReadOnlyMemory<byte>)LanguageTests.Get(LanguageTests.Get(items[1], "Body")!, "Slack")!).ToArray());
+        // No size and no case: nothing read, the unknown case with no octets.
+        var tail1 = LanguageTests.Get(items[1], "Tail")!;
+        Assert.EndsWith("Unknown", tail1.GetType().Name);
+        Assert.Equal(0, ((ReadOnlyMemory<byte>)LanguageTests.Get(tail1, "Bytes")!).Length);
+        Assert.Equal(0x12345678u, LanguageTests.Get(LanguageTests.Get(items[2], "Number")!, "Value"));
+        Assert.Equal("abc", LanguageTests.Get(LanguageTests.Get(items[3], "Body")!, "Value"));
+        var unknown = LanguageTests.Get(items[4], "Body")!;
+        Assert.Equal((byte)9, LanguageTests.Get(unknown, "Key"));
+        Assert.Equal("hi", LanguageTests.Get(LanguageTests.Get(m, "ByName")!, "Value"));
+        var bodies = ((System.Collections.IEnumerable)LanguageTests.Get(m, "Bodies")!).Cast<object>().ToArray();
+        Assert.Equal("Point", bodies[0].GetType().Name);
+        Assert.Equal("ab", LanguageTests.Get(bodies[1], "Value"));
+        Assert.Empty(LanguageTests.Validate(t, Sample));
+        Assert.Equal(Sample, LanguageTests.Write(m));
+    }
+
+    [Fact]
+    public void A_value_the_key_does_not_select_is_refused_by_the_writer()
+    {
+        var asm = LanguageTests.Compile("switches.ksy");
+        var t = asm.GetType("Snapshots.Switches.Switches")!;
+        var m = LanguageTests.Read(t, Sample);
+        var items = ((System.Collections.IEnumerable)LanguageTests.Get(m, "Items")!).Cast<object>().ToArray();
+        // Item 4 holds a str; make its key say point.
+        var item = items[3];
+        item.GetType().GetProperty("Kind")!.SetValue(item, (byte)1);
+        var e = Assert.Throws<TargetInvocationException>(() => LanguageTests.Write(m));
+        Assert.Contains("body: holds a str, which key 1 does not select", e.InnerException!.Message);
+    }
+}

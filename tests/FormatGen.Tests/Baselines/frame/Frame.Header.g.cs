@@ -283,7 +283,11 @@ public sealed partial record Header
                 __w.Bytes(__c1.Slack.Span);
                 break;
             }
-            case global::Snapshots.Frame.HeaderPayloadUnknown __u: __w.Bytes(__u.Bytes.Span); break;
+            case global::Snapshots.Frame.HeaderPayloadUnknown __u:
+            {
+                __w.Bytes(__u.Bytes.Span);
+                break;
+            }
             default: throw new global::FormatGen.Runtime.FgWriteException("payload", "is not set");
         }
         if (__w.Position - __u_payload > 4L) throw new global::FormatGen.Runtime.FgWriteException("payload", "takes " + (__w.Position - __u_payload) + " octets; the grammar gives it " + 4L);

@@ -280,7 +280,11 @@ public sealed partial record Item
                 __w.Bytes(__c1.Slack.Span);
                 break;
             }
-            case global::Snapshots.Tlv.ItemValueUnknown __u: __w.Bytes(__u.Bytes.Span); break;
+            case global::Snapshots.Tlv.ItemValueUnknown __u:
+            {
+                __w.Bytes(__u.Bytes.Span);
+                break;
+            }
             default: throw new global::FormatGen.Runtime.FgWriteException("value", "is not set");
         }
         f_length = checked((byte)(__w.Position - __s_value));
