@@ -304,9 +304,22 @@ internal sealed partial class Emitter
                     return value;
                 }, Names.IsBits(f.Primitive!) ? -Names.BitWidth(f.Primitive!) : Names.PrimSize(f.Primitive!));
                 return;
-            case FieldKind.Bytes or FieldKind.Str:
-                EmitReadOctets(w, t, scope, f);
+            case FieldKind.Bytes or FieldKind.Str when f.Repeat == RepeatKind.None:
+                EmitReadOctets(w, t, scope, f, "-1");
                 return;
+            case FieldKind.Bytes or FieldKind.Str:
+            {
+                var one = f with { Repeat = RepeatKind.None };
+                int elemSize = f.Size?.Expr is IntLit il ? (int)System.Math.Min(il.Value, 1 << 20) : 1;
+                EmitReadRepeat(w, t, scope, f, counters, ElemCsType(f), (ww, e) =>
+                {
+                    EmitReadOctets(ww, t, scope, one, "__i");
+                    var elem = scope.Locals[f.Id];
+                    ww.Line("var " + e + " = " + Names.Field(f.Id) + ";");
+                    return elem;
+                }, elemSize);
+                return;
+            }
             case FieldKind.User when f.Repeat == RepeatKind.None:
             {
                 var child = _types[f.UserType!];
@@ -468,14 +481,14 @@ internal sealed partial class Emitter
     /// octets are read (not skipped) when a check needs them or a string is
     /// decoded; a byte array's value is a slice of the input.
     /// </summary>
-    private void EmitReadOctets(SourceWriter w, TypeModel t, ReaderScope scope, FieldModel f)
+    private void EmitReadOctets(SourceWriter w, TypeModel t, ReaderScope scope, FieldModel f, string index)
     {
         var R = Names.R;
         var id = Lit(f.Id);
         var len = Names.Len(f.Id);
         var start = "__b_" + f.Id;
         bool str = f.Kind == FieldKind.Str;
-        bool needed = str && (ContentNeeded(t).Contains(f.Id) || f.Valid is not null) || ContentNeeded(t).Contains(f.Id) || f.Contents.Count > 0;
+        bool needed = str && (ContentNeeded(t).Contains(f.Id) || f.Valid is not null) || ContentNeeded(t).Contains(f.Id) || f.Contents.Count > 0 || f.RepeatUntil is not null;
         var term = f.Term;
         bool sized = f.Size is not null || f.SizeEos || f.Contents.Count > 0;
         string value;   // the octets of the value (after strip and cut), as a span expression
@@ -521,7 +534,7 @@ internal sealed partial class Emitter
         {
             w.Line("string " + Names.Field(f.Id) + " = " + (needed ? "" : Names.Build + " ? ") + EncodingField(f.Encoding!) + ".GetString(" + value + ")" + (needed ? "" : " : \"\"") + ";");
             var typed = new Typed(Names.Field(f.Id), TK.Str);
-            EmitValid(w, t, scope, f, typed, "-1", "__off + (" + start + " - " + Names.Start + ")");
+            EmitValid(w, t, scope, f, typed, index, "__off + (" + start + " - " + Names.Start + ")");
             scope.Locals[f.Id] = typed;
             return;
         }

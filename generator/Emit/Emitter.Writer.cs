@@ -90,6 +90,18 @@ internal sealed partial class Emitter
                 scope.Locals[f.Id] = new Typed("", TK.Array, Size: "(" + value + "?.Count ?? 0)");
                 break;
             }
+            case FieldKind.Bytes or FieldKind.Str when f.Repeat != RepeatKind.None:
+            {
+                EmitCountCheck(w, scope, f, value);
+                w.Line("var __l_" + f.Id + " = " + value + " ?? " + Names.Array + ".Empty<" + ElemCsType(f) + ">();");
+                w.Open("for (int __i = 0; __i < __l_" + f.Id + ".Count; __i++)");
+                scope.Locals["_index"] = Typed.Long("((long)__i)");
+                EmitWriteField(w, t, scope, f with { Repeat = RepeatKind.None }, "__l_" + f.Id + "[__i]", pendingSizes);
+                scope.Locals.Remove("_index");
+                w.Close();
+                scope.Locals[f.Id] = new Typed("", TK.Array, Size: "(" + value + "?.Count ?? 0)");
+                break;
+            }
             case FieldKind.Bytes or FieldKind.Str:
             {
                 if (f.Contents.Count > 0)

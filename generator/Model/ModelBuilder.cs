@@ -454,14 +454,12 @@ internal sealed class ModelBuilder
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, a.Loc, "-fg-limit", "the length limit applies to a field with 'size'"));
         if (kind == FieldKind.Primitive && (a.Size is not null || a.SizeEos))
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Size?.Loc ?? a.Loc, "'size' on an integer field"));
-        if (repeat != RepeatKind.None && (a.Size is not null || a.SizeEos) && kind is not (FieldKind.User or FieldKind.Switch))
-            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Size?.Loc ?? a.Loc, "'size' on a repeated byte array or string (a size for each element)"));
+        if (repeat != RepeatKind.None && a.Contents.Count > 0)
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Loc, "'contents' on a repeated field"));
         if (a.Contents.Count > 0 && (a.Type is not null || a.Switch is not null))
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, a.Contents[0].Loc, "contents", "'contents' cannot be combined with 'type'"));
         if (a.If is not null && (kind == FieldKind.Switch || repeat != RepeatKind.None))
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.If.Loc, "'if' on a repeated or switch field"));
-        if (kind == FieldKind.Bytes && repeat != RepeatKind.None)
-            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Loc, "A repeated byte array"));
         if (kind == FieldKind.Bytes && a.Valid is not null)
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Valid.Loc, "'valid' on a byte array (use contents)"));
         // How a string or byte array ends, and a string's encoding.

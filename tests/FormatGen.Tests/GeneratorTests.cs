@@ -230,7 +230,7 @@ public class GeneratorTests
     public static IEnumerable<object[]> UnsupportedCombinations() => new[]
     {
         new object[] { "FG0011", Head + "seq:\n  - id: a\n    type: u4\n    size: 8\n", 7, 11, "'size' on an integer field is not supported by FormatGen" },
-        new object[] { "FG0011", Head + "seq:\n  - id: a\n    type: str\n    encoding: ASCII\n    size: 2\n    repeat: eos\n", 8, 11, "'size' on a repeated byte array or string (a size for each element) is not supported by FormatGen" },
+        new object[] { "FG0011", Head + "seq:\n  - id: a\n    contents: [1]\n    repeat: eos\n", 5, 5, "'contents' on a repeated field is not supported by FormatGen" },
         new object[] { "FG0004", Head + "seq:\n  - id: a\n    type: u1\n    contents: [1]\n", 7, 16, "Invalid value for 'contents': 'contents' cannot be combined with 'type'" },
         new object[] { "FG0009", Head + "seq:\n  - id: a\n    type: u1\n    enum: e\n    valid: 3\nenums:\n  e:\n    1: one\n", 8, 12, "'3' (an integer) cannot be compared with field 'a' (enum E); use E members" },
         // Message templates and -fg-limit where they cannot apply.

@@ -264,3 +264,28 @@ public class SwitchTests
         Assert.Contains("body: holds a str, which key 1 does not select", e.InnerException!.Message);
     }
 }
+
+public class ListTests
+{
+    [Fact]
+    public void Repeated_strings_and_byte_arrays_read_and_write_back()
+    {
+        var t = LanguageTests.Compile("lists.ksy").GetType("Snapshots.Lists.Lists")!;
+        var data = Convert.FromHexString("02" + "616200" + "6300" + "58595A57" + "010203" + "FF0000" + "686920" + "796F20" + "20" + "656E6400" + "7800");
+        var m = LanguageTests.Read(t, data);
+        Assert.Equal(new[] { "ab", "c" }, ((System.Collections.Generic.IEnumerable<string>)LanguageTests.Get(m, "Names")!).ToArray());
+        Assert.Equal(new[] { "XY", "ZW" }, ((System.Collections.Generic.IEnumerable<string>)LanguageTests.Get(m, "Codes")!).ToArray());
+        var blocks = ((System.Collections.Generic.IEnumerable<ReadOnlyMemory<byte>>)LanguageTests.Get(m, "Blocks")!).Select(b => Convert.ToHexString(b.Span)).ToArray();
+        Assert.Equal(new[] { "010203", "FF0000" }, blocks);
+        var words = ((System.Collections.Generic.IEnumerable<ReadOnlyMemory<byte>>)LanguageTests.Get(m, "Words")!).Select(b => Encoding.ASCII.GetString(b.Span)).ToArray();
+        Assert.Equal(new[] { "hi", "yo", "" }, words);
+        Assert.Equal(new[] { "end", "x" }, ((System.Collections.Generic.IEnumerable<string>)LanguageTests.Get(m, "Tail")!).ToArray());
+        Assert.Equal("ab", LanguageTests.Get(m, "FirstName"));
+        Assert.Equal(0xFFL, LanguageTests.Get(m, "LastBlockFirst"));
+        Assert.Equal(2L, LanguageTests.Get(m, "CodeCount"));
+        Assert.Empty(LanguageTests.Validate(t, data));
+        Assert.Equal(data, LanguageTests.Write(m));
+        // Models compare by content: a copy read from other octets is equal.
+        Assert.Equal(m, LanguageTests.Read(t, data.ToArray()));
+    }
+}
