@@ -109,9 +109,14 @@ internal sealed partial class Emitter
                     w.Line(W + ".Bytes([" + string.Join(", ", f.Contents.Select(b => "0x" + b.ToString("x2", CultureInfo.InvariantCulture))) + "]);");
                     break;
                 }
-                // The octets of the value: a string is encoded.
+                // The octets of the value: a string is encoded, processed octets are processed back.
                 var octets = f.Kind == FieldKind.Str ? "__o_" + f.Id : value + ".Span";
                 if (f.Kind == FieldKind.Str) w.Line("var " + octets + " = " + EncodingField(f.Encoding!) + ".GetBytes(" + value + " ?? \"\");");
+                if (f.Process is not null)
+                {
+                    w.Line("var __po_" + f.Id + " = " + UnprocessCall(f, value + ".Span", scope, "this." + Names.Captured("__raw_" + f.Id)) + ";");
+                    octets = "__po_" + f.Id;
+                }
                 var term = f.Term;
                 int terminator = term is { Include: false, Terminator: >= 0 } ? term.Terminator : -1;
                 bool fixedSize = f.Size is not null && !IsDerivedSize(t, f) && !UsesIo(f.Size.T);
@@ -124,7 +129,7 @@ internal sealed partial class Emitter
                 else if (fixedSize)
                 {
                     var size = Code(f.Size!, scope);
-                    w.Line("if (" + value + ".Length != " + size + ") throw new " + Names.Runtime + ".FgWriteException(" + id + ", \"has \" + " + value + ".Length + \" octets; the grammar says \" + " + size + ");");
+                    w.Line("if (" + octets + ".Length != " + size + ") throw new " + Names.Runtime + ".FgWriteException(" + id + ", \"has \" + " + octets + ".Length + \" octets; the grammar says \" + " + size + ");");
                     w.Line(W + ".Bytes(" + octets + ");");
                 }
                 else if (term is { Terminator: >= 0 })
@@ -145,6 +150,25 @@ internal sealed partial class Emitter
                 bool fixedSize = f.Size is not null && !IsDerivedSize(t, f) && !UsesIo(f.Size.T);
                 if (fixedSize) w.Line("int __u_" + f.Id + " = " + W + ".Position;");
                 var target = IsStruct(child) ? value : "(" + value + " ?? throw new " + Names.Runtime + ".FgWriteException(" + id + ", \"is not set\"))";
+                if (f.Process is not null)
+                {
+                    // Written apart, then processed back.
+                    var rest = string.Join(", ", args.Skip(1));
+                    var comma = rest.Length > 0 ? ", " : "";
+                    var slack = child.KeepsSlack ? value + "." + Names.Slack + ".Span" : null;
+                    w.Line("var __pm_" + f.Id + " = " + Names.Writer + ".Measure(" + W + ".LittleEndian);");
+                    w.Line(target + ".WriteCore(ref __pm_" + f.Id + comma + rest + ");");
+                    w.Line("__pm_" + f.Id + ".AlignToByte();");
+                    if (slack is not null) w.Line("__pm_" + f.Id + ".Bytes(" + slack + ");");
+                    w.Line("var __pb_" + f.Id + " = new byte[__pm_" + f.Id + ".Position];");
+                    w.Line("var __pw_" + f.Id + " = new " + Names.Writer + "(__pb_" + f.Id + ", " + W + ".LittleEndian);");
+                    w.Line(target + ".WriteCore(ref __pw_" + f.Id + comma + rest + ");");
+                    w.Line("__pw_" + f.Id + ".AlignToByte();");
+                    if (slack is not null) w.Line("__pw_" + f.Id + ".Bytes(" + slack + ");");
+                    w.Line(W + ".Bytes(" + UnprocessCall(f, "__pb_" + f.Id, scope, "this." + Names.Captured("__raw_" + f.Id)) + ");");
+                    if (fixedSize) EmitPadTo(w, scope, f);
+                    break;
+                }
                 w.Line(target + ".WriteCore(" + string.Join(", ", args) + ");");
                 EmitWriteSlack(w, f, child, value);
                 if (fixedSize) EmitPadTo(w, scope, f);

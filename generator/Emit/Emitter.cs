@@ -65,6 +65,7 @@ internal sealed partial class Emitter
                 yield return f.RepeatExpr;
                 yield return f.RepeatUntil;
                 yield return f.If;
+                yield return f.Process?.Arg;
                 if (f.Switch is { } sw)
                 {
                     yield return sw.On;
@@ -156,6 +157,9 @@ internal sealed partial class Emitter
                 };
                 if (c is { } v && !list.Contains(v)) list.Add(v);
             });
+        // zlib octets as read: a writer gives them back while they still inflate to the value.
+        foreach (var f in t.Fields)
+            if (f.Process?.Kind == "zlib") list.Add((Names.Captured("__raw_" + f.Id), Names.ReadOnlyMemory, "__raw_" + f.Id));
         return list;
     }
 
@@ -473,7 +477,12 @@ internal sealed partial class Emitter
                 case Derivation.Size:
                 {
                     var sized = t.Fields.First(x => x.Id == f.DerivedFrom);
-                    if (sized.Kind == FieldKind.Bytes && sized.Term is null)
+                    if (sized.Kind == FieldKind.Bytes && sized.Term is null && sized.Process?.Kind == "zlib")
+                    {
+                        w.Doc(f.Doc, doc + " Derived: the length of " + sized.CsName + " compressed (the octets read, while they still inflate to it).");
+                        w.Line("public " + type + " " + f.CsName + " => checked((" + type + ")" + Names.Process + ".Deflate(" + sized.CsName + ".Span, " + Names.Captured("__raw_" + sized.Id) + ").Length);");
+                    }
+                    else if (sized.Kind == FieldKind.Bytes && sized.Term is null)
                     {
                         w.Doc(f.Doc, doc + " Derived: the length of " + sized.CsName + ".");
                         w.Line("public " + type + " " + f.CsName + " => checked((" + type + ")" + sized.CsName + ".Length);");

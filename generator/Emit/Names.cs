@@ -14,6 +14,7 @@ internal static class Names
     public const string Eq = Runtime + ".Internal.FgEq";
     public const string Text = Runtime + ".Internal.FgText";
     public const string Eval = Runtime + ".Internal.FgEval";
+    public const string Process = Runtime + ".Internal.FgProcess";
     public const string WriteHelpers = Runtime + ".Internal.FgWrite";
     public const string ReadOnlyMemory = "global::System.ReadOnlyMemory<byte>";
     public const string ReadOnlySpan = "global::System.ReadOnlySpan<byte>";

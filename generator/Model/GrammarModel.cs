@@ -87,7 +87,11 @@ internal sealed record FieldModel(
     string? ByteOrder = null,
     bool Limit = false,
     TermModel? Term = null,
-    string? Encoding = null);
+    string? Encoding = null,
+    ProcessModel? Process = null);
+
+/// <summary>Kaitai's process: xor (Arg: a byte or a key), rol or ror (Arg: bits), zlib.</summary>
+internal sealed record ProcessModel(string Kind, ExprText? Arg, Loc Loc);
 
 /// <summary>
 /// How a byte array or string ends, in Kaitai's terms: a terminator octet

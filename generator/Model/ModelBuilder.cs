@@ -485,9 +485,47 @@ internal sealed class ModelBuilder
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.MissingKey, a.Loc, "Field '" + a.Id + "' without a type", "size, size-eos or terminator"));
         if (a.Stream && repeat == RepeatKind.None)
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadStream, a.Loc, "-fg-stream marks a repeated field; '" + a.Id + "' is not repeated"));
+        var process = a.Process is null ? null : BuildProcess(a, kind, repeat.Value);
         return new FieldModel(a.Id, MemberName(a.Id, ownerCs), a.Loc, a.Doc, kind, prim, user, args.ToEquatable(), sw, enumCs,
             Parse(a.Size), a.SizeEos, repeat.Value, Parse(a.RepeatExpr), Parse(a.RepeatUntil), Parse(a.If), contents.ToEquatable(),
-            valid, Derivation.None, null, a.Stream, byteOrder, a.Limit && a.Size is not null, term, encoding);
+            valid, Derivation.None, null, a.Stream, byteOrder, a.Limit && a.Size is not null, term, encoding, process);
+    }
+
+    /// <summary>process: xor(key), rol(n), ror(n) or zlib, on a byte array or a sized user type.</summary>
+    private ProcessModel? BuildProcess(AttrSpec a, FieldKind kind, RepeatKind repeat)
+    {
+        var p = a.Process!;
+        var text = p.Text.Trim();
+        int open = text.IndexOf('(');
+        var name = open < 0 ? text : text.Substring(0, open).Trim();
+        string? argText = null;
+        if (open >= 0)
+        {
+            if (!text.EndsWith(")", StringComparison.Ordinal))
+            {
+                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, p.Loc, "process", "xor(key), rol(n), ror(n) or zlib"));
+                return null;
+            }
+            argText = text.Substring(open + 1, text.Length - open - 2).Trim();
+        }
+        if (name is not ("xor" or "rol" or "ror" or "zlib"))
+        {
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, p.Loc, "A custom process routine ('" + name + "')"));
+            return null;
+        }
+        if ((name == "zlib") != (argText is null || argText.Length == 0))
+        {
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, p.Loc, "process", name == "zlib" ? "zlib takes no argument" : name + " takes one argument"));
+            return null;
+        }
+        if (repeat != RepeatKind.None || kind is not (FieldKind.Bytes or FieldKind.User) || kind == FieldKind.User && a.Size is null && !a.SizeEos)
+        {
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, p.Loc, "'process' on a field other than a byte array or a sized user type (here: "
+                + (repeat != RepeatKind.None ? "a repeated field" : kind == FieldKind.User ? "a user type without size" : kind.ToString().ToLowerInvariant()) + ")"));
+            return null;
+        }
+        var arg = argText is null || argText.Length == 0 ? null : Parse(new Scalar(argText, p.Loc));
+        return new ProcessModel(name, arg, p.Loc);
     }
 
     /// <summary>bX, bXle, bXbe: a bit-sized integer of 1 to 64 bits and its bit order.</summary>

@@ -132,6 +132,16 @@ internal sealed class TypeChecker
             RepeatUntil = Opt(f.RepeatUntil, scope with { Element = value }, ExprType.Bool, "repeat-until"),
             If = Opt(f.If, scope with { Index = false }, ExprType.Bool, "if"),
         };
+        if (f.Process is { Arg: { } parg } proc)
+        {
+            var arg = proc.Kind == "xor" ? Expr(parg, scope with { Index = false }) : Expr(parg, scope with { Index = false }, ExprType.Long, proc.Kind);
+            if (proc.Kind == "xor" && arg.Checked is { } xa && xa.Type.Kind is not (TKind.Int or TKind.Bytes))
+            {
+                Mismatch(parg.Loc, "'xor: " + parg.Text.Trim() + "' must be an integer or a byte array, not " + xa.Type.Describe());
+                arg = arg with { Checked = null };
+            }
+            f2 = f2 with { Process = proc with { Arg = arg } };
+        }
         if (f.Switch is { } sw)
         {
             var on = Expr(sw.On, scope);

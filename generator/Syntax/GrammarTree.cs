@@ -52,7 +52,8 @@ internal sealed record AttrSpec(
     Scalar? Found = null,
     bool Limit = false,
     TermSpec? Term = null,
-    Scalar? Encoding = null);
+    Scalar? Encoding = null,
+    Scalar? Process = null);
 
 /// <summary>How a byte array or string ends: Kaitai's terminator, include, consume, eos-error and pad-right.</summary>
 internal sealed record TermSpec(Scalar? Terminator, bool Include, bool Consume, bool EosError, Scalar? PadRight, Loc Loc);

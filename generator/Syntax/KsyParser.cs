@@ -195,7 +195,7 @@ internal sealed class KsyParser
     {
         string? id = null, doc = null, repeat = null, rule = null, severity = null;
         Scalar? type = null, size = null, repeatExpr = null, repeatUntil = null, cond = null, enumName = null, expect = null, found = null;
-        Scalar? terminator = null, padRight = null, encoding = null;
+        Scalar? terminator = null, padRight = null, encoding = null, process = null;
         bool? include = null, consume = null, eosError = null;
         Loc? repeatLoc = null;
         SwitchSpec? sw = null;
@@ -234,7 +234,7 @@ internal sealed class KsyParser
                 case "include": include = Flag(kv.Value, key); break;
                 case "consume": consume = Flag(kv.Value, key); break;
                 case "eos-error": eosError = Flag(kv.Value, key); break;
-                case "process":
+                case "process": process = Sc(kv.Value); break;
                 case "pos":
                 case "io":
                     Report(DiagnosticDescriptors.UnsupportedKey, kv.Key, key, " yet");
@@ -250,7 +250,7 @@ internal sealed class KsyParser
             contents.ToEquatable(), valid, enumName, rule, severity, stream, expect, found, limit,
             terminator is null && padRight is null && include is null && consume is null && eosError is null ? null
                 : new TermSpec(terminator, include ?? false, consume ?? true, eosError ?? true, padRight, L(n)),
-            encoding);
+            encoding, process);
     }
 
     private IEnumerable<Scalar> ParseContents(YamlNode n)

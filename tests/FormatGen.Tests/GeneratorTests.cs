@@ -172,7 +172,7 @@ public class GeneratorTests
     public static IEnumerable<object[]> DiagnosticCases() => new[]
     {
         new object[] { "FG0001", "meta:\n  id: [t\n", 3, 1, "While parsing a flow sequence, did not find expected ',' or ']'." },
-        new object[] { "FG0002", Head + "seq:\n  - id: a\n    size: 4\n    process: zlib\n", 7, 5, "Key 'process' is not supported by FormatGen yet" },
+        new object[] { "FG0002", Head + "seq:\n  - id: a\n    size: 4\n    sise: 4\n", 7, 5, "Key 'sise' is not supported by FormatGen" },
         new object[] { "FG0003", Head + "seq:\n  - type: u1\n", 5, 5, "A seq entry needs 'id'" },
         new object[] { "FG0004", Head + "seq:\n  - id: a\n    type: u1\n    repeat: sometimes\n", 7, 13, "Invalid value for 'repeat': expr, until or eos" },
         new object[] { "FG0005", Head + "seq:\n  - id: a\n    type: nowhere\n", 6, 11, "Type 'nowhere' is not defined" },

@@ -289,3 +289,55 @@ public class ListTests
         Assert.Equal(m, LanguageTests.Read(t, data.ToArray()));
     }
 }
+
+public class ProcessTests
+{
+    private static byte[] Sample() => Convert.FromHexString(File.ReadAllLines(Path.Combine(RepoPaths.Root, "tests", "FormatGen.Tests", "Grammars", "process.samples"))
+        .First(l => !l.StartsWith('#')).Replace(" ", ""));
+
+    private static string Ascii(object? m) => Encoding.ASCII.GetString(((ReadOnlyMemory<byte>)m!).Span);
+
+    [Fact]
+    public void Xor_rol_ror_and_zlib_read_and_write_back_the_same_octets()
+    {
+        var t = LanguageTests.Compile("process.ksy").GetType("Snapshots.Process.Process")!;
+        var data = Sample();
+        var m = LanguageTests.Read(t, data);
+        Assert.Equal("MASK", Ascii(LanguageTests.Get(m, "Masked")));
+        Assert.Equal("keyed", Ascii(LanguageTests.Get(m, "Keyed")));
+        Assert.Equal("RO", Ascii(LanguageTests.Get(m, "Rotated")));
+        Assert.Equal("UN", Ascii(LanguageTests.Get(m, "Unrotated")));
+        Assert.Equal("hello hello hello zlib", Ascii(LanguageTests.Get(m, "Packed")));
+        var inner = LanguageTests.Get(m, "Inner")!;
+        Assert.Equal((ushort)0x1234, LanguageTests.Get(inner, "X"));
+        Assert.Equal(new byte[] { 0x99 }, ((ReadOnlyMemory<byte>)LanguageTests.Get(inner, "Slack")!).ToArray());
+        Assert.Equal((ushort)8, LanguageTests.Get(LanguageTests.Get(m, "Zinner")!, "Y"));
+        Assert.Equal((long)'M', LanguageTests.Get(m, "MaskedFirst"));
+        Assert.Empty(LanguageTests.Validate(t, data));
+        // The zlib octets read are written back as they were (not compressed anew).
+        Assert.Equal(data, LanguageTests.Write(m));
+    }
+
+    [Fact]
+    public void A_changed_zlib_value_is_compressed_anew_and_reads_back()
+    {
+        var t = LanguageTests.Compile("process.ksy").GetType("Snapshots.Process.Process")!;
+        var m = LanguageTests.Read(t, Sample());
+        var changed = m.GetType().GetMethod("<Clone>$")!.Invoke(m, null)!;
+        m.GetType().GetProperty("Packed")!.SetValue(changed, (ReadOnlyMemory<byte>)Encoding.ASCII.GetBytes("another text, longer than the first one"));
+        var back = LanguageTests.Read(t, LanguageTests.Write(changed));
+        Assert.Equal("another text, longer than the first one", Ascii(LanguageTests.Get(back, "Packed")));
+        Assert.Equal(LanguageTests.Get(m, "Zinner"), LanguageTests.Get(back, "Zinner"));
+    }
+
+    [Fact]
+    public void Octets_that_are_not_zlib_are_one_error_naming_the_field()
+    {
+        var t = LanguageTests.Compile("process.ksy").GetType("Snapshots.Process.Process")!;
+        var data = Sample();
+        data[16] ^= 0xFF; // the zlib header of 'packed'
+        var v = Assert.Single(LanguageTests.Validate(t, data));
+        Assert.Contains("zlib", v);
+        Assert.Contains("field packed, offset 16", v);
+    }
+}
