@@ -369,7 +369,13 @@ internal sealed partial class Emitter
         w.Doc("Reads a " + t.KsyId + " from octets. Octets and lists in the model are slices of data, not copies. Throws FgException on a structural error; rules are checked by Validate.");
         w.Open("public static " + Q(t.CsName) + " Read(" + Sig(Names.ReadOnlyMemory + " data") + ")");
         w.Line("var " + Names.R + " = new " + Names.Reader + "(data, " + leArg + ");");
-        w.Line("return " + "ReadCore(ref " + Names.R + ", null, true" + readArgs + outs + ")" + (IsStruct(t) ? "" : "!") + ";");
+        if (t.KeepsSlack)
+        {
+            // What follows the fields is kept, so that writing gives it back.
+            w.Line("var __m = ReadCore(ref " + Names.R + ", null, true" + readArgs + outs + ")" + (IsStruct(t) ? "" : "!") + ";");
+            w.Line("return " + Names.R + ".Remaining > 0 ? __m with { " + Names.Slack + " = " + Names.R + ".SliceAt(" + Names.R + ".Position, " + Names.R + ".Remaining) } : __m;");
+        }
+        else w.Line("return " + "ReadCore(ref " + Names.R + ", null, true" + readArgs + outs + ")" + (IsStruct(t) ? "" : "!") + ";");
         w.Close();
 
         w.Line();
@@ -389,6 +395,7 @@ internal sealed partial class Emitter
         w.Line("var " + Names.W + " = " + Names.Writer + ".Measure(" + leArg + ");");
         w.Line("WriteCore(ref " + Names.W + writeArgs + ");");
         w.Line(Names.W + ".AlignToByte();");
+        if (t.KeepsSlack) w.Line(Names.W + ".Bytes(" + Names.Slack + ".Span);");
         w.Line("return " + Names.W + ".Position;");
         w.Close();
 
@@ -403,6 +410,7 @@ internal sealed partial class Emitter
         w.Line("var " + Names.W + " = new " + Names.Writer + "(__span, " + leArg + ");");
         w.Line("WriteCore(ref " + Names.W + writeArgs + ");");
         w.Line(Names.W + ".AlignToByte();");
+        if (t.KeepsSlack) w.Line(Names.W + ".Bytes(" + Names.Slack + ".Span);");
         w.Line("var __errors = verify ? " + Names.WriteHelpers + ".Errors(Validate(__span" + readArgs + (le ? ", littleEndian" : "") + ")) : null;");
         w.Open("if (__errors is not null)");
         w.Line("__span.Clear();");

@@ -63,8 +63,9 @@ internal sealed class TypeChecker
     {
         if (types.Count == 0) return types;
         var c = new TypeChecker(types, enums, resolveEnum, resolveType, staticSize, diags);
-        var checkedTypes = types.Select(c.CheckType).ToList();
-        return checkedTypes.Select(t => t with
+        // Another grammar's types were checked in its own unit.
+        var checkedTypes = types.Select(t => t.External ? t : c.CheckType(t)).ToList();
+        return checkedTypes.Select(t => t.External ? t : t with
         {
             Needs = (c._needs.TryGetValue(t.CsName, out var n) ? n : new List<HiddenModel>()).ToEquatable(),
             Provides = (c._provides.TryGetValue(t.CsName, out var p) ? p : new List<ProvidedModel>()).ToEquatable(),

@@ -8,7 +8,15 @@ internal sealed record GrammarFile(
     string Path,
     string? Namespace,
     TypeSpec? Root,
-    EquatableArray<DiagInfo> Diagnostics);
+    EquatableArray<DiagInfo> Diagnostics,
+    EquatableArray<Scalar> Imports = default);
+
+/// <summary>
+/// A grammar with every grammar it imports, directly or not (dependencies
+/// before their importers), and what went wrong finding them. The generator's
+/// unit of work: it changes only when one of these files does.
+/// </summary>
+internal sealed record GrammarUnit(GrammarFile Main, EquatableArray<GrammarFile> Imports, EquatableArray<DiagInfo> Diagnostics, bool Blocked);
 
 internal sealed record TypeSpec(
     string Id,

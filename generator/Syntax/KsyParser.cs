@@ -53,6 +53,7 @@ internal sealed class KsyParser
         string? id = null;
         EndianSpec? endian = null;
         Scalar? encoding = null, bitEndian = null;
+        var imports = new List<Scalar>();
         if (Get(root, "meta") is YamlMappingNode meta)
         {
             foreach (var kv in meta.Children)
@@ -66,7 +67,8 @@ internal sealed class KsyParser
                     case "bit-endian": bitEndian = BitEndian(kv.Value); break;
                     case "-fg-namespace": ns = Text(kv.Value); break;
                     case "imports":
-                        Report(DiagnosticDescriptors.UnsupportedKey, kv.Key, "meta/" + key, " yet");
+                        foreach (var item in List(kv.Value, "meta/imports", "a list of grammar paths"))
+                            if (Sc(item) is { } imp) imports.Add(imp);
                         break;
                     default:
                         if (!MetaIgnored.Contains(key) && !IgnoredExtension(key, kv.Key))
@@ -78,10 +80,10 @@ internal sealed class KsyParser
         if (id is null)
         {
             Report(DiagnosticDescriptors.MissingMetaId, root);
-            return new GrammarFile(_path, ns, null, _diags.ToEquatable());
+            return new GrammarFile(_path, ns, null, _diags.ToEquatable(), imports.ToEquatable());
         }
         var type = ParseType(id, root, isRoot: true, endian) with { Encoding = encoding, BitEndian = bitEndian };
-        return new GrammarFile(_path, ns, type, _diags.ToEquatable());
+        return new GrammarFile(_path, ns, type, _diags.ToEquatable(), imports.ToEquatable());
     }
 
     private bool IgnoredExtension(string key, YamlNode at)

@@ -196,7 +196,7 @@ internal sealed class GeneratedGrammar
     private static GeneratedGrammar CompileNow(string path)
     {
         var text = File.ReadAllText(path);
-        var (run, output) = GeneratorHarness.Generate(path, text);
+        var (run, output) = GeneratorHarness.Generate(GeneratorHarness.WithImports(path));
         if (!run.Diagnostics.IsEmpty) throw new InvalidOperationException($"{path}: the generator reports {string.Join("\n", run.Diagnostics)}");
         var ms = new MemoryStream();
         var emit = output.Emit(ms);

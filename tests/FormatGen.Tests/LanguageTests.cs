@@ -19,7 +19,7 @@ public class LanguageTests
 {
     internal static Assembly Compile(string grammar)
     {
-        var (run, output) = GeneratorHarness.Generate("/g/" + grammar, File.ReadAllText(Path.Combine(RepoPaths.Root, "tests", "FormatGen.Tests", "Grammars", grammar)));
+        var (run, output) = GeneratorHarness.Generate(GeneratorHarness.WithImports(Path.Combine(RepoPaths.Root, "tests", "FormatGen.Tests", "Grammars", grammar)));
         Assert.Empty(run.Diagnostics);
         var ms = new MemoryStream();
         var emit = output.Emit(ms);
@@ -339,5 +339,29 @@ public class ProcessTests
         var v = Assert.Single(LanguageTests.Validate(t, data));
         Assert.Contains("zlib", v);
         Assert.Contains("field packed, offset 16", v);
+    }
+}
+
+public class ImportTests
+{
+    [Fact]
+    public void Types_and_enums_of_imported_grammars_read_and_write_back()
+    {
+        var asm = LanguageTests.Compile("imports.ksy");
+        var t = asm.GetType("Snapshots.Imports.Imports")!;
+        var data = Convert.FromHexString("01030004000201" + "09" + "FFFF140001EE" + "05000600FF");
+        var m = LanguageTests.Read(t, data);
+        var origin = LanguageTests.Get(m, "Origin")!;
+        // The imported grammar's own type, in its own namespace, not a copy.
+        Assert.Equal("Snapshots.Common.Vec2", origin.GetType().FullName);
+        Assert.Equal("Square", LanguageTests.Get(origin, "Kind")!.ToString());
+        Assert.Equal(25L, LanguageTests.Get(origin, "LengthSq"));
+        Assert.Equal("Snapshots.Common.Range", LanguageTests.Get(m, "Span")!.GetType().FullName);
+        Assert.Equal(new byte[] { 0xEE }, ((ReadOnlyMemory<byte>)LanguageTests.Get(LanguageTests.Get(m, "Corner")!, "Slack")!).ToArray());
+        Assert.Equal("Snapshots.Common.Vec2", LanguageTests.Get(m, "Body")!.GetType().FullName);
+        Assert.Equal(true, LanguageTests.Get(m, "IsRound"));
+        Assert.Equal(false, LanguageTests.Get(m, "OriginFar"));
+        Assert.Empty(LanguageTests.Validate(t, data));
+        Assert.Equal(data, LanguageTests.Write(m));
     }
 }
