@@ -100,7 +100,7 @@ internal sealed partial class Emitter
         w.Open("public static " + ReturnType(t) + " ReadCore(" + ReadSignature(t) + ")");
         w.Line("int " + Names.Start + " = " + Names.R + ".Position;");
         w.Line("long __off = " + Names.R + ".Offset;");
-        w.Line("int " + Names.IoSize + " = " + Names.R + ".Remaining;");
+        w.Line("int " + Names.IoSize + " = " + Names.R + ".IoSize;");
         w.Line("bool __savedLe = " + Names.R + ".LittleEndian;");
         foreach (var f in t.Fields)
             if (f.Process?.Kind == "zlib") w.Line(Names.ReadOnlyMemory + " __raw_" + f.Id + " = default;");

@@ -27,7 +27,7 @@ internal sealed class TypeChecker
     private readonly Dictionary<string, List<ProvidedModel>> _provides = new(StringComparer.Ordinal);
 
     /// <summary>Where an expression is evaluated, and so what its names may mean.</summary>
-    private sealed record Scope(TypeModel Type, int Visible, ExprType? Element = null, ExprType? Value = null, bool Index = false, bool Counts = false)
+    private sealed record Scope(TypeModel Type, int Visible, ExprType? Element = null, ExprType? Value = null, bool Index = false, bool Counts = false, bool Model = false)
     {
         public const int All = int.MaxValue;
     }
@@ -267,7 +267,7 @@ internal sealed class TypeChecker
             Mismatch(inst.Loc, "instance '" + inst.Id + "' depends on itself");
             return _instanceTypes[key] = ExprType.Error;
         }
-        var value = Check(inst.Value.Expr, new Scope(t, Scope.All), inst.Value.Loc);
+        var value = Check(inst.Value.Expr, new Scope(t, Scope.All, Model: true), inst.Value.Loc);
         _inProgress.Remove(key);
         var type = value.Type;
         if (inst.EnumCsName is not null && !type.IsError)
@@ -282,7 +282,7 @@ internal sealed class TypeChecker
     private TExpr CheckedInstance(TypeModel t, InstanceModel inst)
     {
         int before = _diags.Count;
-        var value = Check(inst.Value.Expr, new Scope(t, Scope.All), inst.Value.Loc);
+        var value = Check(inst.Value.Expr, new Scope(t, Scope.All, Model: true), inst.Value.Loc);
         if (_diags.Count > before) _diags.RemoveRange(before, _diags.Count - before);
         return value;
     }
@@ -398,7 +398,10 @@ internal sealed class TypeChecker
             return m.Name switch
             {
                 "size" => new TRef(RefKind.IoSize, "_io.size", ExprType.Long),
-                "eos" => new TRef(RefKind.IoEos, "_io.eos", ExprType.Bool),
+                "eos" when !s.Model => new TRef(RefKind.IoEos, "_io.eos", ExprType.Bool),
+                "eos" => Unsupported(loc, "'_io.eos' in an instance"),
+                "pos" when !s.Model => new TRef(RefKind.IoPos, "_io.pos", ExprType.Long),
+                "pos" => Unsupported(loc, "'_io.pos' in an instance (the position once the type is read)"),
                 _ => Unsupported(loc, "'_io." + m.Name + "'"),
             };
         var target = Check(m.Target, s, loc);

@@ -84,7 +84,7 @@ public sealed partial record Body
     {
         int __start = __r.Position;
         long __off = __r.Offset;
-        int __ioSize = __r.Remaining;
+        int __ioSize = __r.IoSize;
         bool __savedLe = __r.LittleEndian;
         __r.LittleEndian = (h_root_header_options == 0L) ? true : (h_root_header_options == 1L) ? false : throw global::FormatGen.Runtime.FgException.Invalid("endian", "", __r.Offset, "no byte order for " + global::FormatGen.Runtime.Internal.FgText.Num(h_root_header_options));
         var f_word = (uint)__r.U4("word");

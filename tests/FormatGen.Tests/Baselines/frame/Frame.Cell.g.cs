@@ -160,7 +160,7 @@ public sealed partial record Cell
     {
         int __start = __r.Position;
         long __off = __r.Offset;
-        int __ioSize = __r.Remaining;
+        int __ioSize = __r.IoSize;
         bool __savedLe = __r.LittleEndian;
         var f_raw = (ushort)__r.U2("raw");
         if (__r.IsShort) goto __short;

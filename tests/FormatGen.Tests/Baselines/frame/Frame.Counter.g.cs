@@ -140,7 +140,7 @@ public sealed partial record Counter : global::Snapshots.Frame.IHeaderPayload
     {
         int __start = __r.Position;
         long __off = __r.Offset;
-        int __ioSize = __r.Remaining;
+        int __ioSize = __r.IoSize;
         bool __savedLe = __r.LittleEndian;
         __r.LittleEndian = false;
         var f_value = (uint)__r.U4("value");

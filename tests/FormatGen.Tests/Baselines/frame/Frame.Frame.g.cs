@@ -135,7 +135,7 @@ public sealed partial record Frame
     {
         int __start = __r.Position;
         long __off = __r.Offset;
-        int __ioSize = __r.Remaining;
+        int __ioSize = __r.IoSize;
         bool __savedLe = __r.LittleEndian;
         __r.LittleEndian = false;
         global::Snapshots.Frame.Header? f_header;

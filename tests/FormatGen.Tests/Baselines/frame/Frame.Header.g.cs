@@ -221,7 +221,7 @@ public sealed partial record Header
     {
         int __start = __r.Position;
         long __off = __r.Offset;
-        int __ioSize = __r.Remaining;
+        int __ioSize = __r.IoSize;
         bool __savedLe = __r.LittleEndian;
         __r.LittleEndian = false;
         var f_options = (byte)__r.U1("options");

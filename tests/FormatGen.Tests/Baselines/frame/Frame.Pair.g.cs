@@ -160,7 +160,7 @@ public sealed partial record Pair : global::Snapshots.Frame.IHeaderPayload
     {
         int __start = __r.Position;
         long __off = __r.Offset;
-        int __ioSize = __r.Remaining;
+        int __ioSize = __r.IoSize;
         bool __savedLe = __r.LittleEndian;
         __r.LittleEndian = false;
         var f_a = (ushort)__r.U2("a");

@@ -194,7 +194,7 @@ public sealed partial record Item
     {
         int __start = __r.Position;
         long __off = __r.Offset;
-        int __ioSize = __r.Remaining;
+        int __ioSize = __r.IoSize;
         bool __savedLe = __r.LittleEndian;
         __r.LittleEndian = true;
         bool __rejected = false;

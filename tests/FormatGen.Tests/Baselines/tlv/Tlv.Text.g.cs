@@ -128,7 +128,7 @@ public sealed partial record Text : global::Snapshots.Tlv.IItemValue
     {
         int __start = __r.Position;
         long __off = __r.Offset;
-        int __ioSize = __r.Remaining;
+        int __ioSize = __r.IoSize;
         bool __savedLe = __r.LittleEndian;
         __r.LittleEndian = true;
         int __b_chars = __r.Position;

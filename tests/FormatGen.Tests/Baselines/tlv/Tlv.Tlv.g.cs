@@ -162,7 +162,7 @@ public sealed partial record Tlv
     {
         int __start = __r.Position;
         long __off = __r.Offset;
-        int __ioSize = __r.Remaining;
+        int __ioSize = __r.IoSize;
         bool __savedLe = __r.LittleEndian;
         __r.LittleEndian = true;
         int __b_magic = __r.Position;
