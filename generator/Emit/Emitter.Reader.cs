@@ -105,6 +105,7 @@ internal sealed partial class Emitter
         foreach (var f in t.Fields)
             if (f.Process?.Kind == "zlib") w.Line(Names.ReadOnlyMemory + " __raw_" + f.Id + " = default;");
         EmitEndianSet(w, t, scope, Names.R);
+        if (t.ParseInstances.Count > 0) w.Line("bool __typeLe = " + Names.R + ".LittleEndian;");
         var entry = t.Checks.Where(c => IsEntryCheck(t, c)).ToList();
         var exit = t.Checks.Where(c => !IsEntryCheck(t, c)).ToList();
         bool rejects = entry.Any(c => c.Severity == "error");

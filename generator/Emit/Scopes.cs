@@ -67,10 +67,39 @@ internal sealed partial class Emitter
     /// <summary>A value instance, expanded in place in the scope that reads it.</summary>
     private Typed ExpandInstance(TypeModel t, string id, IScope scope)
     {
+        if (t.ParseInstances.FirstOrDefault(i => i.Id == id) is { } pi)
+        {
+            // A reader reads it where it is asked for; a model (or a writer) asks its property, which keeps it.
+            var type = ParseInstanceType(pi);
+            if (scope is ReaderScope) return TypedOf(type, ParseInstanceCall(t, pi, scope) + NotNull(pi));
+            return TypedOf(type, "this." + pi.CsName + NotNull(pi));
+        }
         var inst = t.Instances.First(i => i.Id == id);
         var value = _c.Compile(inst.Value.T, scope);
         return inst.EnumCsName is null ? value : new Typed("((" + Q(inst.EnumCsName) + ")" + value.Code + ")", TK.Enum, Enum: inst.EnumCsName);
     }
+
+    /// <summary>The type of a parse instance's value in expressions.</summary>
+    private static ExprType ParseInstanceType(ParseInstanceModel pi)
+    {
+        var f = pi.Field;
+        ExprType one = f.Kind switch
+        {
+            FieldKind.Primitive when f.EnumCsName is not null => ExprType.Enum(f.EnumCsName),
+            FieldKind.Primitive when f.Primitive is "b1" => ExprType.Bool,
+            FieldKind.Primitive when Names.IsFloat(f.Primitive!) => ExprType.Float,
+            FieldKind.Primitive => f.Primitive is "u8" or "b64" ? ExprType.ULong : ExprType.Long,
+            FieldKind.Bytes => ExprType.Bytes,
+            FieldKind.Str => ExprType.Str,
+            FieldKind.User => ExprType.User(f.UserType!),
+            _ => new ExprType(TKind.User, Name: f.Switch!.InterfaceName, Union: true),
+        };
+        return f.Repeat == RepeatKind.None ? one : ExprType.ArrayOf(one);
+    }
+
+    /// <summary>An instance with 'if' read in an expression: its value, or the type's default when it is absent (as Kaitai's null would fail).</summary>
+    private static string NotNull(ParseInstanceModel pi)
+        => pi.Field.If is null ? "" : pi.Field.Kind is FieldKind.Primitive or FieldKind.Bytes && pi.Field.Repeat == RepeatKind.None ? ".GetValueOrDefault()" : "!";
 
     /// <summary>A hidden argument: a value of _root or _parent passed down to the type.</summary>
     private Typed HiddenTyped(bool root, string path, ExprType type)
@@ -100,6 +129,7 @@ internal sealed partial class Emitter
         var type = _types[target.User!];
         if (m.Instance)
         {
+            if (type.ParseInstances.FirstOrDefault(x => x.Id == m.Id) is { } pi) return TypedOf(m.Type, target.Code + "." + pi.CsName + NotNull(pi));
             var inst = type.Instances.First(x => x.Id == m.Id);
             return TypedOf(m.Type, target.Code + "." + inst.CsName);
         }

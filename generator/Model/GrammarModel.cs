@@ -51,7 +51,15 @@ internal sealed record TypeModel(
     EquatableArray<ProvidedModel> Provides = default,
     bool KeepsSlack = false,
     bool IsStruct = false,
-    bool External = false);
+    bool External = false,
+    EquatableArray<ParseInstanceModel> ParseInstances = default);
+
+/// <summary>
+/// A parse instance: what it reads (a field, read lazily when first asked for,
+/// then kept), from where (Pos in the type's stream, or the root's; without
+/// Pos, where the type's fields end).
+/// </summary>
+internal sealed record ParseInstanceModel(string Id, string CsName, FieldModel Field, ExprText? Pos, bool RootIo, string? Doc, Loc Loc);
 
 /// <summary>A value a type reads from _root or _parent (Path relative to that head); it is passed down as a hidden argument.</summary>
 internal sealed record HiddenModel(bool Root, string Path, ExprType Type);

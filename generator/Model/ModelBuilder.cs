@@ -93,19 +93,21 @@ internal sealed class ModelBuilder
             Default = sw.Default is null ? null : QC(sw.Default),
             Wrappers = sw.Wrappers.Select(w => w with { CsName = Q(w.CsName) }).ToEquatable(),
         };
+        FieldModel QF(FieldModel f) => f with
+        {
+            UserType = f.UserType is null ? null : Q(f.UserType),
+            EnumCsName = f.EnumCsName is null ? null : Q(f.EnumCsName),
+            Switch = QS(f.Switch),
+        };
         var types = m.Types.Select(t => t.External ? t : t with
         {
             CsName = Q(t.CsName),
             ParentCsName = t.ParentCsName is null ? null : Q(t.ParentCsName),
             Unions = t.Unions.Select(Q).ToEquatable(),
-            Fields = t.Fields.Select(f => f with
-            {
-                UserType = f.UserType is null ? null : Q(f.UserType),
-                EnumCsName = f.EnumCsName is null ? null : Q(f.EnumCsName),
-                Switch = QS(f.Switch),
-            }).ToEquatable(),
+            Fields = t.Fields.Select(QF).ToEquatable(),
             Params = t.Params.Select(p => p with { EnumCsName = p.EnumCsName is null ? null : Q(p.EnumCsName) }).ToEquatable(),
             Instances = t.Instances.Select(i => i with { EnumCsName = i.EnumCsName is null ? null : Q(i.EnumCsName), Value = QE(i.Value)! }).ToEquatable(),
+            ParseInstances = t.ParseInstances.Select(pi => pi with { Field = QF(pi.Field) }).ToEquatable(),
             Needs = t.Needs.Select(h => h with { Type = QT(h.Type) }).ToEquatable(),
             External = true,
         }).ToEquatable();
@@ -145,6 +147,7 @@ internal sealed class ModelBuilder
         typeModels = typeModels.Select(t => t.External ? t : t with { IsStruct = IsStructType(t, stream) }).ToList();
         typeModels = MarkSlack(typeModels);
         CheckExternalUses(typeModels);
+        CheckParseInstances(typeModels);
         var ns = _file.Namespace ?? defaultNamespace;
         var all = new List<DiagInfo>(_file.Diagnostics);
         all.AddRange(_diags);
@@ -161,7 +164,7 @@ internal sealed class ModelBuilder
     {
         var byName = types.ToDictionary(t => t.CsName, StringComparer.Ordinal);
         foreach (var t in types.Where(t => !t.External))
-            foreach (var f in t.Fields)
+            foreach (var f in t.Fields.Concat(t.ParseInstances.Select(p => p.Field)))
             {
                 var used = f.UserType is not null ? new[] { f.UserType } : f.Switch?.AllCases.Select(c => c.TypeCsName).ToArray() ?? Array.Empty<string>();
                 foreach (var u in used)
@@ -172,6 +175,27 @@ internal sealed class ModelBuilder
                     else if (_exports.TryGetValue(u, out var wanted) && wanted.Count > 0)
                         _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, f.Loc, "Reading '_." + wanted.First() + "' of a repeated type of another grammar"));
                 }
+            }
+    }
+
+    /// <summary>
+    /// A parse instance is read on its own, from its stream, when asked for:
+    /// no _root or _parent values can be passed to what it reads, nor
+    /// arguments worked out inside a switch.
+    /// </summary>
+    private void CheckParseInstances(List<TypeModel> types)
+    {
+        var byName = types.ToDictionary(t => t.CsName, StringComparer.Ordinal);
+        foreach (var t in types.Where(t => !t.External))
+            foreach (var pi in t.ParseInstances)
+            {
+                var f = pi.Field;
+                var used = f.UserType is not null ? new[] { f.UserType } : f.Switch?.AllCases.Select(c => c.TypeCsName).ToArray() ?? Array.Empty<string>();
+                var reads = used.FirstOrDefault(u => byName.TryGetValue(u, out var c) && ReadsAbove(c, byName, 0));
+                if (reads is not null)
+                    _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, pi.Loc, "A parse instance of type '" + byName[reads].KsyId + "', which reads _root or _parent,"));
+                else if (f.Switch is { } sw && sw.AllCases.Any(c => c.Args.Count > 0))
+                    _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, pi.Loc, "A parse instance whose switch passes arguments to its cases"));
             }
     }
 
@@ -194,7 +218,7 @@ internal sealed class ModelBuilder
     /// the root or a streamed element, is a record struct: no allocation per value.
     /// </summary>
     private static bool IsStructType(TypeModel t, StreamModel? stream)
-        => !t.IsRoot && t.Unions.Count == 0 && stream?.ElementCsName != t.CsName && t.Fields.Count > 0
+        => !t.IsRoot && t.Unions.Count == 0 && stream?.ElementCsName != t.CsName && t.Fields.Count > 0 && t.ParseInstances.Count == 0
            && t.Fields.All(f => f.Kind == FieldKind.Primitive && f.Repeat == RepeatKind.None && f.If is null);
 
     /// <summary>
@@ -206,7 +230,7 @@ internal sealed class ModelBuilder
         var sized = new HashSet<string>(StringComparer.Ordinal);
         var byName = types.ToDictionary(t => t.CsName, StringComparer.Ordinal);
         foreach (var t in types.Where(t => !t.External))
-            foreach (var f in t.Fields)
+            foreach (var f in t.Fields.Concat(t.ParseInstances.Select(p => p.Field)))
             {
                 if (f.Size is null && !f.SizeEos) continue;
                 var users = f.Kind == FieldKind.User ? new[] { f.UserType! }
@@ -374,9 +398,12 @@ internal sealed class ModelBuilder
         return list;
     }
 
+    /// <summary>The seq fields of a type and what its parse instances read.</summary>
+    private static IEnumerable<AttrSpec> Attrs(TypeSpec spec) => spec.Seq.Concat(spec.Instances.Where(i => i.Parse is not null).Select(i => i.Parse!));
+
     private void PrepareUnions(TypeSpec spec, string[] scope, string cs)
     {
-        foreach (var a in spec.Seq)
+        foreach (var a in Attrs(spec))
         {
             if (a.Switch is null) continue;
             var iface = "I" + cs + Pascal(a.Id);
@@ -397,7 +424,7 @@ internal sealed class ModelBuilder
     /// <summary>Members read through <c>_</c> of repeated elements (repeat-until, count predicates).</summary>
     private void CollectExports(TypeSpec spec, string[] scope)
     {
-        foreach (var a in spec.Seq)
+        foreach (var a in Attrs(spec))
         {
             if (a.Type is null || a.Repeat is null) continue;
             var elemCs = ResolveType(SplitTypeRef(a.Type.Text).Name, scope, spec.Id);
@@ -457,9 +484,15 @@ internal sealed class ModelBuilder
         }
         fields = Derive(fields);
         var inst = new List<InstanceModel>();
+        var parsed = new List<ParseInstanceModel>();
         foreach (var i in spec.Instances)
         {
             if (!names.Add(i.Id)) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.DuplicateName, i.Loc, i.Id));
+            if (i.Parse is not null)
+            {
+                if (BuildParseInstance(i, spec, scope, cs) is { } pi) parsed.Add(pi);
+                continue;
+            }
             var v = Parse(i.Value);
             if (v is null) continue;
             string? enumCs = null;
@@ -482,7 +515,32 @@ internal sealed class ModelBuilder
         var unions = _unionsByCase.TryGetValue(cs, out var u) ? u.ToEquatable() : EquatableArray<string>.Empty;
         string? parentCs = scope.Length == 0 ? null : _types[Key(scope.Take(scope.Length - 1).ToArray(), scope[scope.Length - 1])].CsName;
         return new TypeModel(spec.Id, cs, parentCs, spec.Loc, spec.Doc, endian, fields.ToEquatable(), pars.ToEquatable(),
-            inst.ToEquatable(), checks.ToEquatable(), unions, exports, isRoot, scope.ToEquatable());
+            inst.ToEquatable(), checks.ToEquatable(), unions, exports, isRoot, scope.ToEquatable(), ParseInstances: parsed.ToEquatable());
+    }
+
+    /// <summary>A parse instance: its field as a seq field would be, and where it is read from.</summary>
+    private ParseInstanceModel? BuildParseInstance(InstanceSpec i, TypeSpec owner, string[] scope, string ownerCs)
+    {
+        var field = BuildField(i.Parse!, owner, scope, ownerCs);
+        if (field is null) return null;
+        if (field.Valid is not null)
+        {
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, field.Valid.Loc, "'valid' on a parse instance"));
+            return null;
+        }
+        if (field.Stream) return null; // reported: -fg-stream needs a repeated seq field
+        bool rootIo = false;
+        if (i.Io is { } io)
+        {
+            var text = io.Text.Replace(" ", "");
+            if (text == "_root._io") rootIo = true;
+            else if (text != "_io")
+            {
+                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, io.Loc, "'io: " + io.Text.Trim() + "' (only _io and _root._io)"));
+                return null;
+            }
+        }
+        return new ParseInstanceModel(i.Id, MemberName(i.Id, ownerCs), field, Parse(i.Pos), rootIo, i.Doc, i.Loc);
     }
 
     private (string Prim, string? EnumCs) ParamType(ParamSpec p, string[] scope, string self)

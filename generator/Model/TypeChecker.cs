@@ -118,12 +118,41 @@ internal sealed class TypeChecker
             var e = Expr(c.Expr, scope, ExprType.Bool, "-fg-checks/expr");
             return c with { Expr = e, Expect = Template(c.Expect, scope), Found = Template(c.Found, scope) };
         }).ToEquatable();
-        return t with { Endian = endian, Fields = fields.ToEquatable(), Instances = instances, Checks = checks };
+        var parsed = t.ParseInstances.Select(pi => CheckParseInstance(t, pi)).ToEquatable();
+        return t with { Endian = endian, Fields = fields.ToEquatable(), Instances = instances, Checks = checks, ParseInstances = parsed };
     }
 
-    private FieldModel CheckField(TypeModel t, FieldModel f, int index)
+    /// <summary>
+    /// A parse instance: where and how much it reads are worked out where it is
+    /// asked for (all the type's fields read by then); its repeat-until is worked
+    /// out as it reads, so it may read only '_' and '_index'.
+    /// </summary>
+    private ParseInstanceModel CheckParseInstance(TypeModel t, ParseInstanceModel pi)
     {
-        var scope = new Scope(t, index, Index: f.Repeat != RepeatKind.None);
+        var f = CheckField(t, pi.Field, Scope.All, model: true);
+        if (f.RepeatUntil?.Checked is { } until)
+        {
+            string? other = null;
+            TExprs.Walk(until, x => other ??= x switch
+            {
+                TRef { Kind: RefKind.Element or RefKind.Index } => null,
+                TRef r => r.Id,
+                TPath p => (p.Root ? "_root." : "_parent.") + p.Path,
+                _ => null,
+            });
+            if (other is not null)
+            {
+                Unsupported(f.RepeatUntil.Loc, "A repeat-until of a parse instance that reads '" + other + "' (only '_' and '_index')");
+                f = f with { RepeatUntil = f.RepeatUntil with { Checked = null } };
+            }
+        }
+        var pos = pi.Pos is null ? null : Expr(pi.Pos, new Scope(t, Scope.All, Model: true), ExprType.Long, "pos");
+        return pi with { Field = f, Pos = pos };
+    }
+
+    private FieldModel CheckField(TypeModel t, FieldModel f, int index, bool model = false)
+    {
+        var scope = new Scope(t, index, Index: f.Repeat != RepeatKind.None, Model: model);
         var value = ValueType(f);
         var f2 = f with
         {
@@ -291,14 +320,22 @@ internal sealed class TypeChecker
     private void InstanceFields(TypeModel t, string id, HashSet<int> into, HashSet<string> seen)
     {
         if (!seen.Add(id)) return;
-        var inst = t.Instances.FirstOrDefault(i => i.Id == id);
-        if (inst is null) return;
-        Walk(inst.Value.Expr, e =>
+        var exprs = new List<Expr>();
+        if (t.Instances.FirstOrDefault(i => i.Id == id) is { } inst) exprs.Add(inst.Value.Expr);
+        else if (t.ParseInstances.FirstOrDefault(i => i.Id == id) is { } pi)
+        {
+            // What is worked out where it is asked for: where, how much, whether, with what.
+            var f = pi.Field;
+            foreach (var x in new[] { pi.Pos, f.Size, f.RepeatExpr, f.If, f.Process?.Arg }.Concat(f.Args))
+                if (x is not null) exprs.Add(x.Expr);
+        }
+        foreach (var ex in exprs)
+        Walk(ex, e =>
         {
             if (e is not NameRef n) return;
             int fi = IndexOfField(t, n.Id);
             if (fi >= 0) into.Add(fi);
-            else if (t.Instances.Any(i => i.Id == n.Id)) InstanceFields(t, n.Id, into, seen);
+            else if (t.Instances.Any(i => i.Id == n.Id) || t.ParseInstances.Any(i => i.Id == n.Id)) InstanceFields(t, n.Id, into, seen);
         });
     }
 
@@ -388,6 +425,17 @@ internal sealed class TypeChecker
             }
             return new TRef(RefKind.Instance, id, type);
         }
+        if (t.ParseInstances.FirstOrDefault(i => i.Id == id) is { } pinst)
+        {
+            if (s.Visible != Scope.All)
+            {
+                var reads = new HashSet<int>();
+                InstanceFields(t, id, reads, new HashSet<string>());
+                var late = reads.Where(r => r >= s.Visible).Select(r => t.Fields[r].Id).FirstOrDefault();
+                if (late is not null) return Unknown(loc, id, " yet (it reads '" + late + "', read after this field)");
+            }
+            return new TRef(RefKind.Instance, id, FieldType(pinst.Field));
+        }
         return Unknown(loc, id);
     }
 
@@ -432,6 +480,8 @@ internal sealed class TypeChecker
                 var it = InstanceType(type, inst);
                 return it.IsError ? new TError() : new TMember(target, name, true, it);
             }
+            if (type.ParseInstances.FirstOrDefault(i => i.Id == name) is { } pinst)
+                return new TMember(target, name, true, FieldType(pinst.Field));
             return Unknown(loc, name, " in type " + type.KsyId);
         }
         return Mismatch(loc, "'." + name + "' cannot be applied to " + t.Describe());

@@ -365,3 +365,46 @@ public class ImportTests
         Assert.Equal(data, LanguageTests.Write(m));
     }
 }
+
+public class ParseInstanceTests
+{
+    private static readonly byte[] Sample = Convert.FromHexString("1000021600" + "5A5A5A" + "44332211" + "0000BBAA" + "010500020600" + "68657900" + "CAFE");
+
+    [Fact]
+    public void Parse_instances_read_when_asked_and_what_they_read_writes_back()
+    {
+        var t = LanguageTests.Compile("instances.ksy").GetType("Snapshots.Instances.Instances")!;
+        var m = LanguageTests.Read(t, Sample);
+        var entries = ((System.Collections.IEnumerable)LanguageTests.Get(m, "Entries")!).Cast<object>().ToArray();
+        Assert.Equal(2, entries.Length);
+        Assert.Equal((ushort)6, LanguageTests.Get(entries[1], "Value"));
+        Assert.Equal("hey", LanguageTests.Get(m, "Name"));
+        Assert.Equal("ZZZ", Encoding.ASCII.GetString(((ReadOnlyMemory<byte>)LanguageTests.Get(m, "Echo")!).Span));
+        Assert.Equal(new byte[] { 0x10, 0 }, ((ReadOnlyMemory<byte>)LanguageTests.Get(m, "MagicAgain")!).ToArray());
+        Assert.Equal((ushort)0xCAFE, LanguageTests.Get(m, "TailWord"));
+        Assert.Equal(1L, LanguageTests.Get(m, "FirstEntryKind"));
+        Assert.Equal((byte)0, LanguageTests.Get(m, "Maybe"));
+        var body = LanguageTests.Get(m, "Body")!;
+        Assert.Equal((ushort)0xAABB, LanguageTests.Get(body, "Hidden"));
+        Assert.Equal((byte)0x10, LanguageTests.Get(body, "FromRoot"));
+        // Read once, then kept.
+        Assert.Same(LanguageTests.Get(m, "Entries"), LanguageTests.Get(m, "Entries"));
+        // ToString does not read instances.
+        Assert.DoesNotContain("hey", m.ToString());
+        Assert.Empty(LanguageTests.Validate(t, Sample));
+        // The octets instances read lie outside the fields: the model keeps them, and writing gives them back.
+        Assert.Equal(Sample, LanguageTests.Write(m));
+    }
+
+    [Fact]
+    public void An_instance_whose_octets_are_missing_fails_when_asked_naming_it()
+    {
+        var t = LanguageTests.Compile("instances.ksy").GetType("Snapshots.Instances.Instances")!;
+        var data = Sample.ToArray();
+        data[0] = 0xF0; // the entry table lies past the end
+        var m = LanguageTests.Read(t, data);
+        var e = Assert.Throws<TargetInvocationException>(() => LanguageTests.Get(m, "Entries"));
+        var fg = Assert.IsType<FgException>(e.InnerException);
+        Assert.Contains("entries", fg.Message);
+    }
+}
