@@ -158,6 +158,10 @@ internal sealed partial class Emitter
                 {
                     if (x is TMember { Target: TRef { Kind: RefKind.Field } target }) _modelNeeded.Add(t.CsName + "." + target.Id);
                 });
+            // A model passed as an argument must be built, even when checking.
+            foreach (var f in t.Fields.Concat(t.ParseInstances.Select(p => p.Field)))
+                foreach (var a in f.Args.Concat(f.Switch?.AllCases.SelectMany(c => c.Args) ?? Enumerable.Empty<ExprText>()))
+                    if (a.Checked is TRef { Kind: RefKind.Field, Type: { Kind: TKind.User or TKind.Array } } r) _modelNeeded.Add(t.CsName + "." + r.Id);
         }
         bool changed = true;
         while (changed)
@@ -199,6 +203,13 @@ internal sealed partial class Emitter
         // zlib octets as read: a writer gives them back while they still inflate to the value.
         foreach (var f in t.Fields)
             if (f.Process?.Kind == "zlib") list.Add((Names.Captured("__raw_" + f.Id), Names.ReadOnlyMemory, "__raw_" + f.Id));
+        // A stream given as a parameter, for instances that read from it.
+        foreach (var pi in t.ParseInstances)
+            if (pi.IoParam is { } io && t.Params.First(p => p.Id == io) is var iop)
+            {
+                var c = (Names.Captured(Names.Param(io)), ParamCsType(iop), Names.Param(io));
+                if (!list.Contains(c)) list.Add(c);
+            }
         // Parse instances read, when asked, from the type's stream (or the root's), in its byte order.
         if (t.ParseInstances.Count > 0)
         {
@@ -215,7 +226,25 @@ internal sealed partial class Emitter
         return list;
     }
 
-    private string ParamCsType(ParamModel p) => p.EnumCsName is not null ? Q(p.EnumCsName) : Names.CsPrimitive(p.Primitive);
+    private string ParamCsType(ParamModel p) => p.Type is null
+        ? (p.EnumCsName is not null ? Q(p.EnumCsName) : Names.CsPrimitive(p.Primitive))
+        : ParamCsType(p.Type, p.Primitive);
+
+    private string ParamCsType(ExprType t, string prim) => t.Kind switch
+    {
+        TKind.Float => Names.CsPrimitive(prim),
+        TKind.Str => "string",
+        TKind.Bytes => Names.ReadOnlyMemory,
+        TKind.Io => Names.Io,
+        TKind.Bool => "bool",
+        TKind.Enum => Q(t.Name!),
+        TKind.User => Q(t.Name!),
+        TKind.Int => Primitives.Contains(prim) ? Names.CsPrimitive(prim) : t.U64 ? "ulong" : "long",
+        TKind.Array => Names.List + "<" + ParamCsType(t.Element!, prim) + ">",
+        _ => "object",
+    };
+
+    private static readonly HashSet<string> Primitives = new(StringComparer.Ordinal) { "u1", "u2", "u4", "u8", "s1", "s2", "s4", "s8" };
 
     /// <summary>C# type of a value of this kind, for parameters and locals.</summary>
     private string CsTypeOf(Typed t) => t.Kind switch
@@ -225,6 +254,7 @@ internal sealed partial class Emitter
         TK.Str => "string",
         TK.Float => "double",
         TK.Bytes => Names.ReadOnlyMemory,
+        TK.Io => Names.Io,
         TK.User => Q(t.User!),
         _ => t.U64 ? "ulong" : "long",
     };
@@ -598,7 +628,14 @@ internal sealed partial class Emitter
         var f = pi.Field;
         bool reader = scope is ReaderScope;
         var args = new List<string>();
-        if (reader)
+        if (pi.IoParam is { } io)
+        {
+            var stream = reader ? Names.Param(io) : Names.Captured(Names.Param(io));
+            args.Add(stream + ".Octets.Span");
+            args.Add(stream + ".Offset");
+            args.Add(reader ? "__typeLe" : Names.Captured("__le"));
+        }
+        else if (reader)
         {
             args.Add(pi.RootIo ? Names.R + ".RootSpan" : Names.R + ".IoSpan");
             args.Add(pi.RootIo ? Names.R + ".RootOffset" : Names.R + ".IoOffset");

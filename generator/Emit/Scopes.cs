@@ -25,7 +25,7 @@ internal sealed partial class Emitter
             _e = e;
             _t = t;
             Locals = locals;
-            foreach (var p in t.Params) Locals[p.Id] = e.PrimTyped(p.Primitive, p.EnumCsName, Names.Param(p.Id));
+            foreach (var p in t.Params) Locals[p.Id] = e.ParamTyped(p, Names.Param(p.Id));
         }
 
         public Typed Name(TRef r)
@@ -55,6 +55,8 @@ internal sealed partial class Emitter
         {
             RefKind.IoSize => Typed.Long("((long)" + Names.IoSize + ")"),
             RefKind.IoEos => Typed.Bool(Names.R + ".IsEof"),
+            RefKind.IoValue => new Typed("new " + Names.Io + "(" + Names.R + ".IoMemory, " + Names.R + ".IoOffset)", TK.Io),
+            RefKind.RootIoValue => new Typed("new " + Names.Io + "(" + Names.R + ".RootMemory, " + Names.R + ".RootOffset)", TK.Io),
             _ => Typed.Long("((long)" + Names.R + ".IoPos)"),
         };
 
@@ -119,9 +121,13 @@ internal sealed partial class Emitter
         TKind.Bytes => new Typed(code + ".Span", TK.Bytes, Size: code + ".Length"),
         TKind.Array => new Typed(code, TK.Array, Size: "(" + code + "?.Count ?? 0)"),
         TKind.Str => new Typed(code, TK.Str),
-        TKind.Float => new Typed(code, TK.Float),
+        TKind.Float => new Typed("((double)" + code + ")", TK.Float),
+        TKind.Io => new Typed(code, TK.Io),
         _ => throw Bug("a value of " + type.Describe()),
     };
+
+    /// <summary>A parameter as a value in expressions.</summary>
+    private Typed ParamTyped(ParamModel p, string code) => p.Type is null ? PrimTyped(p.Primitive, p.EnumCsName, code) : TypedOf(p.Type, code);
 
     /// <summary>x.m where x is a built model: its property.</summary>
     private Typed ModelMember(Typed target, TMember m)
@@ -153,7 +159,7 @@ internal sealed partial class Emitter
                 case RefKind.Param:
                 {
                     var p = _t.Params.First(x => x.Id == r.Id);
-                    return _e.PrimTyped(p.Primitive, p.EnumCsName, Names.Captured(Names.Param(p.Id)));
+                    return _e.ParamTyped(p, Names.Captured(Names.Param(p.Id)));
                 }
                 case RefKind.Instance:
                     return _e.ExpandInstance(_t, r.Id, this);
@@ -187,7 +193,7 @@ internal sealed partial class Emitter
         {
             _e = e;
             _t = t;
-            foreach (var p in t.Params) Locals[p.Id] = e.PrimTyped(p.Primitive, p.EnumCsName, Names.Param(p.Id));
+            foreach (var p in t.Params) Locals[p.Id] = e.ParamTyped(p, Names.Param(p.Id));
         }
 
         public Typed Name(TRef r)
@@ -207,7 +213,8 @@ internal sealed partial class Emitter
 
         public Typed Path(TPath p) => _e.HiddenTyped(p.Root, p.Path, p.Type);
 
-        public Typed Io(RefKind kind) => throw Bug("_io in a writer");
+        // A stream passed to a child being written: the child reads from it only in parse instances, which are not written.
+        public Typed Io(RefKind kind) => kind is RefKind.IoValue or RefKind.RootIoValue ? new Typed("default(" + Names.Io + ")", TK.Io) : throw Bug("_io in a writer");
         public Typed CountWhere(TCount c) => throw Bug("a count in a writer");
     }
 }

@@ -472,8 +472,8 @@ internal sealed class ModelBuilder
         foreach (var p in spec.Params)
         {
             if (!names.Add(p.Id)) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.DuplicateName, p.Loc, p.Id));
-            var (prim, enumCs) = ParamType(p, scope, spec.Id);
-            pars.Add(new ParamModel(p.Id, Pascal(p.Id), prim, enumCs, p.Loc, p.Doc));
+            var (prim, enumCs, type) = ParamType(p.Type.Text.Trim(), p, scope, spec.Id);
+            pars.Add(new ParamModel(p.Id, Pascal(p.Id), prim, enumCs, p.Loc, p.Doc, type));
         }
         var fields = new List<FieldModel>();
         foreach (var a in spec.Seq)
@@ -490,7 +490,7 @@ internal sealed class ModelBuilder
             if (!names.Add(i.Id)) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.DuplicateName, i.Loc, i.Id));
             if (i.Parse is not null)
             {
-                if (BuildParseInstance(i, spec, scope, cs) is { } pi) parsed.Add(pi);
+                if (BuildParseInstance(i, spec, scope, cs, pars) is { } pi) parsed.Add(pi);
                 continue;
             }
             var v = Parse(i.Value);
@@ -519,7 +519,7 @@ internal sealed class ModelBuilder
     }
 
     /// <summary>A parse instance: its field as a seq field would be, and where it is read from.</summary>
-    private ParseInstanceModel? BuildParseInstance(InstanceSpec i, TypeSpec owner, string[] scope, string ownerCs)
+    private ParseInstanceModel? BuildParseInstance(InstanceSpec i, TypeSpec owner, string[] scope, string ownerCs, List<ParamModel> pars)
     {
         var field = BuildField(i.Parse!, owner, scope, ownerCs);
         if (field is null) return null;
@@ -530,26 +530,55 @@ internal sealed class ModelBuilder
         }
         if (field.Stream) return null; // reported: -fg-stream needs a repeated seq field
         bool rootIo = false;
+        string? ioParam = null;
         if (i.Io is { } io)
         {
             var text = io.Text.Replace(" ", "");
             if (text == "_root._io") rootIo = true;
+            else if (pars.FirstOrDefault(p => p.Id == text) is { Type.Kind: TKind.Io }) ioParam = text;
             else if (text != "_io")
             {
-                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, io.Loc, "'io: " + io.Text.Trim() + "' (only _io and _root._io)"));
+                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, io.Loc, "'io: " + io.Text.Trim() + "' (only _io, _root._io and parameters of type io)"));
                 return null;
             }
         }
-        return new ParseInstanceModel(i.Id, MemberName(i.Id, ownerCs), field, Parse(i.Pos), rootIo, i.Doc, i.Loc);
+        return new ParseInstanceModel(i.Id, MemberName(i.Id, ownerCs), field, Parse(i.Pos), rootIo, i.Doc, i.Loc, ioParam);
     }
 
-    private (string Prim, string? EnumCs) ParamType(ParamSpec p, string[] scope, string self)
+    /// <summary>
+    /// A parameter's type, as Kaitai writes it: an integer (with its enum), bool,
+    /// f4/f8, str, bytes, a user type, 'struct' (any), 'io', or a list (T[]).
+    /// </summary>
+    private (string Prim, string? EnumCs, ExprType? Type) ParamType(string t, ParamSpec p, string[] scope, string self)
     {
-        var t = p.Type.Text;
-        if (Primitives.Contains(StripEndian(t))) return (StripEndian(t), null);
-        if (t == "bool") return ("bool", null);
-        _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, p.Type.Loc, "A parameter of type '" + t + "'"));
-        return ("u8", null);
+        if (t.EndsWith("[]", StringComparison.Ordinal))
+        {
+            var (ep, ee, et) = ParamType(t.Substring(0, t.Length - 2).Trim(), p with { Enum = null }, scope, self);
+            var elem = et ?? (ee is not null ? ExprType.Enum(ee) : ep == "bool" ? ExprType.Bool : ep == "u8" ? ExprType.ULong : ExprType.Long);
+            return (ep, null, ExprType.ArrayOf(elem));
+        }
+        if (Primitives.Contains(StripEndian(t)))
+        {
+            string? enumCs = null;
+            if (p.Enum is { } e)
+            {
+                enumCs = ResolveEnum(e.Text, scope, self);
+                if (enumCs is null) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnknownEnum, e.Loc, e.Text));
+            }
+            return (StripEndian(t), enumCs, null);
+        }
+        switch (t)
+        {
+            case "bool" or "b1": return ("bool", null, null);
+            case "f4" or "f8" or "f4le" or "f4be" or "f8le" or "f8be": return (StripEndian(t), null, ExprType.Float);
+            case "str": return ("str", null, ExprType.Str);
+            case "bytes": return ("bytes", null, ExprType.Bytes);
+            case "io": return ("io", null, ExprType.Io);
+            case "struct": return ("struct", null, ExprType.AnyStruct);
+        }
+        if (ResolveType(SplitTypeRef(t).Name, scope, self) is { } cs) return ("user", null, ExprType.User(cs));
+        _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnknownType, p.Type.Loc, t));
+        return ("u8", null, null);
     }
 
     private static string StripEndian(string t) => t.EndsWith("le", StringComparison.Ordinal) || t.EndsWith("be", StringComparison.Ordinal) ? t.Substring(0, t.Length - 2) : t;

@@ -237,7 +237,7 @@ internal sealed class TypeChecker
             if (a.Checked is { } c && i < pars.Count)
             {
                 var want = ParamType(pars[i]);
-                bool ok = want.Kind == TKind.Enum ? c.Type.Kind == TKind.Enum && c.Type.Name == want.Name : c.Type.Kind == want.Kind;
+                bool ok = Fits(c.Type, want);
                 if (!ok)
                 {
                     Mismatch(args[i].Loc, "argument '" + args[i].Text + "' (" + c.Type.Describe() + ") does not fit parameter '" + pars[i].Id + "' (" + want.Describe() + ")");
@@ -269,8 +269,18 @@ internal sealed class TypeChecker
 
     // ---- types of fields, parameters and instances ----
 
-    private ExprType ParamType(ParamModel p)
-        => p.EnumCsName is not null ? ExprType.Enum(p.EnumCsName) : p.Primitive == "bool" ? ExprType.Bool : p.Primitive == "u8" ? ExprType.ULong : ExprType.Long;
+    private static ExprType ParamType(ParamModel p) => p.ValueType;
+
+    /// <summary>Whether a value of one type can be passed as a parameter of another.</summary>
+    private static bool Fits(ExprType have, ExprType want) => want.Kind switch
+    {
+        TKind.Enum => have.Kind == TKind.Enum && have.Name == want.Name,
+        TKind.Float => have.Kind is TKind.Float or TKind.Int,
+        TKind.User when want.Name == ExprType.AnyStruct.Name => have.Kind == TKind.User,
+        TKind.User => have.Kind == TKind.User && have.Name == want.Name,
+        TKind.Array => have.Kind == TKind.Array && have.Element is { } he && want.Element is { } we && Fits(he, we),
+        _ => have.Kind == want.Kind,
+    };
 
     /// <summary>The type of one value of a field (an element, when it repeats).</summary>
     private static ExprType ValueType(FieldModel f) => f.Kind switch
@@ -401,6 +411,8 @@ internal sealed class TypeChecker
                 if (s.Element is { } el) return new TRef(RefKind.Element, id, el);
                 if (s.Value is { } v) return new TRef(RefKind.Value, id, v);
                 return Unknown(loc, "_", " (only in repeat-until, valid and count predicates)");
+            case "_io" when !s.Model:
+                return new TRef(RefKind.IoValue, id, ExprType.Io);
             case "_io" or "_root" or "_parent":
                 return Mismatch(loc, "'" + id + "' needs a member, as in " + id + (id == "_io" ? ".size" : ".name"));
         }
@@ -441,6 +453,8 @@ internal sealed class TypeChecker
 
     private TExpr Member(MemberRef m, Scope s, Loc loc)
     {
+        if (m.Target is NameRef { Id: "_root" } && m.Name == "_io")
+            return s.Model ? Unsupported(loc, "'_root._io' in an instance") : new TRef(RefKind.RootIoValue, "_root._io", ExprType.Io);
         if (PathOf(m, out var head, out var path)) return Path(s.Type, head, path, s.Visible, loc);
         if (m.Target is NameRef { Id: "_io" })
             return m.Name switch
@@ -470,6 +484,9 @@ internal sealed class TypeChecker
             case "first" or "last" or "min" or "max" when t.Kind == TKind.Bytes: return new TBuiltin(target, name, ExprType.Long);
             case "first" or "last" or "min" or "max" when t.Kind == TKind.Array && t.Element is { } el: return new TBuiltin(target, name, el);
         }
+        if (name == "size" && t.Kind == TKind.Io) return new TBuiltin(target, "size", ExprType.Long);
+        if (t.Kind == TKind.User && !t.Union && !_types.ContainsKey(t.Name!))
+            return Mismatch(loc, "'." + name + "' cannot be applied to " + t.Describe() + "; give it a type first, as in .as<name>");
         if (t.Kind == TKind.User && !t.Union)
         {
             var type = _types[t.Name!];

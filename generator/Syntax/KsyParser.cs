@@ -326,18 +326,19 @@ internal sealed class KsyParser
     private ParamSpec ParseParam(YamlMappingNode n)
     {
         string? id = null, doc = null;
-        Scalar? type = null;
+        Scalar? type = null, enumName = null;
         foreach (var kv in n.Children)
         {
             var key = KeyOf(kv.Key);
             if (key == "id") id = Text(kv.Value);
             else if (key == "type") type = Sc(kv.Value);
+            else if (key == "enum") enumName = Sc(kv.Value);
             else if (key == "doc") doc = Text(kv.Value);
             else if (!IgnoredExtension(key, kv.Key)) Report(DiagnosticDescriptors.UnsupportedKey, kv.Key, "params/" + key, "");
         }
         if (id is null) Report(DiagnosticDescriptors.MissingKey, n, "A parameter", "id");
         if (type is null) Report(DiagnosticDescriptors.MissingKey, n, "A parameter", "type");
-        return new ParamSpec(id ?? "_unnamed", type ?? new Scalar("u4", L(n)), L(n), doc);
+        return new ParamSpec(id ?? "_unnamed", type ?? new Scalar("u4", L(n)), L(n), doc, enumName);
     }
 
     private static readonly HashSet<string> ValueInstanceKeys = new(StringComparer.Ordinal) { "value", "enum", "doc", "doc-ref" };

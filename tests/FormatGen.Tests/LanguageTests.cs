@@ -408,3 +408,25 @@ public class ParseInstanceTests
         Assert.Contains("entries", fg.Message);
     }
 }
+
+public class ParamTests
+{
+    [Fact]
+    public void Parameters_of_every_type_read_and_write_back()
+    {
+        var t = LanguageTests.Compile("params.ksy").GetType("Snapshots.Params.Params")!;
+        var data = Convert.FromHexString("020000C03F616200AABB020506010708090C0D");
+        var m = LanguageTests.Read(t, data);
+        var body = LanguageTests.Get(m, "Body")!;
+        Assert.Equal(new byte[] { 7, 8, 9 }, ((System.Collections.Generic.IEnumerable<byte>)LanguageTests.Get(body, "Items")!).ToArray());
+        Assert.Equal(new byte[] { 0x0C, 0x0D }, ((ReadOnlyMemory<byte>?)LanguageTests.Get(body, "Extra"))!.Value.ToArray());
+        Assert.Equal((byte)2, LanguageTests.Get(body, "FromParent"));
+        Assert.Equal(2L, LanguageTests.Get(body, "NameLen"));
+        Assert.Equal(3.0, LanguageTests.Get(body, "DoubleR"));
+        Assert.Equal(1L, LanguageTests.Get(body, "AnyN"));
+        Assert.Equal(19L, LanguageTests.Get(body, "ParentSize"));
+        Assert.Equal(true, LanguageTests.Get(body, "IsBigKind"));
+        Assert.Empty(LanguageTests.Validate(t, data));
+        Assert.Equal(data, LanguageTests.Write(m));
+    }
+}

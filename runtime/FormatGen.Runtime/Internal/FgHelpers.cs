@@ -186,6 +186,16 @@ public static class FgEval
     private static FgException ByZero(string op, long a)
         => new("division-by-zero", "", -1, a.ToString(CultureInfo.InvariantCulture) + " " + op + " 0: the divisor is zero");
 
+    /// <summary>A list passed as a parameter whose element type differs from the list's (u1[] from a list of u2, say): converted.</summary>
+    public static System.Collections.Generic.IReadOnlyList<T> ListOf<T>(System.Collections.IEnumerable? list)
+    {
+        if (list is System.Collections.Generic.IReadOnlyList<T> same) return same;
+        var result = new System.Collections.Generic.List<T>();
+        if (list is not null)
+            foreach (var x in list) result.Add(x is T t ? t : (T)Convert.ChangeType(x, typeof(T), CultureInfo.InvariantCulture)!);
+        return result;
+    }
+
     /// <summary>a[i] of a byte array; an index outside it is an error of the expression.</summary>
     public static byte At(ReadOnlySpan<byte> v, long i)
         => i >= 0 && i < v.Length ? v[(int)i] : throw OutOfRange(i, v.Length, "octet");
