@@ -113,7 +113,7 @@ internal sealed partial class Emitter
         w.Line("int " + Names.IoSize + " = " + Names.R + ".IoSize;");
         w.Line("bool __savedLe = " + Names.R + ".LittleEndian;");
         foreach (var f in t.Fields)
-            if (f.Process?.Kind == "zlib") w.Line(Names.ReadOnlyMemory + " __raw_" + f.Id + " = default;");
+            if (f.Process?.Kind == "zlib" || KeepsRaw(f)) w.Line(Names.ReadOnlyMemory + " __raw_" + f.Id + " = default;");
         EmitEndianSet(w, t, scope, Names.R);
         if (t.ParseInstances.Count > 0) w.Line("bool __typeLe = " + Names.R + ".LittleEndian;");
         var entry = t.Checks.Where(c => IsEntryCheck(t, c)).ToList();
@@ -566,6 +566,7 @@ internal sealed partial class Emitter
             value = R + ".SpanAt(" + start + ", (int)" + len + ")";
             if (cut)
             {
+                if (KeepsRaw(f) && f.Repeat == RepeatKind.None) w.Line("__raw_" + f.Id + " = " + Names.Build + " ? " + R + ".SliceAt(" + start + ", (int)" + len + ") : default;");
                 w.Line("var __v_" + f.Id + " = " + Names.Text + ".StripAndTerminate(" + value + ", " + term!.PadRight.ToString(CultureInfo.InvariantCulture) + ", "
                        + term.Terminator.ToString(CultureInfo.InvariantCulture) + ", " + (term.Include ? "true" : "false") + ");");
                 value = "__v_" + f.Id;

@@ -120,6 +120,12 @@ internal sealed partial class Emitter
                 var term = f.Term;
                 int terminator = term is { Include: false, Terminator: >= 0 } ? term.Terminator : -1;
                 bool fixedSize = f.Size is not null && !IsDerivedSize(t, f) && !UsesIo(f.Size.T);
+                // The octets read, while they still hold the value: what followed its terminator is given back.
+                var raw = "this." + Names.Captured("__raw_" + f.Id);
+                var keeps = KeepsRaw(f) ? Names.Text + ".Keeps(" + octets + ", " + raw + ", " + term!.PadRight.ToString(CultureInfo.InvariantCulture) + ", "
+                                          + term.Terminator.ToString(CultureInfo.InvariantCulture) + ", " + (term.Include ? "true" : "false") + ")" : null;
+                if (keeps is not null && fixedSize) keeps += " && " + raw + ".Length == " + Code(f.Size!, scope);
+                if (keeps is not null) w.Line("if (" + keeps + ") " + W + ".Bytes(" + raw + ".Span); else");
                 if (fixedSize && (term is not null || f.Kind == FieldKind.Str))
                 {
                     // Value, terminator when there is room, padding: the field keeps its size.

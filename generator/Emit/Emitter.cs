@@ -200,9 +200,10 @@ internal sealed partial class Emitter
                 };
                 if (c is { } v && !list.Contains(v)) list.Add(v);
             });
-        // zlib octets as read: a writer gives them back while they still inflate to the value.
+        // zlib octets as read, and the octets of a sized value cut by a terminator or padding: a
+        // writer gives them back while they still hold the value.
         foreach (var f in t.Fields)
-            if (f.Process?.Kind == "zlib") list.Add((Names.Captured("__raw_" + f.Id), Names.ReadOnlyMemory, "__raw_" + f.Id));
+            if (f.Process?.Kind == "zlib" || KeepsRaw(f)) list.Add((Names.Captured("__raw_" + f.Id), Names.ReadOnlyMemory, "__raw_" + f.Id));
         // A stream given as a parameter, for instances that read from it.
         foreach (var pi in t.ParseInstances)
             if (pi.IoParam is { } io && t.Params.First(p => p.Id == io) is var iop)
@@ -225,6 +226,11 @@ internal sealed partial class Emitter
         }
         return list;
     }
+
+    /// <summary>A sized string or byte array cut by a terminator or padding: what follows the value is kept (as read).</summary>
+    private static bool KeepsRaw(FieldModel f)
+        => f.Kind is FieldKind.Str or FieldKind.Bytes && f.Repeat == RepeatKind.None && f.Process is null
+           && (f.Size is not null || f.SizeEos) && f.Term is { } tm && (tm.Terminator >= 0 || tm.PadRight >= 0);
 
     private string ParamCsType(ParamModel p) => p.Type is null
         ? (p.EnumCsName is not null ? Q(p.EnumCsName) : Names.CsPrimitive(p.Primitive))

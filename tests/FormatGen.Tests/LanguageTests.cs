@@ -98,6 +98,22 @@ public class LanguageTests
     }
 
     [Fact]
+    public void Octets_after_a_terminator_inside_a_size_write_back_as_they_were_until_the_value_changes()
+    {
+        var t = Compile("strings.ksy").GetType("Snapshots.Strings.Strings")!;
+        // 'label' holds "ab", then its NUL, then octets no one cleared.
+        var data = Cat("STR1", "hello", (byte)0, "ab", (byte)0, "XYZ", (byte)0, (byte)7, "xyz   ", "OK", (byte)0, new byte[4], "123", "a,", "rest", (byte)0x3b, "t");
+        var m = Read(t, data);
+        Assert.Equal("ab", Get(m, "Label"));
+        Assert.Equal(data, Write(m));
+        // A new value is written clean: its terminator, then zeros.
+        var changed = m.GetType().GetMethod("<Clone>$")!.Invoke(m, null)!;
+        m.GetType().GetProperty("Label")!.SetValue(changed, "abc");
+        var back = Write(changed);
+        Assert.Equal(Cat("abc", (byte)0, new byte[4]), back.AsSpan(10, 8).ToArray());
+    }
+
+    [Fact]
     public void A_string_rule_a_missing_terminator_and_a_string_too_long_for_its_size_are_reported()
     {
         var t = Compile("strings.ksy").GetType("Snapshots.Strings.Strings")!;
