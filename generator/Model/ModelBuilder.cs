@@ -141,7 +141,7 @@ internal sealed class ModelBuilder
         typeModels = TypeChecker.Check(everyType, enumModels.Concat(externalEnums).ToList(),
             (name, t) => ResolveEnum(name, t.Scope.ToArray(), t.KsyId),
             (name, t) => ResolveType(name, t.Scope.ToArray(), t.KsyId),
-            t => StaticSize(t, everyType, 0),
+            t => StaticBits(t, everyType, 0),
             _diags);
         var stream = BuildStream(typeModels.Where(t => !t.External).ToList(), root);
         typeModels = typeModels.Select(t => t.External ? t : t with { IsStruct = IsStructType(t, stream) }).ToList();
@@ -826,15 +826,26 @@ internal sealed class ModelBuilder
 
     /// <summary>The octets of a type, when fixed (sizeof&lt;T&gt;).</summary>
     private static long? StaticSize(TypeModel t, List<TypeModel> all, int depth)
+        => StaticBits(t, all, depth) is { } bits ? (bits + 7) / 8 : null;
+
+    /// <summary>
+    /// The bits a type takes when the grammar fixes them: bit fields add their
+    /// widths, anything else starts at the next octet (as Kaitai reads them).
+    /// </summary>
+    internal static long? StaticBits(TypeModel t, List<TypeModel> all, int depth)
     {
         if (depth > 32) return null;
-        long total = 0;
+        long bits = 0;
         foreach (var f in t.Fields)
         {
             if (f.If is not null || f.Repeat != RepeatKind.None) return null;
+            if (f.Kind == FieldKind.Primitive && f.Primitive![0] == 'b')
+            {
+                bits += long.Parse(f.Primitive.Substring(1), System.Globalization.CultureInfo.InvariantCulture);
+                continue;
+            }
             long? s = f.Kind switch
             {
-                FieldKind.Primitive when f.Primitive![0] == 'b' => null,
                 FieldKind.Primitive => f.Primitive![1] - '0',
                 FieldKind.Bytes or FieldKind.Str or FieldKind.User or FieldKind.Switch when f.Size?.Expr is IntLit il => (long)il.Value,
                 FieldKind.Bytes when f.Contents.Count > 0 && f.Size is null && !f.SizeEos => f.Contents.Count,
@@ -842,9 +853,9 @@ internal sealed class ModelBuilder
                 _ => null,
             };
             if (s is null) return null;
-            total += s.Value;
+            bits = (bits + 7) / 8 * 8 + s.Value * 8;
         }
-        return total;
+        return bits;
     }
 
     private static EquatableArray<TemplatePart> Literal(string text) => new[] { new TemplatePart(text, null, false) }.ToEquatable();

@@ -16,7 +16,7 @@ internal sealed class TypeChecker
     private readonly TypeModel _root;
     private readonly Func<string, TypeModel, string?> _resolveEnum;
     private readonly Func<string, TypeModel, string?> _resolveType;
-    private readonly Func<TypeModel, long?> _staticSize;
+    private readonly Func<TypeModel, long?> _staticBits;
     private readonly Dictionary<string, EnumModel> _enums;
     private readonly List<DiagInfo> _diags;
     private readonly Dictionary<(string Type, string Id), ExprType> _instanceTypes = new();
@@ -36,7 +36,7 @@ internal sealed class TypeChecker
         Func<TypeModel, long?> staticSize, List<DiagInfo> diags)
     {
         _resolveType = resolveType;
-        _staticSize = staticSize;
+        _staticBits = staticSize;
         _types = types.ToDictionary(t => t.CsName, StringComparer.Ordinal);
         _root = types.First(t => t.IsRoot);
         _enums = enums.ToDictionary(e => e.CsName, StringComparer.Ordinal);
@@ -413,6 +413,8 @@ internal sealed class TypeChecker
                 return Unknown(loc, "_", " (only in repeat-until, valid and count predicates)");
             case "_io" when !s.Model:
                 return new TRef(RefKind.IoValue, id, ExprType.Io);
+            case "_sizeof":
+                return SizeOfType(s.Type, loc);
             case "_io" or "_root" or "_parent":
                 return Mismatch(loc, "'" + id + "' needs a member, as in " + id + (id == "_io" ? ".size" : ".name"));
         }
@@ -485,6 +487,7 @@ internal sealed class TypeChecker
             case "first" or "last" or "min" or "max" when t.Kind == TKind.Array && t.Element is { } el: return new TBuiltin(target, name, el);
         }
         if (name == "size" && t.Kind == TKind.Io) return new TBuiltin(target, "size", ExprType.Long);
+        if (name == "_sizeof" && t.Kind == TKind.User && !t.Union && _types.TryGetValue(t.Name!, out var sized)) return SizeOfType(sized, loc);
         if (t.Kind == TKind.User && !t.Union && !_types.ContainsKey(t.Name!))
             return Mismatch(loc, "'." + name + "' cannot be applied to " + t.Describe() + "; give it a type first, as in .as<name>");
         if (t.Kind == TKind.User && !t.Union)
@@ -704,23 +707,28 @@ internal sealed class TypeChecker
     private TExpr SizeOf(SizeOfExpr so, Scope s, Loc loc)
     {
         var prim = StripEndianName(so.TypeName);
-        long? octets = prim switch
+        long? bits = prim switch
         {
-            "u1" or "s1" => 1,
-            "u2" or "s2" => 2,
-            "u4" or "s4" or "f4" => 4,
-            "u8" or "s8" or "f8" => 8,
+            "u1" or "s1" => 8,
+            "u2" or "s2" => 16,
+            "u4" or "s4" or "f4" => 32,
+            "u8" or "s8" or "f8" => 64,
+            _ when prim.Length > 1 && prim[0] == 'b' && int.TryParse(prim.Substring(1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var w) && w is >= 1 and <= 64 => w,
             _ => null,
         };
-        if (octets is null)
+        if (bits is null)
         {
             var cs = _resolveType(so.TypeName, s.Type);
             if (cs is null) return Unknown(loc, "type " + so.TypeName);
-            octets = _staticSize(_types[cs]);
-            if (octets is null) return Mismatch(loc, "type " + so.TypeName + " has no fixed size");
+            bits = _staticBits(_types[cs]);
+            if (bits is null) return Mismatch(loc, "type " + so.TypeName + " has no fixed size");
         }
-        return new TInt((ulong)(so.Bits ? octets.Value * 8 : octets.Value));
+        return new TInt((ulong)(so.Bits ? bits.Value : (bits.Value + 7) / 8));
     }
+
+    /// <summary>Kaitai's _sizeof: the octets of a type whose size the grammar fixes.</summary>
+    private TExpr SizeOfType(TypeModel t, Loc loc)
+        => _staticBits(t) is { } bits ? new TInt((ulong)((bits + 7) / 8)) : Unsupported(loc, "'_sizeof' of type " + t.KsyId + ", whose size varies,");
 
     private TExpr UnaryOp(Unary u, Scope s, Loc loc)
     {

@@ -446,3 +446,44 @@ public class ParamTests
         Assert.Equal(data, LanguageTests.Write(m));
     }
 }
+
+public class ExpressionTests
+{
+    [Fact]
+    public void The_expression_language_computes_what_Kaitai_computes()
+    {
+        var t = LanguageTests.Compile("exprs.ksy").GetType("Snapshots.Exprs.Exprs")!;
+        var data = Convert.FromHexString("FFF9025A3FC00000" + "61626300" + "DEADBEEF" + "0001012C0002" + "00" + "01" + "0304" + "0908");
+        var m = LanguageTests.Read(t, data);
+        object? G(string p) => LanguageTests.Get(m, p);
+        // Kaitai's / rounds down and % takes the divisor's sign: -7 / 2 = -4, -7 % 2 = 1.
+        Assert.Equal(-4L, G("DivFloor"));
+        Assert.Equal(1L, G("ModPos"));
+        Assert.Equal(8L, G("Shifted"));
+        Assert.Equal(0xA5L, G("Bits"));
+        Assert.Equal(0xA5L, G("XorNot"));
+        Assert.Equal(3.25, G("RatioSum"));
+        Assert.Equal(6L, G("RatioInt"));
+        Assert.Equal("hi abc!", G("Greet"));
+        Assert.Equal("ab", G("NameUpTo"));
+        Assert.Equal(true, G("NameCmp"));
+        Assert.Equal(0xEFL, G("OctetLast"));
+        Assert.Equal(0xEFL, G("OctetMax"));
+        Assert.Equal(0xADL, G("OctetMin"));
+        Assert.Equal(true, G("OctetsEq"));
+        Assert.Equal(1L, G("NumsFirst"));
+        Assert.Equal(300L, G("NumsMax"));
+        Assert.Equal(300L, G("NumsMid"));
+        Assert.Equal(1UL, G("TagNum"));
+        Assert.Equal(true, G("IsPair"));
+        Assert.Equal(7L, G("BodySum"));
+        Assert.Equal(2L, G("SizePair"));
+        Assert.Equal(16L, G("BitsWord"));
+        Assert.Equal(12L, G("BitsB12"));
+        Assert.Equal(2L, G("SizePairSelf"));
+        Assert.Equal("not positive", G("Pick"));
+        Assert.Equal("2", G("HexStr"));
+        Assert.Empty(LanguageTests.Validate(t, data));
+        Assert.Equal(data, LanguageTests.Write(m));
+    }
+}
