@@ -210,6 +210,7 @@ internal sealed partial class Emitter
 
     private static string Cmp(Typed a, Typed b)
     {
+        if (a.Kind == TK.Bytes) return Names.MemoryExtensions + ".SequenceEqual(" + a.Code + ", " + b.Code + ")";
         if (a.Kind == TK.Int && b.Kind == TK.Int && a.U64 != b.U64)
             return (a.U64 ? a.Code : "unchecked((ulong)" + a.Code + ")") + " == " + (b.U64 ? b.Code : "unchecked((ulong)" + b.Code + ")");
         return a.Code + " == " + b.Code;
@@ -266,6 +267,8 @@ internal sealed partial class Emitter
 
     private static string Unified(Typed a, Typed b, string op)
     {
+        if (a.Kind == TK.Bytes) return Names.MemoryExtensions + ".SequenceCompareTo(" + a.Code + ", " + b.Code + ") " + op + " 0";
+        if (a.Kind == TK.Str) return "string.CompareOrdinal(" + a.Code + ", " + b.Code + ") " + op + " 0";
         if (a.Kind == TK.Int && b.Kind == TK.Int && a.U64 != b.U64)
             return (a.U64 ? a.Code : "unchecked((ulong)" + a.Code + ")") + " " + op + " " + (b.U64 ? b.Code : "unchecked((ulong)" + b.Code + ")");
         return a.Code + " " + op + " " + b.Code;
@@ -283,14 +286,16 @@ internal sealed partial class Emitter
             var outer = "__if_" + f.Id;
             w.Line(FieldCsType(f) + "? " + outer + " = null;");
             w.Open("if (" + Code(f.If, scope) + ")");
-            EmitReadField(w, t, scope, f with { If = null }, counters);
-            w.Line(outer + " = " + Names.Field(f.Id) + ";");
+            var inner = f with { If = null };
+            EmitReadField(w, t, scope, inner, counters);
+            w.Line(outer + " = " + (f.Repeat != RepeatKind.None ? "__list_" + f.Id : Names.Field(f.Id)) + ";");
             w.Close();
-            scope.Locals[f.Id] = f.Kind switch
+            scope.Locals[f.Id] = f.Repeat != RepeatKind.None ? new Typed(outer, TK.Array, Size: "(" + outer + "?.Count ?? 0)") : f.Kind switch
             {
                 FieldKind.Primitive => PrimTyped(f.Primitive!, f.EnumCsName, outer + ".GetValueOrDefault()"),
                 FieldKind.Bytes => new Typed(outer + ".GetValueOrDefault().Span", TK.Bytes, Size: outer + ".GetValueOrDefault().Length"),
                 FieldKind.Str => new Typed("(" + outer + " ?? \"\")", TK.Str),
+                FieldKind.Switch => new Typed(outer + "!", TK.User, User: f.Switch!.InterfaceName),
                 _ => new Typed(outer + "!", TK.User, User: f.UserType),
             };
             return;
@@ -545,7 +550,7 @@ internal sealed partial class Emitter
         var len = Names.Len(f.Id);
         var start = "__b_" + f.Id;
         bool str = f.Kind == FieldKind.Str;
-        bool needed = str && (ContentNeeded(t).Contains(f.Id) || f.Valid is not null) || ContentNeeded(t).Contains(f.Id) || f.Contents.Count > 0 || f.RepeatUntil is not null;
+        bool needed = ContentNeeded(t).Contains(f.Id) || f.Valid is not null || f.Contents.Count > 0 || f.RepeatUntil is not null;
         var term = f.Term;
         bool sized = f.Size is not null || f.SizeEos || f.Contents.Count > 0;
         bool processed = f.Process is not null;
@@ -607,7 +612,9 @@ internal sealed partial class Emitter
             scope.Locals[f.Id] = typed;
             return;
         }
-        scope.Locals[f.Id] = new Typed(needed ? value : "", TK.Bytes, Size: term is null && !processed ? len : "(long)" + value + ".Length");
+        var octetsValue = new Typed(needed ? value : "", TK.Bytes, Size: term is null && !processed ? len : "(long)" + value + ".Length");
+        EmitValid(w, t, scope, f, octetsValue, index, "__off + (" + start + " - " + Names.Start + ")");
+        scope.Locals[f.Id] = octetsValue;
     }
 
     /// <summary>The call that applies a field's process to octets (a span expression); it returns a new array.</summary>

@@ -35,7 +35,7 @@ internal sealed partial class Emitter
                 var cond = UsesIo(f.If.T) ? "this." + f.CsName + " is not null" : Code(f.If, scope);
                 w.Open("if (" + cond + ")");
                 w.Line("if (this." + f.CsName + " is null) throw new " + Names.Runtime + ".FgWriteException(" + Lit(f.Id) + ", \"is required when \" + " + Lit(f.If.Text) + ");");
-                EmitWriteField(w, t, scope, f, "this." + f.CsName + (f.Kind is FieldKind.Primitive or FieldKind.Bytes || f.Kind == FieldKind.User && IsStruct(_types[f.UserType!]) ? ".Value" : ""), pendingSizes);
+                EmitWriteField(w, t, scope, f, "this." + f.CsName + (f.Repeat == RepeatKind.None && (f.Kind is FieldKind.Primitive or FieldKind.Bytes || f.Kind == FieldKind.User && IsStruct(_types[f.UserType!])) ? ".Value" : ""), pendingSizes);
                 w.Close();
                 continue;
             }

@@ -580,8 +580,8 @@ internal sealed partial class Emitter
                 }
             }
             w.Doc(f.Doc, doc);
-            string init = f.Repeat != RepeatKind.None ? " = " + Names.Array + ".Empty<" + ElemCsType(f) + ">();"
-                : f.If is not null ? "" 
+            string init = f.If is not null ? ""
+                : f.Repeat != RepeatKind.None ? " = " + Names.Array + ".Empty<" + ElemCsType(f) + ">();"
                 : f.Kind == FieldKind.User && !IsStruct(_types[f.UserType!]) ? " = new();"
                 : f.Kind == FieldKind.Switch ? " = null!;"
                 : f.Kind == FieldKind.Str ? " = \"\";" : "";

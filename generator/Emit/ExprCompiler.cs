@@ -21,6 +21,7 @@ internal sealed record Typed(string Code, TK Kind, bool U64 = false, string? Enu
         TK.Int => Names.Text + ".Num(" + Code + ")",
         TK.Bool => Names.Text + ".Bool(" + Code + ")",
         TK.Enum => Names.Text + ".Enum(" + Code + ", (ulong)" + Code + ")",
+        TK.Bytes when Code.Length > 0 => Names.Text + ".Bytes(" + Code + ")",
         TK.Bytes or TK.Array => Names.Text + ".Dec(" + Size + ")",
         TK.Float => Names.Text + ".Float(" + Code + ")",
         TK.Str => Names.Text + ".Quote(" + Code + ")",

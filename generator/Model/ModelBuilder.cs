@@ -713,10 +713,6 @@ internal sealed class ModelBuilder
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Loc, "'contents' on a repeated field"));
         if (a.Contents.Count > 0 && (a.Type is not null || a.Switch is not null))
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, a.Contents[0].Loc, "contents", "'contents' cannot be combined with 'type'"));
-        if (a.If is not null && (kind == FieldKind.Switch || repeat != RepeatKind.None))
-            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.If.Loc, "'if' on a repeated or switch field"));
-        if (kind == FieldKind.Bytes && a.Valid is not null)
-            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Valid.Loc, "'valid' on a byte array (use contents)"));
         // How a string or byte array ends, and a string's encoding.
         TermModel? term = null;
         string? encoding = null;

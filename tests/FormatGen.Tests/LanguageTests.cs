@@ -487,3 +487,28 @@ public class ExpressionTests
         Assert.Equal(data, LanguageTests.Write(m));
     }
 }
+
+public class ConditionTests
+{
+    [Fact]
+    public void Conditional_lists_and_switches_and_byte_array_rules_read_write_and_validate()
+    {
+        var t = LanguageTests.Compile("conditions.ksy").GetType("Snapshots.Conditions.Conditions")!;
+        var full = Convert.FromHexString("0105060207084B5302");
+        var m = LanguageTests.Read(t, full);
+        Assert.Equal(new byte[] { 5, 6 }, ((System.Collections.Generic.IEnumerable<byte>)LanguageTests.Get(m, "Items")!).ToArray());
+        Assert.Equal((byte)7, LanguageTests.Get(LanguageTests.Get(m, "Body")!, "A"));
+        Assert.Equal(2L, LanguageTests.Get(m, "ItemCount"));
+        Assert.Equal(full, LanguageTests.Write(m));
+        var bare = Convert.FromHexString("00004B5301");
+        var b = LanguageTests.Read(t, bare);
+        Assert.Null(LanguageTests.Get(b, "Items"));
+        Assert.Null(LanguageTests.Get(b, "Body"));
+        Assert.Equal(bare, LanguageTests.Write(b));
+        Assert.Empty(LanguageTests.Validate(t, full));
+        var bad = Convert.FromHexString("00004B5403");
+        var errors = LanguageTests.Validate(t, bad);
+        Assert.True(errors.Length == 2 && errors.Any(e => e.Contains("conditions.sig") && e.Contains("found 2 octets [4b54]")), string.Join("\n", errors));
+        Assert.Contains(errors, e => e.Contains("conditions.version"));
+    }
+}

@@ -92,7 +92,7 @@ public static class FgText
     public static string Bytes(ReadOnlySpan<byte> v)
     {
         var sb = new StringBuilder();
-        sb.Append(v.Length.ToString(CultureInfo.InvariantCulture)).Append(" octets");
+        sb.Append(v.Length.ToString(CultureInfo.InvariantCulture)).Append(v.Length == 1 ? " octet" : " octets");
         if (v.Length > 0)
         {
             sb.Append(" [");
