@@ -245,6 +245,7 @@ internal sealed partial class Emitter
     private void EmitValid(SourceWriter w, TypeModel t, ReaderScope scope, FieldModel f, Typed value, string index, string offset)
     {
         if (f.Valid is not { } v) return;
+        if (f.Repeat == RepeatKind.None) scope.Locals[f.Id] = value; // the rule may name its field
         var conds = new List<string>();
         // The rule and its message may read the value as '_'.
         scope.Locals["_"] = value;
@@ -277,6 +278,13 @@ internal sealed partial class Emitter
     /// <summary>C# of a checked expression in a scope.</summary>
     private string Code(ExprText e, IScope scope) => _c.Compile(e.T, scope).Code;
 
+    /// <summary>A size or count as a long (one read from a u8 too: a value past long's range is then negative, and refused as a size).</summary>
+    private string LongCode(ExprText e, IScope scope)
+    {
+        var t = _c.Compile(e.T, scope);
+        return t.U64 ? "unchecked((long)" + t.Code + ")" : t.Code;
+    }
+
     private void EmitReadField(SourceWriter w, TypeModel t, ReaderScope scope, FieldModel f, List<(string Field, TExpr Pred, string Local)> counters)
     {
         var R = Names.R;
@@ -305,7 +313,7 @@ internal sealed partial class Emitter
             case FieldKind.Primitive when f.Repeat == RepeatKind.None:
             {
                 var ct = f.EnumCsName is not null ? Q(f.EnumCsName) : Names.CsPrimitive(f.Primitive!);
-                w.Line("var " + Names.Field(f.Id) + " = (" + ct + ")" + Names.ReadCall(f.Primitive!, f.ByteOrder, id) + ";");
+                w.Line("var " + Names.Field(f.Id) + " = (" + ct + ")" + Names.ReadCall(f.Primitive!, f.ByteOrder, id, f.EnumCsName is null) + ";");
                 w.Line("if (" + R + ".IsShort) goto __short;");
                 var value = PrimTyped(f.Primitive!, f.EnumCsName, Names.Field(f.Id));
                 EmitValid(w, t, scope, f, value, "-1", R + ".Offset - " + Names.PrimSize(f.Primitive!).ToString(CultureInfo.InvariantCulture));
@@ -315,7 +323,7 @@ internal sealed partial class Emitter
             case FieldKind.Primitive:
                 EmitReadRepeat(w, t, scope, f, counters, ElemCsType(f), (ww, e) =>
                 {
-                    ww.Line("var " + e + " = (" + ElemCsType(f) + ")" + Names.ReadCall(f.Primitive!, f.ByteOrder, id) + ";");
+                    ww.Line("var " + e + " = (" + ElemCsType(f) + ")" + Names.ReadCall(f.Primitive!, f.ByteOrder, id, f.EnumCsName is null) + ";");
                     ww.Line("if (" + R + ".IsShort) goto __short;");
                     var value = PrimTyped(f.Primitive!, f.EnumCsName, e);
                     EmitValid(ww, t, scope, f, value, "__i", R + ".Offset - " + Names.PrimSize(f.Primitive!).ToString(CultureInfo.InvariantCulture));
@@ -393,6 +401,13 @@ internal sealed partial class Emitter
                 bool limited = EmitPushLimit(w, scope, f);
                 EmitReadSwitch(w, t, scope, f, Names.Field(f.Id), limited, null);
                 if (limited) w.Line(R + ".PopLimit(__m_" + f.Id + ");");
+                scope.Locals[f.Id] = f.Switch!.ValueKind switch
+                {
+                    "str" => new Typed("__sv_" + f.Id, TK.Str),
+                    "uint" => Typed.ULong("unchecked((ulong)__sv_" + f.Id + ")"),
+                    "int" => Typed.Long("__sv_" + f.Id),
+                    _ => new Typed(Names.Field(f.Id) + "!", TK.User, User: f.Switch.InterfaceName),
+                };
                 return;
             }
             case FieldKind.Switch:
@@ -422,7 +437,7 @@ internal sealed partial class Emitter
         var sub = "__sub_" + f.Id;
         w.Line("int " + start + " = " + R + ".Position;");
         w.Line("long __at_" + f.Id + " = " + R + ".Offset;");
-        w.Line("long " + len + " = " + (f.SizeEos ? R + ".Remaining" : Code(f.Size!, scope)) + ";");
+        w.Line("long " + len + " = " + (f.SizeEos ? R + ".Remaining" : LongCode(f.Size!, scope)) + ";");
         if (f.Limit) w.Line(R + ".CheckSizeLimit(" + len + ", " + id + ");");
         w.Line(R + ".ReadSpan(" + len + ", " + id + ");");
         w.Line("if (" + R + ".IsShort) goto __short;");
@@ -460,8 +475,13 @@ internal sealed partial class Emitter
         var on = _c.Compile(sw.On.T, scope);
         var start = "__b_" + f.Id;
         var at = index is null ? id : id + ", " + index;
+        // Kaitai reads a switch from the next whole octet.
+        w.Line(R + ".AlignToByte();");
         w.Line("int " + start + " = " + R + ".Position;");
         w.Line(Q(sw.InterfaceName) + "? " + local + " = null;");
+        // A switch of integers (or strings) is one in expressions: its value, even when no model is built.
+        var valueKind = index is null ? sw.ValueKind : null;
+        if (valueKind is not null) w.Line((valueKind == "str" ? "string" : "long") + " __sv_" + f.Id + " = " + (valueKind == "str" ? "\"\"" : "0") + ";");
         w.Line(Names.V + "?.Enter(" + at + ");");
         w.Open("try");
         w.Open("switch (" + on.Code + ")");
@@ -472,8 +492,14 @@ internal sealed partial class Emitter
             {
                 w.Open(label);
                 // Errors name the field once: the switch adds it as they leave.
-                var v = EmitReadWrapperValue(w, wrap, sized, "\"\"");
+                var v = EmitReadWrapperValue(w, wrap, sized, "\"\"", needed: valueKind is not null);
                 var slack = wrap.KeepsSlack && sized ? ", " + Names.Slack + " = " + R + ".SliceAt(" + R + ".Position, " + R + ".Remaining)" : "";
+                if (valueKind is not null)
+                {
+                    w.Line("__sv_" + f.Id + " = " + (valueKind == "str" ? v : "unchecked((long)" + v + ")") + ";");
+                    v = "__sv_" + f.Id;
+                    if (valueKind != "str") v = "unchecked((" + Names.CsPrimitive(wrap.Primitive!) + ")" + v + ")";
+                }
                 w.Line("if (" + Names.Build + ") " + local + " = new " + Q(wrap.CsName) + " { Value = " + v + slack + " };");
                 w.Line("break;");
                 w.Close();
@@ -506,12 +532,12 @@ internal sealed partial class Emitter
     }
 
     /// <summary>Reads the value of a primitive or string case; returns the C# expression of it.</summary>
-    private string EmitReadWrapperValue(SourceWriter w, WrapperModel wrap, bool sized, string id)
+    private string EmitReadWrapperValue(SourceWriter w, WrapperModel wrap, bool sized, string id, bool needed = false)
     {
         var R = Names.R;
         if (wrap.Kind == FieldKind.Primitive)
         {
-            w.Line("var __w = " + Names.ReadCall(wrap.Primitive!, wrap.ByteOrder, id) + ";");
+            w.Line("var __w = (" + Names.CsPrimitive(wrap.Primitive!) + ")" + Names.ReadCall(wrap.Primitive!, wrap.ByteOrder, id) + ";");
             w.Line("if (" + R + ".IsShort) goto __short;");
             return "__w";
         }
@@ -534,7 +560,7 @@ internal sealed partial class Emitter
             w.Line("if (" + R + ".IsShort) goto __short;");
             octets = R + ".SpanAt(__ws, (int)__wn)";
         }
-        return "(" + Names.Build + " ? " + EncodingField(wrap.Encoding!) + ".GetString(" + octets + ") : \"\")";
+        return needed ? EncodingField(wrap.Encoding!) + ".GetString(" + octets + ")" : "(" + Names.Build + " ? " + EncodingField(wrap.Encoding!) + ".GetString(" + octets + ") : \"\")";
     }
 
     /// <summary>
@@ -558,7 +584,7 @@ internal sealed partial class Emitter
         w.Line("int " + start + " = " + R + ".Position;");
         if (sized)
         {
-            string size = f.SizeEos ? R + ".Remaining" : f.Size is not null ? Code(f.Size, scope) : f.Contents.Count.ToString(CultureInfo.InvariantCulture);
+            string size = f.SizeEos ? R + ".Remaining" : f.Size is not null ? LongCode(f.Size, scope) : f.Contents.Count.ToString(CultureInfo.InvariantCulture);
             w.Line("long " + len + " = " + size + ";");
             if (f.Limit) w.Line(R + ".CheckSizeLimit(" + len + ", " + id + ");");
             bool cut = term is { Terminator: >= 0 } || term is { PadRight: >= 0 };
@@ -725,7 +751,7 @@ internal sealed partial class Emitter
     private bool EmitPushLimit(SourceWriter w, ReaderScope scope, FieldModel f)
     {
         if (f.Size is null && !f.SizeEos) return false;
-        var size = f.SizeEos ? Names.R + ".Remaining" : Code(f.Size!, scope);
+        var size = f.SizeEos ? Names.R + ".Remaining" : LongCode(f.Size!, scope);
         if (f.Limit) w.Line(Names.R + ".CheckSizeLimit(" + size + ", " + Lit(f.Id) + ");");
         w.Line("var __m_" + f.Id + " = " + Names.R + ".PushLimit(" + size + ", " + Lit(f.Id) + ");");
         w.Line("if (" + Names.R + ".IsShort) goto __short;");
@@ -746,7 +772,7 @@ internal sealed partial class Emitter
         w.Line("int " + n + " = 0;");
         if (f.Repeat == RepeatKind.Expr)
         {
-            var count = Code(f.RepeatExpr!, scope);
+            var count = LongCode(f.RepeatExpr!, scope);
             w.Line("int __cnt_" + f.Id + " = " + Names.Eval + ".CheckedCount(" + count + ", " + id + ", " + R + ".Offset);");
             // A corrupt count must not allocate: the octets must be there first.
             // (elemSize < 0: elements of that many bits.)
@@ -766,6 +792,8 @@ internal sealed partial class Emitter
         }
         var e = "__e_" + f.Id;
         scope.Locals["_index"] = Typed.Long("((long)__i)");
+        // The elements read so far, for an element that reads them.
+        if (keep == "true") scope.Locals[f.Id] = new Typed(list + "!", TK.Array, Size: n);
         var value = readOne(w, e);
         if (stored)
         {

@@ -195,6 +195,9 @@ internal sealed partial class Emitter
                 {
                     TRef { Kind: RefKind.Param } r => (Names.Captured(Names.Param(r.Id)), ParamCsType(t.Params.First(p => p.Id == r.Id)), Names.Param(r.Id)),
                     TRef { Kind: RefKind.IoSize } => (Names.Captured(Names.IoSize), "int", Names.IoSize),
+                    TRef { Kind: RefKind.IoPos } => (Names.Captured("__ioPosEnd"), "long", "(long)" + Names.R + ".IoPos"),
+                    TRef { Kind: RefKind.IoEos } => (Names.Captured("__ioEosEnd"), "bool", Names.R + ".IsEof"),
+                    TRef { Kind: RefKind.RootIoSize } => (Names.Captured("__rootSize"), "long", "(long)" + Names.R + ".RootSpan.Length"),
                     TPath p => (Names.Captured(Names.Hidden((p.Root ? "root." : "parent.") + p.Path)), CsTypeOf(TypedOf(p.Type, "")), Names.Hidden((p.Root ? "root." : "parent.") + p.Path)),
                     _ => null,
                 };
@@ -439,12 +442,17 @@ internal sealed partial class Emitter
         if (sw.Default?.TypeCsName == wrap.CsName) keys.Add("any other key");
         w.Doc("A '" + f.Id + "' of type " + wrap.KsyType + " (" + string.Join(", ", keys) + ").");
         w.Line("[" + Names.GeneratedCode + ", " + Names.KsyName(t.Scope.Concat(new[] { t.KsyId, f.Id }), wrap.KsyType) + "]");
-        w.Open("public sealed partial record " + wrap.CsName + " : " + Q(sw.InterfaceName));
+        bool integer = wrap.Kind == FieldKind.Primitive && wrap.Primitive is not ("f4" or "f8" or "b1");
+        var ifaces = Q(sw.InterfaceName) + (integer ? ", " + Names.Runtime + ".IFgIntegerCase" : wrap.Kind == FieldKind.Str ? ", " + Names.Runtime + ".IFgStringCase" : "");
+        w.Open("public sealed partial record " + wrap.CsName + " : " + ifaces);
         var type = wrap.Kind == FieldKind.Str ? "string" : Names.CsPrimitive(wrap.Primitive!);
         w.Doc("The value.");
         w.Line("public " + type + " Value { get; init; }" + (wrap.Kind == FieldKind.Str ? " = \"\";" : ""));
+        if (integer) w.Line("long " + Names.Runtime + ".IFgIntegerCase.AsLong => unchecked((long)Value);");
+        if (wrap.Kind == FieldKind.Str) w.Line("string " + Names.Runtime + ".IFgStringCase.AsString => Value;");
         var text = wrap.Kind == FieldKind.Str ? Names.Text + ".Quote(Value)"
             : Names.IsFloat(wrap.Primitive!) ? Names.Text + ".Float(Value)"
+            : wrap.Primitive == "b1" ? Names.Text + ".Bool(Value)"
             : Names.Text + ".Dec(Value)";
         if (wrap.KeepsSlack)
         {
@@ -774,7 +782,7 @@ internal sealed partial class Emitter
     {
         bool reads = false;
         // A parse instance reads what the reader captured (its stream) by nature.
-        Walk(i.Value.T, x => reads |= x is TRef { Kind: RefKind.Param or RefKind.IoSize } or TPath
+        Walk(i.Value.T, x => reads |= x is TRef { Kind: RefKind.Param or RefKind.IoSize or RefKind.IoPos or RefKind.IoEos or RefKind.RootIoSize } or TPath
                                       || x is TRef { Kind: RefKind.Instance } r && (t.Instances.FirstOrDefault(o => o.Id == r.Id) is not { } o || ReadsCaptured(t, o)));
         return reads;
     }
@@ -929,7 +937,7 @@ internal sealed partial class Emitter
             var le = t.Endian.Kind switch { EndianKind.BigEndian => "false", EndianKind.LittleEndian => "true", _ => "littleEndian" };
             w.Line("var __r = new " + Names.Reader + "(data, " + le + ");");
             if (offset > 0) w.Line("__r.Skip(" + offset.ToString(CultureInfo.InvariantCulture) + ", " + Lit(f.Id) + ");");
-            w.Line("return (" + type + ")" + Names.ReadCall(f.Primitive!, f.ByteOrder, Lit(f.Id)) + ";");
+            w.Line("return (" + type + ")" + Names.ReadCall(f.Primitive!, f.ByteOrder, Lit(f.Id), f.EnumCsName is null) + ";");
             w.Close();
             offset += Names.PrimSize(f.Primitive!);
         }

@@ -78,6 +78,29 @@ internal sealed class ModelBuilder
         return new ModelBuilder(f, direct, built.Values.ToList()).Run(defaultNamespace);
     }
 
+    /// <summary>
+    /// C# names of enum members: PascalCase, and where two names differ only
+    /// by underscores (gsm610, gsm_610), the later keeps its underscores.
+    /// </summary>
+    private static IEnumerable<EnumMemberModel> MemberNames(EquatableArray<EnumMemberSpec> members)
+    {
+        var taken = new HashSet<string>(StringComparer.Ordinal);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var m in members)
+        {
+            var cs = Pascal(m.Name);
+            if (!names.Add(m.Name)) { yield return new EnumMemberModel(m.Name, cs, m.Value, m.Doc); continue; } // the same name twice: reported
+            if (taken.Contains(cs))
+            {
+                var kept = string.Join("_", m.Name.Split('_').Where(x => x.Length > 0).Select(Pascal));
+                cs = kept;
+                for (int i = 2; taken.Contains(cs); i++) cs = kept + "_" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+            taken.Add(cs);
+            yield return new EnumMemberModel(m.Name, cs, m.Value, m.Doc);
+        }
+    }
+
     /// <summary>Another grammar's model as an importer sees it: every C# name with its namespace, every type and enum external.</summary>
     private static GrammarModel Qualify(GrammarModel m)
     {
@@ -125,13 +148,13 @@ internal sealed class ModelBuilder
         foreach (var (spec, scope, cs) in _types.Values) CollectExports(spec, scope);
         foreach (var (spec, scope, cs) in _types.Values) typeModels.Add(BuildType(spec, scope, cs, ReferenceEquals(spec, root)));
         var enumModels = _enums.Values.Select(e => new EnumModel(e.Spec.Id, e.CsName,
-            e.Spec.Members.Select(m => new EnumMemberModel(m.Name, Pascal(m.Name), m.Value, m.Doc)).ToEquatable(), e.Scope.ToEquatable(),
+            MemberNames(e.Spec.Members).ToEquatable(), e.Scope.ToEquatable(),
             e.Spec.Members.Any(m => m.Negative))).ToList();
         foreach (var e in enumModels)
         {
             var seen = new HashSet<string>();
             foreach (var m in e.Members)
-                if (!seen.Add(m.CsName))
+                if (!seen.Add(m.KsyName))
                     _diags.Add(DiagInfo.Of(DiagnosticDescriptors.DuplicateName, _enums[Key(e.Scope.ToArray(), e.KsyId)].Spec.Loc, e.KsyId + "::" + m.KsyName));
         }
         // The types and enums of imported grammars, already checked in their own units.
@@ -374,6 +397,8 @@ internal sealed class ModelBuilder
 
     private static (string Name, string? Args) SplitTypeRef(string text)
     {
+        // A type with arguments may be written over several lines (a YAML block scalar).
+        text = text.Trim();
         int p = text.IndexOf('(');
         if (p < 0 || !text.EndsWith(")", StringComparison.Ordinal)) return (text.Trim(), null);
         return (text.Substring(0, p).Trim(), text.Substring(p + 1, text.Length - p - 2));
@@ -926,8 +951,9 @@ internal sealed class ModelBuilder
                 caseCs = unknown.Substring(0, unknown.Length - "Unknown".Length) + Pascal(name);
                 if (!wrappers.Any(x => x.CsName == caseCs))
                 {
-                    var prim = kind == FieldKind.Primitive ? StripEndian(name) : null;
-                    var order = prim is not null && name != prim ? name.Substring(2) : null;
+                    var bits = BitType(name);
+                    var prim = kind != FieldKind.Primitive ? null : bits is { } bw ? "b" + bw.Width.ToString(System.Globalization.CultureInfo.InvariantCulture) : StripEndian(name);
+                    var order = bits is { } bo ? bo.Order ?? BitEndianOf(owner, scope) ?? "be" : prim is not null && name != prim ? name.Substring(2) : null;
                     string? encoding = null;
                     TermModel? term = null;
                     if (kind == FieldKind.Str)
@@ -982,7 +1008,7 @@ internal sealed class ModelBuilder
     /// <summary>The kind of a primitive or string case type (u4, s2be, f8, str, strz), or null for a user type.</summary>
     private static FieldKind? CaseValueType(string name)
     {
-        if (Primitives.Contains(StripEndian(name)) || StripEndian(name) is "f4" or "f8") return FieldKind.Primitive;
+        if (Primitives.Contains(StripEndian(name)) || StripEndian(name) is "f4" or "f8" || BitType(name) is not null) return FieldKind.Primitive;
         if (name is "str" or "strz") return FieldKind.Str;
         return null;
     }

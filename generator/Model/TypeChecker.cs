@@ -27,7 +27,7 @@ internal sealed class TypeChecker
     private readonly Dictionary<string, List<ProvidedModel>> _provides = new(StringComparer.Ordinal);
 
     /// <summary>Where an expression is evaluated, and so what its names may mean.</summary>
-    private sealed record Scope(TypeModel Type, int Visible, ExprType? Element = null, ExprType? Value = null, bool Index = false, bool Counts = false, bool Model = false)
+    private sealed record Scope(TypeModel Type, int Visible, ExprType? Element = null, ExprType? Value = null, bool Index = false, bool Counts = false, bool Model = false, string? Self = null)
     {
         public const int All = int.MaxValue;
     }
@@ -152,15 +152,16 @@ internal sealed class TypeChecker
 
     private FieldModel CheckField(TypeModel t, FieldModel f, int index, bool model = false)
     {
-        var scope = new Scope(t, index, Index: f.Repeat != RepeatKind.None, Model: model);
+        // Each element of a repeat may read the elements before it (entries[_index - 1]).
+        var scope = new Scope(t, index, Index: f.Repeat != RepeatKind.None, Model: model, Self: f.Repeat != RepeatKind.None && index != Scope.All ? f.Id : null);
         var value = ValueType(f);
         var f2 = f with
         {
             Args = Args(f.Args, f.UserType, scope, f.Loc),
             Size = Opt(f.Size, scope, ExprType.Long, "size"),
-            RepeatExpr = Opt(f.RepeatExpr, scope with { Index = false }, ExprType.Long, "repeat-expr"),
+            RepeatExpr = Opt(f.RepeatExpr, scope with { Index = false, Self = null }, ExprType.Long, "repeat-expr"),
             RepeatUntil = Opt(f.RepeatUntil, scope with { Element = value }, ExprType.Bool, "repeat-until"),
-            If = Opt(f.If, scope with { Index = false }, ExprType.Bool, "if"),
+            If = Opt(f.If, scope with { Index = false, Self = null }, ExprType.Bool, "if"),
         };
         if (f.Process is { Arg: { } parg } proc)
         {
@@ -181,7 +182,8 @@ internal sealed class TypeChecker
         }
         if (f.Valid is { } v)
         {
-            var vs = scope with { Value = value };
+            // A rule may name its field, as well as '_'.
+            var vs = scope with { Value = value, Visible = f.Repeat == RepeatKind.None && index != Scope.All ? index + 1 : scope.Visible };
             ExprText? Bound(ExprText? b) => b is null ? null : BoundOf(b, value, vs, f.Id);
             f2 = f2 with
             {
@@ -292,6 +294,8 @@ internal sealed class TypeChecker
         FieldKind.Bytes => ExprType.Bytes,
         FieldKind.Str => ExprType.Str,
         FieldKind.User => ExprType.User(f.UserType!),
+        // A switch whose every case is an integer (or a string) is that, as Kaitai has it.
+        _ when f.Repeat == RepeatKind.None && f.Switch!.ValueKind is { } vk => vk == "str" ? ExprType.Str : vk == "uint" ? ExprType.ULong : ExprType.Long,
         _ => new ExprType(TKind.User, Name: f.Switch!.InterfaceName, Union: true),
     };
 
@@ -423,7 +427,7 @@ internal sealed class TypeChecker
         int fi = IndexOfField(t, id);
         if (fi >= 0)
         {
-            if (fi >= s.Visible) return Unknown(loc, id, " yet (it is read after this field)");
+            if (fi >= s.Visible && s.Self != id) return Unknown(loc, id, " yet (it is read after this field)");
             return new TRef(RefKind.Field, id, FieldType(t.Fields[fi]));
         }
         if (t.Instances.FirstOrDefault(i => i.Id == id) is { } inst)
@@ -457,15 +461,17 @@ internal sealed class TypeChecker
     {
         if (m.Target is NameRef { Id: "_root" } && m.Name == "_io")
             return s.Model ? Unsupported(loc, "'_root._io' in an instance") : new TRef(RefKind.RootIoValue, "_root._io", ExprType.Io);
-        if (PathOf(m, out var head, out var path)) return Path(s.Type, head, path, s.Visible, loc);
+        // The sizes of streams, without making a stream of them.
+        if (m.Name == "size" && m.Target is MemberRef { Target: NameRef { Id: "_root" }, Name: "_io" })
+            return new TRef(RefKind.RootIoSize, "_root._io.size", ExprType.Long);
+        if (PathOf(m, out var head, out var path) && !(head == "_root" && path[0] == "_io")) return Path(s.Type, head, path, s.Visible, loc);
         if (m.Target is NameRef { Id: "_io" })
             return m.Name switch
             {
                 "size" => new TRef(RefKind.IoSize, "_io.size", ExprType.Long),
-                "eos" when !s.Model => new TRef(RefKind.IoEos, "_io.eos", ExprType.Bool),
-                "eos" => Unsupported(loc, "'_io.eos' in an instance"),
-                "pos" when !s.Model => new TRef(RefKind.IoPos, "_io.pos", ExprType.Long),
-                "pos" => Unsupported(loc, "'_io.pos' in an instance (the position once the type is read)"),
+                // In an instance read from a model: where the type's fields ended (what Kaitai's lazy instances see after the parse).
+                "eos" or "eof" => new TRef(RefKind.IoEos, "_io.eos", ExprType.Bool),
+                "pos" => new TRef(RefKind.IoPos, "_io.pos", ExprType.Long),
                 _ => Unsupported(loc, "'_io." + m.Name + "'"),
             };
         var target = Check(m.Target, s, loc);
@@ -696,6 +702,11 @@ internal sealed class TypeChecker
             return target.Type.Kind == TKind.Int ? new TCast(target, ExprType.Long) : Mismatch(loc, "'.as<" + ce.TypeName + ">' needs an integer, not " + target.Type.Describe());
         if (prim == "u8")
             return target.Type.Kind == TKind.Int ? new TCast(target, ExprType.ULong) : Mismatch(loc, "'.as<" + ce.TypeName + ">' needs an integer, not " + target.Type.Describe());
+        // Kaitai's casts to the built-in types are no-ops on values that have them already.
+        if (prim is "bytes" && target.Type.Kind == TKind.Bytes || prim is "str" && target.Type.Kind == TKind.Str
+            || prim is "f4" or "f8" && target.Type.Kind == TKind.Float || prim is "bool" && target.Type.Kind == TKind.Bool)
+            return target;
+        if (prim is "bytes" && target.Type is { Kind: TKind.Array, Element.Kind: TKind.Int }) return new TCast(target, ExprType.Bytes);
         var cs = _resolveType(ce.TypeName, s.Type);
         if (cs is null) return Unknown(loc, "type " + ce.TypeName);
         if (target.Type.Kind != TKind.User) return Mismatch(loc, "'.as<" + ce.TypeName + ">' needs a value of a user type, not " + target.Type.Describe());

@@ -512,3 +512,29 @@ public class ConditionTests
         Assert.Contains(errors, e => e.Contains("conditions.version"));
     }
 }
+
+public class IdiomTests
+{
+    [Fact]
+    public void Idioms_of_the_public_corpus_read_write_and_compute_as_Kaitai_does()
+    {
+        var t = LanguageTests.Compile("idioms.ksy").GetType("Snapshots.Idioms.Idioms")!;
+        var data = Convert.FromHexString("49441A7701020180A00200000000000000AABB0101CC0506010203");
+        var m = LanguageTests.Read(t, data);
+        object? G(string p) => LanguageTests.Get(m, p);
+        Assert.Equal((byte)0x77, G("Unnamed1"));
+        Assert.Equal(259L, G("NumPlusOne"));
+        Assert.Equal(2.0, G("Scaled"));
+        Assert.Equal(258L, G("Signed"));
+        Assert.Equal(20L, G("Table"));
+        Assert.Equal(27L, G("WholeSize"));
+        Assert.Equal(0L, G("LeftAtEnd"));
+        Assert.Equal(true, G("AtEnd"));
+        Assert.Equal("On", G("Mode")!.ToString());
+        Assert.Equal((byte)0xA0, LanguageTests.Get(G("Nibble")!, "Value"));
+        var entries = ((System.Collections.IEnumerable)G("Entries")!).Cast<object>().ToArray();
+        Assert.Equal(true, LanguageTests.Get(entries[1], "Flagged"));
+        Assert.Empty(LanguageTests.Validate(t, data));
+        Assert.Equal(data, LanguageTests.Write(m));
+    }
+}

@@ -203,6 +203,22 @@ public static class FgEval
         return result;
     }
 
+    /// <summary>The integer a switch holds (every case of it holds one); a switch whose key named no case holds none.</summary>
+    public static long CaseLong(object? v)
+        => v is IFgIntegerCase c ? c.AsLong : throw new FgException("switch", "", -1, "the switch holds no integer: its key names no case");
+
+    /// <summary>The string a switch holds (every case of it holds one).</summary>
+    public static string CaseString(object? v)
+        => v is IFgStringCase c ? c.AsString : throw new FgException("switch", "", -1, "the switch holds no string: its key names no case");
+
+    /// <summary>A list of integers seen as octets (.as&lt;bytes&gt;).</summary>
+    public static byte[] Octets(System.Collections.Generic.IReadOnlyList<long> v)
+    {
+        var r = new byte[v.Count];
+        for (int i = 0; i < r.Length; i++) r[i] = unchecked((byte)v[i]);
+        return r;
+    }
+
     /// <summary>a[i] of a byte array; an index outside it is an error of the expression.</summary>
     public static byte At(ReadOnlySpan<byte> v, long i)
         => i >= 0 && i < v.Length ? v[(int)i] : throw OutOfRange(i, v.Length, "octet");
