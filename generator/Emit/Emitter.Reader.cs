@@ -10,7 +10,16 @@ internal sealed partial class Emitter
 {
     private string ReturnType(TypeModel t) => IsStruct(t) ? Q(t.CsName) : Q(t.CsName) + "?";
 
-    private string HiddenCsType(HiddenModel h) => CsTypeOf(TypedOf(h.Type, ""));
+    /// <summary>The C# type of a value passed down from _root or _parent (an integer is a long).</summary>
+    private string HiddenCsType(HiddenModel h) => ValueCsType(h.Type);
+
+    /// <summary>The C# type that holds a value of a checked type (integers as long, lists as read-only lists).</summary>
+    private string ValueCsType(ExprType t) => t.Kind switch
+    {
+        TKind.Array => Names.List + "<" + ValueCsType(t.Element!) + ">",
+        TKind.Io => Names.Io,
+        _ => CsTypeOf(TypedOf(t, "")),
+    };
 
     private static string HiddenName(HiddenModel h) => Names.Hidden((h.Root ? "root." : "parent.") + h.Path);
 
@@ -56,7 +65,14 @@ internal sealed partial class Emitter
             // A _root value a type in between has itself: passed on. Otherwise the caller computes it.
             if (h.Root && !caller.IsRoot) { result.Add(HiddenName(h)); continue; }
             var provided = caller.Provides.First(p => p.Root == h.Root && p.Path == h.Path);
-            result.Add("unchecked((" + HiddenCsType(h) + ")" + _c.Compile(provided.Value, scope).Code + ")");
+            var v = _c.Compile(provided.Value, scope);
+            result.Add(h.Type.Kind switch
+            {
+                TKind.Bytes => "(" + Names.ReadOnlyMemory + ")(" + v.Code + ").ToArray()",
+                TKind.Array => Names.Eval + ".ListOf<" + ValueCsType(h.Type.Element!) + ">(" + v.Code + ")",
+                TKind.User or TKind.Str => v.Code,
+                _ => "unchecked((" + HiddenCsType(h) + ")" + v.Code + ")",
+            });
         }
         return result;
     }
@@ -336,7 +352,8 @@ internal sealed partial class Emitter
             case FieldKind.Bytes or FieldKind.Str:
             {
                 var one = f with { Repeat = RepeatKind.None };
-                int elemSize = f.Size?.Expr is IntLit il ? (int)System.Math.Min(il.Value, 1 << 20) : 1;
+                // A terminator that is consumed takes an octet; a size given by an expression may be 0.
+                int elemSize = f.Size?.Expr is IntLit il ? (int)System.Math.Min(il.Value, 1 << 20) : f.Size is null && !f.SizeEos && f.Term is { Consume: true } ? 1 : 0;
                 EmitReadRepeat(w, t, scope, f, counters, ElemCsType(f), (ww, e) =>
                 {
                     EmitReadOctets(ww, t, scope, one, "__i");
@@ -393,7 +410,7 @@ internal sealed partial class Emitter
                     if (limited) EmitKeepSlack(ww, child, e, Names.Build);
                     if (limited) ww.Line(R + ".PopLimit(__m_" + f.Id + ");");
                     return new Typed(ExportsMarker + e + "_", TK.User, User: child.CsName);
-                }, StaticSize(child) ?? 0, itemSuffix: IsStruct(child) ? "" : "!");
+                }, f.Size?.Expr is IntLit sl ? (int)System.Math.Min(sl.Value, 1 << 20) : f.Size is null && !f.SizeEos ? MinOctets(child) : 0, itemSuffix: IsStruct(child) ? "" : "!");
                 return;
             }
             case FieldKind.Switch when f.Repeat == RepeatKind.None:
@@ -417,7 +434,7 @@ internal sealed partial class Emitter
                     EmitReadSwitch(ww, t, scope, f, e, limited, "__i");
                     if (limited) ww.Line(R + ".PopLimit(__m_" + f.Id + ");");
                     return new Typed(e + "!", TK.User, User: f.Switch!.InterfaceName);
-                }, 0, itemSuffix: "!");
+                }, f.Size?.Expr is IntLit swl ? (int)System.Math.Min(swl.Value, 1 << 20) : 0, itemSuffix: "!");
                 return;
         }
     }
@@ -776,10 +793,12 @@ internal sealed partial class Emitter
             w.Line("int __cnt_" + f.Id + " = " + Names.Eval + ".CheckedCount(" + count + ", " + id + ", " + R + ".Offset);");
             // A corrupt count must not allocate: the octets must be there first.
             // (elemSize < 0: elements of that many bits.)
+            // Elements that may take no octets at all: a count within reason is all there is to check.
             var octets = elemSize < 0
                 ? "((long)__cnt_" + f.Id + " * " + (-elemSize).ToString(CultureInfo.InvariantCulture) + " + 7) / 8"
-                : "(long)__cnt_" + f.Id + " * " + System.Math.Max(1, elemSize).ToString(CultureInfo.InvariantCulture);
-            w.Line("if (!" + R + ".Ensure(" + octets + ", " + id + ")) goto __short;");
+                : "(long)__cnt_" + f.Id + " * " + elemSize.ToString(CultureInfo.InvariantCulture);
+            if (elemSize == 0) w.Line(Names.Eval + ".CheckEmptyCount(__cnt_" + f.Id + ", " + id + ", " + R + ".Offset);");
+            else w.Line("if (!" + R + ".Ensure(" + octets + ", " + id + ")) goto __short;");
             if (stored) w.Line("var " + list + " = " + keep + " ? new " + elemType + "[__cnt_" + f.Id + "] : null;");
             w.Open("for (int __i = 0; __i < __cnt_" + f.Id + "; __i++)");
         }

@@ -158,6 +158,12 @@ internal sealed partial class Emitter
                 {
                     if (x is TMember { Target: TRef { Kind: RefKind.Field } target }) _modelNeeded.Add(t.CsName + "." + target.Id);
                 });
+            // A model passed down to a child (read there as _root.x or _parent.x) must be built, even when checking.
+            foreach (var p in t.Provides)
+                Walk(p.Value, x =>
+                {
+                    if (x is TRef { Kind: RefKind.Field, Type: { Kind: TKind.User or TKind.Array } } r) _modelNeeded.Add(t.CsName + "." + r.Id);
+                });
             // A model passed as an argument must be built, even when checking.
             foreach (var f in t.Fields.Concat(t.ParseInstances.Select(p => p.Field)))
                 foreach (var a in f.Args.Concat(f.Switch?.AllCases.SelectMany(c => c.Args) ?? Enumerable.Empty<ExprText>()))
@@ -198,7 +204,7 @@ internal sealed partial class Emitter
                     TRef { Kind: RefKind.IoPos } => (Names.Captured("__ioPosEnd"), "long", "(long)" + Names.R + ".IoPos"),
                     TRef { Kind: RefKind.IoEos } => (Names.Captured("__ioEosEnd"), "bool", Names.R + ".IsEof"),
                     TRef { Kind: RefKind.RootIoSize } => (Names.Captured("__rootSize"), "long", "(long)" + Names.R + ".RootSpan.Length"),
-                    TPath p => (Names.Captured(Names.Hidden((p.Root ? "root." : "parent.") + p.Path)), CsTypeOf(TypedOf(p.Type, "")), Names.Hidden((p.Root ? "root." : "parent.") + p.Path)),
+                    TPath p => (Names.Captured(Names.Hidden((p.Root ? "root." : "parent.") + p.Path)), ValueCsType(p.Type), Names.Hidden((p.Root ? "root." : "parent.") + p.Path)),
                     _ => null,
                 };
                 if (c is { } v && !list.Contains(v)) list.Add(v);
@@ -303,6 +309,30 @@ internal sealed partial class Emitter
     private static bool IsStruct(TypeModel t) => t.IsStruct;
 
     private static bool IsStored(FieldModel f) => f.Derivation == Derivation.None;
+
+    /// <summary>
+    /// The fewest octets a value of the type can take (0 when it may take none):
+    /// a repeat of it needs that many per element before its list is allocated.
+    /// </summary>
+    private int MinOctets(TypeModel t, int depth = 0)
+    {
+        if (depth > 16) return 0;
+        long bits = 0;
+        foreach (var f in t.Fields)
+        {
+            if (f.If is not null || f.Repeat != RepeatKind.None) continue;
+            bits += f.Kind switch
+            {
+                FieldKind.Primitive when Names.IsBits(f.Primitive!) => Names.BitWidth(f.Primitive!),
+                FieldKind.Primitive => 8L * Names.PrimSize(f.Primitive!),
+                FieldKind.Bytes or FieldKind.Str or FieldKind.User or FieldKind.Switch when f.Size?.Expr is IntLit il => 8L * (long)System.Math.Min(il.Value, 1 << 20),
+                FieldKind.Bytes when f.Contents.Count > 0 => 8L * f.Contents.Count,
+                FieldKind.User when f.Size is null && !f.SizeEos => 8L * MinOctets(_types[f.UserType!], depth + 1),
+                _ => 0,
+            };
+        }
+        return (int)System.Math.Min(bits / 8, 1 << 20);
+    }
 
     /// <summary>Static size of a type, if every field has one.</summary>
     private int? StaticSize(TypeModel t, int depth = 0)

@@ -579,8 +579,8 @@ internal sealed class TypeChecker
                 Provide(parent, new ProvidedModel(false, joined, value));
             }
         }
-        if (type!.Kind is not (TKind.Int or TKind.Bool or TKind.Enum))
-            return Once(t.CsName + "|" + shown, () => Unsupported(loc, "'" + shown + "' (" + type.Describe() + "): from _root and _parent, FormatGen passes integers, booleans and enums"));
+        if (type!.Kind is TKind.Io)
+            return Once(t.CsName + "|" + shown, () => Unsupported(loc, "'" + shown + "' (" + type.Describe() + ") from _root or _parent"));
         Need(t, new HiddenModel(root, joined, type));
         return new TPath(root, joined, type);
     }

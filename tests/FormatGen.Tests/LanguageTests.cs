@@ -538,3 +538,23 @@ public class IdiomTests
         Assert.Equal(data, LanguageTests.Write(m));
     }
 }
+
+public class AboveTests
+{
+    [Fact]
+    public void Strings_floats_byte_arrays_models_and_lists_read_from_root_and_parent()
+    {
+        var t = LanguageTests.Compile("above.ksy").GetType("Snapshots.Above.Above")!;
+        var data = Convert.FromHexString("4D5A6162000000C03F0203090102030405 06".Replace(" ", ""));
+        var m = LanguageTests.Read(t, data);
+        var items = ((System.Collections.IEnumerable)LanguageTests.Get(LanguageTests.Get(m, "Body")!, "Items")!).Cast<object>().ToArray();
+        Assert.Equal(2, items.Length);
+        Assert.Equal(new byte[] { 4, 5, 6 }, ((ReadOnlyMemory<byte>)LanguageTests.Get(items[1], "Data")!).ToArray());
+        Assert.Equal("ab", LanguageTests.Get(items[0], "OwnerName"));
+        Assert.Equal(0.75, LanguageTests.Get(items[0], "HalfRatio"));
+        Assert.Equal(0x4DL, LanguageTests.Get(items[0], "MagicFirst"));
+        Assert.Equal(2L, LanguageTests.Get(items[0], "Header"));
+        Assert.Empty(LanguageTests.Validate(t, data));
+        Assert.Equal(data, LanguageTests.Write(m));
+    }
+}

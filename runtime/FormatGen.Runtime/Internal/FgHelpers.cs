@@ -294,6 +294,16 @@ public static class FgEval
         return m;
     }
 
+    /// <summary>The most elements a repeat may have when its elements may take no octets (nothing in the input then bounds it).</summary>
+    public const int EmptyElementLimit = 1 << 24;
+
+    /// <summary>A repeat whose elements may take no octets: its count must stay within <see cref="EmptyElementLimit"/>, so a corrupt one cannot exhaust memory.</summary>
+    public static void CheckEmptyCount(int n, string field, long offset)
+    {
+        if (n > EmptyElementLimit)
+            throw FgException.Invalid("bad-count", field, offset, "count " + n.ToString(CultureInfo.InvariantCulture) + " of elements that may take no octets is over the limit of " + EmptyElementLimit.ToString(CultureInfo.InvariantCulture));
+    }
+
     public static int CheckedCount(long n, string field, long offset)
     {
         if (n < 0 || n > int.MaxValue) throw FgException.Invalid("bad-count", field, offset, "count " + n.ToString(CultureInfo.InvariantCulture) + " is out of range");
