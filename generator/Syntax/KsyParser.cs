@@ -442,13 +442,16 @@ internal sealed class KsyParser
         text = text.Replace("_", "");
         if (text.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
             return ulong.TryParse(text.Substring(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out value);
-        if (text.StartsWith("0b", StringComparison.OrdinalIgnoreCase))
+        if (text.StartsWith("0b", StringComparison.OrdinalIgnoreCase) || text.StartsWith("0o", StringComparison.OrdinalIgnoreCase))
         {
+            // Binary and octal, as Kaitai writes them (0b1010, 0o17).
+            uint radix = char.ToLowerInvariant(text[1]) == 'b' ? 2u : 8u;
             value = 0;
             foreach (var c in text.Substring(2))
             {
-                if (c is not ('0' or '1')) return false;
-                value = value * 2 + (ulong)(c - '0');
+                if (c < '0' || c - '0' >= radix) return false;
+                if (value > (ulong.MaxValue - (ulong)(c - '0')) / radix) return false;
+                value = value * radix + (ulong)(c - '0');
             }
             return text.Length > 2;
         }

@@ -483,6 +483,7 @@ public class ExpressionTests
         Assert.Equal(2L, G("SizePairSelf"));
         Assert.Equal("not positive", G("Pick"));
         Assert.Equal("2", G("HexStr"));
+        Assert.Equal(15L + 5 + 1000 + 255, G("Literals"));
         Assert.Empty(LanguageTests.Validate(t, data));
         Assert.Equal(data, LanguageTests.Write(m));
     }

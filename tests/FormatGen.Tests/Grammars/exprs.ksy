@@ -90,6 +90,8 @@ instances:
     value: 'a > 0 ? "positive" : "not positive"'
   hex_str:
     value: b.to_s
+  literals:
+    value: 0o17 + 0b101 + 1_000 + 0x_ff
 types:
   pair:
     seq:
