@@ -82,6 +82,20 @@ KaitaiStream.prototype.readBytesTerm = function (terminator, include, consume, e
   return arr;
 };
 
+// - mapUint8Array (every readBytes) truncates its length to 32 bits
+//   (`length |= 0`): a size of 2^32 + 2 reads 2 octets, a size of 2^31 or
+//   more turns negative. The reference runtimes refuse a size past the end
+//   (end of stream) and a negative one.
+const mapUint8Array = KaitaiStream.prototype.mapUint8Array;
+KaitaiStream.prototype.mapUint8Array = function (length) {
+  if (!runtimeAsIs && length !== (length | 0)) {
+    if (length < 0) throw new Error('requested invalid ' + length + ' amount of bytes');
+    this.ensureBytesLeft(length); // past any buffer JS holds: end of stream
+  }
+  if (!runtimeAsIs && length < 0) throw new Error('requested invalid ' + length + ' amount of bytes');
+  return mapUint8Array.call(this, length);
+};
+
 /** Offset in the input: substreams are views of the one input buffer. */
 function absolute(io) {
   return io.byteOffset + io.pos;

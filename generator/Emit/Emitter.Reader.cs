@@ -123,7 +123,22 @@ internal sealed partial class Emitter
         w.Line();
         w.Doc("Generated reader of '" + t.KsyId + "'. For generated code only.");
         w.Line(Names.NeverBrowsable);
-        w.Open("public static " + ReturnType(t) + " ReadCore(" + ReadSignature(t) + ")");
+        if (t.Nests)
+        {
+            // A type that contains itself: its input says how deep it nests, the reader counts.
+            var args = new List<string> { "ref " + Names.R, Names.V, Names.Build };
+            foreach (var p in t.Params) args.Add(Names.Param(p.Id));
+            foreach (var h in HiddenOf(t.CsName)) args.Add(HiddenName(h));
+            foreach (var x in t.Exports) args.Add("out " + Names.Export(x));
+            w.Open("public static " + ReturnType(t) + " ReadCore(" + ReadSignature(t) + ")");
+            w.Line(Names.R + ".Nest(" + Lit(t.KsyId) + ");");
+            w.Line("try { return __ReadLevel(" + string.Join(", ", args) + "); }");
+            w.Line("finally { " + Names.R + ".Unnest(); }");
+            w.Close();
+            w.Line();
+            w.Open("private static " + ReturnType(t) + " __ReadLevel(" + ReadSignature(t) + ")");
+        }
+        else w.Open("public static " + ReturnType(t) + " ReadCore(" + ReadSignature(t) + ")");
         w.Line("int " + Names.Start + " = " + Names.R + ".Position;");
         w.Line("long __off = " + Names.R + ".Offset;");
         w.Line("int " + Names.IoSize + " = " + Names.R + ".IoSize;");
@@ -614,7 +629,7 @@ internal sealed partial class Emitter
             value = R + ".SpanAt(" + start + ", (int)" + len + ")";
             if (cut)
             {
-                if (KeepsRaw(f) && f.Repeat == RepeatKind.None) w.Line("__raw_" + f.Id + " = " + Names.Build + " ? " + R + ".SliceAt(" + start + ", (int)" + len + ") : default;");
+                if (KeepsRaw(f) && index == "-1") w.Line("__raw_" + f.Id + " = " + Names.Build + " ? " + R + ".SliceAt(" + start + ", (int)" + len + ") : default;");
                 w.Line("var __v_" + f.Id + " = " + Names.Text + ".StripAndTerminate(" + value + ", " + term!.PadRight.ToString(CultureInfo.InvariantCulture) + ", "
                        + term.Terminator.ToString(CultureInfo.InvariantCulture) + ", " + (term.Include ? "true" : "false") + ");");
                 value = "__v_" + f.Id;
@@ -734,11 +749,13 @@ internal sealed partial class Emitter
     /// non-switch field's type can): the octets are then kept whole by the
     /// nearest switch above, as its unknown case.
     /// </summary>
-    private bool CanReject(TypeModel t, int depth = 0)
+    private bool CanReject(TypeModel t, HashSet<string>? path = null)
     {
-        if (depth > 32 || IsStruct(t)) return false;
+        if (IsStruct(t)) return false;
         if (t.Checks.Any(c => c.Severity == "error" && IsEntryCheck(t, c))) return true;
-        return t.Fields.Any(f => f.Kind == FieldKind.User && CanReject(_types[f.UserType!], depth + 1));
+        path ??= new HashSet<string>(System.StringComparer.Ordinal);
+        if (!path.Add(t.CsName)) return false; // a type that contains itself is walked once
+        return t.Fields.Any(f => f.Kind == FieldKind.User && CanReject(_types[f.UserType!], path));
     }
 
     /// <summary>

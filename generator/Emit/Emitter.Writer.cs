@@ -48,7 +48,7 @@ internal sealed partial class Emitter
         w.Close();
     }
 
-    private void EmitWriteField(SourceWriter w, TypeModel t, ILocalScope scope, FieldModel f, string value, Dictionary<string, FieldModel> pendingSizes)
+    private void EmitWriteField(SourceWriter w, TypeModel t, ILocalScope scope, FieldModel f, string value, Dictionary<string, FieldModel> pendingSizes, bool element = false)
     {
         var W = Names.W;
         var id = Lit(f.Id);
@@ -99,7 +99,7 @@ internal sealed partial class Emitter
                 w.Line("var __l_" + f.Id + " = " + value + " ?? " + Names.Array + ".Empty<" + ElemCsType(f) + ">();");
                 w.Open("for (int __i = 0; __i < __l_" + f.Id + ".Count; __i++)");
                 scope.Locals["_index"] = Typed.Long("((long)__i)");
-                EmitWriteField(w, t, scope, f with { Repeat = RepeatKind.None }, "__l_" + f.Id + "[__i]", pendingSizes);
+                EmitWriteField(w, t, scope, f with { Repeat = RepeatKind.None }, "__l_" + f.Id + "[__i]", pendingSizes, element: true);
                 scope.Locals.Remove("_index");
                 w.Close();
                 scope.Locals[f.Id] = new Typed(value, TK.Array, Size: "(" + value + "?.Count ?? 0)");
@@ -117,7 +117,7 @@ internal sealed partial class Emitter
                 if (f.Kind == FieldKind.Str) w.Line("var " + octets + " = " + EncodingField(f.Encoding!) + ".GetBytes(" + value + " ?? \"\");");
                 if (f.Process is not null)
                 {
-                    w.Line("var __po_" + f.Id + " = " + UnprocessCall(f, value + ".Span", scope, "this." + Names.Captured("__raw_" + f.Id)) + ";");
+                    w.Line("var __po_" + f.Id + " = " + UnprocessCall(f, value + ".Span", scope, element ? "default" : "this." + Names.Captured("__raw_" + f.Id)) + ";");
                     octets = "__po_" + f.Id;
                 }
                 var term = f.Term;
@@ -125,7 +125,8 @@ internal sealed partial class Emitter
                 bool fixedSize = f.Size is not null && !IsDerivedSize(t, f) && !UsesIo(f.Size.T);
                 // The octets read, while they still hold the value: what followed its terminator is given back.
                 var raw = "this." + Names.Captured("__raw_" + f.Id);
-                var keeps = KeepsRaw(f) ? Names.Text + ".Keeps(" + octets + ", " + raw + ", " + term!.PadRight.ToString(CultureInfo.InvariantCulture) + ", "
+                // An element of a list keeps no octets of its own (one field holds them for a single value).
+                var keeps = KeepsRaw(f) && !element ? Names.Text + ".Keeps(" + octets + ", " + raw + ", " + term!.PadRight.ToString(CultureInfo.InvariantCulture) + ", "
                                           + term.Terminator.ToString(CultureInfo.InvariantCulture) + ", " + (term.Include ? "true" : "false") + ")" : null;
                 if (keeps is not null && fixedSize) keeps += " && " + raw + ".Length == " + LongCode(f.Size!, scope);
                 if (keeps is not null) w.Line("if (" + keeps + ") " + W + ".Bytes(" + raw + ".Span); else");
@@ -337,12 +338,13 @@ internal sealed partial class Emitter
     private TypeModel? _writing;
 
     /// <summary>Whether an expression reads the stream (_io), itself or through the instances it reads, which a writer cannot know in advance.</summary>
-    private bool UsesIo(TExpr e, int depth = 0)
+    private bool UsesIo(TExpr e, HashSet<string>? seen = null)
     {
         bool io = false;
+        seen ??= new HashSet<string>(System.StringComparer.Ordinal);
         Walk(e, x => io |= x is TRef { Kind: RefKind.IoSize or RefKind.IoEos or RefKind.IoPos or RefKind.IoValue or RefKind.RootIoValue or RefKind.RootIoSize }
-                         || x is TRef { Kind: RefKind.Instance } r && _writing is { } t && depth < 32
-                            && (t.ParseInstances.Any(p => p.Id == r.Id) || t.Instances.FirstOrDefault(i => i.Id == r.Id) is { } inst && UsesIo(inst.Value.T, depth + 1)));
+                         || x is TRef { Kind: RefKind.Instance } r && _writing is { } t && seen.Add(r.Id)
+                            && (t.ParseInstances.Any(p => p.Id == r.Id) || t.Instances.FirstOrDefault(i => i.Id == r.Id) is { } inst && UsesIo(inst.Value.T, seen)));
         return io;
     }
 

@@ -50,7 +50,7 @@ internal sealed partial class Emitter
     {
         var unions = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
         foreach (var t in _g.Types.Where(t => !t.External))
-            foreach (var f in t.Fields)
+            foreach (var f in t.Fields.Concat(t.ParseInstances.Select(p => p.Field)))
                 if (f.Switch is { } sw)
                     foreach (var c in sw.AllCases)
                         if (_types.TryGetValue(c.TypeCsName, out var ct) && ct.External)
@@ -314,9 +314,17 @@ internal sealed partial class Emitter
     /// The fewest octets a value of the type can take (0 when it may take none):
     /// a repeat of it needs that many per element before its list is allocated.
     /// </summary>
-    private int MinOctets(TypeModel t, int depth = 0)
+    private int MinOctets(TypeModel t, HashSet<string>? path = null)
     {
-        if (depth > 16) return 0;
+        // A type that contains itself counts nothing for itself again (and is walked once per path).
+        path ??= new HashSet<string>(System.StringComparer.Ordinal);
+        if (!path.Add(t.CsName)) return 0;
+        try { return MinOctetsOf(t, path); }
+        finally { path.Remove(t.CsName); }
+    }
+
+    private int MinOctetsOf(TypeModel t, HashSet<string> path)
+    {
         long bits = 0;
         foreach (var f in t.Fields)
         {
@@ -327,7 +335,7 @@ internal sealed partial class Emitter
                 FieldKind.Primitive => 8L * Names.PrimSize(f.Primitive!),
                 FieldKind.Bytes or FieldKind.Str or FieldKind.User or FieldKind.Switch when f.Size?.Expr is IntLit il => 8L * (long)System.Math.Min(il.Value, 1 << 20),
                 FieldKind.Bytes when f.Contents.Count > 0 => 8L * f.Contents.Count,
-                FieldKind.User when f.Size is null && !f.SizeEos => 8L * MinOctets(_types[f.UserType!], depth + 1),
+                FieldKind.User when f.Size is null && !f.SizeEos => 8L * MinOctets(_types[f.UserType!], path),
                 _ => 0,
             };
         }
@@ -335,9 +343,17 @@ internal sealed partial class Emitter
     }
 
     /// <summary>Static size of a type, if every field has one.</summary>
-    private int? StaticSize(TypeModel t, int depth = 0)
+    private int? StaticSize(TypeModel t, HashSet<string>? path = null)
     {
-        if (depth > 16) return null;
+        // A type that contains itself has no fixed size.
+        path ??= new HashSet<string>(System.StringComparer.Ordinal);
+        if (!path.Add(t.CsName)) return null;
+        try { return StaticSizeOf(t, path); }
+        finally { path.Remove(t.CsName); }
+    }
+
+    private int? StaticSizeOf(TypeModel t, HashSet<string> path)
+    {
         int total = 0;
         foreach (var f in t.Fields)
         {
@@ -349,7 +365,7 @@ internal sealed partial class Emitter
                 FieldKind.Bytes or FieldKind.Str when f.Size?.Expr is IntLit il => (int)il.Value,
                 FieldKind.Bytes when f.Contents.Count > 0 && f.Size is null && !f.SizeEos => f.Contents.Count,
                 FieldKind.User when f.Size?.Expr is IntLit il2 => (int)il2.Value,
-                FieldKind.User when f.Size is null && !f.SizeEos => StaticSize(_types[f.UserType!], depth + 1),
+                FieldKind.User when f.Size is null && !f.SizeEos => StaticSize(_types[f.UserType!], path),
                 _ => null,
             };
             if (s is null) return null;
@@ -429,7 +445,7 @@ internal sealed partial class Emitter
 
     private void EmitUnionDeclarations(SourceWriter w, TypeModel t)
     {
-        foreach (var f in t.Fields)
+        foreach (var f in t.Fields.Concat(t.ParseInstances.Select(p => p.Field)))
         {
             if (f.Switch is not { } sw) continue;
             w.Doc("One of the types field '" + f.Id + "' of '" + t.KsyId + "' can hold (switch on " + sw.On.Text + "): "
@@ -498,8 +514,12 @@ internal sealed partial class Emitter
     }
 
     /// <summary>The C# type of a switch's key: the field's own type when it switches on a field, else the expression's.</summary>
+    /// <summary>The type a parse instance's reader was made for, by the reader's name.</summary>
+    private readonly Dictionary<string, TypeModel> _instanceOwner = new(StringComparer.Ordinal);
+
     private string SwitchOnType(TypeModel t, SwitchModel sw)
     {
+        if (_instanceOwner.TryGetValue(t.CsName, out var owner)) t = owner;
         if (sw.On.Expr is NameRef n && t.Fields.FirstOrDefault(f => f.Id == n.Id) is { Kind: FieldKind.Primitive, Repeat: RepeatKind.None } f)
             return f.EnumCsName is not null ? Q(f.EnumCsName) : Names.CsPrimitive(f.Primitive!);
         var type = sw.On.T.Type;
@@ -692,10 +712,31 @@ internal sealed partial class Emitter
             args.Add(Names.Captured("__le"));
         }
         args.Add(pi.Pos is not null ? "(long)" + _c.Compile(pi.Pos.T, scope).Code : reader ? "(long)" + Names.R + ".IoPos" : Names.Captured("__seqEnd"));
-        foreach (var (_, value, _) in ParseInstanceInputs(pi))
-            args.Add(_c.Compile(value.T, scope).Code);
+        foreach (var (_, value, param) in ParseInstanceInputs(pi))
+        {
+            if (!PerElement(value)) { args.Add("(" + ParamCsType(param) + ")(" + _c.Compile(value.T, scope).Code + ")"); continue; }
+            // An input that reads _index is passed as a function of it: the reader asks for each element's.
+            string body;
+            if (scope is ReaderScope rs)
+            {
+                var had = rs.Locals.TryGetValue("_index", out var outer);
+                rs.Locals["_index"] = Typed.Long("__ix");
+                body = _c.Compile(value.T, rs).Code;
+                if (had) rs.Locals["_index"] = outer!; else rs.Locals.Remove("_index");
+            }
+            else body = _c.Compile(value.T, new ModelScope(this, t, "__ix")).Code;
+            args.Add("(long __ix) => (" + ParamCsType(param) + ")(" + body + ")");
+        }
         var call = "__ReadInst_" + pi.CsName + "(" + string.Join(", ", args) + ")";
         return f.If is null ? call : "((" + _c.Compile(f.If.T, scope).Code + ") ? (" + FieldCsType(f) + "?)" + call + " : null)";
+    }
+
+    /// <summary>Whether an input of a parse instance reads _index: it differs per element of the repeat.</summary>
+    private static bool PerElement(ExprText value)
+    {
+        bool index = false;
+        Walk(value.T, x => index |= x is TRef { Kind: RefKind.Index });
+        return index;
     }
 
     /// <summary>What a parse instance's reader takes besides where: its size, count, arguments and process key, in that order.</summary>
@@ -716,6 +757,13 @@ internal sealed partial class Emitter
             }
         }
         if (f.Process?.Arg is { } pa && pa.T is not (TInt or TBytes or TList)) list.Add(("__parg", pa, Long("__parg", pa.Loc)));
+        if (f.Switch is { } sw)
+        {
+            // The switch key: computed where the instance is asked for, like its other inputs.
+            var kt = sw.On.T.Type;
+            list.Add(("__on", sw.On, new ParamModel("__on", "__on", kt.U64 ? "u8" : kt.Kind == TKind.Bool ? "bool" : "s8", kt.Kind == TKind.Enum ? kt.Name : null, sw.On.Loc, null,
+                kt.Kind is TKind.Int or TKind.Enum or TKind.Bool ? null : kt)));
+        }
         return list;
     }
 
@@ -732,9 +780,9 @@ internal sealed partial class Emitter
         foreach (var (id, value, param) in inputs)
         {
             pars.Add(param);
-            var pt = param.EnumCsName is not null ? ExprType.Enum(param.EnumCsName) : param.Primitive == "bool" ? ExprType.Bool : ExprType.Long;
-            var r = value with { Checked = new TRef(RefKind.Param, id, pt) };
-            if (ReferenceEquals(value, pi.Field.Size)) sf = sf with { Size = r };
+            var r = value with { Checked = new TRef(RefKind.Param, id, param.ValueType) };
+            if (id == "__on") sf = sf with { Switch = sf.Switch! with { On = r } };
+            else if (ReferenceEquals(value, pi.Field.Size)) sf = sf with { Size = r };
             else if (ReferenceEquals(value, pi.Field.RepeatExpr)) sf = sf with { RepeatExpr = r };
             else if (id == "__parg") sf = sf with { Process = sf.Process! with { Arg = r } };
             else
@@ -752,9 +800,11 @@ internal sealed partial class Emitter
             Checks = EquatableArray<CheckModel>.Empty, Exports = EquatableArray<string>.Empty,
             Needs = EquatableArray<HiddenModel>.Empty, Provides = EquatableArray<ProvidedModel>.Empty,
         };
+        _instanceOwner[synth.CsName] = t;
         var R = Names.R;
         var sig = new List<string> { Names.ReadOnlySpan + " __io", "long __ioOffset", "bool __le", "long __pos" };
-        foreach (var p in pars) sig.Add(ParamCsType(p) + " " + Names.Param(p.Id));
+        foreach (var (id, value, p) in inputs)
+            sig.Add((PerElement(value) ? "global::System.Func<long, " + ParamCsType(p) + ">" : ParamCsType(p)) + " " + Names.Param(id));
         w.Line();
         w.Doc("Reads parse instance '" + pi.Id + "'. For generated code only.");
         w.Line(Names.NeverBrowsable);
@@ -768,6 +818,8 @@ internal sealed partial class Emitter
         w.Line("int " + Names.IoSize + " = " + R + ".IoSize;");
         w.Line("bool __typeLe = __le;");
         var scope = new ReaderScope(this, synth, new Dictionary<string, Typed>());
+        foreach (var (id, value, param) in inputs)
+            if (PerElement(value)) scope.Locals[id] = ParamTyped(param, Names.Param(id) + "(((long)__i))");
         EmitReadField(w, synth, scope, sf, new List<(string Field, TExpr Pred, string Local)>());
         w.Line("return " + ModelValue(sf) + ";");
         w.Line("__short:");

@@ -160,13 +160,17 @@ internal sealed partial class Emitter
     {
         private readonly Emitter _e;
         private readonly TypeModel _t;
+        private readonly string? _index;
 
-        public ModelScope(Emitter e, TypeModel t) { _e = e; _t = t; }
+        /// <param name="index">The code of _index, for an input of a repeated parse instance computed per element.</param>
+        public ModelScope(Emitter e, TypeModel t, string? index = null) { _e = e; _t = t; _index = index; }
 
         public Typed Name(TRef r)
         {
             switch (r.Kind)
             {
+                case RefKind.Index when _index is not null:
+                    return Typed.Long(_index);
                 case RefKind.Param:
                 {
                     var p = _t.Params.First(x => x.Id == r.Id);

@@ -52,7 +52,8 @@ internal sealed record TypeModel(
     bool KeepsSlack = false,
     bool IsStruct = false,
     bool External = false,
-    EquatableArray<ParseInstanceModel> ParseInstances = default);
+    EquatableArray<ParseInstanceModel> ParseInstances = default,
+    bool Nests = false);
 
 /// <summary>
 /// A parse instance: what it reads (a field, read lazily when first asked for,

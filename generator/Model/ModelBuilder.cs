@@ -164,11 +164,12 @@ internal sealed class ModelBuilder
         typeModels = TypeChecker.Check(everyType, enumModels.Concat(externalEnums).ToList(),
             (name, t) => ResolveEnum(name, t.Scope.ToArray(), t.KsyId),
             (name, t) => ResolveType(name, t.Scope.ToArray(), t.KsyId),
-            t => StaticBits(t, everyType, 0),
+            t => StaticBits(t, everyType),
             _diags);
         var stream = BuildStream(typeModels.Where(t => !t.External).ToList(), root);
         typeModels = typeModels.Select(t => t.External ? t : t with { IsStruct = IsStructType(t, stream) }).ToList();
         typeModels = MarkSlack(typeModels);
+        typeModels = MarkNesting(typeModels);
         CheckExternalUses(typeModels);
         CheckParseInstances(typeModels);
         var ns = _file.Namespace ?? defaultNamespace;
@@ -193,7 +194,7 @@ internal sealed class ModelBuilder
                 foreach (var u in used)
                 {
                     if (!byName.TryGetValue(u, out var ext) || !ext.External) continue;
-                    if (ReadsAbove(ext, byName, 0))
+                    if (ReadsAbove(ext, byName, new HashSet<string>(StringComparer.Ordinal)))
                         _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, f.Loc, "Using type '" + ext.KsyId + "' of another grammar, which reads _root or _parent,"));
                     else if (_exports.TryGetValue(u, out var wanted) && wanted.Count > 0)
                         _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, f.Loc, "Reading '_." + wanted.First() + "' of a repeated type of another grammar"));
@@ -214,7 +215,7 @@ internal sealed class ModelBuilder
             {
                 var f = pi.Field;
                 var used = f.UserType is not null ? new[] { f.UserType } : f.Switch?.AllCases.Select(c => c.TypeCsName).ToArray() ?? Array.Empty<string>();
-                var reads = used.FirstOrDefault(u => byName.TryGetValue(u, out var c) && ReadsAbove(c, byName, 0));
+                var reads = used.FirstOrDefault(u => byName.TryGetValue(u, out var c) && ReadsAbove(c, byName, new HashSet<string>(StringComparer.Ordinal)));
                 if (reads is not null)
                     _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, pi.Loc, "A parse instance of type '" + byName[reads].KsyId + "', which reads _root or _parent,"));
                 else if (f.Switch is { } sw && sw.AllCases.Any(c => c.Args.Count > 0))
@@ -223,15 +224,16 @@ internal sealed class ModelBuilder
     }
 
     /// <summary>Whether a type, or one below it (not through a root), reads _root or _parent.</summary>
-    private static bool ReadsAbove(TypeModel t, Dictionary<string, TypeModel> byName, int depth)
+    // Visits each type once: a type that contains itself (a tree) is walked once, not 2^depth times.
+    private static bool ReadsAbove(TypeModel t, Dictionary<string, TypeModel> byName, HashSet<string> seen)
     {
         if (t.Needs.Count > 0) return true;
-        if (depth > 32) return false;
+        if (!seen.Add(t.CsName)) return false;
         foreach (var f in t.Fields)
         {
             var used = f.UserType is not null ? new[] { f.UserType } : f.Switch?.AllCases.Select(c => c.TypeCsName).ToArray() ?? Array.Empty<string>();
             foreach (var u in used)
-                if (byName.TryGetValue(u, out var c) && !c.IsRoot && ReadsAbove(c, byName, depth + 1)) return true;
+                if (byName.TryGetValue(u, out var c) && !c.IsRoot && ReadsAbove(c, byName, seen)) return true;
         }
         return false;
     }
@@ -243,6 +245,32 @@ internal sealed class ModelBuilder
     private static bool IsStructType(TypeModel t, StreamModel? stream)
         => !t.IsRoot && t.Unions.Count == 0 && stream?.ElementCsName != t.CsName && t.Fields.Count > 0 && t.ParseInstances.Count == 0
            && t.Fields.All(f => f.Kind == FieldKind.Primitive && f.Repeat == RepeatKind.None && f.If is null);
+
+    /// <summary>
+    /// A type that can contain itself (a tree, a linked list: through its
+    /// fields, switch cases or parse instances, directly or through other
+    /// types) nests as deep as its input says: its reader counts the levels.
+    /// </summary>
+    private static List<TypeModel> MarkNesting(List<TypeModel> types)
+    {
+        var byName = types.ToDictionary(t => t.CsName, StringComparer.Ordinal);
+        IEnumerable<string> Uses(TypeModel t) => t.Fields.Concat(t.ParseInstances.Select(p => p.Field))
+            .SelectMany(f => f.UserType is not null ? new[] { f.UserType } : f.Switch?.AllCases.Select(c => c.TypeCsName) ?? Enumerable.Empty<string>())
+            .Where(byName.ContainsKey);
+        bool Reaches(string from, string target)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            var todo = new Stack<string>(Uses(byName[from]));
+            while (todo.Count > 0)
+            {
+                var u = todo.Pop();
+                if (u == target) return true;
+                if (seen.Add(u)) foreach (var v in Uses(byName[u])) todo.Push(v);
+            }
+            return false;
+        }
+        return types.Select(t => !t.External && Reaches(t.CsName, t.CsName) ? t with { Nests = true } : t).ToList();
+    }
 
     /// <summary>
     /// A type read inside a size (size, size-eos) may leave octets after its
@@ -846,16 +874,24 @@ internal sealed class ModelBuilder
     }
 
     /// <summary>The octets of a type, when fixed (sizeof&lt;T&gt;).</summary>
-    private static long? StaticSize(TypeModel t, List<TypeModel> all, int depth)
-        => StaticBits(t, all, depth) is { } bits ? (bits + 7) / 8 : null;
+    private static long? StaticSize(TypeModel t, List<TypeModel> all, HashSet<string> path)
+        => StaticBits(t, all, path) is { } bits ? (bits + 7) / 8 : null;
 
     /// <summary>
     /// The bits a type takes when the grammar fixes them: bit fields add their
     /// widths, anything else starts at the next octet (as Kaitai reads them).
     /// </summary>
-    internal static long? StaticBits(TypeModel t, List<TypeModel> all, int depth)
+    internal static long? StaticBits(TypeModel t, List<TypeModel> all, HashSet<string>? path = null)
     {
-        if (depth > 32) return null;
+        // A type that contains itself has no fixed size (and is walked once).
+        path ??= new HashSet<string>(StringComparer.Ordinal);
+        if (!path.Add(t.CsName)) return null;
+        try { return StaticBitsOf(t, all, path); }
+        finally { path.Remove(t.CsName); }
+    }
+
+    private static long? StaticBitsOf(TypeModel t, List<TypeModel> all, HashSet<string> path)
+    {
         long bits = 0;
         foreach (var f in t.Fields)
         {
@@ -870,7 +906,7 @@ internal sealed class ModelBuilder
                 FieldKind.Primitive => f.Primitive![1] - '0',
                 FieldKind.Bytes or FieldKind.Str or FieldKind.User or FieldKind.Switch when f.Size?.Expr is IntLit il => (long)il.Value,
                 FieldKind.Bytes when f.Contents.Count > 0 && f.Size is null && !f.SizeEos => f.Contents.Count,
-                FieldKind.User when f.Size is null && !f.SizeEos => StaticSize(all.First(x => x.CsName == f.UserType), all, depth + 1),
+                FieldKind.User when f.Size is null && !f.SizeEos => StaticSize(all.First(x => x.CsName == f.UserType), all, path),
                 _ => null,
             };
             if (s is null) return null;

@@ -31,6 +31,7 @@ public ref struct FgReader
     private int _readLimit;   // min(_limit, data length): reads need real octets
     private bool _limitIsSubstream;
     private int _ioStart;     // where the current (sub)stream begins: Kaitai's _io
+    private int _nesting;     // levels of types that contain themselves, entered and not left
 
     /// <param name="data">The octets at hand.</param>
     /// <param name="littleEndian">Initial byte order.</param>
@@ -250,6 +251,28 @@ public ref struct FgReader
 
     /// <summary>Drops the bits left of a partly read octet: the next read starts at the next octet (Kaitai's alignToByte).</summary>
     public void AlignToByte() => _bitsLeft = 0;
+
+    /// <summary>
+    /// The most levels a type that contains itself (a tree, a linked list) may
+    /// nest: its input decides how deep, so the reader stops it before the stack does.
+    /// </summary>
+    public const int MaxNesting = 512;
+
+    /// <summary>
+    /// Enters one level of a type that contains itself; fails (rule
+    /// <c>too-deep</c>) past <see cref="MaxNesting"/> levels, or when the
+    /// thread's stack is nearly used up. For generated code only.
+    /// </summary>
+    public void Nest(string type)
+    {
+        if (_nesting >= MaxNesting || !RuntimeHelpers.TryEnsureSufficientExecutionStack())
+            throw FgException.Invalid("too-deep", type, Offset,
+                "'" + type + "' nests deeper than " + MaxNesting.ToString(System.Globalization.CultureInfo.InvariantCulture) + " levels (or than this thread's stack allows)");
+        _nesting++;
+    }
+
+    /// <summary>Leaves a level entered by <see cref="Nest"/>. For generated code only.</summary>
+    public void Unnest() => _nesting--;
 
     public sbyte S1(string field) => (sbyte)U1(field);
 

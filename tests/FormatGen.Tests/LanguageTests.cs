@@ -425,6 +425,68 @@ public class ParseInstanceTests
     }
 }
 
+public class InstanceShapeTests
+{
+    private static readonly byte[] Sample = Convert.FromHexString("01171A0103070400000000000000" + "6162002078797A00" + "70" + "010000" + "09AA");
+
+    [Fact]
+    public void A_tree_a_switch_a_repeat_reading_index_and_a_u8_size_read_as_instances_and_write_back()
+    {
+        var t = LanguageTests.Compile("instance_shapes.ksy").GetType("Snapshots.InstanceShapes.InstanceShapes")!;
+        var m = LanguageTests.Read(t, Sample);
+        var tree = LanguageTests.Get(m, "Tree")!;
+        Assert.Equal(true, LanguageTests.Get(tree, "IsBranch"));
+        Assert.Equal(false, LanguageTests.Get(LanguageTests.Get(tree, "Left")!, "IsBranch"));
+        Assert.Null(LanguageTests.Get(LanguageTests.Get(tree, "Right")!, "Left"));
+        var body = LanguageTests.Get(m, "Body")!;
+        Assert.Equal("One", body.GetType().Name);
+        Assert.Equal((byte)9, LanguageTests.Get(body, "A"));
+        var blocks = ((System.Collections.IEnumerable)LanguageTests.Get(m, "Blocks")!).Cast<object>().ToArray();
+        Assert.Equal(new[] { 2L, 4L }, blocks.Select(b => (long)LanguageTests.Get(b, "Span")!));
+        Assert.Equal(new byte[] { 1, 0x17, 0x1A, 1 }, ((ReadOnlyMemory<byte>)LanguageTests.Get(m, "Data")!).ToArray());
+        Assert.Equal(new[] { "ab", "xyz" }, ((System.Collections.IEnumerable)LanguageTests.Get(m, "Names")!).Cast<string>());
+        Assert.Empty(LanguageTests.Validate(t, Sample));
+        Assert.Equal(Sample, LanguageTests.Write(m));
+    }
+
+    /// <summary>A tree leaning left, <paramref name="depth"/> levels deep, at octet 22.</summary>
+    private static byte[] DeepTree(int depth)
+        => Convert.FromHexString("0116000000000000000000000000" + "61002020" + "62002020")
+            .Concat(Enumerable.Repeat((byte)1, depth)).Concat(Enumerable.Repeat((byte)0, depth + 1)).ToArray();
+
+    [Fact]
+    public void A_type_that_contains_itself_nests_as_deep_as_the_reader_allows_and_no_deeper()
+    {
+        var t = LanguageTests.Compile("instance_shapes.ksy").GetType("Snapshots.InstanceShapes.InstanceShapes")!;
+        // At the limit: read, printed, compared and written back.
+        var ok = DeepTree(FgReader.MaxNesting - 1);
+        var m = LanguageTests.Read(t, ok);
+        var tree = LanguageTests.Get(m, "Tree")!;
+        Assert.StartsWith("Node { has_children=1, left=", tree.ToString());
+        Assert.Equal(tree, LanguageTests.Get(LanguageTests.Read(t, ok), "Tree"));
+        Assert.Equal(ok, LanguageTests.Write(m));
+        // One level more: an error naming the type, not a stack overflow; a million levels alike.
+        foreach (var depth in new[] { FgReader.MaxNesting, 1_000_000 })
+        {
+            var e = Assert.Throws<TargetInvocationException>(() => LanguageTests.Get(LanguageTests.Read(t, DeepTree(depth)), "Tree"));
+            var fg = Assert.IsType<FgException>(e.InnerException);
+            Assert.Equal("too-deep", fg.Rule);
+            Assert.Contains("'node' nests deeper than 512 levels", fg.Message);
+        }
+    }
+
+    [Fact]
+    public void A_body_whose_key_names_no_case_keeps_its_key_and_octets()
+    {
+        var t = LanguageTests.Compile("instance_shapes.ksy").GetType("Snapshots.InstanceShapes.InstanceShapes")!;
+        var data = Sample.ToArray();
+        data[0] = 9;
+        var body = LanguageTests.Get(LanguageTests.Read(t, data), "Body")!;
+        Assert.Equal((byte)9, LanguageTests.Get(body, "Key"));
+        Assert.Equal(new byte[] { 9, 0xAA }, ((ReadOnlyMemory<byte>)LanguageTests.Get(body, "Bytes")!).ToArray());
+    }
+}
+
 public class ParamTests
 {
     [Fact]

@@ -1,0 +1,80 @@
+meta:
+  id: instance_shapes
+  endian: le
+  -fg-namespace: Snapshots.InstanceShapes
+doc: >
+  Parse instances of every shape the public corpus uses: a tree of a type that
+  contains itself, a switch, a repeat whose arguments read _index, a size
+  from a u8, and a list of padded, terminated strings.
+seq:
+  - id: kind
+    type: u1
+  - id: ofs_tree
+    type: u1
+  - id: ofs_body
+    type: u1
+  - id: starts
+    type: u1
+    repeat: expr
+    repeat-expr: 3
+  - id: len_data
+    type: u8
+  - id: names
+    type: str
+    size: 4
+    pad-right: 0x20
+    terminator: 0
+    encoding: ASCII
+    repeat: expr
+    repeat-expr: 2
+instances:
+  tree:
+    pos: ofs_tree
+    type: node
+  body:
+    pos: ofs_body
+    size: 2
+    type:
+      switch-on: kind
+      cases:
+        1: one
+        2: two
+  blocks:
+    pos: 0
+    type: 'block(starts[_index], starts[_index + 1])'
+    repeat: expr
+    repeat-expr: 2
+  data:
+    pos: 0
+    size: len_data
+types:
+  node:
+    seq:
+      - id: has_children
+        type: u1
+      - id: left
+        type: node
+        if: has_children != 0
+      - id: right
+        type: node
+        if: has_children != 0
+    instances:
+      is_branch:
+        value: has_children != 0
+  one:
+    seq:
+      - id: a
+        type: u1
+  two:
+    seq:
+      - id: a
+        type: u2
+  block:
+    params:
+      - id: start
+        type: u1
+      - id: end
+        type: u1
+    instances:
+      span:
+        value: end - start
