@@ -140,17 +140,21 @@ internal static class MachineFiles
     }
 
     /// <summary>
-    /// Up to <paramref name="limit"/> files: those matching both the extension
-    /// and the magic first, then the magic alone, then the extension alone;
-    /// within each, a stable spread over the machine (ordered by a hash of the
-    /// path), one file per distinct (size, name) so copies of one file count once.
+    /// Up to <paramref name="limit"/> files. A grammar that lists file
+    /// extensions is for files with those names (a file with the magic and
+    /// another name is another format sharing it: RIFF's WAV and WebP for
+    /// AVI), those with the magic too first; a grammar without extensions,
+    /// for files with its magic. Within each, a stable spread over the
+    /// machine (ordered by a hash of the path), one file per distinct
+    /// (size, name) so copies of one file count once.
     /// </summary>
-    public static List<Candidate> Pick(IEnumerable<Candidate> candidates, int limit)
+    public static List<Candidate> Pick(GrammarInfo grammar, IEnumerable<Candidate> candidates, int limit)
     {
         var picked = new List<Candidate>();
         var copies = new HashSet<(long, string)>();
         foreach (var c in candidates
-                     .OrderBy(c => c.ByExtension && c.ByMagic ? 0 : c.ByMagic ? 1 : 2)
+                     .Where(c => grammar.Extensions.Count == 0 ? c.ByMagic : c.ByExtension)
+                     .OrderBy(c => c.ByMagic ? 0 : 1)
                      .ThenBy(c => Fnv(c.Path))
                      .ThenBy(c => c.Path, StringComparer.Ordinal))
         {

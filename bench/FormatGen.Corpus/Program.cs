@@ -32,6 +32,7 @@ internal static class Program
           --jobs N                grammars at once (default 1)
           --memory BYTES          GC heap limit of each worker, and node's old space (default 3G)
           --label TEXT            what the corpus is (e.g. its repository and commit), for the record
+          --keep-sources          keep the generated C# of every grammar under OUT/generated (always kept when it does not compile)
         """;
 
     private sealed class Options
@@ -46,6 +47,7 @@ internal static class Program
         public int Jobs = 1;
         public long Memory = 3L << 30;
         public string? Label;
+        public bool KeepSources;
     }
 
     public static int Main(string[] args)
@@ -82,6 +84,7 @@ internal static class Program
                 case "--jobs": o.Jobs = Math.Max(1, int.Parse(Value(ref i), CultureInfo.InvariantCulture)); break;
                 case "--memory": o.Memory = Size(Value(ref i)); break;
                 case "--label": o.Label = Value(ref i); break;
+                case "--keep-sources": o.KeepSources = true; break;
                 case "-h" or "--help": throw new ArgumentException("");
                 default:
                     if (args[i].StartsWith('-') || o.Corpus.Length > 0) throw new ArgumentException("unknown argument " + args[i]);
@@ -158,13 +161,13 @@ internal static class Program
             var r = results[i];
             if (!r.KaitaiAccepts) return;
             var files = candidates.TryGetValue(i, out var c) ? c : new List<Candidate>();
-            r.Candidates = files.Count;
-            var picked = MachineFiles.Pick(files, o.FilesPerGrammar);
+            var picked = MachineFiles.Pick(selected[i], files, o.FilesPerGrammar);
+            r.Candidates = files.Count(c => selected[i].Extensions.Count == 0 ? c.ByMagic : c.ByExtension);
             var grammarClock = Stopwatch.StartNew();
             RunGrammar(o, selected[i], kaitai[selected[i].Path].Imports, picked, r, requests, keep);
             var n = Interlocked.Increment(ref done);
             Log($"[{n}/{results.Count(x => x.KaitaiAccepts)}] {r.Grammar}: {r.Status}"
-                + (r.Files.Count > 0 ? $", files {r.Agreed}/{r.Tried} agree ({r.Files.Count} tried)" : "")
+                + (r.Files.Count > 0 ? $", files agreeing {r.Agreed}/{r.Tried} compared ({r.Files.Count} picked)" : "")
                 + $" ({grammarClock.Elapsed.TotalSeconds:F0} s)");
         });
 
@@ -268,10 +271,11 @@ internal static class Program
         bool generated = false;
         for (int launch = 1; ; launch++)
         {
-            var request = new WorkRequest(info.Path, imports, pending.Select(c => c.Path).ToArray(), info.RootParams, keep, 5, 16L << 20);
+            var request = new WorkRequest(info.Path, imports, pending.Select(c => c.Path).ToArray(), info.RootParams, keep, 5, 16L << 20,
+                o.KeepSources ? Path.Combine(Path.GetDirectoryName(keep)!, "generated") : null);
             var requestPath = Path.Combine(requests, r.Grammar.Replace('/', '_') + ".json");
             File.WriteAllText(requestPath, JsonSerializer.Serialize(request, Json.Options));
-            var (finished, timedOut, exit, stderr, batch, current) = Launch(o, requestPath, e =>
+            var (finished, timedOut, exit, stderr, batch, current, currentKaitai) = Launch(o, requestPath, e =>
             {
                 switch (e.Event)
                 {
@@ -287,7 +291,7 @@ internal static class Program
                         r.Detail = e.Detail;
                         break;
                     case "file":
-                        r.Files.Add(new FileResult(e.File!, sizes.GetValueOrDefault(e.File!), e.Outcome!, e.Detail, e.Seconds));
+                        r.Files.Add(new FileResult(e.File!, sizes.GetValueOrDefault(e.File!), e.Outcome!, e.Detail, e.Seconds, e.KaitaiParses));
                         pending.RemoveAll(c => c.Path == e.File);
                         break;
                     case "note":
@@ -310,7 +314,7 @@ internal static class Program
                 : (timedOut ? Outcomes.KaitaiTimeout : Outcomes.KaitaiFailed);
             foreach (var f in culprits)
             {
-                r.Files.Add(new FileResult(f, sizes.GetValueOrDefault(f), outcome, why, null));
+                r.Files.Add(new FileResult(f, sizes.GetValueOrDefault(f), outcome, why, null, current is not null ? currentKaitai : null));
                 pending.RemoveAll(c => c.Path == f);
             }
             if (culprits.Length == 0) r.Notes.Add(why);
@@ -323,7 +327,7 @@ internal static class Program
         }
     }
 
-    private static (bool Finished, bool TimedOut, int? Exit, string Stderr, string[]? Batch, string? Current) Launch(Options o, string requestPath, Action<WorkEvent> onEvent)
+    private static (bool Finished, bool TimedOut, int? Exit, string Stderr, string[]? Batch, string? Current, bool? CurrentKaitai) Launch(Options o, string requestPath, Action<WorkEvent> onEvent)
     {
         var self = Environment.ProcessPath ?? "dotnet";
         var psi = new ProcessStartInfo(self)
@@ -353,6 +357,7 @@ internal static class Program
         p.BeginErrorReadLine();
         string[]? batch = null;
         string? current = null;
+        bool? currentKaitai = null;
         bool finished = false, timedOut = false;
         while (true)
         {
@@ -383,7 +388,7 @@ internal static class Program
             switch (e.Event)
             {
                 case "kaitai": batch = e.Batch; current = null; break;
-                case "file-start": current = e.File; break;
+                case "file-start": current = e.File; currentKaitai = e.KaitaiParses; break;
                 case "file": current = null; break;
                 case "done": finished = true; break;
             }
@@ -399,6 +404,6 @@ internal static class Program
         int? exit = p.HasExited ? p.ExitCode : null;
         string stderr;
         lock (tail) stderr = Worker.Clip(tail.ToString().Trim(), 3000);
-        return (finished, timedOut, exit, stderr, batch, current);
+        return (finished, timedOut, exit, stderr, batch, current, currentKaitai);
     }
 }

@@ -11,7 +11,8 @@ internal sealed record WorkRequest(
     bool RootParams,
     string? KeepDir,
     int BatchFiles,
-    long BatchBytes);
+    long BatchBytes,
+    string? KeepAllDir = null);
 
 /// <summary>One generator diagnostic, with where it is.</summary>
 internal sealed record DiagnosticRow(string Id, string Severity, string Message, string? File, int Line, int Column);
@@ -31,7 +32,8 @@ internal sealed record WorkEvent(
     string? File = null,
     string? Outcome = null,
     double? Seconds = null,
-    string[]? Batch = null);
+    string[]? Batch = null,
+    bool? KaitaiParses = null);
 
 internal static class Json
 {

@@ -19,18 +19,18 @@ internal static class Report
     {
         File.WriteAllText(Path.Combine(dir, "summary.md"), Summary(run, results));
         File.WriteAllText(Path.Combine(dir, "results.json"), JsonSerializer.Serialize(new { run, grammars = results }, Json.Indented));
-        var g = new StringBuilder("grammar\tkaitai\tours\trefusal_names_features\tfeatures\tfirst_error\tcandidates\ttried\tidentical\tboth_refuse\tdisagree\tours_refuses\tkaitai_refuses\tours_crash_or_timeout\tnot_compared\n");
+        var g = new StringBuilder("grammar\tkaitai\tours\trefusal_names_features\tfeatures\tfirst_error\tcandidates\ttried\tkaitai_parses\tidentical\tboth_refuse\tdisagree\tours_refuses\tkaitai_refuses\tours_crash_or_timeout\tnot_compared\n");
         foreach (var r in results)
             g.Append(string.Join('\t', r.Grammar, r.KaitaiAccepts ? "ok" : "refuses", r.Status, r.Features.Count == 0 ? "" : r.RefusalNamesFeatures ? "yes" : "no",
                 Cell(string.Join("; ", r.Features)), Cell(r.CompileErrors?.FirstOrDefault() ?? (r.Status is "crashed" or "timeout" or "worker-died" ? r.Detail : null) ?? ""),
-                N(r.Candidates), N(r.Tried), N(r.Count(Outcomes.Identical)), N(r.Count(Outcomes.BothRefuse)), N(r.Count(Outcomes.Disagree)),
+                N(r.Candidates), N(r.Tried), N(r.KaitaiParsed), N(r.Count(Outcomes.Identical)), N(r.Count(Outcomes.BothRefuse)), N(r.Count(Outcomes.Disagree)),
                 N(r.Count(Outcomes.OursRefuses)), N(r.Count(Outcomes.KaitaiRefuses)), N(r.Count(Outcomes.OursCrash, Outcomes.OursTimeout)),
                 N(r.Files.Count - r.Tried))).Append('\n');
         File.WriteAllText(Path.Combine(dir, "grammars.tsv"), g.ToString());
-        var f = new StringBuilder("grammar\tfile\tsize\toutcome\tseconds\tdetail\n");
+        var f = new StringBuilder("grammar\tfile\tsize\toutcome\tkaitai_parses\tseconds\tdetail\n");
         foreach (var r in results)
             foreach (var x in r.Files)
-                f.Append(string.Join('\t', r.Grammar, x.Path, x.Size.ToString(CultureInfo.InvariantCulture), x.Outcome,
+                f.Append(string.Join('\t', r.Grammar, x.Path, x.Size.ToString(CultureInfo.InvariantCulture), x.Outcome, x.KaitaiParses switch { true => "yes", false => "no", null => "" },
                     x.Seconds?.ToString("F2", CultureInfo.InvariantCulture) ?? "", Cell(x.Detail ?? ""))).Append('\n');
         File.WriteAllText(Path.Combine(dir, "files.tsv"), f.ToString());
     }
@@ -55,7 +55,11 @@ internal static class Report
 
         sb.Append("## Headline\n\n| measure | value |\n|---|---|\n");
         sb.Append(CultureInfo.InvariantCulture, $"| grammars agreeing with Kaitai on every real file tried / grammars with real files | {withFiles.Count(r => r.AgreesOnAll)} / {withFiles.Count} ({Pct(withFiles.Count(r => r.AgreesOnAll), withFiles.Count)}) |\n");
+        int kaitaiParsed = ok.Sum(r => r.KaitaiParsed);
+        var withParsed = withFiles.Where(r => r.KaitaiParsed > 0).ToList();
+        sb.Append(CultureInfo.InvariantCulture, $"| grammars parsing identically every real file Kaitai parses / grammars with real files Kaitai parses | {withParsed.Count(r => r.Count(Outcomes.Identical) == r.KaitaiParsed)} / {withParsed.Count} ({Pct(withParsed.Count(r => r.Count(Outcomes.Identical) == r.KaitaiParsed), withParsed.Count)}) |\n");
         sb.Append(CultureInfo.InvariantCulture, $"| files agreeing (identical tree, or both refuse) / files tried | {C(Outcomes.Agree)} / {tried} ({Pct(C(Outcomes.Agree), tried)}) |\n");
+        sb.Append(CultureInfo.InvariantCulture, $"| files parsed identically / files tried that Kaitai parses | {C(Outcomes.Identical)} / {kaitaiParsed} ({Pct(C(Outcomes.Identical), kaitaiParsed)}) |\n");
         sb.Append(CultureInfo.InvariantCulture, $"| files parsed by both with identical trees / files tried | {C(Outcomes.Identical)} / {tried} ({Pct(C(Outcomes.Identical), tried)}) |\n");
         sb.Append(CultureInfo.InvariantCulture, $"| grammars generated and compiling / grammars Kaitai accepts | {ok.Count} / {accepted.Count} ({Pct(ok.Count, accepted.Count)}) |\n");
         sb.Append(CultureInfo.InvariantCulture, $"| grammars generated, or refused naming only unsupported features / grammars Kaitai accepts | {ok.Count + refused.Count(r => r.RefusalNamesFeatures)} / {accepted.Count} ({Pct(ok.Count + refused.Count(r => r.RefusalNamesFeatures), accepted.Count)}) |\n\n");
@@ -101,7 +105,7 @@ internal static class Report
         foreach (var x in features) sb.Append(CultureInfo.InvariantCulture, $"| {Md(x.Feature)} | {x.Grammars} | {x.Diagnostics} | {x.Only} |\n");
         sb.Append('\n');
 
-        sb.Append("## Per grammar\n\n| grammar | Kaitai | ours | refused for / first error | files tried | identical | both refuse | disagree | ours refuses | Kaitai refuses | crash, time-out | not compared |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        sb.Append("## Per grammar\n\n| grammar | Kaitai | ours | refused for / first error | files tried | Kaitai parses | identical | both refuse | disagree | ours refuses | Kaitai refuses | crash, time-out | not compared |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         foreach (var r in results)
         {
             var why = r.Status switch
@@ -110,14 +114,15 @@ internal static class Report
                 "does-not-compile" => r.CompileErrors?.FirstOrDefault() ?? "",
                 "crashed" or "timeout" or "worker-died" => Worker.Clip(r.Detail ?? "", 200),
                 "ok" when r.RootParams => "root has params: not applicable to files",
+                "ok" when r.Notes.Count > 0 => string.Join("; ", r.Notes),
                 "ok" when r.Candidates == 0 => "no real file found",
                 "kaitai-refuses" => r.KaitaiError ?? "",
                 _ => "",
             };
             sb.Append(CultureInfo.InvariantCulture, $"| {r.Grammar} | {(r.KaitaiAccepts ? "ok" : "refuses")} | {r.Status} | {Md(Worker.Clip(why, 300))} | ");
-            if (r.Files.Count == 0) sb.Append("| | | | | | | |\n");
+            if (r.Files.Count == 0) sb.Append("| | | | | | | | |\n");
             else
-                sb.Append(CultureInfo.InvariantCulture, $"{r.Tried} | {r.Count(Outcomes.Identical)} | {r.Count(Outcomes.BothRefuse)} | {r.Count(Outcomes.Disagree)} | {r.Count(Outcomes.OursRefuses)} | {r.Count(Outcomes.KaitaiRefuses)} | {r.Count(Outcomes.OursCrash, Outcomes.OursTimeout)} | {r.Files.Count - r.Tried} |\n");
+                sb.Append(CultureInfo.InvariantCulture, $"{r.Tried} | {r.KaitaiParsed} | {r.Count(Outcomes.Identical)} | {r.Count(Outcomes.BothRefuse)} | {r.Count(Outcomes.Disagree)} | {r.Count(Outcomes.OursRefuses)} | {r.Count(Outcomes.KaitaiRefuses)} | {r.Count(Outcomes.OursCrash, Outcomes.OursTimeout)} | {r.Files.Count - r.Tried} |\n");
         }
         return sb.ToString();
     }

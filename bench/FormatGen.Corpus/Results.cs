@@ -6,7 +6,7 @@ using System.Text.RegularExpressions;
 namespace FormatGen.Corpus;
 
 /// <summary>One real file tried against one grammar, and what came of it (<see cref="Outcomes"/>).</summary>
-internal sealed record FileResult(string Path, long Size, string Outcome, string? Detail, double? Seconds);
+internal sealed record FileResult(string Path, long Size, string Outcome, string? Detail, double? Seconds, bool? KaitaiParses);
 
 /// <summary>Everything measured for one grammar of the corpus.</summary>
 internal sealed class GrammarResult
@@ -34,6 +34,8 @@ internal sealed class GrammarResult
     public int Count(params string[] outcomes) => Files.Count(f => outcomes.Contains(f.Outcome));
     public int Tried => Files.Count(f => Outcomes.Compared.Contains(f.Outcome));
     public int Agreed => Count(Outcomes.Agree);
+    /// <summary>Files compared that Kaitai parses.</summary>
+    public int KaitaiParsed => Files.Count(f => f.KaitaiParses == true && Outcomes.Compared.Contains(f.Outcome));
     /// <summary>Files were compared, and every one agreed (identical trees, or both refused).</summary>
     public bool AgreesOnAll => Tried > 0 && Agreed == Tried;
 }
@@ -82,11 +84,13 @@ internal static class Features
     private static readonly (Regex Pattern, string Replacement)[] Names =
     {
         (new Regex("'[^']*'", RegexOptions.CultureInvariant), "'…'"),
-        (new Regex(@"\btypes? [a-z_][a-z0-9_]*", RegexOptions.CultureInvariant), "type …"),
+        (new Regex(@"\b(types?|enum) [A-Za-z_][A-Za-z0-9_]*", RegexOptions.CultureInvariant), "$1 …"),
         (new Regex(@"\bI[A-Z][A-Za-z0-9]*", RegexOptions.CultureInvariant), "I…"),
     };
 
     public static bool NamesFeature(DiagnosticRow d) => d.Id is "FG0002" or "FG0011";
+
+    private static readonly Regex KaitaiParamType = new(@"^([us][1248](le|be)?|f[48](le|be)?|b[0-9]+|str|strz|bytes|bool|struct|io|any)(\[\])?$", RegexOptions.CultureInvariant);
 
     public static string Of(DiagnosticRow d)
     {
@@ -104,6 +108,8 @@ internal static class Features
     private static string Normalize(string s)
     {
         foreach (var (pattern, replacement) in Rules) s = pattern.Replace(s, replacement);
-        return s;
+        if (Regex.Match(s, "^A parameter of type '([^']*)'$", RegexOptions.CultureInvariant) is { Success: true } p && !KaitaiParamType.IsMatch(p.Groups[1].Value))
+            s = "A parameter of a user type";
+        return Regex.Replace(s, @"^Reading (a list of )?type [A-Za-z_][A-Za-z0-9_]* through", "Reading $1a user type through", RegexOptions.CultureInvariant);
     }
 }

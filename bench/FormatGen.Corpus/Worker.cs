@@ -66,19 +66,22 @@ internal static class Worker
             return "refused";
         }
         var emit = output.Emit(new MemoryStream());
+        string? Keep(string? dir)
+        {
+            if (dir is null) return null;
+            var kept = Path.Combine(dir, Path.GetFileNameWithoutExtension(request.Grammar));
+            Directory.CreateDirectory(kept);
+            foreach (var tree in output.SyntaxTrees)
+                if (tree.FilePath.Length > 0)
+                    File.WriteAllText(Path.Combine(kept, Path.GetFileName(tree.FilePath)), tree.ToString());
+            return kept;
+        }
+        Keep(request.KeepAllDir);
         if (!emit.Success)
         {
             var errors = emit.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
-            string? kept = null;
-            if (request.KeepDir is not null)
-            {
-                // The generated sources, to read the errors in.
-                kept = Path.Combine(request.KeepDir, Path.GetFileNameWithoutExtension(request.Grammar));
-                Directory.CreateDirectory(kept);
-                foreach (var tree in output.SyntaxTrees)
-                    if (tree.FilePath.Length > 0)
-                        File.WriteAllText(Path.Combine(kept, Path.GetFileName(tree.FilePath)), tree.ToString());
-            }
+            // The generated sources, to read the errors in.
+            var kept = Keep(request.KeepDir);
             Emit(new WorkEvent("generated", Status: "does-not-compile", Diagnostics: diagnostics,
                 Errors: errors.Take(10).Select(CompileError).Append($"({errors.Count} error(s) in all)").ToArray(),
                 Detail: kept is null ? null : "generated sources kept in " + kept, Seconds: clock.Elapsed.TotalSeconds));
@@ -180,7 +183,8 @@ internal static class Worker
 
     private static void Check(OracleComparer comparer, OracleReport report, GeneratedGrammar grammar, OracleInput input, KaitaiResult kaitai)
     {
-        Emit(new WorkEvent("file-start", File: input.Name));
+        bool kaitaiParses = kaitai.Error is null;
+        Emit(new WorkEvent("file-start", File: input.Name, KaitaiParses: kaitaiParses));
         var clock = Stopwatch.StartNew();
         int disagreements = report.Disagreements.Count, bothParsed = report.BothParsed, bothRefused = report.BothRefused,
             flagged = report.OursFlaggedKaitaiParsed, kaitaiCannot = report.KaitaiCannot.Values.Sum();
@@ -190,7 +194,7 @@ internal static class Worker
         }
         catch (Exception e)
         {
-            Emit(new WorkEvent("file", File: input.Name, Outcome: "compare-failed", Detail: Clip(e.ToString(), 2000), Seconds: clock.Elapsed.TotalSeconds));
+            Emit(new WorkEvent("file", File: input.Name, Outcome: "compare-failed", Detail: Clip(e.ToString(), 2000), Seconds: clock.Elapsed.TotalSeconds, KaitaiParses: kaitaiParses));
             return;
         }
         finally
@@ -224,7 +228,7 @@ internal static class Worker
             detail = string.Join("; ", report.KaitaiCannot.Keys);
         }
         else outcome = "unclassified";
-        Emit(new WorkEvent("file", File: input.Name, Outcome: outcome, Detail: detail, Seconds: clock.Elapsed.TotalSeconds));
+        Emit(new WorkEvent("file", File: input.Name, Outcome: outcome, Detail: detail, Seconds: clock.Elapsed.TotalSeconds, KaitaiParses: kaitaiParses));
     }
 
     /// <summary>Our first error on the input, for the record.</summary>
