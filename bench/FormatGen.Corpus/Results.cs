@@ -84,7 +84,7 @@ internal static class Features
     private static readonly (Regex Pattern, string Replacement)[] Names =
     {
         (new Regex("'[^']*'", RegexOptions.CultureInvariant), "'…'"),
-        (new Regex(@"\b(types?|enum) [A-Za-z_][A-Za-z0-9_]*", RegexOptions.CultureInvariant), "$1 …"),
+        (new Regex(@"\b(types?|enum) (?!of\b)[A-Za-z_][A-Za-z0-9_]*", RegexOptions.CultureInvariant), "$1 …"),
         (new Regex(@"\bI[A-Z][A-Za-z0-9]*", RegexOptions.CultureInvariant), "I…"),
     };
 
