@@ -284,7 +284,9 @@ internal static class Program
                         r.Status = e.Status!;
                         r.GenerateSeconds = e.Seconds;
                         r.Diagnostics = e.Diagnostics?.ToList() ?? new();
-                        var errors = r.Diagnostics.Where(d => d.Severity == "Error").ToList();
+                        // The grammar's own errors: those in the files it imports are the importers' (and in results.json).
+                        var errors = r.Diagnostics.Where(d => d.Severity == "Error" && (d.File is null || d.File == info.Path)).ToList();
+                        if (errors.Count == 0) errors = r.Diagnostics.Where(d => d.Severity == "Error").ToList();
                         r.Features = errors.Select(Features.Of).Distinct().ToList();
                         r.RefusalNamesFeatures = errors.Count > 0 && errors.All(Features.NamesFeature);
                         r.CompileErrors = e.Errors;

@@ -19,7 +19,7 @@ internal sealed class GrammarResult
     /// <summary>kaitai-refuses, refused, crashed, does-not-compile, timeout, worker-died, ok, not-run.</summary>
     public string Status { get; set; } = "not-run";
     public List<DiagnosticRow> Diagnostics { get; set; } = new();
-    /// <summary>The distinct features the refusal names (<see cref="Features.Of"/>).</summary>
+    /// <summary>The distinct features the refusal names (<see cref="Features.Of"/>), from the errors in the grammar's own file.</summary>
     public List<string> Features { get; set; } = new();
     /// <summary>Every error of the refusal is FG0002 or FG0011 (a key or feature named as unsupported).</summary>
     public bool RefusalNamesFeatures { get; set; }
