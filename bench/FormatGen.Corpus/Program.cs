@@ -137,6 +137,7 @@ internal static class Program
                 Imports = k.Imports.Select(p => Path.GetRelativePath(o.Corpus, p)).ToArray(),
                 Status = k.Ok ? "not-run" : "kaitai-refuses",
                 RootParams = info.RootParams,
+                Path = info.Path,
             });
         }
         Log($"Kaitai's compiler accepts {results.Count(r => r.KaitaiAccepts)} of {results.Count}");
@@ -285,8 +286,7 @@ internal static class Program
                         r.GenerateSeconds = e.Seconds;
                         r.Diagnostics = e.Diagnostics?.ToList() ?? new();
                         // The grammar's own errors: those in the files it imports are the importers' (and in results.json).
-                        var errors = r.Diagnostics.Where(d => d.Severity == "Error" && (d.File is null || d.File == info.Path)).ToList();
-                        if (errors.Count == 0) errors = r.Diagnostics.Where(d => d.Severity == "Error").ToList();
+                        var errors = r.OwnErrors();
                         r.Features = errors.Select(Features.Of).Distinct().ToList();
                         r.RefusalNamesFeatures = errors.Count > 0 && errors.All(Features.NamesFeature);
                         r.CompileErrors = e.Errors;

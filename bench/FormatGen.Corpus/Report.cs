@@ -98,7 +98,7 @@ internal static class Report
         var features = refused.SelectMany(r => r.Features.Select(f => (Feature: f, r.Grammar)))
             .GroupBy(x => x.Feature)
             .Select(x => (Feature: x.Key, Grammars: x.Select(y => y.Grammar).Distinct().Count(),
-                Diagnostics: refused.Sum(r => r.Diagnostics.Count(d => d.Severity == "Error" && Features.Of(d) == x.Key)),
+                Diagnostics: refused.Sum(r => r.OwnErrors().Count(d => Features.Of(d) == x.Key)),
                 Only: refused.Count(r => r.Features.Count == 1 && r.Features[0] == x.Key)))
             .OrderByDescending(x => x.Grammars).ThenByDescending(x => x.Diagnostics).ThenBy(x => x.Feature, StringComparer.Ordinal).ToList();
         sb.Append("## Refusals by feature\n\nGrammars whose refusal names the feature (a grammar counts once per feature), its diagnostics in all, and the grammars refused for that feature alone.\n\n");

@@ -30,6 +30,15 @@ internal sealed class GrammarResult
     public int Candidates { get; set; }
     public List<FileResult> Files { get; set; } = new();
     public List<string> Notes { get; set; } = new();
+    /// <summary>The grammar's own file, whose errors count as its refusal.</summary>
+    public string? Path { get; set; }
+
+    /// <summary>The errors in the grammar's own file (all of them, should none be there).</summary>
+    public List<DiagnosticRow> OwnErrors()
+    {
+        var errors = Diagnostics.Where(d => d.Severity == "Error" && (d.File is null || d.File == Path)).ToList();
+        return errors.Count > 0 ? errors : Diagnostics.Where(d => d.Severity == "Error").ToList();
+    }
 
     public int Count(params string[] outcomes) => Files.Count(f => outcomes.Contains(f.Outcome));
     public int Tried => Files.Count(f => Outcomes.Compared.Contains(f.Outcome));
