@@ -22,6 +22,8 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor BadStream = Error("FG0013", "Invalid streamed field", "{0}");
     public static readonly DiagnosticDescriptor BadParams = Error("FG0014", "Wrong type arguments", "Type '{0}' takes {1} argument(s), {2} given");
     public static readonly DiagnosticDescriptor MissingMetaId = Error("FG0015", "Grammar has no meta/id", "A grammar needs meta/id");
+    public static readonly DiagnosticDescriptor MissingImport = Error("FG0016", "Imported grammar not found", "Imported grammar '{0}' is not an AdditionalFile of this project (looked for {1})");
+    public static readonly DiagnosticDescriptor ImportCycle = Error("FG0017", "Grammars import each other", "Grammars import each other: {0}");
 
     private static DiagnosticDescriptor Error(string id, string title, string format)
         => new(id, title, format, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
@@ -43,6 +45,8 @@ internal static class DiagnosticDescriptors
         "FG0013" => BadStream,
         "FG0014" => BadParams,
         "FG0015" => MissingMetaId,
+        "FG0016" => MissingImport,
+        "FG0017" => ImportCycle,
         _ => null,
     };
 }

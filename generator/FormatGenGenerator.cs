@@ -12,12 +12,14 @@ namespace FormatGen.Generator;
 /// Turns each <c>.ksy</c> grammar given as an AdditionalFile into models,
 /// readers, writers and validators. Pipeline: text -> grammar tree -> checked
 /// model -> source; each stage's value is equatable, so unchanged grammars
-/// are served from the cache.
+/// are served from the cache. A grammar that imports others is built with
+/// them (meta/imports): editing one regenerates it and its importers only.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class FormatGenGenerator : IIncrementalGenerator
 {
     public const string ParseStep = "FormatGen.Parse";
+    public const string UnitStep = "FormatGen.Unit";
     public const string ModelStep = "FormatGen.Model";
 
     public void Initialize(IncrementalGeneratorInitializationContext context)
@@ -30,15 +32,21 @@ public sealed class FormatGenGenerator : IIncrementalGenerator
             .Select(static (f, ct) => KsyParser.Parse(f.Path, f.GetText(ct)?.ToString()))
             .WithTrackingName(ParseStep);
 
-        var models = grammars
+        // Each grammar with the grammars it imports: a unit changes only when one of its files does.
+        var units = grammars
+            .Combine(grammars.Collect())
+            .Select(static (pair, _) => Imports.Resolve(pair.Left, pair.Right))
+            .WithTrackingName(UnitStep);
+
+        var models = units
             .Combine(rootNamespace)
-            .Select(static (pair, _) => ModelBuilder.Build(pair.Left, pair.Right)!)
+            .Select(static (pair, _) => ModelBuilder.Build(pair.Left, pair.Right))
             .WithTrackingName(ModelStep);
 
         context.RegisterSourceOutput(models, static (spc, model) =>
         {
             foreach (var d in model.Diagnostics) spc.ReportDiagnostic(d.ToDiagnostic());
-            if (model.Diagnostics.Count > 0) return;
+            if (model.Diagnostics.Count > 0 || model.Blocked) return;
             foreach (var (hint, source) in Emitter.Emit(model))
                 spc.AddSource(hint, SourceText.From(source, System.Text.Encoding.UTF8));
         });

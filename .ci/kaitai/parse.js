@@ -219,7 +219,7 @@ function typeName(obj) {
   return obj.constructor && obj.constructor.name ? obj.constructor.name : 'object';
 }
 
-function tree(v, js32Keys) {
+function tree(v, js32Keys, parentIo) {
   if (v === null || v === undefined) return null;
   switch (typeof v) {
     case 'boolean':
@@ -234,23 +234,23 @@ function tree(v, js32Keys) {
       return { $int: v.toString() };
   }
   if (v instanceof Uint8Array) return hex(v);
-  if (Array.isArray(v)) return v.map(e => tree(e, js32Keys));
+  if (Array.isArray(v)) return v.map(e => tree(e, js32Keys, parentIo));
   if (isStruct(v)) {
     const out = { $type: typeName(v) };
     for (const k of Object.keys(v._debug || {})) {
       if (k.startsWith('_')) continue;
-      out[k] = tree(v[k], js32Keys);
+      out[k] = tree(v[k], js32Keys, v._io);
     }
     for (const k of getters(v)) {
       let value;
       try {
-        value = tree(v[k], js32Keys);
+        value = tree(v[k], js32Keys, v._io);
       } catch (e) {
         value = { $error: errorOf(e) };
       }
       out[k] = js32Keys.has(out.$type + '.' + k) ? { $js32: value } : value;
     }
-    const slack = slackOf(v);
+    const slack = slackOf(v, parentIo);
     if (slack) out.$slack = slack;
     return out;
   }
@@ -258,12 +258,16 @@ function tree(v, js32Keys) {
 }
 
 /**
- * The octets a struct read from its own substream (a sized field) left after
- * its seq fields, as hex; null when it shares its parent's stream or used it all.
+ * The octets a struct read from its own stream (the root's input, or a sized
+ * field's substream) left after its seq fields, as hex; null when it shares
+ * its parent's stream or used it all.
  */
-function slackOf(v) {
+function slackOf(v, parentIo) {
   const io = v._io;
-  if (!v._parent || !v._parent._io || v._parent._io === io) return null;
+  // The root's stream is the input; any other struct's, when it is its own (a sized
+  // field). Compared with the stream of the struct it was found in: Kaitai gives
+  // imported types no _parent.
+  if (parentIo === io) return null;
   let end = 0;
   for (const [k, d] of Object.entries(v._debug || {})) {
     if (k.startsWith('_m_') || !d || typeof d.end !== 'number') continue;

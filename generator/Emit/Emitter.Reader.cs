@@ -100,8 +100,10 @@ internal sealed partial class Emitter
         w.Open("public static " + ReturnType(t) + " ReadCore(" + ReadSignature(t) + ")");
         w.Line("int " + Names.Start + " = " + Names.R + ".Position;");
         w.Line("long __off = " + Names.R + ".Offset;");
-        w.Line("int " + Names.IoSize + " = " + Names.R + ".Remaining;");
+        w.Line("int " + Names.IoSize + " = " + Names.R + ".IoSize;");
         w.Line("bool __savedLe = " + Names.R + ".LittleEndian;");
+        foreach (var f in t.Fields)
+            if (f.Process?.Kind == "zlib") w.Line(Names.ReadOnlyMemory + " __raw_" + f.Id + " = default;");
         EmitEndianSet(w, t, scope, Names.R);
         var entry = t.Checks.Where(c => IsEntryCheck(t, c)).ToList();
         var exit = t.Checks.Where(c => !IsEntryCheck(t, c)).ToList();
@@ -304,8 +306,24 @@ internal sealed partial class Emitter
                     return value;
                 }, Names.IsBits(f.Primitive!) ? -Names.BitWidth(f.Primitive!) : Names.PrimSize(f.Primitive!));
                 return;
+            case FieldKind.Bytes or FieldKind.Str when f.Repeat == RepeatKind.None:
+                EmitReadOctets(w, t, scope, f, "-1");
+                return;
             case FieldKind.Bytes or FieldKind.Str:
-                EmitReadOctets(w, t, scope, f);
+            {
+                var one = f with { Repeat = RepeatKind.None };
+                int elemSize = f.Size?.Expr is IntLit il ? (int)System.Math.Min(il.Value, 1 << 20) : 1;
+                EmitReadRepeat(w, t, scope, f, counters, ElemCsType(f), (ww, e) =>
+                {
+                    EmitReadOctets(ww, t, scope, one, "__i");
+                    var elem = scope.Locals[f.Id];
+                    ww.Line("var " + e + " = " + Names.Field(f.Id) + ";");
+                    return elem;
+                }, elemSize);
+                return;
+            }
+            case FieldKind.User when f.Repeat == RepeatKind.None && f.Process is not null:
+                EmitReadProcessedUser(w, t, scope, f);
                 return;
             case FieldKind.User when f.Repeat == RepeatKind.None:
             {
@@ -370,6 +388,46 @@ internal sealed partial class Emitter
                 }, 0, itemSuffix: "!");
                 return;
         }
+    }
+
+    /// <summary>
+    /// A user type whose octets are processed (xor, rol, ror, zlib): the octets
+    /// of its size are read, processed, and the type is parsed from the result
+    /// (offsets in errors count from the field's first octet).
+    /// </summary>
+    private void EmitReadProcessedUser(SourceWriter w, TypeModel t, ReaderScope scope, FieldModel f)
+    {
+        var R = Names.R;
+        var id = Lit(f.Id);
+        var child = _types[f.UserType!];
+        var start = "__b_" + f.Id;
+        var len = Names.Len(f.Id);
+        var sub = "__sub_" + f.Id;
+        w.Line("int " + start + " = " + R + ".Position;");
+        w.Line("long __at_" + f.Id + " = " + R + ".Offset;");
+        w.Line("long " + len + " = " + (f.SizeEos ? R + ".Remaining" : Code(f.Size!, scope)) + ";");
+        if (f.Limit) w.Line(R + ".CheckSizeLimit(" + len + ", " + id + ");");
+        w.Line(R + ".ReadSpan(" + len + ", " + id + ");");
+        w.Line("if (" + R + ".IsShort) goto __short;");
+        var raw = R + ".SpanAt(" + start + ", (int)" + len + ")";
+        w.Line("var __pv_" + f.Id + " = " + ProcessCall(f, raw, scope, "__at_" + f.Id) + ";");
+        if (f.Process!.Kind == "zlib") w.Line("__raw_" + f.Id + " = " + Names.Build + " ? " + R + ".SliceAt(" + start + ", (int)" + len + ") : default;");
+        w.Line("var " + sub + " = new " + Names.Reader + "((" + Names.ReadOnlyMemory + ")__pv_" + f.Id + ", " + R + ".LittleEndian, __at_" + f.Id + ");");
+        w.Line(sub + ".PushLimit(__pv_" + f.Id + ".Length, " + id + ");");
+        var build = _modelNeeded.Contains(t.CsName + "." + f.Id) ? "true" : Names.Build;
+        var args = CallArgs(t, scope, child.CsName, f.Args);
+        args.InsertRange(0, new[] { "ref " + sub, Names.V, build });
+        foreach (var x in child.Exports) args.Add("out _");
+        w.Line(ReturnType(child) + " " + Names.Field(f.Id) + ";");
+        w.Line(Names.V + "?.Enter(" + id + ");");
+        w.Line("try { " + Names.Field(f.Id) + " = " + Q(child.CsName) + ".ReadCore(" + string.Join(", ", args) + "); }");
+        w.Line("catch (" + Names.Exception + " __ex) { throw __ex.Under(" + id + "); }");
+        w.Line(Names.V + "?.Exit();");
+        if (child.KeepsSlack)
+            w.Line("if (" + build + " && " + sub + ".Remaining > 0" + (IsStruct(child) ? "" : " && " + Names.Field(f.Id) + " is not null") + ") "
+                   + Names.Field(f.Id) + " = " + Names.Field(f.Id) + " with { " + Names.Slack + " = " + sub + ".SliceAt(" + sub + ".Position, " + sub + ".Remaining) };");
+        EmitRejectedChild(w, child, Names.Field(f.Id), build, id);
+        scope.Locals[f.Id] = new Typed(Names.Field(f.Id) + (IsStruct(child) ? "" : "!"), TK.User, User: child.CsName);
     }
 
     /// <summary>
@@ -468,16 +526,17 @@ internal sealed partial class Emitter
     /// octets are read (not skipped) when a check needs them or a string is
     /// decoded; a byte array's value is a slice of the input.
     /// </summary>
-    private void EmitReadOctets(SourceWriter w, TypeModel t, ReaderScope scope, FieldModel f)
+    private void EmitReadOctets(SourceWriter w, TypeModel t, ReaderScope scope, FieldModel f, string index)
     {
         var R = Names.R;
         var id = Lit(f.Id);
         var len = Names.Len(f.Id);
         var start = "__b_" + f.Id;
         bool str = f.Kind == FieldKind.Str;
-        bool needed = str && (ContentNeeded(t).Contains(f.Id) || f.Valid is not null) || ContentNeeded(t).Contains(f.Id) || f.Contents.Count > 0;
+        bool needed = str && (ContentNeeded(t).Contains(f.Id) || f.Valid is not null) || ContentNeeded(t).Contains(f.Id) || f.Contents.Count > 0 || f.RepeatUntil is not null;
         var term = f.Term;
         bool sized = f.Size is not null || f.SizeEos || f.Contents.Count > 0;
+        bool processed = f.Process is not null;
         string value;   // the octets of the value (after strip and cut), as a span expression
         w.Line("int " + start + " = " + R + ".Position;");
         if (sized)
@@ -486,10 +545,10 @@ internal sealed partial class Emitter
             w.Line("long " + len + " = " + size + ";");
             if (f.Limit) w.Line(R + ".CheckSizeLimit(" + len + ", " + id + ");");
             bool cut = term is { Terminator: >= 0 } || term is { PadRight: >= 0 };
-            if (!str && !cut)
+            if (!str && !cut && !processed)
                 w.Line(Names.ReadOnlyMemory + " " + Names.Field(f.Id) + " = " + Names.Build + " ? " + R + ".ReadMemory(" + len + ", " + id + ") : default;");
             // What a check skips may be skipped unread; what it reads must be there.
-            if (!str && !cut) w.Line("if (!" + Names.Build + ") " + R + (needed ? ".ReadSpan(" : ".Skip(") + len + ", " + id + ");");
+            if (!str && !cut && !processed) w.Line("if (!" + Names.Build + ") " + R + (needed ? ".ReadSpan(" : ".Skip(") + len + ", " + id + ");");
             else w.Line(R + ".ReadSpan(" + len + ", " + id + ");");
             w.Line("if (" + R + ".IsShort) goto __short;");
             value = R + ".SpanAt(" + start + ", (int)" + len + ")";
@@ -498,7 +557,7 @@ internal sealed partial class Emitter
                 w.Line("var __v_" + f.Id + " = " + Names.Text + ".StripAndTerminate(" + value + ", " + term!.PadRight.ToString(CultureInfo.InvariantCulture) + ", "
                        + term.Terminator.ToString(CultureInfo.InvariantCulture) + ", " + (term.Include ? "true" : "false") + ");");
                 value = "__v_" + f.Id;
-                if (!str) w.Line(Names.ReadOnlyMemory + " " + Names.Field(f.Id) + " = " + Names.Build + " ? " + R + ".SliceAt(" + start + ", " + value + ".Length) : default;");
+                if (!str && !processed) w.Line(Names.ReadOnlyMemory + " " + Names.Field(f.Id) + " = " + Names.Build + " ? " + R + ".SliceAt(" + start + ", " + value + ".Length) : default;");
             }
         }
         else
@@ -508,7 +567,17 @@ internal sealed partial class Emitter
                    + (tm.Consume ? "true" : "false") + ", " + (tm.EosError ? "true" : "false") + ", " + id + ");");
             w.Line("if (" + R + ".IsShort) goto __short;");
             value = R + ".SpanAt(" + start + ", (int)" + len + ")";
-            if (!str) w.Line(Names.ReadOnlyMemory + " " + Names.Field(f.Id) + " = " + Names.Build + " ? " + R + ".SliceAt(" + start + ", (int)" + len + ") : default;");
+            if (!str && !processed) w.Line(Names.ReadOnlyMemory + " " + Names.Field(f.Id) + " = " + Names.Build + " ? " + R + ".SliceAt(" + start + ", (int)" + len + ") : default;");
+        }
+        if (processed)
+        {
+            // The value is the octets read, processed; zlib is checked even when no model is built.
+            var pv = "__pv_" + f.Id;
+            var when = f.Process!.Kind == "zlib" || needed ? "true" : Names.Build;
+            w.Line("byte[] " + pv + " = " + when + " ? " + ProcessCall(f, value, scope, "__off + (" + start + " - " + Names.Start + ")") + " : " + Names.Array + ".Empty<byte>();");
+            if (f.Process.Kind == "zlib") w.Line("__raw_" + f.Id + " = " + Names.Build + " ? " + R + ".SliceAt(" + start + ", " + value + ".Length) : default;");
+            w.Line(Names.ReadOnlyMemory + " " + Names.Field(f.Id) + " = " + Names.Build + " ? " + pv + " : default;");
+            value = "((" + Names.ReadOnlySpan + ")" + pv + ")";
         }
         if (f.Contents.Count > 0)
         {
@@ -521,11 +590,43 @@ internal sealed partial class Emitter
         {
             w.Line("string " + Names.Field(f.Id) + " = " + (needed ? "" : Names.Build + " ? ") + EncodingField(f.Encoding!) + ".GetString(" + value + ")" + (needed ? "" : " : \"\"") + ";");
             var typed = new Typed(Names.Field(f.Id), TK.Str);
-            EmitValid(w, t, scope, f, typed, "-1", "__off + (" + start + " - " + Names.Start + ")");
+            EmitValid(w, t, scope, f, typed, index, "__off + (" + start + " - " + Names.Start + ")");
             scope.Locals[f.Id] = typed;
             return;
         }
-        scope.Locals[f.Id] = new Typed(needed ? value : "", TK.Bytes, Size: term is null ? len : "(long)" + value + ".Length");
+        scope.Locals[f.Id] = new Typed(needed ? value : "", TK.Bytes, Size: term is null && !processed ? len : "(long)" + value + ".Length");
+    }
+
+    /// <summary>The call that applies a field's process to octets (a span expression); it returns a new array.</summary>
+    private string ProcessCall(FieldModel f, string octets, IScope scope, string offset)
+    {
+        var p = f.Process!;
+        var id = Lit(f.Id);
+        Typed? arg = p.Arg is { } a ? _c.Compile(a.T, scope) : null;
+        return p.Kind switch
+        {
+            "xor" when arg!.Kind == TK.Bytes => Names.Process + ".Xor(" + octets + ", " + arg.Code + ", " + id + ", " + offset + ")",
+            "xor" => Names.Process + ".Xor(" + octets + ", (long)" + arg!.Code + ")",
+            "rol" => Names.Process + ".RotateLeft(" + octets + ", (long)" + arg!.Code + ")",
+            "ror" => Names.Process + ".RotateLeft(" + octets + ", 8 - (long)" + arg!.Code + ")",
+            _ => Names.Process + ".Inflate(" + octets + ", " + id + ", " + offset + ")",
+        };
+    }
+
+    /// <summary>The inverse of a field's process, for writers: xor is its own inverse, rol and ror undo each other, zlib deflates (reusing the octets read when they still fit).</summary>
+    private string UnprocessCall(FieldModel f, string octets, IScope scope, string raw)
+    {
+        var p = f.Process!;
+        var id = Lit(f.Id);
+        Typed? arg = p.Arg is { } a ? _c.Compile(a.T, scope) : null;
+        return p.Kind switch
+        {
+            "xor" when arg!.Kind == TK.Bytes => Names.Process + ".Xor(" + octets + ", " + arg.Code + ", " + id + ", 0)",
+            "xor" => Names.Process + ".Xor(" + octets + ", (long)" + arg!.Code + ")",
+            "rol" => Names.Process + ".RotateLeft(" + octets + ", 8 - (long)" + arg!.Code + ")",
+            "ror" => Names.Process + ".RotateLeft(" + octets + ", (long)" + arg!.Code + ")",
+            _ => Names.Process + ".Deflate(" + octets + ", " + raw + ")",
+        };
     }
 
     /// <summary>The static field holding an encoding a type's strings use.</summary>

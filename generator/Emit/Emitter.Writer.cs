@@ -90,6 +90,18 @@ internal sealed partial class Emitter
                 scope.Locals[f.Id] = new Typed("", TK.Array, Size: "(" + value + "?.Count ?? 0)");
                 break;
             }
+            case FieldKind.Bytes or FieldKind.Str when f.Repeat != RepeatKind.None:
+            {
+                EmitCountCheck(w, scope, f, value);
+                w.Line("var __l_" + f.Id + " = " + value + " ?? " + Names.Array + ".Empty<" + ElemCsType(f) + ">();");
+                w.Open("for (int __i = 0; __i < __l_" + f.Id + ".Count; __i++)");
+                scope.Locals["_index"] = Typed.Long("((long)__i)");
+                EmitWriteField(w, t, scope, f with { Repeat = RepeatKind.None }, "__l_" + f.Id + "[__i]", pendingSizes);
+                scope.Locals.Remove("_index");
+                w.Close();
+                scope.Locals[f.Id] = new Typed("", TK.Array, Size: "(" + value + "?.Count ?? 0)");
+                break;
+            }
             case FieldKind.Bytes or FieldKind.Str:
             {
                 if (f.Contents.Count > 0)
@@ -97,9 +109,14 @@ internal sealed partial class Emitter
                     w.Line(W + ".Bytes([" + string.Join(", ", f.Contents.Select(b => "0x" + b.ToString("x2", CultureInfo.InvariantCulture))) + "]);");
                     break;
                 }
-                // The octets of the value: a string is encoded.
+                // The octets of the value: a string is encoded, processed octets are processed back.
                 var octets = f.Kind == FieldKind.Str ? "__o_" + f.Id : value + ".Span";
                 if (f.Kind == FieldKind.Str) w.Line("var " + octets + " = " + EncodingField(f.Encoding!) + ".GetBytes(" + value + " ?? \"\");");
+                if (f.Process is not null)
+                {
+                    w.Line("var __po_" + f.Id + " = " + UnprocessCall(f, value + ".Span", scope, "this." + Names.Captured("__raw_" + f.Id)) + ";");
+                    octets = "__po_" + f.Id;
+                }
                 var term = f.Term;
                 int terminator = term is { Include: false, Terminator: >= 0 } ? term.Terminator : -1;
                 bool fixedSize = f.Size is not null && !IsDerivedSize(t, f) && !UsesIo(f.Size.T);
@@ -112,7 +129,7 @@ internal sealed partial class Emitter
                 else if (fixedSize)
                 {
                     var size = Code(f.Size!, scope);
-                    w.Line("if (" + value + ".Length != " + size + ") throw new " + Names.Runtime + ".FgWriteException(" + id + ", \"has \" + " + value + ".Length + \" octets; the grammar says \" + " + size + ");");
+                    w.Line("if (" + octets + ".Length != " + size + ") throw new " + Names.Runtime + ".FgWriteException(" + id + ", \"has \" + " + octets + ".Length + \" octets; the grammar says \" + " + size + ");");
                     w.Line(W + ".Bytes(" + octets + ");");
                 }
                 else if (term is { Terminator: >= 0 })
@@ -133,6 +150,25 @@ internal sealed partial class Emitter
                 bool fixedSize = f.Size is not null && !IsDerivedSize(t, f) && !UsesIo(f.Size.T);
                 if (fixedSize) w.Line("int __u_" + f.Id + " = " + W + ".Position;");
                 var target = IsStruct(child) ? value : "(" + value + " ?? throw new " + Names.Runtime + ".FgWriteException(" + id + ", \"is not set\"))";
+                if (f.Process is not null)
+                {
+                    // Written apart, then processed back.
+                    var rest = string.Join(", ", args.Skip(1));
+                    var comma = rest.Length > 0 ? ", " : "";
+                    var slack = child.KeepsSlack ? value + "." + Names.Slack + ".Span" : null;
+                    w.Line("var __pm_" + f.Id + " = " + Names.Writer + ".Measure(" + W + ".LittleEndian);");
+                    w.Line(target + ".WriteCore(ref __pm_" + f.Id + comma + rest + ");");
+                    w.Line("__pm_" + f.Id + ".AlignToByte();");
+                    if (slack is not null) w.Line("__pm_" + f.Id + ".Bytes(" + slack + ");");
+                    w.Line("var __pb_" + f.Id + " = new byte[__pm_" + f.Id + ".Position];");
+                    w.Line("var __pw_" + f.Id + " = new " + Names.Writer + "(__pb_" + f.Id + ", " + W + ".LittleEndian);");
+                    w.Line(target + ".WriteCore(ref __pw_" + f.Id + comma + rest + ");");
+                    w.Line("__pw_" + f.Id + ".AlignToByte();");
+                    if (slack is not null) w.Line("__pw_" + f.Id + ".Bytes(" + slack + ");");
+                    w.Line(W + ".Bytes(" + UnprocessCall(f, "__pb_" + f.Id, scope, "this." + Names.Captured("__raw_" + f.Id)) + ");");
+                    if (fixedSize) EmitPadTo(w, scope, f);
+                    break;
+                }
                 w.Line(target + ".WriteCore(" + string.Join(", ", args) + ");");
                 EmitWriteSlack(w, f, child, value);
                 if (fixedSize) EmitPadTo(w, scope, f);
@@ -333,7 +369,13 @@ internal sealed partial class Emitter
         w.Doc("Reads a " + t.KsyId + " from octets. Octets and lists in the model are slices of data, not copies. Throws FgException on a structural error; rules are checked by Validate.");
         w.Open("public static " + Q(t.CsName) + " Read(" + Sig(Names.ReadOnlyMemory + " data") + ")");
         w.Line("var " + Names.R + " = new " + Names.Reader + "(data, " + leArg + ");");
-        w.Line("return " + "ReadCore(ref " + Names.R + ", null, true" + readArgs + outs + ")" + (IsStruct(t) ? "" : "!") + ";");
+        if (t.KeepsSlack)
+        {
+            // What follows the fields is kept, so that writing gives it back.
+            w.Line("var __m = ReadCore(ref " + Names.R + ", null, true" + readArgs + outs + ")" + (IsStruct(t) ? "" : "!") + ";");
+            w.Line("return " + Names.R + ".Remaining > 0 ? __m with { " + Names.Slack + " = " + Names.R + ".SliceAt(" + Names.R + ".Position, " + Names.R + ".Remaining) } : __m;");
+        }
+        else w.Line("return " + "ReadCore(ref " + Names.R + ", null, true" + readArgs + outs + ")" + (IsStruct(t) ? "" : "!") + ";");
         w.Close();
 
         w.Line();
@@ -353,6 +395,7 @@ internal sealed partial class Emitter
         w.Line("var " + Names.W + " = " + Names.Writer + ".Measure(" + leArg + ");");
         w.Line("WriteCore(ref " + Names.W + writeArgs + ");");
         w.Line(Names.W + ".AlignToByte();");
+        if (t.KeepsSlack) w.Line(Names.W + ".Bytes(" + Names.Slack + ".Span);");
         w.Line("return " + Names.W + ".Position;");
         w.Close();
 
@@ -367,6 +410,7 @@ internal sealed partial class Emitter
         w.Line("var " + Names.W + " = new " + Names.Writer + "(__span, " + leArg + ");");
         w.Line("WriteCore(ref " + Names.W + writeArgs + ");");
         w.Line(Names.W + ".AlignToByte();");
+        if (t.KeepsSlack) w.Line(Names.W + ".Bytes(" + Names.Slack + ".Span);");
         w.Line("var __errors = verify ? " + Names.WriteHelpers + ".Errors(Validate(__span" + readArgs + (le ? ", littleEndian" : "") + ")) : null;");
         w.Open("if (__errors is not null)");
         w.Line("__span.Clear();");

@@ -24,7 +24,7 @@ internal sealed partial class Emitter
         _g = g;
         _c = new ExprCompiler(g);
         foreach (var t in g.Types) _types[t.CsName] = t;
-        _root = g.Types.First(t => t.IsRoot);
+        _root = g.Types.First(t => t.IsRoot && !t.External);
         ComputeHiddenNeeds();
     }
 
@@ -36,9 +36,40 @@ internal sealed partial class Emitter
         var files = new List<(string, string)>();
         var prefix = g.RootCsName;
         files.Add((prefix + ".Enums.g.cs", e.EmitEnums()));
-        foreach (var t in g.Types) files.Add((prefix + "." + t.CsName + ".g.cs", e.EmitType(t)));
+        foreach (var t in g.Types.Where(t => !t.External)) files.Add((prefix + "." + t.CsName + ".g.cs", e.EmitType(t)));
+        if (e.EmitImportedCases() is { } cases) files.Add((prefix + ".Imported.g.cs", cases));
         if (g.Stream is not null) files.Add((prefix + ".Stream.g.cs", e.EmitStream(g.Stream)));
         return files;
+    }
+
+    /// <summary>
+    /// Types of imported grammars that are cases of this grammar's switches
+    /// implement its union interfaces: partial declarations of them, here.
+    /// </summary>
+    private string? EmitImportedCases()
+    {
+        var unions = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+        foreach (var t in _g.Types.Where(t => !t.External))
+            foreach (var f in t.Fields)
+                if (f.Switch is { } sw)
+                    foreach (var c in sw.AllCases)
+                        if (_types.TryGetValue(c.TypeCsName, out var ct) && ct.External)
+                        {
+                            if (!unions.TryGetValue(c.TypeCsName, out var set)) unions[c.TypeCsName] = set = new SortedSet<string>(StringComparer.Ordinal);
+                            set.Add(Q(sw.InterfaceName));
+                        }
+        if (unions.Count == 0) return null;
+        var w = new SourceWriter();
+        w.Line(Header());
+        foreach (var kv in unions)
+        {
+            var full = kv.Key.Substring("global::".Length);
+            int dot = full.LastIndexOf('.');
+            w.Open("namespace " + full.Substring(0, dot));
+            w.Line("public " + (_types[kv.Key].IsStruct ? "readonly partial record struct " : "partial record ") + full.Substring(dot + 1) + " : " + string.Join(", ", kv.Value) + ";");
+            w.Close();
+        }
+        return w.ToString();
     }
 
     private string Ns => _g.Namespace;
@@ -65,6 +96,7 @@ internal sealed partial class Emitter
                 yield return f.RepeatExpr;
                 yield return f.RepeatUntil;
                 yield return f.If;
+                yield return f.Process?.Arg;
                 if (f.Switch is { } sw)
                 {
                     yield return sw.On;
@@ -156,6 +188,9 @@ internal sealed partial class Emitter
                 };
                 if (c is { } v && !list.Contains(v)) list.Add(v);
             });
+        // zlib octets as read: a writer gives them back while they still inflate to the value.
+        foreach (var f in t.Fields)
+            if (f.Process?.Kind == "zlib") list.Add((Names.Captured("__raw_" + f.Id), Names.ReadOnlyMemory, "__raw_" + f.Id));
         return list;
     }
 
@@ -205,10 +240,7 @@ internal sealed partial class Emitter
         _ => Names.ReadOnlyMemory,
     };
 
-    private bool IsStruct(TypeModel t)
-        => !t.IsRoot && t.Unions.Count == 0 && _g.Stream?.ElementCsName != t.CsName
-           && t.Fields.All(f => f.Kind == FieldKind.Primitive && f.Repeat == RepeatKind.None && f.If is null)
-           && t.Fields.Count > 0;
+    private static bool IsStruct(TypeModel t) => t.IsStruct;
 
     private static bool IsStored(FieldModel f) => f.Derivation == Derivation.None;
 
@@ -244,7 +276,7 @@ internal sealed partial class Emitter
     {
         var w = new SourceWriter();
         w.Line(Header()).Line("namespace " + Ns + ";").Line();
-        foreach (var e in _g.Enums)
+        foreach (var e in _g.Enums.Where(e => !e.External))
         {
             w.Doc("Enum '" + e.KsyId + "' of grammar " + System.IO.Path.GetFileName(_g.File) + ".");
             w.Line("[" + Names.GeneratedCode + ", " + Names.KsyName(e.Scope, e.KsyId) + "]");
@@ -473,7 +505,12 @@ internal sealed partial class Emitter
                 case Derivation.Size:
                 {
                     var sized = t.Fields.First(x => x.Id == f.DerivedFrom);
-                    if (sized.Kind == FieldKind.Bytes && sized.Term is null)
+                    if (sized.Kind == FieldKind.Bytes && sized.Term is null && sized.Process?.Kind == "zlib")
+                    {
+                        w.Doc(f.Doc, doc + " Derived: the length of " + sized.CsName + " compressed (the octets read, while they still inflate to it).");
+                        w.Line("public " + type + " " + f.CsName + " => checked((" + type + ")" + Names.Process + ".Deflate(" + sized.CsName + ".Span, " + Names.Captured("__raw_" + sized.Id) + ").Length);");
+                    }
+                    else if (sized.Kind == FieldKind.Bytes && sized.Term is null)
                     {
                         w.Doc(f.Doc, doc + " Derived: the length of " + sized.CsName + ".");
                         w.Line("public " + type + " " + f.CsName + " => checked((" + type + ")" + sized.CsName + ".Length);");

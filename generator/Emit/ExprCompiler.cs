@@ -113,6 +113,7 @@ internal sealed class ExprCompiler
         TKind.Float => new Typed("((double)" + code + ")", TK.Float),
         TKind.Str => new Typed(code, TK.Str),
         TKind.Enum => new Typed(code, TK.Enum, Enum: type.Name),
+        TKind.Bytes => new Typed("(" + code + ").Span", TK.Bytes, Size: "(" + code + ").Length"),
         _ => new Typed(code, TK.User, User: type.Name),
     };
 

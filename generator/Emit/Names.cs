@@ -14,6 +14,7 @@ internal static class Names
     public const string Eq = Runtime + ".Internal.FgEq";
     public const string Text = Runtime + ".Internal.FgText";
     public const string Eval = Runtime + ".Internal.FgEval";
+    public const string Process = Runtime + ".Internal.FgProcess";
     public const string WriteHelpers = Runtime + ".Internal.FgWrite";
     public const string ReadOnlyMemory = "global::System.ReadOnlyMemory<byte>";
     public const string ReadOnlySpan = "global::System.ReadOnlySpan<byte>";
@@ -44,7 +45,8 @@ internal static class Names
     public const string InvalidOperationException = "global::System.InvalidOperationException";
 
     /// <summary>A type of the grammar's namespace, fully qualified.</summary>
-    public static string Global(string ns, string csName) => "global::" + ns + "." + csName;
+    /// <summary>A type's C# name with its namespace; names of another grammar's types come qualified already.</summary>
+    public static string Global(string ns, string csName) => csName.StartsWith("global::", System.StringComparison.Ordinal) ? csName : "global::" + ns + "." + csName;
 
     // Locals and parameters of generated methods, so they never clash with grammar names.
     public const string R = "__r";

@@ -55,7 +55,7 @@ internal sealed partial class Emitter
         {
             RefKind.IoSize => Typed.Long("((long)" + Names.IoSize + ")"),
             RefKind.IoEos => Typed.Bool(Names.R + ".IsEof"),
-            _ => throw Bug("_io.pos"),
+            _ => Typed.Long("((long)" + Names.R + ".IoPos)"),
         };
 
         public Typed CountWhere(TCount c)

@@ -13,7 +13,8 @@ internal sealed record GrammarModel(
     EquatableArray<TypeModel> Types,
     EquatableArray<EnumModel> Enums,
     StreamModel? Stream,
-    EquatableArray<DiagInfo> Diagnostics);
+    EquatableArray<DiagInfo> Diagnostics,
+    bool Blocked = false);
 
 internal enum EndianKind { BigEndian, LittleEndian, Switch, Inherit }
 
@@ -48,7 +49,9 @@ internal sealed record TypeModel(
     EquatableArray<string> Scope,
     EquatableArray<HiddenModel> Needs = default,
     EquatableArray<ProvidedModel> Provides = default,
-    bool KeepsSlack = false);
+    bool KeepsSlack = false,
+    bool IsStruct = false,
+    bool External = false);
 
 /// <summary>A value a type reads from _root or _parent (Path relative to that head); it is passed down as a hidden argument.</summary>
 internal sealed record HiddenModel(bool Root, string Path, ExprType Type);
@@ -87,7 +90,11 @@ internal sealed record FieldModel(
     string? ByteOrder = null,
     bool Limit = false,
     TermModel? Term = null,
-    string? Encoding = null);
+    string? Encoding = null,
+    ProcessModel? Process = null);
+
+/// <summary>Kaitai's process: xor (Arg: a byte or a key), rol or ror (Arg: bits), zlib.</summary>
+internal sealed record ProcessModel(string Kind, ExprText? Arg, Loc Loc);
 
 /// <summary>
 /// How a byte array or string ends, in Kaitai's terms: a terminator octet
@@ -158,7 +165,7 @@ internal sealed record CheckModel(string Rule, ExprText Expr, string Severity, s
 internal sealed record TemplatePart(string Text, ExprText? Expr, bool Hex);
 
 /// <summary>An enum; <see cref="Signed"/> when a member is negative (its C# type is then long-backed).</summary>
-internal sealed record EnumModel(string KsyId, string CsName, EquatableArray<EnumMemberModel> Members, EquatableArray<string> Scope, bool Signed = false);
+internal sealed record EnumModel(string KsyId, string CsName, EquatableArray<EnumMemberModel> Members, EquatableArray<string> Scope, bool Signed = false, bool External = false);
 
 /// <summary>An enum member; a negative value is kept as its two's complement.</summary>
 internal sealed record EnumMemberModel(string KsyName, string CsName, ulong Value, string? Doc);

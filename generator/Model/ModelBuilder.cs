@@ -23,12 +23,94 @@ internal sealed class ModelBuilder
     private readonly Dictionary<string, List<string>> _unionsByCase = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<string>> _exports = new(StringComparer.Ordinal);
 
-    private ModelBuilder(GrammarFile file) => _file = file;
+    /// <summary>The grammars this one imports, by their meta/id, with C# names qualified by their namespaces.</summary>
+    private readonly Dictionary<string, GrammarModel> _importsById;
 
-    public static GrammarModel? Build(GrammarFile file, string defaultNamespace)
+    /// <summary>Every type and enum of every grammar this one reads, directly or not (qualified).</summary>
+    private readonly List<GrammarModel> _externals;
+
+    private ModelBuilder(GrammarFile file, Dictionary<string, GrammarModel> importsById, List<GrammarModel> externals)
     {
-        if (file.Root is null) return new GrammarModel(file.Path, defaultNamespace, "", EquatableArray<TypeModel>.Empty, EquatableArray<EnumModel>.Empty, null, file.Diagnostics);
-        return new ModelBuilder(file).Run(defaultNamespace);
+        _file = file;
+        _importsById = importsById;
+        _externals = externals;
+    }
+
+    /// <summary>A grammar without imports (tests).</summary>
+    public static GrammarModel Build(GrammarFile file, string defaultNamespace)
+        => Build(new GrammarUnit(file, EquatableArray<GrammarFile>.Empty, EquatableArray<DiagInfo>.Empty, false), defaultNamespace);
+
+    /// <summary>
+    /// A grammar and those it imports: each import is built on its own (its
+    /// own unit reports its mistakes) and its names qualified; then this one,
+    /// which may use their types and enums by meta/id (id, id::type, id::enum).
+    /// </summary>
+    public static GrammarModel Build(GrammarUnit unit, string defaultNamespace)
+    {
+        var main = unit.Main;
+        GrammarModel Blocked(IEnumerable<DiagInfo> diags) => new(main.Path, main.Namespace ?? defaultNamespace, "", EquatableArray<TypeModel>.Empty,
+            EquatableArray<EnumModel>.Empty, null, diags.ToEquatable(), Blocked: true);
+        if (main.Root is null) return Blocked(main.Diagnostics.Concat(unit.Diagnostics));
+        // An import that is missing, in a cycle or has mistakes of its own: its own unit says so; this one waits.
+        if (unit.Diagnostics.Count > 0 || unit.Blocked || unit.Imports.Any(f => f.Root is null || f.Diagnostics.Count > 0))
+            return Blocked(main.Diagnostics.Concat(unit.Diagnostics));
+        var files = new Dictionary<string, GrammarFile>(StringComparer.Ordinal);
+        foreach (var f in unit.Imports.Concat(new[] { main })) files[Syntax.Imports.Normalize(f.Path)] = f;
+        var built = new Dictionary<string, GrammarModel>(StringComparer.Ordinal);
+        foreach (var f in unit.Imports)
+        {
+            var m = BuildOne(f, defaultNamespace, built, files);
+            if (m.Diagnostics.Count > 0) return Blocked(main.Diagnostics);
+            built[Syntax.Imports.Normalize(f.Path)] = Qualify(m);
+        }
+        return BuildOne(main, defaultNamespace, built, files);
+    }
+
+    private static GrammarModel BuildOne(GrammarFile f, string defaultNamespace, Dictionary<string, GrammarModel> built, Dictionary<string, GrammarFile> files)
+    {
+        var direct = new Dictionary<string, GrammarModel>(StringComparer.Ordinal);
+        foreach (var imp in f.Imports)
+        {
+            var (target, _) = Syntax.Imports.Find(f, imp.Text, files);
+            if (target is not null && built.TryGetValue(Syntax.Imports.Normalize(target.Path), out var m))
+                direct[m.Types.First(t => t.CsName == m.RootCsName).KsyId] = m;
+        }
+        return new ModelBuilder(f, direct, built.Values.ToList()).Run(defaultNamespace);
+    }
+
+    /// <summary>Another grammar's model as an importer sees it: every C# name with its namespace, every type and enum external.</summary>
+    private static GrammarModel Qualify(GrammarModel m)
+    {
+        string Q(string? cs) => cs is null || cs.StartsWith("global::", StringComparison.Ordinal) ? cs! : "global::" + m.Namespace + "." + cs;
+        ExprType QT(ExprType t) => t with { Name = t.Name is null ? null : Q(t.Name), Element = t.Element is null ? null : QT(t.Element) };
+        ExprText? QE(ExprText? e) => e is null ? null : e.Checked is null ? e : e with { Checked = e.Checked with { Type = QT(e.Checked.Type) } };
+        CaseModel QC(CaseModel c) => c with { TypeCsName = Q(c.TypeCsName) };
+        SwitchModel? QS(SwitchModel? sw) => sw is null ? null : sw with
+        {
+            InterfaceName = Q(sw.InterfaceName),
+            UnknownName = Q(sw.UnknownName),
+            Cases = sw.Cases.Select(QC).ToEquatable(),
+            Default = sw.Default is null ? null : QC(sw.Default),
+            Wrappers = sw.Wrappers.Select(w => w with { CsName = Q(w.CsName) }).ToEquatable(),
+        };
+        var types = m.Types.Select(t => t.External ? t : t with
+        {
+            CsName = Q(t.CsName),
+            ParentCsName = t.ParentCsName is null ? null : Q(t.ParentCsName),
+            Unions = t.Unions.Select(Q).ToEquatable(),
+            Fields = t.Fields.Select(f => f with
+            {
+                UserType = f.UserType is null ? null : Q(f.UserType),
+                EnumCsName = f.EnumCsName is null ? null : Q(f.EnumCsName),
+                Switch = QS(f.Switch),
+            }).ToEquatable(),
+            Params = t.Params.Select(p => p with { EnumCsName = p.EnumCsName is null ? null : Q(p.EnumCsName) }).ToEquatable(),
+            Instances = t.Instances.Select(i => i with { EnumCsName = i.EnumCsName is null ? null : Q(i.EnumCsName), Value = QE(i.Value)! }).ToEquatable(),
+            Needs = t.Needs.Select(h => h with { Type = QT(h.Type) }).ToEquatable(),
+            External = true,
+        }).ToEquatable();
+        var enums = m.Enums.Select(e => e.External ? e : e with { CsName = Q(e.CsName), External = true }).ToEquatable();
+        return m with { RootCsName = Q(m.RootCsName), Types = types, Enums = enums };
     }
 
     private GrammarModel Run(string defaultNamespace)
@@ -50,36 +132,97 @@ internal sealed class ModelBuilder
                 if (!seen.Add(m.CsName))
                     _diags.Add(DiagInfo.Of(DiagnosticDescriptors.DuplicateName, _enums[Key(e.Scope.ToArray(), e.KsyId)].Spec.Loc, e.KsyId + "::" + m.KsyName));
         }
-        typeModels = TypeChecker.Check(typeModels, enumModels,
+        // The types and enums of imported grammars, already checked in their own units.
+        var externalTypes = _externals.SelectMany(m => m.Types).GroupBy(t => t.CsName).Select(g => g.First()).ToList();
+        var externalEnums = _externals.SelectMany(m => m.Enums).GroupBy(e => e.CsName).Select(g => g.First()).ToList();
+        var everyType = typeModels.Concat(externalTypes).ToList();
+        typeModels = TypeChecker.Check(everyType, enumModels.Concat(externalEnums).ToList(),
             (name, t) => ResolveEnum(name, t.Scope.ToArray(), t.KsyId),
             (name, t) => ResolveType(name, t.Scope.ToArray(), t.KsyId),
-            t => StaticSize(t, typeModels, 0),
+            t => StaticSize(t, everyType, 0),
             _diags);
+        var stream = BuildStream(typeModels.Where(t => !t.External).ToList(), root);
+        typeModels = typeModels.Select(t => t.External ? t : t with { IsStruct = IsStructType(t, stream) }).ToList();
         typeModels = MarkSlack(typeModels);
-        var stream = BuildStream(typeModels, root);
+        CheckExternalUses(typeModels);
         var ns = _file.Namespace ?? defaultNamespace;
         var all = new List<DiagInfo>(_file.Diagnostics);
         all.AddRange(_diags);
         return new GrammarModel(_file.Path, ns, _types[Key(Array.Empty<string>(), root.Id)].CsName,
-            typeModels.ToEquatable(), enumModels.ToEquatable(), stream, all.ToEquatable());
+            typeModels.ToEquatable(), enumModels.Concat(externalEnums).ToEquatable(), stream, all.ToEquatable());
     }
 
     /// <summary>
-    /// A type read inside a size the grammar gives it (size, size-eos) may leave
-    /// octets after its fields: its model keeps them (Slack), so writing it back
-    /// reproduces them.
+    /// What an imported type cannot do here: read _root or _parent (they would
+    /// be this grammar's, not its own), or give '_' members to a repeat (its
+    /// reader was generated without them).
     /// </summary>
-    private static List<TypeModel> MarkSlack(List<TypeModel> types)
+    private void CheckExternalUses(List<TypeModel> types)
+    {
+        var byName = types.ToDictionary(t => t.CsName, StringComparer.Ordinal);
+        foreach (var t in types.Where(t => !t.External))
+            foreach (var f in t.Fields)
+            {
+                var used = f.UserType is not null ? new[] { f.UserType } : f.Switch?.AllCases.Select(c => c.TypeCsName).ToArray() ?? Array.Empty<string>();
+                foreach (var u in used)
+                {
+                    if (!byName.TryGetValue(u, out var ext) || !ext.External) continue;
+                    if (ReadsAbove(ext, byName, 0))
+                        _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, f.Loc, "Using type '" + ext.KsyId + "' of another grammar, which reads _root or _parent,"));
+                    else if (_exports.TryGetValue(u, out var wanted) && wanted.Count > 0)
+                        _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, f.Loc, "Reading '_." + wanted.First() + "' of a repeated type of another grammar"));
+                }
+            }
+    }
+
+    /// <summary>Whether a type, or one below it (not through a root), reads _root or _parent.</summary>
+    private static bool ReadsAbove(TypeModel t, Dictionary<string, TypeModel> byName, int depth)
+    {
+        if (t.Needs.Count > 0) return true;
+        if (depth > 32) return false;
+        foreach (var f in t.Fields)
+        {
+            var used = f.UserType is not null ? new[] { f.UserType } : f.Switch?.AllCases.Select(c => c.TypeCsName).ToArray() ?? Array.Empty<string>();
+            foreach (var u in used)
+                if (byName.TryGetValue(u, out var c) && !c.IsRoot && ReadsAbove(c, byName, depth + 1)) return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// A type whose fields are all single primitives, used by no switch and not
+    /// the root or a streamed element, is a record struct: no allocation per value.
+    /// </summary>
+    private static bool IsStructType(TypeModel t, StreamModel? stream)
+        => !t.IsRoot && t.Unions.Count == 0 && stream?.ElementCsName != t.CsName && t.Fields.Count > 0
+           && t.Fields.All(f => f.Kind == FieldKind.Primitive && f.Repeat == RepeatKind.None && f.If is null);
+
+    /// <summary>
+    /// A type read inside a size (size, size-eos) may leave octets after its
+    /// fields: its model keeps them (Slack), so writing it back reproduces them.
+    /// </summary>
+    private List<TypeModel> MarkSlack(List<TypeModel> types)
     {
         var sized = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var t in types)
+        var byName = types.ToDictionary(t => t.CsName, StringComparer.Ordinal);
+        foreach (var t in types.Where(t => !t.External))
             foreach (var f in t.Fields)
             {
                 if (f.Size is null && !f.SizeEos) continue;
-                if (f.Kind == FieldKind.User) sized.Add(f.UserType!);
-                if (f.Kind == FieldKind.Switch) foreach (var c in f.Switch!.Cases) sized.Add(c.TypeCsName);
+                var users = f.Kind == FieldKind.User ? new[] { f.UserType! }
+                    : f.Kind == FieldKind.Switch ? f.Switch!.AllCases.Select(c => c.TypeCsName).Where(c => byName.ContainsKey(c)).ToArray()
+                    : Array.Empty<string>();
+                foreach (var u in users)
+                {
+                    // A fixed-size type of another grammar keeps slack only if that grammar sizes it.
+                    if (byName[u] is { External: true, KeepsSlack: false } ext)
+                        _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, f.Loc, "A sized field of the fixed-size type '" + ext.KsyId + "' of another grammar, which that grammar never reads in a size,"));
+                    sized.Add(u);
+                }
             }
-        return types.Select(t => sized.Contains(t.CsName) ? t with { KeepsSlack = true } : t).ToList();
+        // Every type but a fixed-size struct keeps slack (another grammar may read it in a size;
+        // a root keeps what follows its fields in its input); a struct does where a size holds it.
+        return types.Select(t => !t.External && (!t.IsStruct || sized.Contains(t.CsName)) ? t with { KeepsSlack = true } : t).ToList();
     }
 
     private static string Key(string[] scope, string id) => string.Join("/", scope) + "|" + id;
@@ -120,15 +263,40 @@ internal sealed class ModelBuilder
         if (name.Contains("::"))
         {
             var path = TypePath(name.Split(new[] { "::" }, StringSplitOptions.None), inner);
-            return path is null ? null : _types[Key(path.Take(path.Length - 1).ToArray(), path[path.Length - 1])].CsName;
+            return path is null ? ImportedType(name) : _types[Key(path.Take(path.Length - 1).ToArray(), path[path.Length - 1])].CsName;
         }
         for (int n = inner.Count; n >= 0; n--)
         {
             var key = Key(inner.Take(n).ToArray(), name);
             if (_types.TryGetValue(key, out var t)) return t.CsName;
         }
-        return null;
+        return ImportedType(name);
     }
+
+    /// <summary>An imported grammar's type: 'id' is its root, 'id::a::b' a type nested in it.</summary>
+    private string? ImportedType(string name)
+    {
+        var parts = name.Split(new[] { "::" }, StringSplitOptions.None);
+        if (!_importsById.TryGetValue(parts[0], out var m)) return null;
+        if (parts.Length == 1) return m.RootCsName;
+        var prefix = "global::" + m.Namespace + ".";
+        return m.Types.FirstOrDefault(t => !t.IsRoot && t.CsName.StartsWith(prefix, StringComparison.Ordinal) && t.KsyId == parts[parts.Length - 1]
+                                           && t.Scope.SequenceEqual(parts.Take(parts.Length - 1)))?.CsName;
+    }
+
+    /// <summary>An imported grammar's enum: 'id::e' in its root, 'id::a::e' in a type of it.</summary>
+    private string? ImportedEnum(string[] parts)
+    {
+        if (parts.Length < 2 || !_importsById.TryGetValue(parts[0], out var m)) return null;
+        var prefix = "global::" + m.Namespace + ".";
+        return m.Enums.FirstOrDefault(e => e.CsName.StartsWith(prefix, StringComparison.Ordinal) && e.KsyId == parts[parts.Length - 1]
+                                           && e.Scope.SequenceEqual(parts.Take(parts.Length - 1)))?.CsName;
+    }
+
+    /// <summary>How many parameters a type (of this grammar or an imported one) takes.</summary>
+    private int ParamCountOf(string cs)
+        => _types.Values.FirstOrDefault(t => t.CsName == cs).Spec?.Params.Count
+           ?? _externals.SelectMany(m => m.Types).First(t => t.CsName == cs).Params.Count;
 
     /// <summary>
     /// Kaitai's lookup of an enum: a bare name in the type and each enclosing
@@ -145,7 +313,7 @@ internal sealed class ModelBuilder
             return null;
         }
         var path = TypePath(parts.Take(parts.Length - 1).ToArray(), inner);
-        return path is not null && _enums.TryGetValue(Key(path, parts[parts.Length - 1]), out var pe) ? pe.CsName : null;
+        return path is not null && _enums.TryGetValue(Key(path, parts[parts.Length - 1]), out var pe) ? pe.CsName : ImportedEnum(parts);
     }
 
     /// <summary>The scope (ksy ids from the root) of the type a::b names, seen from <paramref name="from"/>.</summary>
@@ -400,10 +568,10 @@ internal sealed class ModelBuilder
                 if (user is null) { _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnknownType, a.Type.Loc, name)); return null; }
                 kind = FieldKind.User;
                 args = ParseArgs(argText, a.Type.Loc);
-                var target = _types.Values.First(t => t.CsName == user);
-                if (target.Spec.Params.Count != args.Count)
+                var paramCount = ParamCountOf(user);
+                if (paramCount != args.Count)
                     _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadParams, a.Type.Loc, name,
-                        target.Spec.Params.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        paramCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
                         args.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)));
             }
         }
@@ -454,14 +622,12 @@ internal sealed class ModelBuilder
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, a.Loc, "-fg-limit", "the length limit applies to a field with 'size'"));
         if (kind == FieldKind.Primitive && (a.Size is not null || a.SizeEos))
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Size?.Loc ?? a.Loc, "'size' on an integer field"));
-        if (repeat != RepeatKind.None && (a.Size is not null || a.SizeEos) && kind is not (FieldKind.User or FieldKind.Switch))
-            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Size?.Loc ?? a.Loc, "'size' on a repeated byte array or string (a size for each element)"));
+        if (repeat != RepeatKind.None && a.Contents.Count > 0)
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Loc, "'contents' on a repeated field"));
         if (a.Contents.Count > 0 && (a.Type is not null || a.Switch is not null))
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, a.Contents[0].Loc, "contents", "'contents' cannot be combined with 'type'"));
         if (a.If is not null && (kind == FieldKind.Switch || repeat != RepeatKind.None))
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.If.Loc, "'if' on a repeated or switch field"));
-        if (kind == FieldKind.Bytes && repeat != RepeatKind.None)
-            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Loc, "A repeated byte array"));
         if (kind == FieldKind.Bytes && a.Valid is not null)
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Valid.Loc, "'valid' on a byte array (use contents)"));
         // How a string or byte array ends, and a string's encoding.
@@ -487,9 +653,47 @@ internal sealed class ModelBuilder
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.MissingKey, a.Loc, "Field '" + a.Id + "' without a type", "size, size-eos or terminator"));
         if (a.Stream && repeat == RepeatKind.None)
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadStream, a.Loc, "-fg-stream marks a repeated field; '" + a.Id + "' is not repeated"));
+        var process = a.Process is null ? null : BuildProcess(a, kind, repeat.Value);
         return new FieldModel(a.Id, MemberName(a.Id, ownerCs), a.Loc, a.Doc, kind, prim, user, args.ToEquatable(), sw, enumCs,
             Parse(a.Size), a.SizeEos, repeat.Value, Parse(a.RepeatExpr), Parse(a.RepeatUntil), Parse(a.If), contents.ToEquatable(),
-            valid, Derivation.None, null, a.Stream, byteOrder, a.Limit && a.Size is not null, term, encoding);
+            valid, Derivation.None, null, a.Stream, byteOrder, a.Limit && a.Size is not null, term, encoding, process);
+    }
+
+    /// <summary>process: xor(key), rol(n), ror(n) or zlib, on a byte array or a sized user type.</summary>
+    private ProcessModel? BuildProcess(AttrSpec a, FieldKind kind, RepeatKind repeat)
+    {
+        var p = a.Process!;
+        var text = p.Text.Trim();
+        int open = text.IndexOf('(');
+        var name = open < 0 ? text : text.Substring(0, open).Trim();
+        string? argText = null;
+        if (open >= 0)
+        {
+            if (!text.EndsWith(")", StringComparison.Ordinal))
+            {
+                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, p.Loc, "process", "xor(key), rol(n), ror(n) or zlib"));
+                return null;
+            }
+            argText = text.Substring(open + 1, text.Length - open - 2).Trim();
+        }
+        if (name is not ("xor" or "rol" or "ror" or "zlib"))
+        {
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, p.Loc, "A custom process routine ('" + name + "')"));
+            return null;
+        }
+        if ((name == "zlib") != (argText is null || argText.Length == 0))
+        {
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, p.Loc, "process", name == "zlib" ? "zlib takes no argument" : name + " takes one argument"));
+            return null;
+        }
+        if (repeat != RepeatKind.None || kind is not (FieldKind.Bytes or FieldKind.User) || kind == FieldKind.User && a.Size is null && !a.SizeEos)
+        {
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, p.Loc, "'process' on a field other than a byte array or a sized user type (here: "
+                + (repeat != RepeatKind.None ? "a repeated field" : kind == FieldKind.User ? "a user type without size" : kind.ToString().ToLowerInvariant()) + ")"));
+            return null;
+        }
+        var arg = argText is null || argText.Length == 0 ? null : Parse(new Scalar(argText, p.Loc));
+        return new ProcessModel(name, arg, p.Loc);
     }
 
     /// <summary>bX, bXle, bXbe: a bit-sized integer of 1 to 64 bits and its bit order.</summary>
@@ -652,11 +856,11 @@ internal sealed class ModelBuilder
                     continue;
                 }
                 var args = ParseArgs(argText, c.Type.Loc);
-                var target = _types.Values.First(t => t.CsName == caseCs);
-                if (target.Spec.Params.Count != args.Count)
+                var paramCount = ParamCountOf(caseCs);
+                if (paramCount != args.Count)
                 {
                     _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadParams, c.Type.Loc, name,
-                        target.Spec.Params.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        paramCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
                         args.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)));
                     continue;
                 }

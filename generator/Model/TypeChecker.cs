@@ -27,7 +27,7 @@ internal sealed class TypeChecker
     private readonly Dictionary<string, List<ProvidedModel>> _provides = new(StringComparer.Ordinal);
 
     /// <summary>Where an expression is evaluated, and so what its names may mean.</summary>
-    private sealed record Scope(TypeModel Type, int Visible, ExprType? Element = null, ExprType? Value = null, bool Index = false, bool Counts = false)
+    private sealed record Scope(TypeModel Type, int Visible, ExprType? Element = null, ExprType? Value = null, bool Index = false, bool Counts = false, bool Model = false)
     {
         public const int All = int.MaxValue;
     }
@@ -63,8 +63,9 @@ internal sealed class TypeChecker
     {
         if (types.Count == 0) return types;
         var c = new TypeChecker(types, enums, resolveEnum, resolveType, staticSize, diags);
-        var checkedTypes = types.Select(c.CheckType).ToList();
-        return checkedTypes.Select(t => t with
+        // Another grammar's types were checked in its own unit.
+        var checkedTypes = types.Select(t => t.External ? t : c.CheckType(t)).ToList();
+        return checkedTypes.Select(t => t.External ? t : t with
         {
             Needs = (c._needs.TryGetValue(t.CsName, out var n) ? n : new List<HiddenModel>()).ToEquatable(),
             Provides = (c._provides.TryGetValue(t.CsName, out var p) ? p : new List<ProvidedModel>()).ToEquatable(),
@@ -132,6 +133,16 @@ internal sealed class TypeChecker
             RepeatUntil = Opt(f.RepeatUntil, scope with { Element = value }, ExprType.Bool, "repeat-until"),
             If = Opt(f.If, scope with { Index = false }, ExprType.Bool, "if"),
         };
+        if (f.Process is { Arg: { } parg } proc)
+        {
+            var arg = proc.Kind == "xor" ? Expr(parg, scope with { Index = false }) : Expr(parg, scope with { Index = false }, ExprType.Long, proc.Kind);
+            if (proc.Kind == "xor" && arg.Checked is { } xa && xa.Type.Kind is not (TKind.Int or TKind.Bytes))
+            {
+                Mismatch(parg.Loc, "'xor: " + parg.Text.Trim() + "' must be an integer or a byte array, not " + xa.Type.Describe());
+                arg = arg with { Checked = null };
+            }
+            f2 = f2 with { Process = proc with { Arg = arg } };
+        }
         if (f.Switch is { } sw)
         {
             var on = Expr(sw.On, scope);
@@ -256,7 +267,7 @@ internal sealed class TypeChecker
             Mismatch(inst.Loc, "instance '" + inst.Id + "' depends on itself");
             return _instanceTypes[key] = ExprType.Error;
         }
-        var value = Check(inst.Value.Expr, new Scope(t, Scope.All), inst.Value.Loc);
+        var value = Check(inst.Value.Expr, new Scope(t, Scope.All, Model: true), inst.Value.Loc);
         _inProgress.Remove(key);
         var type = value.Type;
         if (inst.EnumCsName is not null && !type.IsError)
@@ -271,7 +282,7 @@ internal sealed class TypeChecker
     private TExpr CheckedInstance(TypeModel t, InstanceModel inst)
     {
         int before = _diags.Count;
-        var value = Check(inst.Value.Expr, new Scope(t, Scope.All), inst.Value.Loc);
+        var value = Check(inst.Value.Expr, new Scope(t, Scope.All, Model: true), inst.Value.Loc);
         if (_diags.Count > before) _diags.RemoveRange(before, _diags.Count - before);
         return value;
     }
@@ -387,7 +398,10 @@ internal sealed class TypeChecker
             return m.Name switch
             {
                 "size" => new TRef(RefKind.IoSize, "_io.size", ExprType.Long),
-                "eos" => new TRef(RefKind.IoEos, "_io.eos", ExprType.Bool),
+                "eos" when !s.Model => new TRef(RefKind.IoEos, "_io.eos", ExprType.Bool),
+                "eos" => Unsupported(loc, "'_io.eos' in an instance"),
+                "pos" when !s.Model => new TRef(RefKind.IoPos, "_io.pos", ExprType.Long),
+                "pos" => Unsupported(loc, "'_io.pos' in an instance (the position once the type is read)"),
                 _ => Unsupported(loc, "'_io." + m.Name + "'"),
             };
         var target = Check(m.Target, s, loc);

@@ -8,7 +8,15 @@ internal sealed record GrammarFile(
     string Path,
     string? Namespace,
     TypeSpec? Root,
-    EquatableArray<DiagInfo> Diagnostics);
+    EquatableArray<DiagInfo> Diagnostics,
+    EquatableArray<Scalar> Imports = default);
+
+/// <summary>
+/// A grammar with every grammar it imports, directly or not (dependencies
+/// before their importers), and what went wrong finding them. The generator's
+/// unit of work: it changes only when one of these files does.
+/// </summary>
+internal sealed record GrammarUnit(GrammarFile Main, EquatableArray<GrammarFile> Imports, EquatableArray<DiagInfo> Diagnostics, bool Blocked);
 
 internal sealed record TypeSpec(
     string Id,
@@ -52,7 +60,8 @@ internal sealed record AttrSpec(
     Scalar? Found = null,
     bool Limit = false,
     TermSpec? Term = null,
-    Scalar? Encoding = null);
+    Scalar? Encoding = null,
+    Scalar? Process = null);
 
 /// <summary>How a byte array or string ends: Kaitai's terminator, include, consume, eos-error and pad-right.</summary>
 internal sealed record TermSpec(Scalar? Terminator, bool Include, bool Consume, bool EosError, Scalar? PadRight, Loc Loc);

@@ -53,6 +53,7 @@ internal sealed class KsyParser
         string? id = null;
         EndianSpec? endian = null;
         Scalar? encoding = null, bitEndian = null;
+        var imports = new List<Scalar>();
         if (Get(root, "meta") is YamlMappingNode meta)
         {
             foreach (var kv in meta.Children)
@@ -66,7 +67,8 @@ internal sealed class KsyParser
                     case "bit-endian": bitEndian = BitEndian(kv.Value); break;
                     case "-fg-namespace": ns = Text(kv.Value); break;
                     case "imports":
-                        Report(DiagnosticDescriptors.UnsupportedKey, kv.Key, "meta/" + key, " yet");
+                        foreach (var item in List(kv.Value, "meta/imports", "a list of grammar paths"))
+                            if (Sc(item) is { } imp) imports.Add(imp);
                         break;
                     default:
                         if (!MetaIgnored.Contains(key) && !IgnoredExtension(key, kv.Key))
@@ -78,10 +80,10 @@ internal sealed class KsyParser
         if (id is null)
         {
             Report(DiagnosticDescriptors.MissingMetaId, root);
-            return new GrammarFile(_path, ns, null, _diags.ToEquatable());
+            return new GrammarFile(_path, ns, null, _diags.ToEquatable(), imports.ToEquatable());
         }
         var type = ParseType(id, root, isRoot: true, endian) with { Encoding = encoding, BitEndian = bitEndian };
-        return new GrammarFile(_path, ns, type, _diags.ToEquatable());
+        return new GrammarFile(_path, ns, type, _diags.ToEquatable(), imports.ToEquatable());
     }
 
     private bool IgnoredExtension(string key, YamlNode at)
@@ -195,7 +197,7 @@ internal sealed class KsyParser
     {
         string? id = null, doc = null, repeat = null, rule = null, severity = null;
         Scalar? type = null, size = null, repeatExpr = null, repeatUntil = null, cond = null, enumName = null, expect = null, found = null;
-        Scalar? terminator = null, padRight = null, encoding = null;
+        Scalar? terminator = null, padRight = null, encoding = null, process = null;
         bool? include = null, consume = null, eosError = null;
         Loc? repeatLoc = null;
         SwitchSpec? sw = null;
@@ -234,7 +236,7 @@ internal sealed class KsyParser
                 case "include": include = Flag(kv.Value, key); break;
                 case "consume": consume = Flag(kv.Value, key); break;
                 case "eos-error": eosError = Flag(kv.Value, key); break;
-                case "process":
+                case "process": process = Sc(kv.Value); break;
                 case "pos":
                 case "io":
                     Report(DiagnosticDescriptors.UnsupportedKey, kv.Key, key, " yet");
@@ -250,7 +252,7 @@ internal sealed class KsyParser
             contents.ToEquatable(), valid, enumName, rule, severity, stream, expect, found, limit,
             terminator is null && padRight is null && include is null && consume is null && eosError is null ? null
                 : new TermSpec(terminator, include ?? false, consume ?? true, eosError ?? true, padRight, L(n)),
-            encoding);
+            encoding, process);
     }
 
     private IEnumerable<Scalar> ParseContents(YamlNode n)

@@ -30,6 +30,7 @@ public ref struct FgReader
     private int _limit;
     private int _readLimit;   // min(_limit, data length): reads need real octets
     private bool _limitIsSubstream;
+    private int _ioStart;     // where the current (sub)stream begins: Kaitai's _io
 
     /// <param name="data">The octets at hand.</param>
     /// <param name="littleEndian">Initial byte order.</param>
@@ -52,6 +53,7 @@ public ref struct FgReader
         _limit = data.Length;
         _readLimit = data.Length;
         _limitIsSubstream = false;
+        _ioStart = 0;
         LittleEndian = littleEndian;
         IsShort = false;
         Needed = 0;
@@ -93,6 +95,41 @@ public ref struct FgReader
 
     /// <summary>Octets left before the end of the current (sub)stream.</summary>
     public readonly int Remaining => _limit - _pos;
+
+    /// <summary>Kaitai's <c>_io.pos</c>: the position in the current (sub)stream.</summary>
+    public readonly int IoPos => _pos - _ioStart;
+
+    /// <summary>Kaitai's <c>_io.size</c>: the octets of the current (sub)stream, all of them.</summary>
+    public readonly int IoSize => _limit - _ioStart;
+
+    /// <summary>Absolute offset of the first octet of the current (sub)stream.</summary>
+    public readonly long IoOffset => _base + _ioStart;
+
+    /// <summary>The octets of the current (sub)stream that are at hand (all of them, outside a streaming reader).</summary>
+    public readonly ReadOnlySpan<byte> IoSpan
+    {
+        get
+        {
+            int end = Math.Min(_limit, _buf.Length), start = Math.Min(_ioStart, end);
+            return _buf.Slice(start, end - start);
+        }
+    }
+
+    /// <summary>The octets of the current (sub)stream as memory (a copy when the reader has none).</summary>
+    public readonly ReadOnlyMemory<byte> IoMemory
+    {
+        get
+        {
+            int end = Math.Min(_limit, _buf.Length), start = Math.Min(_ioStart, end);
+            return _hasMemory ? _memory.Slice(start, end - start) : _buf.Slice(start, end - start).ToArray();
+        }
+    }
+
+    /// <summary>Every octet the reader was given (Kaitai's <c>_root._io</c>) as memory (a copy when the reader has none).</summary>
+    public readonly ReadOnlyMemory<byte> RootMemory => _hasMemory ? _memory : _buf.ToArray();
+
+    /// <summary>Absolute offset of the first octet the reader was given.</summary>
+    public readonly long RootOffset => _base;
 
     /// <summary>True at the end of the current substream (Kaitai's <c>_io.eos</c>).</summary>
     public readonly bool IsEof => _pos >= _limit;
@@ -316,7 +353,7 @@ public ref struct FgReader
     public SubstreamMark PushLimit(long size, string field)
     {
         if (size < 0 || size > int.MaxValue) throw FgException.BadSize(field, Offset, size);
-        var mark = new SubstreamMark(_limit, _limitIsSubstream);
+        var mark = new SubstreamMark(_limit, _limitIsSubstream, _ioStart);
         // At the top of a streamed element the end of the input is unknown: with skip-ahead a
         // sized field may extend past the octets at hand.
         bool virtualEnd = _skipAhead && !_limitIsSubstream && _pos + size > _limit;
@@ -331,6 +368,7 @@ public ref struct FgReader
         _limit = _pos + (int)size;
         _readLimit = Math.Min(_limit, _buf.Length);
         _limitIsSubstream = true;
+        _ioStart = _pos;
         return mark;
     }
 
@@ -341,12 +379,14 @@ public ref struct FgReader
         _limit = Math.Max(mark.Limit, mark.IsSubstream ? mark.Limit : _pos);
         _readLimit = Math.Min(_limit, _buf.Length);
         _limitIsSubstream = mark.IsSubstream;
+        _ioStart = mark.IoStart;
     }
 
     public readonly struct SubstreamMark
     {
-        internal SubstreamMark(int limit, bool isSubstream) { Limit = limit; IsSubstream = isSubstream; }
+        internal SubstreamMark(int limit, bool isSubstream, int ioStart) { Limit = limit; IsSubstream = isSubstream; IoStart = ioStart; }
         internal int Limit { get; }
         internal bool IsSubstream { get; }
+        internal int IoStart { get; }
     }
 }

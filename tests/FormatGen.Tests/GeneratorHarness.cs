@@ -44,10 +44,39 @@ internal static class GeneratorHarness
 
     /// <summary>Generates from one grammar; returns generated files, generator diagnostics and the compiled result's errors.</summary>
     public static (GeneratorRunResult Run, Compilation Output) Generate(string grammarPath, string grammar, params string[] extraSources)
+        => Generate(new[] { new Text(grammarPath, grammar) }, extraSources);
+
+    /// <summary>Generates from several grammars (a grammar and those it imports), as one project would.</summary>
+    public static (GeneratorRunResult Run, Compilation Output) Generate(IEnumerable<AdditionalText> grammars, params string[] extraSources)
     {
-        var driver = Driver(new Text(grammarPath, grammar));
+        var driver = Driver(grammars.ToArray());
         driver = driver.RunGeneratorsAndUpdateCompilation(Compilation(extraSources), out var output, out _);
         return (driver.GetRunResult().Results.Single(), output);
+    }
+
+    /// <summary>A grammar file and every grammar it imports, directly or not (meta/imports relative to each file).</summary>
+    public static List<AdditionalText> WithImports(string path)
+    {
+        var result = new List<AdditionalText>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        void Add(string p)
+        {
+            p = System.IO.Path.GetFullPath(p);
+            if (!seen.Add(p) || !File.Exists(p)) return;
+            var text = File.ReadAllText(p);
+            result.Add(new Text(p, text));
+            var yaml = new YamlDotNet.RepresentationModel.YamlStream();
+            yaml.Load(new StringReader(text));
+            if (yaml.Documents[0].RootNode is YamlDotNet.RepresentationModel.YamlMappingNode root
+                && root.Children.TryGetValue(new YamlDotNet.RepresentationModel.YamlScalarNode("meta"), out var meta)
+                && meta is YamlDotNet.RepresentationModel.YamlMappingNode m
+                && m.Children.TryGetValue(new YamlDotNet.RepresentationModel.YamlScalarNode("imports"), out var imports)
+                && imports is YamlDotNet.RepresentationModel.YamlSequenceNode list)
+                foreach (var i in list.Children.OfType<YamlDotNet.RepresentationModel.YamlScalarNode>())
+                    Add(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(p)!, i.Value!.TrimStart('/') + ".ksy"));
+        }
+        Add(path);
+        return result;
     }
 
     public static IEnumerable<Diagnostic> Errors(Compilation c) => c.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error);

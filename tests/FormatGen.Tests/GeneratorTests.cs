@@ -65,6 +65,65 @@ public class GeneratorTests
         Assert.Contains(IncrementalStepRunReason.Cached, model);
     }
 
+    /// <summary>The reason of the model step's output for each grammar file (by file name).</summary>
+    private static Dictionary<string, IncrementalStepRunReason> ModelReasons(GeneratorDriver driver)
+        => driver.GetRunResult().Results.Single().TrackedSteps[FormatGenGenerator.ModelStep].SelectMany(s => s.Outputs)
+            .ToDictionary(o => Path.GetFileName((string)o.Value.GetType().GetProperty("File")!.GetValue(o.Value)!), o => o.Reason);
+
+    [Fact]
+    public void Editing_an_imported_grammar_regenerates_its_importers_and_nothing_else()
+    {
+        string G(string rel) => File.ReadAllText(Path.Combine(RepoPaths.Root, "tests", "FormatGen.Tests", "Grammars", rel));
+        var kinds = new GeneratorHarness.Text("/g/common/shape_kinds.ksy", G("common/shape_kinds.ksy"));
+        var vec2 = new GeneratorHarness.Text("/g/common/vec2.ksy", G("common/vec2.ksy"));
+        var importer = new GeneratorHarness.Text("/g/imports.ksy", G("imports.ksy"));
+        var other = new GeneratorHarness.Text("/g/tlv.ksy", G("tlv.ksy"));
+        var driver = GeneratorHarness.Driver(kinds, vec2, importer, other).RunGenerators(GeneratorHarness.Compilation());
+        Assert.Empty(driver.GetRunResult().Diagnostics);
+        Assert.Equal(4, ModelReasons(driver).Count);
+
+        // vec2 changes: it and its importer are built again; what it imports, and the unrelated grammar, are not.
+        var vec2b = new GeneratorHarness.Text("/g/common/vec2.ksy", G("common/vec2.ksy").Replace("value: x * x + y * y", "value: x * x + y * y + 1"));
+        driver = driver.ReplaceAdditionalText(vec2, vec2b).RunGenerators(GeneratorHarness.Compilation());
+        var r = ModelReasons(driver);
+        Assert.Equal(IncrementalStepRunReason.Modified, r["vec2.ksy"]);
+        Assert.Equal(IncrementalStepRunReason.Modified, r["imports.ksy"]);
+        Assert.Equal(IncrementalStepRunReason.Cached, r["shape_kinds.ksy"]);
+        Assert.Equal(IncrementalStepRunReason.Cached, r["tlv.ksy"]);
+
+        // shape_kinds changes: both grammars that import it (one through the other) are built again.
+        var kindsB = new GeneratorHarness.Text("/g/common/shape_kinds.ksy", G("common/shape_kinds.ksy").Replace("2: square", "2: square\n    3: star"));
+        driver = driver.ReplaceAdditionalText(kinds, kindsB).RunGenerators(GeneratorHarness.Compilation());
+        r = ModelReasons(driver);
+        Assert.Equal(IncrementalStepRunReason.Modified, r["shape_kinds.ksy"]);
+        Assert.Equal(IncrementalStepRunReason.Modified, r["vec2.ksy"]);
+        Assert.Equal(IncrementalStepRunReason.Modified, r["imports.ksy"]);
+        Assert.Equal(IncrementalStepRunReason.Cached, r["tlv.ksy"]);
+
+        // The unrelated grammar changes: no grammar of the import chain is built again.
+        var otherB = new GeneratorHarness.Text("/g/tlv.ksy", G("tlv.ksy").Replace("max: 1000", "max: 2000"));
+        driver = driver.ReplaceAdditionalText(other, otherB).RunGenerators(GeneratorHarness.Compilation());
+        r = ModelReasons(driver);
+        Assert.Equal(IncrementalStepRunReason.Modified, r["tlv.ksy"]);
+        Assert.All(new[] { "shape_kinds.ksy", "vec2.ksy", "imports.ksy" }, f => Assert.Equal(IncrementalStepRunReason.Cached, r[f]));
+    }
+
+    [Fact]
+    public void A_missing_import_is_one_error_at_its_line_and_its_importers_wait_silently()
+    {
+        var vec2 = new GeneratorHarness.Text("/g/common/vec2.ksy", File.ReadAllText(Path.Combine(RepoPaths.Root, "tests", "FormatGen.Tests", "Grammars", "common", "vec2.ksy")));
+        var importer = new GeneratorHarness.Text("/g/imports.ksy", File.ReadAllText(Path.Combine(RepoPaths.Root, "tests", "FormatGen.Tests", "Grammars", "imports.ksy")));
+        // shape_kinds.ksy is not given: vec2 says so once; imports.ksy (which imports both) says so for its own import only.
+        var (run, _) = GeneratorHarness.Generate(new AdditionalText[] { vec2, importer });
+        Assert.Equal(2, run.Diagnostics.Length);
+        Assert.All(run.Diagnostics, d => Assert.Equal("FG0016", d.Id));
+        var byFile = run.Diagnostics.ToDictionary(d => Path.GetFileName(d.Location.GetLineSpan().Path));
+        Assert.Equal(5, byFile["vec2.ksy"].Location.GetLineSpan().StartLinePosition.Line + 1);
+        Assert.Contains("'shape_kinds'", byFile["vec2.ksy"].GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains("'common/shape_kinds'", byFile["imports.ksy"].GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Empty(run.GeneratedSources);
+    }
+
     [Fact]
     public void Equal_inputs_give_equal_models_that_hold_no_roslyn_objects()
     {
@@ -172,7 +231,7 @@ public class GeneratorTests
     public static IEnumerable<object[]> DiagnosticCases() => new[]
     {
         new object[] { "FG0001", "meta:\n  id: [t\n", 3, 1, "While parsing a flow sequence, did not find expected ',' or ']'." },
-        new object[] { "FG0002", Head + "seq:\n  - id: a\n    size: 4\n    process: zlib\n", 7, 5, "Key 'process' is not supported by FormatGen yet" },
+        new object[] { "FG0002", Head + "seq:\n  - id: a\n    size: 4\n    sise: 4\n", 7, 5, "Key 'sise' is not supported by FormatGen" },
         new object[] { "FG0003", Head + "seq:\n  - type: u1\n", 5, 5, "A seq entry needs 'id'" },
         new object[] { "FG0004", Head + "seq:\n  - id: a\n    type: u1\n    repeat: sometimes\n", 7, 13, "Invalid value for 'repeat': expr, until or eos" },
         new object[] { "FG0005", Head + "seq:\n  - id: a\n    type: nowhere\n", 6, 11, "Type 'nowhere' is not defined" },
@@ -187,6 +246,9 @@ public class GeneratorTests
         new object[] { "FG0013", Head + "seq:\n  - id: a\n    type: u1\n    -fg-stream: true\n", 5, 5, "-fg-stream marks a repeated field; 'a' is not repeated" },
         new object[] { "FG0014", Head + "seq:\n  - id: a\n    type: c(1, 2)\ntypes:\n  c:\n    seq:\n      - id: x\n        type: u1\n", 6, 11, "Type 'c' takes 0 argument(s), 2 given" },
         new object[] { "FG0015", "meta:\n  endian: le\nseq: []\n", 1, 1, "A grammar needs meta/id" },
+        new object[] { "FG0016", "meta:\n  id: t\n  imports:\n    - common/nosuch\nseq: []\n", 4, 7,
+            "Imported grammar 'common/nosuch' is not an AdditionalFile of this project (looked for /g/common/nosuch.ksy)" },
+        new object[] { "FG0017", "meta:\n  id: t\n  imports:\n    - bad\nseq: []\n", 4, 7, "Grammars import each other: bad.ksy -> bad.ksy" },
     };
 
     [Theory]
@@ -230,7 +292,7 @@ public class GeneratorTests
     public static IEnumerable<object[]> UnsupportedCombinations() => new[]
     {
         new object[] { "FG0011", Head + "seq:\n  - id: a\n    type: u4\n    size: 8\n", 7, 11, "'size' on an integer field is not supported by FormatGen" },
-        new object[] { "FG0011", Head + "seq:\n  - id: a\n    type: str\n    encoding: ASCII\n    size: 2\n    repeat: eos\n", 8, 11, "'size' on a repeated byte array or string (a size for each element) is not supported by FormatGen" },
+        new object[] { "FG0011", Head + "seq:\n  - id: a\n    contents: [1]\n    repeat: eos\n", 5, 5, "'contents' on a repeated field is not supported by FormatGen" },
         new object[] { "FG0004", Head + "seq:\n  - id: a\n    type: u1\n    contents: [1]\n", 7, 16, "Invalid value for 'contents': 'contents' cannot be combined with 'type'" },
         new object[] { "FG0009", Head + "seq:\n  - id: a\n    type: u1\n    enum: e\n    valid: 3\nenums:\n  e:\n    1: one\n", 8, 12, "'3' (an integer) cannot be compared with field 'a' (enum E); use E members" },
         // Message templates and -fg-limit where they cannot apply.

@@ -19,7 +19,7 @@ public class LanguageTests
 {
     internal static Assembly Compile(string grammar)
     {
-        var (run, output) = GeneratorHarness.Generate("/g/" + grammar, File.ReadAllText(Path.Combine(RepoPaths.Root, "tests", "FormatGen.Tests", "Grammars", grammar)));
+        var (run, output) = GeneratorHarness.Generate(GeneratorHarness.WithImports(Path.Combine(RepoPaths.Root, "tests", "FormatGen.Tests", "Grammars", grammar)));
         Assert.Empty(run.Diagnostics);
         var ms = new MemoryStream();
         var emit = output.Emit(ms);
@@ -262,5 +262,106 @@ public class SwitchTests
         item.GetType().GetProperty("Kind")!.SetValue(item, (byte)1);
         var e = Assert.Throws<TargetInvocationException>(() => LanguageTests.Write(m));
         Assert.Contains("body: holds a str, which key 1 does not select", e.InnerException!.Message);
+    }
+}
+
+public class ListTests
+{
+    [Fact]
+    public void Repeated_strings_and_byte_arrays_read_and_write_back()
+    {
+        var t = LanguageTests.Compile("lists.ksy").GetType("Snapshots.Lists.Lists")!;
+        var data = Convert.FromHexString("02" + "616200" + "6300" + "58595A57" + "010203" + "FF0000" + "686920" + "796F20" + "20" + "656E6400" + "7800");
+        var m = LanguageTests.Read(t, data);
+        Assert.Equal(new[] { "ab", "c" }, ((System.Collections.Generic.IEnumerable<string>)LanguageTests.Get(m, "Names")!).ToArray());
+        Assert.Equal(new[] { "XY", "ZW" }, ((System.Collections.Generic.IEnumerable<string>)LanguageTests.Get(m, "Codes")!).ToArray());
+        var blocks = ((System.Collections.Generic.IEnumerable<ReadOnlyMemory<byte>>)LanguageTests.Get(m, "Blocks")!).Select(b => Convert.ToHexString(b.Span)).ToArray();
+        Assert.Equal(new[] { "010203", "FF0000" }, blocks);
+        var words = ((System.Collections.Generic.IEnumerable<ReadOnlyMemory<byte>>)LanguageTests.Get(m, "Words")!).Select(b => Encoding.ASCII.GetString(b.Span)).ToArray();
+        Assert.Equal(new[] { "hi", "yo", "" }, words);
+        Assert.Equal(new[] { "end", "x" }, ((System.Collections.Generic.IEnumerable<string>)LanguageTests.Get(m, "Tail")!).ToArray());
+        Assert.Equal("ab", LanguageTests.Get(m, "FirstName"));
+        Assert.Equal(0xFFL, LanguageTests.Get(m, "LastBlockFirst"));
+        Assert.Equal(2L, LanguageTests.Get(m, "CodeCount"));
+        Assert.Empty(LanguageTests.Validate(t, data));
+        Assert.Equal(data, LanguageTests.Write(m));
+        // Models compare by content: a copy read from other octets is equal.
+        Assert.Equal(m, LanguageTests.Read(t, data.ToArray()));
+    }
+}
+
+public class ProcessTests
+{
+    private static byte[] Sample() => Convert.FromHexString(File.ReadAllLines(Path.Combine(RepoPaths.Root, "tests", "FormatGen.Tests", "Grammars", "process.samples"))
+        .First(l => !l.StartsWith('#')).Replace(" ", ""));
+
+    private static string Ascii(object? m) => Encoding.ASCII.GetString(((ReadOnlyMemory<byte>)m!).Span);
+
+    [Fact]
+    public void Xor_rol_ror_and_zlib_read_and_write_back_the_same_octets()
+    {
+        var t = LanguageTests.Compile("process.ksy").GetType("Snapshots.Process.Process")!;
+        var data = Sample();
+        var m = LanguageTests.Read(t, data);
+        Assert.Equal("MASK", Ascii(LanguageTests.Get(m, "Masked")));
+        Assert.Equal("keyed", Ascii(LanguageTests.Get(m, "Keyed")));
+        Assert.Equal("RO", Ascii(LanguageTests.Get(m, "Rotated")));
+        Assert.Equal("UN", Ascii(LanguageTests.Get(m, "Unrotated")));
+        Assert.Equal("hello hello hello zlib", Ascii(LanguageTests.Get(m, "Packed")));
+        var inner = LanguageTests.Get(m, "Inner")!;
+        Assert.Equal((ushort)0x1234, LanguageTests.Get(inner, "X"));
+        Assert.Equal(new byte[] { 0x99 }, ((ReadOnlyMemory<byte>)LanguageTests.Get(inner, "Slack")!).ToArray());
+        Assert.Equal((ushort)8, LanguageTests.Get(LanguageTests.Get(m, "Zinner")!, "Y"));
+        Assert.Equal((long)'M', LanguageTests.Get(m, "MaskedFirst"));
+        Assert.Empty(LanguageTests.Validate(t, data));
+        // The zlib octets read are written back as they were (not compressed anew).
+        Assert.Equal(data, LanguageTests.Write(m));
+    }
+
+    [Fact]
+    public void A_changed_zlib_value_is_compressed_anew_and_reads_back()
+    {
+        var t = LanguageTests.Compile("process.ksy").GetType("Snapshots.Process.Process")!;
+        var m = LanguageTests.Read(t, Sample());
+        var changed = m.GetType().GetMethod("<Clone>$")!.Invoke(m, null)!;
+        m.GetType().GetProperty("Packed")!.SetValue(changed, (ReadOnlyMemory<byte>)Encoding.ASCII.GetBytes("another text, longer than the first one"));
+        var back = LanguageTests.Read(t, LanguageTests.Write(changed));
+        Assert.Equal("another text, longer than the first one", Ascii(LanguageTests.Get(back, "Packed")));
+        Assert.Equal(LanguageTests.Get(m, "Zinner"), LanguageTests.Get(back, "Zinner"));
+    }
+
+    [Fact]
+    public void Octets_that_are_not_zlib_are_one_error_naming_the_field()
+    {
+        var t = LanguageTests.Compile("process.ksy").GetType("Snapshots.Process.Process")!;
+        var data = Sample();
+        data[16] ^= 0xFF; // the zlib header of 'packed'
+        var v = Assert.Single(LanguageTests.Validate(t, data));
+        Assert.Contains("zlib", v);
+        Assert.Contains("field packed, offset 16", v);
+    }
+}
+
+public class ImportTests
+{
+    [Fact]
+    public void Types_and_enums_of_imported_grammars_read_and_write_back()
+    {
+        var asm = LanguageTests.Compile("imports.ksy");
+        var t = asm.GetType("Snapshots.Imports.Imports")!;
+        var data = Convert.FromHexString("01030004000201" + "09" + "FFFF140001EE" + "05000600FF");
+        var m = LanguageTests.Read(t, data);
+        var origin = LanguageTests.Get(m, "Origin")!;
+        // The imported grammar's own type, in its own namespace, not a copy.
+        Assert.Equal("Snapshots.Common.Vec2", origin.GetType().FullName);
+        Assert.Equal("Square", LanguageTests.Get(origin, "Kind")!.ToString());
+        Assert.Equal(25L, LanguageTests.Get(origin, "LengthSq"));
+        Assert.Equal("Snapshots.Common.Range", LanguageTests.Get(m, "Span")!.GetType().FullName);
+        Assert.Equal(new byte[] { 0xEE }, ((ReadOnlyMemory<byte>)LanguageTests.Get(LanguageTests.Get(m, "Corner")!, "Slack")!).ToArray());
+        Assert.Equal("Snapshots.Common.Vec2", LanguageTests.Get(m, "Body")!.GetType().FullName);
+        Assert.Equal(true, LanguageTests.Get(m, "IsRound"));
+        Assert.Equal(false, LanguageTests.Get(m, "OriginFar"));
+        Assert.Empty(LanguageTests.Validate(t, data));
+        Assert.Equal(data, LanguageTests.Write(m));
     }
 }

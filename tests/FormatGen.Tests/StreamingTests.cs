@@ -250,7 +250,8 @@ public class SkipAheadTests
             return allocated;
         }
         Allocated(8); // warm up
-        long few = Allocated(256), many = Allocated(8);
+        // The least of three runs each: the runtime's own work (tiering, on-stack replacement) now and then allocates on this thread too.
+        long few = Enumerable.Range(0, 3).Min(_ => Allocated(256)), many = Enumerable.Range(0, 3).Min(_ => Allocated(8));
         // An object per record would cost at least 24 octets each: 496 records more, 12 KB more.
         Assert.True(Math.Abs(many - few) < 496 * 16, $"16 records: {few} octets, 512 records: {many} octets");
     }

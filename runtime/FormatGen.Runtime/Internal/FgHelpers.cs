@@ -29,6 +29,26 @@ public static class FgEq
         return true;
     }
 
+    /// <summary>Lists of byte arrays compare their octets.</summary>
+    public static bool List(IReadOnlyList<ReadOnlyMemory<byte>>? a, IReadOnlyList<ReadOnlyMemory<byte>>? b)
+    {
+        if (ReferenceEquals(a, b)) return true;
+        int na = a?.Count ?? 0, nb = b?.Count ?? 0;
+        if (na != nb) return false;
+        for (int i = 0; i < na; i++)
+            if (!a![i].Span.SequenceEqual(b![i].Span)) return false;
+        return true;
+    }
+
+    public static int ListHash(IReadOnlyList<ReadOnlyMemory<byte>>? a)
+    {
+        var h = new HashCode();
+        int n = a?.Count ?? 0;
+        h.Add(n);
+        for (int i = 0; i < Math.Min(n, 16); i++) h.Add(BytesHash(a![i]));
+        return h.ToHashCode();
+    }
+
     public static int ListHash<T>(IReadOnlyList<T>? a)
     {
         var h = new HashCode();

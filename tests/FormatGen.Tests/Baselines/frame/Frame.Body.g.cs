@@ -23,15 +23,20 @@ public sealed partial record Body
     /// </summary>
     public global::System.Collections.Generic.IReadOnlyList<global::Snapshots.Frame.Cell> Cells { get; init; } = global::System.Array.Empty<global::Snapshots.Frame.Cell>();
     /// <summary>
+    /// Octets after the fields, inside the size the enclosing field gives this body (the grammar names no field for them): kept as read, so that writing the model gives them back. Empty where the fields fill the size, and in a model built by hand.
+    /// </summary>
+    public global::System.ReadOnlyMemory<byte> Slack { get; init; }
+    /// <summary>
     /// Structural equality: lists and octets compare by content.
     /// </summary>
-    public bool Equals(Body? other) => other is not null && global::System.Collections.Generic.EqualityComparer<uint>.Default.Equals(Word, other.Word) && global::System.Collections.Generic.EqualityComparer<ushort?>.Default.Equals(Extra, other.Extra) && global::FormatGen.Runtime.Internal.FgEq.List(Cells, other.Cells);
+    public bool Equals(Body? other) => other is not null && global::System.Collections.Generic.EqualityComparer<uint>.Default.Equals(Word, other.Word) && global::System.Collections.Generic.EqualityComparer<ushort?>.Default.Equals(Extra, other.Extra) && global::FormatGen.Runtime.Internal.FgEq.List(Cells, other.Cells) && global::FormatGen.Runtime.Internal.FgEq.Bytes(Slack, other.Slack);
     public override int GetHashCode()
     {
         var h = new global::System.HashCode();
         h.Add(Word);
         h.Add(Extra);
         h.Add(global::FormatGen.Runtime.Internal.FgEq.ListHash(Cells));
+        h.Add(global::FormatGen.Runtime.Internal.FgEq.BytesHash(Slack));
         return h.ToHashCode();
     }
     /// <summary>
@@ -45,6 +50,7 @@ public sealed partial record Body
         sb.Append("extra=").Append((Extra?.ToString() ?? "-"));
         sb.Append(", ");
         sb.Append("cells=").Append(global::FormatGen.Runtime.Internal.FgText.Dec((Cells?.Count ?? 0)));
+        if (!Slack.IsEmpty) sb.Append(", slack=").Append(global::FormatGen.Runtime.Internal.FgText.Bytes(Slack.Span));
         return sb.ToString();
     }
     /// <summary>
@@ -78,7 +84,7 @@ public sealed partial record Body
     {
         int __start = __r.Position;
         long __off = __r.Offset;
-        int __ioSize = __r.Remaining;
+        int __ioSize = __r.IoSize;
         bool __savedLe = __r.LittleEndian;
         __r.LittleEndian = (h_root_header_options == 0L) ? true : (h_root_header_options == 1L) ? false : throw global::FormatGen.Runtime.FgException.Invalid("endian", "", __r.Offset, "no byte order for " + global::FormatGen.Runtime.Internal.FgText.Num(h_root_header_options));
         var f_word = (uint)__r.U4("word");
@@ -138,7 +144,12 @@ public sealed partial record Body
             __w.U2((ushort)f_extra);
         }
         var __l_cells = this.Cells ?? global::System.Array.Empty<global::Snapshots.Frame.Cell>();
-        for (int __i = 0; __i < __l_cells.Count; __i++) __l_cells[__i].WriteCore(ref __w);
+        for (int __i = 0; __i < __l_cells.Count; __i++)
+        {
+            var __e = __l_cells[__i];
+            __e.WriteCore(ref __w);
+            if (!__e.Slack.IsEmpty) throw new global::FormatGen.Runtime.FgWriteException("cells", "has " + __e.Slack.Length + " octets of slack, but the field has no size to hold them");
+        }
         __w.LittleEndian = __savedLe;
     }
 }

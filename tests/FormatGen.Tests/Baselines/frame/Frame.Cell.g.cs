@@ -15,6 +15,10 @@ public sealed partial record Cell
     /// </summary>
     public ushort Raw { get; init; }
     /// <summary>
+    /// Octets after the fields, inside the size the enclosing field gives this cell (the grammar names no field for them): kept as read, so that writing the model gives them back. Empty where the fields fill the size, and in a model built by hand.
+    /// </summary>
+    public global::System.ReadOnlyMemory<byte> Slack { get; init; }
+    /// <summary>
     /// Grammar: instance 'kind' = raw &gt;&gt; 12.
     /// </summary>
     public long Kind
@@ -35,12 +39,24 @@ public sealed partial record Cell
     /// </summary>
     public bool Last => ((((long)Raw) >> (int)12L) == 15L);
     /// <summary>
+    /// Structural equality: lists and octets compare by content.
+    /// </summary>
+    public bool Equals(Cell? other) => other is not null && global::System.Collections.Generic.EqualityComparer<ushort>.Default.Equals(Raw, other.Raw) && global::FormatGen.Runtime.Internal.FgEq.Bytes(Slack, other.Slack);
+    public override int GetHashCode()
+    {
+        var h = new global::System.HashCode();
+        h.Add(Raw);
+        h.Add(global::FormatGen.Runtime.Internal.FgEq.BytesHash(Slack));
+        return h.ToHashCode();
+    }
+    /// <summary>
     /// The fields as one line of text (what `xenstream dump` shows).
     /// </summary>
     public string Summary()
     {
         var sb = new global::System.Text.StringBuilder();
         sb.Append("raw=").Append(global::FormatGen.Runtime.Internal.FgText.Dec(Raw));
+        if (!Slack.IsEmpty) sb.Append(", slack=").Append(global::FormatGen.Runtime.Internal.FgText.Bytes(Slack.Span));
         return sb.ToString();
     }
     /// <summary>
@@ -72,7 +88,8 @@ public sealed partial record Cell
     public static global::Snapshots.Frame.Cell Read(global::System.ReadOnlyMemory<byte> data, bool littleEndian = false)
     {
         var __r = new global::FormatGen.Runtime.FgReader(data, littleEndian);
-        return ReadCore(ref __r, null, true, out _)!;
+        var __m = ReadCore(ref __r, null, true, out _)!;
+        return __r.Remaining > 0 ? __m with { Slack = __r.SliceAt(__r.Position, __r.Remaining) } : __m;
     }
 
     /// <summary>
@@ -95,6 +112,7 @@ public sealed partial record Cell
         var __w = global::FormatGen.Runtime.FgWriter.Measure(littleEndian);
         WriteCore(ref __w);
         __w.AlignToByte();
+        __w.Bytes(Slack.Span);
         return __w.Position;
     }
 
@@ -109,6 +127,7 @@ public sealed partial record Cell
         var __w = new global::FormatGen.Runtime.FgWriter(__span, littleEndian);
         WriteCore(ref __w);
         __w.AlignToByte();
+        __w.Bytes(Slack.Span);
         var __errors = verify ? global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span, littleEndian)) : null;
         if (__errors is not null)
         {
@@ -141,7 +160,7 @@ public sealed partial record Cell
     {
         int __start = __r.Position;
         long __off = __r.Offset;
-        int __ioSize = __r.Remaining;
+        int __ioSize = __r.IoSize;
         bool __savedLe = __r.LittleEndian;
         var f_raw = (ushort)__r.U2("raw");
         if (__r.IsShort) goto __short;

@@ -68,7 +68,8 @@ public sealed partial record Counter : global::Snapshots.Frame.IHeaderPayload
     public static global::Snapshots.Frame.Counter Read(global::System.ReadOnlyMemory<byte> data)
     {
         var __r = new global::FormatGen.Runtime.FgReader(data, false);
-        return ReadCore(ref __r, null, true)!;
+        var __m = ReadCore(ref __r, null, true)!;
+        return __r.Remaining > 0 ? __m with { Slack = __r.SliceAt(__r.Position, __r.Remaining) } : __m;
     }
 
     /// <summary>
@@ -91,6 +92,7 @@ public sealed partial record Counter : global::Snapshots.Frame.IHeaderPayload
         var __w = global::FormatGen.Runtime.FgWriter.Measure(false);
         WriteCore(ref __w);
         __w.AlignToByte();
+        __w.Bytes(Slack.Span);
         return __w.Position;
     }
 
@@ -105,6 +107,7 @@ public sealed partial record Counter : global::Snapshots.Frame.IHeaderPayload
         var __w = new global::FormatGen.Runtime.FgWriter(__span, false);
         WriteCore(ref __w);
         __w.AlignToByte();
+        __w.Bytes(Slack.Span);
         var __errors = verify ? global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span)) : null;
         if (__errors is not null)
         {
@@ -137,7 +140,7 @@ public sealed partial record Counter : global::Snapshots.Frame.IHeaderPayload
     {
         int __start = __r.Position;
         long __off = __r.Offset;
-        int __ioSize = __r.Remaining;
+        int __ioSize = __r.IoSize;
         bool __savedLe = __r.LittleEndian;
         __r.LittleEndian = false;
         var f_value = (uint)__r.U4("value");

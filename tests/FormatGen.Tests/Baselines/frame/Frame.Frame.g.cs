@@ -19,6 +19,22 @@ public sealed partial record Frame
     /// </summary>
     public global::Snapshots.Frame.Body Body { get; init; } = new();
     /// <summary>
+    /// Octets after the fields, inside the size the enclosing field gives this frame (the grammar names no field for them): kept as read, so that writing the model gives them back. Empty where the fields fill the size, and in a model built by hand.
+    /// </summary>
+    public global::System.ReadOnlyMemory<byte> Slack { get; init; }
+    /// <summary>
+    /// Structural equality: lists and octets compare by content.
+    /// </summary>
+    public bool Equals(Frame? other) => other is not null && global::System.Collections.Generic.EqualityComparer<global::Snapshots.Frame.Header>.Default.Equals(Header, other.Header) && global::System.Collections.Generic.EqualityComparer<global::Snapshots.Frame.Body>.Default.Equals(Body, other.Body) && global::FormatGen.Runtime.Internal.FgEq.Bytes(Slack, other.Slack);
+    public override int GetHashCode()
+    {
+        var h = new global::System.HashCode();
+        h.Add(Header);
+        h.Add(Body);
+        h.Add(global::FormatGen.Runtime.Internal.FgEq.BytesHash(Slack));
+        return h.ToHashCode();
+    }
+    /// <summary>
     /// The fields as one line of text (what `xenstream dump` shows).
     /// </summary>
     public string Summary()
@@ -27,6 +43,7 @@ public sealed partial record Frame
         sb.Append("header=").Append("{" + Header.Summary() + "}");
         sb.Append(", ");
         sb.Append("body=").Append("{" + Body.Summary() + "}");
+        if (!Slack.IsEmpty) sb.Append(", slack=").Append(global::FormatGen.Runtime.Internal.FgText.Bytes(Slack.Span));
         return sb.ToString();
     }
     /// <summary>
@@ -46,7 +63,8 @@ public sealed partial record Frame
     public static global::Snapshots.Frame.Frame Read(global::System.ReadOnlyMemory<byte> data)
     {
         var __r = new global::FormatGen.Runtime.FgReader(data, false);
-        return ReadCore(ref __r, null, true)!;
+        var __m = ReadCore(ref __r, null, true)!;
+        return __r.Remaining > 0 ? __m with { Slack = __r.SliceAt(__r.Position, __r.Remaining) } : __m;
     }
 
     /// <summary>
@@ -69,6 +87,7 @@ public sealed partial record Frame
         var __w = global::FormatGen.Runtime.FgWriter.Measure(false);
         WriteCore(ref __w);
         __w.AlignToByte();
+        __w.Bytes(Slack.Span);
         return __w.Position;
     }
 
@@ -83,6 +102,7 @@ public sealed partial record Frame
         var __w = new global::FormatGen.Runtime.FgWriter(__span, false);
         WriteCore(ref __w);
         __w.AlignToByte();
+        __w.Bytes(Slack.Span);
         var __errors = verify ? global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span)) : null;
         if (__errors is not null)
         {
@@ -115,7 +135,7 @@ public sealed partial record Frame
     {
         int __start = __r.Position;
         long __off = __r.Offset;
-        int __ioSize = __r.Remaining;
+        int __ioSize = __r.IoSize;
         bool __savedLe = __r.LittleEndian;
         __r.LittleEndian = false;
         global::Snapshots.Frame.Header? f_header;
@@ -151,7 +171,9 @@ public sealed partial record Frame
         bool __savedLe = __w.LittleEndian;
         __w.LittleEndian = false;
         (this.Header ?? throw new global::FormatGen.Runtime.FgWriteException("header", "is not set")).WriteCore(ref __w);
+        if (!this.Header.Slack.IsEmpty) throw new global::FormatGen.Runtime.FgWriteException("header", "has " + this.Header.Slack.Length + " octets of slack, but the field has no size to hold them");
         (this.Body ?? throw new global::FormatGen.Runtime.FgWriteException("body", "is not set")).WriteCore(ref __w, unchecked((long)((long)this.Header.Options)), unchecked((long)((long)this.Header.Version)));
+        if (!this.Body.Slack.IsEmpty) throw new global::FormatGen.Runtime.FgWriteException("body", "has " + this.Body.Slack.Length + " octets of slack, but the field has no size to hold them");
         __w.LittleEndian = __savedLe;
     }
 }

@@ -64,6 +64,23 @@ public sealed partial record Header
     /// </summary>
     public global::Snapshots.Frame.IHeaderPayload Payload { get; init; } = null!;
     /// <summary>
+    /// Octets after the fields, inside the size the enclosing field gives this header (the grammar names no field for them): kept as read, so that writing the model gives them back. Empty where the fields fill the size, and in a model built by hand.
+    /// </summary>
+    public global::System.ReadOnlyMemory<byte> Slack { get; init; }
+    /// <summary>
+    /// Structural equality: lists and octets compare by content.
+    /// </summary>
+    public bool Equals(Header? other) => other is not null && global::System.Collections.Generic.EqualityComparer<byte>.Default.Equals(Options, other.Options) && global::System.Collections.Generic.EqualityComparer<byte>.Default.Equals(Version, other.Version) && global::System.Collections.Generic.EqualityComparer<global::Snapshots.Frame.IHeaderPayload>.Default.Equals(Payload, other.Payload) && global::FormatGen.Runtime.Internal.FgEq.Bytes(Slack, other.Slack);
+    public override int GetHashCode()
+    {
+        var h = new global::System.HashCode();
+        h.Add(Options);
+        h.Add(Version);
+        h.Add(Payload);
+        h.Add(global::FormatGen.Runtime.Internal.FgEq.BytesHash(Slack));
+        return h.ToHashCode();
+    }
+    /// <summary>
     /// The fields as one line of text (what `xenstream dump` shows).
     /// </summary>
     public string Summary()
@@ -74,6 +91,7 @@ public sealed partial record Header
         sb.Append("version=").Append(global::FormatGen.Runtime.Internal.FgText.Dec(Version));
         sb.Append(", ");
         sb.Append(Payload?.Summary());
+        if (!Slack.IsEmpty) sb.Append(", slack=").Append(global::FormatGen.Runtime.Internal.FgText.Bytes(Slack.Span));
         return sb.ToString();
     }
     /// <summary>
@@ -131,7 +149,8 @@ public sealed partial record Header
     public static global::Snapshots.Frame.Header Read(global::System.ReadOnlyMemory<byte> data)
     {
         var __r = new global::FormatGen.Runtime.FgReader(data, false);
-        return ReadCore(ref __r, null, true)!;
+        var __m = ReadCore(ref __r, null, true)!;
+        return __r.Remaining > 0 ? __m with { Slack = __r.SliceAt(__r.Position, __r.Remaining) } : __m;
     }
 
     /// <summary>
@@ -154,6 +173,7 @@ public sealed partial record Header
         var __w = global::FormatGen.Runtime.FgWriter.Measure(false);
         WriteCore(ref __w);
         __w.AlignToByte();
+        __w.Bytes(Slack.Span);
         return __w.Position;
     }
 
@@ -168,6 +188,7 @@ public sealed partial record Header
         var __w = new global::FormatGen.Runtime.FgWriter(__span, false);
         WriteCore(ref __w);
         __w.AlignToByte();
+        __w.Bytes(Slack.Span);
         var __errors = verify ? global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span)) : null;
         if (__errors is not null)
         {
@@ -200,7 +221,7 @@ public sealed partial record Header
     {
         int __start = __r.Position;
         long __off = __r.Offset;
-        int __ioSize = __r.Remaining;
+        int __ioSize = __r.IoSize;
         bool __savedLe = __r.LittleEndian;
         __r.LittleEndian = false;
         var f_options = (byte)__r.U1("options");

@@ -126,6 +126,7 @@ public sealed partial class FrameStreamWriter
     {
         __w.LittleEndian = false;
         (@header ?? throw new global::FormatGen.Runtime.FgWriteException("header", "is not set")).WriteCore(ref __w);
+        if (!@header.Slack.IsEmpty) throw new global::FormatGen.Runtime.FgWriteException("header", "has " + @header.Slack.Length + " octets of slack, but the field has no size to hold them");
         var h_root_header_options = unchecked((long)((long)@header.Options));
         var h_root_header_version = unchecked((long)((long)@header.Version));
         __w.LittleEndian = (h_root_header_options == 0L) ? true : (h_root_header_options == 1L) ? false : throw global::FormatGen.Runtime.FgException.Invalid("endian", "", 0, "no byte order for " + global::FormatGen.Runtime.Internal.FgText.Num(h_root_header_options));

@@ -56,12 +56,28 @@ public sealed partial record Item
     /// </summary>
     public global::Snapshots.Tlv.IItemValue Value { get; init; } = null!;
     /// <summary>
+    /// Octets after the fields, inside the size the enclosing field gives this item (the grammar names no field for them): kept as read, so that writing the model gives them back. Empty where the fields fill the size, and in a model built by hand.
+    /// </summary>
+    public global::System.ReadOnlyMemory<byte> Slack { get; init; }
+    /// <summary>
+    /// Structural equality: lists and octets compare by content.
+    /// </summary>
+    public bool Equals(Item? other) => other is not null && global::System.Collections.Generic.EqualityComparer<global::Snapshots.Tlv.IItemValue>.Default.Equals(Value, other.Value) && global::FormatGen.Runtime.Internal.FgEq.Bytes(Slack, other.Slack);
+    public override int GetHashCode()
+    {
+        var h = new global::System.HashCode();
+        h.Add(Value);
+        h.Add(global::FormatGen.Runtime.Internal.FgEq.BytesHash(Slack));
+        return h.ToHashCode();
+    }
+    /// <summary>
     /// The fields as one line of text (what `xenstream dump` shows).
     /// </summary>
     public string Summary()
     {
         var sb = new global::System.Text.StringBuilder();
         sb.Append(Value?.Summary());
+        if (!Slack.IsEmpty) sb.Append(", slack=").Append(global::FormatGen.Runtime.Internal.FgText.Bytes(Slack.Span));
         return sb.ToString();
     }
     /// <summary>
@@ -106,7 +122,8 @@ public sealed partial record Item
     public static global::Snapshots.Tlv.Item Read(global::System.ReadOnlyMemory<byte> data, ushort @position)
     {
         var __r = new global::FormatGen.Runtime.FgReader(data, false);
-        return ReadCore(ref __r, null, true, @position)!;
+        var __m = ReadCore(ref __r, null, true, @position)!;
+        return __r.Remaining > 0 ? __m with { Slack = __r.SliceAt(__r.Position, __r.Remaining) } : __m;
     }
 
     /// <summary>
@@ -129,6 +146,7 @@ public sealed partial record Item
         var __w = global::FormatGen.Runtime.FgWriter.Measure(false);
         WriteCore(ref __w, @position);
         __w.AlignToByte();
+        __w.Bytes(Slack.Span);
         return __w.Position;
     }
 
@@ -143,6 +161,7 @@ public sealed partial record Item
         var __w = new global::FormatGen.Runtime.FgWriter(__span, false);
         WriteCore(ref __w, @position);
         __w.AlignToByte();
+        __w.Bytes(Slack.Span);
         var __errors = verify ? global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span, @position)) : null;
         if (__errors is not null)
         {
@@ -175,7 +194,7 @@ public sealed partial record Item
     {
         int __start = __r.Position;
         long __off = __r.Offset;
-        int __ioSize = __r.Remaining;
+        int __ioSize = __r.IoSize;
         bool __savedLe = __r.LittleEndian;
         __r.LittleEndian = true;
         bool __rejected = false;

@@ -56,7 +56,8 @@ public sealed partial record Text : global::Snapshots.Tlv.IItemValue
     public static global::Snapshots.Tlv.Text Read(global::System.ReadOnlyMemory<byte> data)
     {
         var __r = new global::FormatGen.Runtime.FgReader(data, false);
-        return ReadCore(ref __r, null, true)!;
+        var __m = ReadCore(ref __r, null, true)!;
+        return __r.Remaining > 0 ? __m with { Slack = __r.SliceAt(__r.Position, __r.Remaining) } : __m;
     }
 
     /// <summary>
@@ -79,6 +80,7 @@ public sealed partial record Text : global::Snapshots.Tlv.IItemValue
         var __w = global::FormatGen.Runtime.FgWriter.Measure(false);
         WriteCore(ref __w);
         __w.AlignToByte();
+        __w.Bytes(Slack.Span);
         return __w.Position;
     }
 
@@ -93,6 +95,7 @@ public sealed partial record Text : global::Snapshots.Tlv.IItemValue
         var __w = new global::FormatGen.Runtime.FgWriter(__span, false);
         WriteCore(ref __w);
         __w.AlignToByte();
+        __w.Bytes(Slack.Span);
         var __errors = verify ? global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span)) : null;
         if (__errors is not null)
         {
@@ -125,7 +128,7 @@ public sealed partial record Text : global::Snapshots.Tlv.IItemValue
     {
         int __start = __r.Position;
         long __off = __r.Offset;
-        int __ioSize = __r.Remaining;
+        int __ioSize = __r.IoSize;
         bool __savedLe = __r.LittleEndian;
         __r.LittleEndian = true;
         int __b_chars = __r.Position;

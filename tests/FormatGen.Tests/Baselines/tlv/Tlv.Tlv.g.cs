@@ -29,15 +29,20 @@ public sealed partial record Tlv
     /// </summary>
     public uint Crc { get; init; }
     /// <summary>
+    /// Octets after the fields, inside the size the enclosing field gives this tlv (the grammar names no field for them): kept as read, so that writing the model gives them back. Empty where the fields fill the size, and in a model built by hand.
+    /// </summary>
+    public global::System.ReadOnlyMemory<byte> Slack { get; init; }
+    /// <summary>
     /// Structural equality: lists and octets compare by content.
     /// </summary>
-    public bool Equals(Tlv? other) => other is not null && global::System.Collections.Generic.EqualityComparer<ushort>.Default.Equals(Flags, other.Flags) && global::FormatGen.Runtime.Internal.FgEq.List(Items, other.Items) && global::System.Collections.Generic.EqualityComparer<uint>.Default.Equals(Crc, other.Crc);
+    public bool Equals(Tlv? other) => other is not null && global::System.Collections.Generic.EqualityComparer<ushort>.Default.Equals(Flags, other.Flags) && global::FormatGen.Runtime.Internal.FgEq.List(Items, other.Items) && global::System.Collections.Generic.EqualityComparer<uint>.Default.Equals(Crc, other.Crc) && global::FormatGen.Runtime.Internal.FgEq.Bytes(Slack, other.Slack);
     public override int GetHashCode()
     {
         var h = new global::System.HashCode();
         h.Add(Flags);
         h.Add(global::FormatGen.Runtime.Internal.FgEq.ListHash(Items));
         h.Add(Crc);
+        h.Add(global::FormatGen.Runtime.Internal.FgEq.BytesHash(Slack));
         return h.ToHashCode();
     }
     /// <summary>
@@ -53,6 +58,7 @@ public sealed partial record Tlv
         sb.Append("items=").Append(global::FormatGen.Runtime.Internal.FgText.Dec((Items?.Count ?? 0)));
         sb.Append(", ");
         sb.Append("crc=").Append(global::FormatGen.Runtime.Internal.FgText.Dec(Crc));
+        if (!Slack.IsEmpty) sb.Append(", slack=").Append(global::FormatGen.Runtime.Internal.FgText.Bytes(Slack.Span));
         return sb.ToString();
     }
     /// <summary>
@@ -84,7 +90,8 @@ public sealed partial record Tlv
     public static global::Snapshots.Tlv.Tlv Read(global::System.ReadOnlyMemory<byte> data)
     {
         var __r = new global::FormatGen.Runtime.FgReader(data, false);
-        return ReadCore(ref __r, null, true)!;
+        var __m = ReadCore(ref __r, null, true)!;
+        return __r.Remaining > 0 ? __m with { Slack = __r.SliceAt(__r.Position, __r.Remaining) } : __m;
     }
 
     /// <summary>
@@ -107,6 +114,7 @@ public sealed partial record Tlv
         var __w = global::FormatGen.Runtime.FgWriter.Measure(false);
         WriteCore(ref __w);
         __w.AlignToByte();
+        __w.Bytes(Slack.Span);
         return __w.Position;
     }
 
@@ -121,6 +129,7 @@ public sealed partial record Tlv
         var __w = new global::FormatGen.Runtime.FgWriter(__span, false);
         WriteCore(ref __w);
         __w.AlignToByte();
+        __w.Bytes(Slack.Span);
         var __errors = verify ? global::FormatGen.Runtime.Internal.FgWrite.Errors(Validate(__span)) : null;
         if (__errors is not null)
         {
@@ -153,7 +162,7 @@ public sealed partial record Tlv
     {
         int __start = __r.Position;
         long __off = __r.Offset;
-        int __ioSize = __r.Remaining;
+        int __ioSize = __r.IoSize;
         bool __savedLe = __r.LittleEndian;
         __r.LittleEndian = true;
         int __b_magic = __r.Position;
@@ -220,7 +229,12 @@ public sealed partial record Tlv
         var f_flags = unchecked(this.Flags);
         __w.U2((ushort)f_flags);
         var __l_items = this.Items ?? global::System.Array.Empty<global::Snapshots.Tlv.Item>();
-        for (int __i = 0; __i < __l_items.Count; __i++) __l_items[__i].WriteCore(ref __w, unchecked((ushort)((long)__i)));
+        for (int __i = 0; __i < __l_items.Count; __i++)
+        {
+            var __e = __l_items[__i];
+            __e.WriteCore(ref __w, unchecked((ushort)((long)__i)));
+            if (!__e.Slack.IsEmpty) throw new global::FormatGen.Runtime.FgWriteException("items", "has " + __e.Slack.Length + " octets of slack, but the field has no size to hold them");
+        }
         var f_crc = unchecked(this.Crc);
         __w.U4((uint)f_crc, false);
         __w.LittleEndian = __savedLe;
