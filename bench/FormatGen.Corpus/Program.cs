@@ -273,7 +273,7 @@ internal static class Program
         for (int launch = 1; ; launch++)
         {
             var request = new WorkRequest(info.Path, imports, pending.Select(c => c.Path).ToArray(), info.RootParams, keep, 5, 16L << 20,
-                o.KeepSources ? Path.Combine(Path.GetDirectoryName(keep)!, "generated") : null);
+                o.KeepSources ? Path.Combine(Path.GetDirectoryName(keep)!, "generated") : null, o.Corpus);
             var requestPath = Path.Combine(requests, r.Grammar.Replace('/', '_') + ".json");
             File.WriteAllText(requestPath, JsonSerializer.Serialize(request, Json.Options));
             var (finished, timedOut, exit, stderr, batch, current, currentKaitai) = Launch(o, requestPath, e =>

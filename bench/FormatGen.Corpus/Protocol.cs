@@ -12,7 +12,8 @@ internal sealed record WorkRequest(
     string? KeepDir,
     int BatchFiles,
     long BatchBytes,
-    string? KeepAllDir = null);
+    string? KeepAllDir = null,
+    string? CorpusRoot = null);
 
 /// <summary>One generator diagnostic, with where it is.</summary>
 internal sealed record DiagnosticRow(string Id, string Severity, string Message, string? File, int Line, int Column);

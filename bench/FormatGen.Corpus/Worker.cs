@@ -3,6 +3,8 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
+using System.Reflection;
+using System.Runtime.Loader;
 using System.Text;
 using System.Text.Json;
 using FormatGen.Runtime;
@@ -30,8 +32,8 @@ internal static class Worker
         {
             var request = JsonSerializer.Deserialize<WorkRequest>(File.ReadAllText(requestPath), Json.Options)
                           ?? throw new InvalidOperationException("empty request");
-            var status = Generate(request);
-            if (status == "ok" && !request.RootParams && request.Files.Length > 0) Files(request);
+            var (status, assembly) = Generate(request);
+            if (status == "ok" && !request.RootParams && request.Files.Length > 0) Files(request, assembly!);
             Emit(new WorkEvent("done"));
             return 0;
         }
@@ -44,7 +46,7 @@ internal static class Worker
 
     // ---------------------------------------------------------------- generation
 
-    private static string Generate(WorkRequest request)
+    private static (string Status, byte[]? Assembly) Generate(WorkRequest request)
     {
         var clock = Stopwatch.StartNew();
         var texts = new List<AdditionalText> { new GeneratorHarness.Text(request.Grammar, File.ReadAllText(request.Grammar)) };
@@ -57,15 +59,16 @@ internal static class Worker
         if (run.Exception is not null)
         {
             Emit(new WorkEvent("generated", Status: "crashed", Detail: Clip(run.Exception.ToString(), 4000), Seconds: clock.Elapsed.TotalSeconds));
-            return "crashed";
+            return ("crashed", null);
         }
         var diagnostics = run.Diagnostics.Select(Row).ToArray();
         if (run.Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error))
         {
             Emit(new WorkEvent("generated", Status: "refused", Diagnostics: diagnostics, Seconds: clock.Elapsed.TotalSeconds));
-            return "refused";
+            return ("refused", null);
         }
-        var emit = output.Emit(new MemoryStream());
+        var image = new MemoryStream();
+        var emit = output.Emit(image);
         string? Keep(string? dir)
         {
             if (dir is null) return null;
@@ -85,10 +88,10 @@ internal static class Worker
             Emit(new WorkEvent("generated", Status: "does-not-compile", Diagnostics: diagnostics,
                 Errors: errors.Take(10).Select(CompileError).Append($"({errors.Count} error(s) in all)").ToArray(),
                 Detail: kept is null ? null : "generated sources kept in " + kept, Seconds: clock.Elapsed.TotalSeconds));
-            return "does-not-compile";
+            return ("does-not-compile", null);
         }
         Emit(new WorkEvent("generated", Status: "ok", Diagnostics: diagnostics, Seconds: clock.Elapsed.TotalSeconds));
-        return "ok";
+        return ("ok", image.ToArray());
     }
 
     private static DiagnosticRow Row(Diagnostic d)
@@ -111,16 +114,18 @@ internal static class Worker
 
     // ---------------------------------------------------------------- real files
 
-    private static void Files(WorkRequest request)
+    private static void Files(WorkRequest request, byte[] assembly)
     {
+        // Kaitai's side (parse.js) reads absolute imports from the corpus root, as Kaitai does.
+        if (request.CorpusRoot is not null) Environment.SetEnvironmentVariable("KAITAI_IMPORT_ROOT", request.CorpusRoot);
         GeneratedGrammar grammar;
         try
         {
-            grammar = GeneratedGrammar.Compile(request.Grammar);
+            grammar = Load(request, assembly);
         }
         catch (Exception e)
         {
-            Emit(new WorkEvent("note", Detail: "cannot load the generated reader: " + Clip(e.Message, 2000)));
+            Emit(new WorkEvent("note", Detail: "cannot load the generated reader: " + Clip((e as TargetInvocationException)?.InnerException?.Message ?? e.Message, 2000)));
             return;
         }
         var report = new OracleReport();
@@ -149,6 +154,30 @@ internal static class Worker
             bytes += data.Length;
         }
         if (batch.Count > 0) Batch(request, comparer, report, grammar, batch);
+    }
+
+    /// <summary>
+    /// The oracle's view of the reader just generated and compiled (with the
+    /// grammar's imports as Kaitai resolves them). <see cref="GeneratedGrammar.Compile"/>
+    /// would generate again, finding imports beside each file only, so the
+    /// generated assembly is handed to its constructor instead; should that
+    /// constructor change, Compile is the fallback.
+    /// </summary>
+    private static GeneratedGrammar Load(WorkRequest request, byte[] image)
+    {
+        var ctor = typeof(GeneratedGrammar).GetConstructor(BindingFlags.NonPublic | BindingFlags.Instance, null,
+            new[] { typeof(string), typeof(string), typeof(Assembly), typeof(Type) }, null);
+        var info = GrammarInfo.Load(request.Grammar, Path.GetDirectoryName(request.Grammar)!);
+        if (ctor is null || info.Id is null) return GeneratedGrammar.Compile(request.Grammar);
+        var assembly = new AssemblyLoadContext("corpus:" + Path.GetFileName(request.Grammar), isCollectible: true).LoadFromStream(new MemoryStream(image));
+        var rootName = GeneratedGrammar.Pascal(info.Id);
+        var roots = assembly.GetTypes().Where(t => t.Name == rootName && t.GetMethod("Read", new[] { typeof(ReadOnlyMemory<byte>) }) is not null).ToList();
+        // Types of imported grammars live in the same assembly: the root is the one carrying this grammar's id.
+        var root = roots.Count == 1 ? roots[0]
+            : roots.FirstOrDefault(t => t.GetCustomAttribute<FgKsyNameAttribute>() is { } n && n.Path == info.Id)
+              ?? throw new InvalidOperationException($"{request.Grammar}: no generated type {rootName} with Read(ReadOnlyMemory<byte>)"
+                                                     + (assembly.GetTypes().Any(t => t.Name == rootName) ? " (its Read takes more parameters: the root has params, or no meta/endian)" : ""));
+        return (GeneratedGrammar)ctor.Invoke(new object[] { request.Grammar, info.Id, assembly, root });
     }
 
     private static void Batch(WorkRequest request, OracleComparer comparer, OracleReport report, GeneratedGrammar grammar, List<OracleInput> inputs)
