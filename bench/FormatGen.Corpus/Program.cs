@@ -285,8 +285,7 @@ internal static class Program
                         r.Status = e.Status!;
                         r.GenerateSeconds = e.Seconds;
                         r.Diagnostics = e.Diagnostics?.ToList() ?? new();
-                        // The grammar's own errors: those in the files it imports are the importers' (and in results.json).
-                        var errors = r.OwnErrors();
+                        var errors = r.Errors();
                         r.Features = errors.Select(Features.Of).Distinct().ToList();
                         r.RefusalNamesFeatures = errors.Count > 0 && errors.All(Features.NamesFeature);
                         r.CompileErrors = e.Errors;

@@ -19,7 +19,7 @@ internal sealed class GrammarResult
     /// <summary>kaitai-refuses, refused, crashed, does-not-compile, timeout, worker-died, ok, not-run.</summary>
     public string Status { get; set; } = "not-run";
     public List<DiagnosticRow> Diagnostics { get; set; } = new();
-    /// <summary>The distinct features the refusal names (<see cref="Features.Of"/>), from the errors in the grammar's own file.</summary>
+    /// <summary>The distinct features the refusal names (<see cref="Features.Of"/>).</summary>
     public List<string> Features { get; set; } = new();
     /// <summary>Every error of the refusal is FG0002 or FG0011 (a key or feature named as unsupported).</summary>
     public bool RefusalNamesFeatures { get; set; }
@@ -30,15 +30,11 @@ internal sealed class GrammarResult
     public int Candidates { get; set; }
     public List<FileResult> Files { get; set; } = new();
     public List<string> Notes { get; set; } = new();
-    /// <summary>The grammar's own file, whose errors count as its refusal.</summary>
+    /// <summary>The grammar's file (its diagnostics may be in the grammars it imports).</summary>
     public string? Path { get; set; }
 
-    /// <summary>The errors in the grammar's own file (all of them, should none be there).</summary>
-    public List<DiagnosticRow> OwnErrors()
-    {
-        var errors = Diagnostics.Where(d => d.Severity == "Error" && (d.File is null || d.File == Path)).ToList();
-        return errors.Count > 0 ? errors : Diagnostics.Where(d => d.Severity == "Error").ToList();
-    }
+    /// <summary>The errors of the refusal: in the grammar and in the grammars it imports, which it cannot be generated without.</summary>
+    public List<DiagnosticRow> Errors() => Diagnostics.Where(d => d.Severity == "Error").ToList();
 
     public int Count(params string[] outcomes) => Files.Count(f => outcomes.Contains(f.Outcome));
     public int Tried => Files.Count(f => Outcomes.Compared.Contains(f.Outcome));
@@ -97,7 +93,7 @@ internal static class Features
         (new Regex(@"\bI[A-Z][A-Za-z0-9]*", RegexOptions.CultureInvariant), "I…"),
     };
 
-    public static bool NamesFeature(DiagnosticRow d) => d.Id is "FG0002" or "FG0011";
+    public static bool NamesFeature(DiagnosticRow d) => d.Id is "FG0002" or "FG0011" or "FG0017";
 
     private static readonly Regex KaitaiParamType = new(@"^([us][1248](le|be)?|f[48](le|be)?|b[0-9]+|str|strz|bytes|bool|struct|io|any)(\[\])?$", RegexOptions.CultureInvariant);
 
@@ -106,6 +102,8 @@ internal static class Features
         string text;
         if (d.Id == "FG0002" && Regex.Match(d.Message, "^Key '(.+?)' is not supported by FormatGen(.*)$", RegexOptions.CultureInvariant) is { Success: true } k)
             text = "key '" + Normalize(k.Groups[1].Value) + "'" + k.Groups[2].Value;
+        else if (d.Id == "FG0017")
+            text = "Grammars import each other (an import cycle)";
         else if (d.Id == "FG0011")
             text = Normalize(Regex.Replace(d.Message, " is not supported by FormatGen$", "", RegexOptions.CultureInvariant));
         else
