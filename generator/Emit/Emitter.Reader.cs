@@ -17,7 +17,7 @@ internal sealed partial class Emitter
     private string ReadSignature(TypeModel t)
     {
         var ps = new List<string> { "ref " + Names.Reader + " " + Names.R, Names.Validation + "? " + Names.V, "bool " + Names.Build };
-        foreach (var p in t.Params) ps.Add((p.EnumCsName is not null ? Q(p.EnumCsName) : Names.CsPrimitive(p.Primitive)) + " " + Names.Param(p.Id));
+        foreach (var p in t.Params) ps.Add(ParamCsType(p) + " " + Names.Param(p.Id));
         foreach (var h in HiddenOf(t.CsName)) ps.Add(HiddenCsType(h) + " " + HiddenName(h));
         foreach (var x in t.Exports) ps.Add("out " + ExportCsType(t, x) + " " + Names.Export(x));
         return string.Join(", ", ps);
@@ -38,8 +38,18 @@ internal sealed partial class Emitter
         var result = new List<string>();
         for (int i = 0; i < child.Params.Count; i++)
         {
-            var type = ParamCsType(child.Params[i]);
-            result.Add(i < args.Count ? "unchecked((" + type + ")" + _c.Compile(args[i].T, scope).Code + ")" : "default");
+            var p = child.Params[i];
+            var type = ParamCsType(p);
+            if (i >= args.Count) { result.Add("default"); continue; }
+            var a = _c.Compile(args[i].T, scope);
+            result.Add(p.Type?.Kind switch
+            {
+                TKind.Bytes => "(" + Names.ReadOnlyMemory + ")(" + a.Code + ").ToArray()",
+                TKind.Array => Names.Eval + ".ListOf<" + ParamCsType(p.Type.Element!, p.Primitive) + ">(" + a.Code + ")",
+                TKind.Float => "(" + type + ")" + a.Code,
+                TKind.Str or TKind.Io or TKind.User => a.Code,
+                _ => "unchecked((" + type + ")" + a.Code + ")",
+            });
         }
         foreach (var h in HiddenOf(childCs))
         {
@@ -55,7 +65,7 @@ internal sealed partial class Emitter
     private static TRef? RefFor(TypeModel t, string id)
     {
         if (t.Params.FirstOrDefault(p => p.Id == id) is { } p)
-            return new TRef(RefKind.Param, id, p.EnumCsName is not null ? ExprType.Enum(p.EnumCsName) : p.Primitive == "u8" ? ExprType.ULong : p.Primitive == "bool" ? ExprType.Bool : ExprType.Long);
+            return new TRef(RefKind.Param, id, p.ValueType);
         if (t.Fields.FirstOrDefault(f => f.Id == id) is { } f)
         {
             var value = f.Kind switch
@@ -103,8 +113,9 @@ internal sealed partial class Emitter
         w.Line("int " + Names.IoSize + " = " + Names.R + ".IoSize;");
         w.Line("bool __savedLe = " + Names.R + ".LittleEndian;");
         foreach (var f in t.Fields)
-            if (f.Process?.Kind == "zlib") w.Line(Names.ReadOnlyMemory + " __raw_" + f.Id + " = default;");
+            if (f.Process?.Kind == "zlib" || KeepsRaw(f)) w.Line(Names.ReadOnlyMemory + " __raw_" + f.Id + " = default;");
         EmitEndianSet(w, t, scope, Names.R);
+        if (t.ParseInstances.Count > 0) w.Line("bool __typeLe = " + Names.R + ".LittleEndian;");
         var entry = t.Checks.Where(c => IsEntryCheck(t, c)).ToList();
         var exit = t.Checks.Where(c => !IsEntryCheck(t, c)).ToList();
         bool rejects = entry.Any(c => c.Severity == "error");
@@ -348,10 +359,11 @@ internal sealed partial class Emitter
             case FieldKind.User:
             {
                 var child = _types[f.UserType!];
+                var buildEach = _modelNeeded.Contains(t.CsName + "." + f.Id) ? "true" : Names.Build;
                 EmitReadRepeat(w, t, scope, f, counters, Q(child.CsName), (ww, e) =>
                 {
                     var args = CallArgs(t, scope, child.CsName, f.Args);
-                    args.InsertRange(0, new[] { "ref " + R, Names.V, Names.Build });
+                    args.InsertRange(0, new[] { "ref " + R, Names.V, buildEach });
                     foreach (var x in child.Exports)
                     {
                         ww.Line(ExportCsType(child, x) + " " + e + "_" + Names.Export(x) + ";");
@@ -554,6 +566,7 @@ internal sealed partial class Emitter
             value = R + ".SpanAt(" + start + ", (int)" + len + ")";
             if (cut)
             {
+                if (KeepsRaw(f) && f.Repeat == RepeatKind.None) w.Line("__raw_" + f.Id + " = " + Names.Build + " ? " + R + ".SliceAt(" + start + ", (int)" + len + ") : default;");
                 w.Line("var __v_" + f.Id + " = " + Names.Text + ".StripAndTerminate(" + value + ", " + term!.PadRight.ToString(CultureInfo.InvariantCulture) + ", "
                        + term.Terminator.ToString(CultureInfo.InvariantCulture) + ", " + (term.Include ? "true" : "false") + ");");
                 value = "__v_" + f.Id;

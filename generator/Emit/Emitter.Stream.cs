@@ -31,7 +31,7 @@ internal sealed partial class Emitter
                 if (IsStored(f)) prefix.Add((t, f));
             }
         }
-        var elemArgTypes = element.Params.Select(p => p.EnumCsName is not null ? Q(p.EnumCsName) : Names.CsPrimitive(p.Primitive)).ToList();
+        var elemArgTypes = element.Params.Select(ParamCsType).ToList();
         var elemHidden = HiddenOf(element.CsName).Select(HiddenCsType).ToList();
         var grammarName = _g.RootCsName + "StreamGrammar";
 

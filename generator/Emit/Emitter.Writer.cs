@@ -10,7 +10,7 @@ internal sealed partial class Emitter
     private string WriteSignature(TypeModel t)
     {
         var ps = new List<string> { "ref " + Names.Writer + " " + Names.W };
-        foreach (var p in t.Params) ps.Add((p.EnumCsName is not null ? Q(p.EnumCsName) : Names.CsPrimitive(p.Primitive)) + " " + Names.Param(p.Id));
+        foreach (var p in t.Params) ps.Add(ParamCsType(p) + " " + Names.Param(p.Id));
         foreach (var h in HiddenOf(t.CsName)) ps.Add(HiddenCsType(h) + " " + HiddenName(h));
         return string.Join(", ", ps);
     }
@@ -87,7 +87,7 @@ internal sealed partial class Emitter
                 }
                 EmitCountCheck(w, scope, f, value);
                 w.Line("foreach (var __e in " + value + " ?? " + Names.Array + ".Empty<" + ElemCsType(f) + ">()) " + Names.WriteCall(f.Primitive!, f.ByteOrder, "__e"));
-                scope.Locals[f.Id] = new Typed("", TK.Array, Size: "(" + value + "?.Count ?? 0)");
+                scope.Locals[f.Id] = new Typed(value, TK.Array, Size: "(" + value + "?.Count ?? 0)");
                 break;
             }
             case FieldKind.Bytes or FieldKind.Str when f.Repeat != RepeatKind.None:
@@ -99,7 +99,7 @@ internal sealed partial class Emitter
                 EmitWriteField(w, t, scope, f with { Repeat = RepeatKind.None }, "__l_" + f.Id + "[__i]", pendingSizes);
                 scope.Locals.Remove("_index");
                 w.Close();
-                scope.Locals[f.Id] = new Typed("", TK.Array, Size: "(" + value + "?.Count ?? 0)");
+                scope.Locals[f.Id] = new Typed(value, TK.Array, Size: "(" + value + "?.Count ?? 0)");
                 break;
             }
             case FieldKind.Bytes or FieldKind.Str:
@@ -120,6 +120,12 @@ internal sealed partial class Emitter
                 var term = f.Term;
                 int terminator = term is { Include: false, Terminator: >= 0 } ? term.Terminator : -1;
                 bool fixedSize = f.Size is not null && !IsDerivedSize(t, f) && !UsesIo(f.Size.T);
+                // The octets read, while they still hold the value: what followed its terminator is given back.
+                var raw = "this." + Names.Captured("__raw_" + f.Id);
+                var keeps = KeepsRaw(f) ? Names.Text + ".Keeps(" + octets + ", " + raw + ", " + term!.PadRight.ToString(CultureInfo.InvariantCulture) + ", "
+                                          + term.Terminator.ToString(CultureInfo.InvariantCulture) + ", " + (term.Include ? "true" : "false") + ")" : null;
+                if (keeps is not null && fixedSize) keeps += " && " + raw + ".Length == " + Code(f.Size!, scope);
+                if (keeps is not null) w.Line("if (" + keeps + ") " + W + ".Bytes(" + raw + ".Span); else");
                 if (fixedSize && (term is not null || f.Kind == FieldKind.Str))
                 {
                     // Value, terminator when there is room, padding: the field keeps its size.
@@ -201,7 +207,7 @@ internal sealed partial class Emitter
                     w.Close();
                 }
                 else w.Line("for (int __i = 0; __i < __l_" + f.Id + ".Count; __i++) __l_" + f.Id + "[__i].WriteCore(" + string.Join(", ", args) + ");");
-                scope.Locals[f.Id] = new Typed("", TK.Array, Size: "(" + value + "?.Count ?? 0)");
+                scope.Locals[f.Id] = new Typed(value, TK.Array, Size: "(" + value + "?.Count ?? 0)");
                 break;
             }
             case FieldKind.Switch when f.Repeat == RepeatKind.None:
@@ -216,7 +222,7 @@ internal sealed partial class Emitter
                 EmitWriteSwitch(w, t, scope, f, "__l_" + f.Id + "[__i]");
                 scope.Locals.Remove("_index");
                 w.Close();
-                scope.Locals[f.Id] = new Typed("", TK.Array, Size: "(" + value + "?.Count ?? 0)");
+                scope.Locals[f.Id] = new Typed(value, TK.Array, Size: "(" + value + "?.Count ?? 0)");
                 break;
             }
         }
@@ -358,7 +364,7 @@ internal sealed partial class Emitter
         var extra = new List<string>();
         var extraArgs = new List<string>();
         if (le) { extra.Add("bool littleEndian = false"); }
-        var pars = t.Params.Select(p => (p.EnumCsName is not null ? Q(p.EnumCsName) : Names.CsPrimitive(p.Primitive)) + " " + ParamName(p)).ToList();
+        var pars = t.Params.Select(p => ParamCsType(p) + " " + ParamName(p)).ToList();
         var parArgs = t.Params.Select(ParamName).ToList();
         string Sig(string first) => string.Join(", ", new[] { first }.Concat(pars).Concat(extra).Where(x => x.Length > 0));
         var leArg = le ? "littleEndian" : "false";

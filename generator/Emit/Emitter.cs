@@ -113,6 +113,12 @@ internal sealed partial class Emitter
                 }
             }
             foreach (var i in t.Instances) yield return i.Value;
+            // Where a parse instance reads, and how much, are worked out in the type's scope.
+            foreach (var pi in t.ParseInstances)
+            {
+                yield return pi.Pos;
+                foreach (var x in new[] { pi.Field.Size, pi.Field.RepeatExpr, pi.Field.If, pi.Field.Process?.Arg }.Concat(pi.Field.Args)) yield return x;
+            }
             foreach (var c in t.Checks)
             {
                 yield return c.Expr;
@@ -152,6 +158,10 @@ internal sealed partial class Emitter
                 {
                     if (x is TMember { Target: TRef { Kind: RefKind.Field } target }) _modelNeeded.Add(t.CsName + "." + target.Id);
                 });
+            // A model passed as an argument must be built, even when checking.
+            foreach (var f in t.Fields.Concat(t.ParseInstances.Select(p => p.Field)))
+                foreach (var a in f.Args.Concat(f.Switch?.AllCases.SelectMany(c => c.Args) ?? Enumerable.Empty<ExprText>()))
+                    if (a.Checked is TRef { Kind: RefKind.Field, Type: { Kind: TKind.User or TKind.Array } } r) _modelNeeded.Add(t.CsName + "." + r.Id);
         }
         bool changed = true;
         while (changed)
@@ -176,8 +186,10 @@ internal sealed partial class Emitter
     private List<(string Name, string CsType, string ReaderValue)> CapturesOf(TypeModel t)
     {
         var list = new List<(string, string, string)>();
-        foreach (var i in t.Instances)
-            Walk(i.Value.T, x =>
+        var modelExprs = t.Instances.Select(i => i.Value.T).Concat(t.ParseInstances.SelectMany(pi =>
+            new[] { pi.Pos, pi.Field.Size, pi.Field.RepeatExpr, pi.Field.If, pi.Field.Process?.Arg }.Concat(pi.Field.Args).Where(x => x is not null).Select(x => x!.T)));
+        foreach (var e in modelExprs)
+            Walk(e, x =>
             {
                 (string, string, string)? c = x switch
                 {
@@ -188,13 +200,57 @@ internal sealed partial class Emitter
                 };
                 if (c is { } v && !list.Contains(v)) list.Add(v);
             });
-        // zlib octets as read: a writer gives them back while they still inflate to the value.
+        // zlib octets as read, and the octets of a sized value cut by a terminator or padding: a
+        // writer gives them back while they still hold the value.
         foreach (var f in t.Fields)
-            if (f.Process?.Kind == "zlib") list.Add((Names.Captured("__raw_" + f.Id), Names.ReadOnlyMemory, "__raw_" + f.Id));
+            if (f.Process?.Kind == "zlib" || KeepsRaw(f)) list.Add((Names.Captured("__raw_" + f.Id), Names.ReadOnlyMemory, "__raw_" + f.Id));
+        // A stream given as a parameter, for instances that read from it.
+        foreach (var pi in t.ParseInstances)
+            if (pi.IoParam is { } io && t.Params.First(p => p.Id == io) is var iop)
+            {
+                var c = (Names.Captured(Names.Param(io)), ParamCsType(iop), Names.Param(io));
+                if (!list.Contains(c)) list.Add(c);
+            }
+        // Parse instances read, when asked, from the type's stream (or the root's), in its byte order.
+        if (t.ParseInstances.Count > 0)
+        {
+            list.Add((Names.Captured("__io"), Names.ReadOnlyMemory, Names.R + ".IoMemory"));
+            list.Add((Names.Captured("__ioOffset"), "long", Names.R + ".IoOffset"));
+            list.Add((Names.Captured("__le"), "bool", "__typeLe"));
+            if (t.ParseInstances.Any(p => p.Pos is null)) list.Add((Names.Captured("__seqEnd"), "long", Names.R + ".IoPos"));
+            if (t.ParseInstances.Any(p => p.RootIo))
+            {
+                list.Add((Names.Captured("__rootIo"), Names.ReadOnlyMemory, Names.R + ".RootMemory"));
+                list.Add((Names.Captured("__rootOffset"), "long", Names.R + ".RootOffset"));
+            }
+        }
         return list;
     }
 
-    private string ParamCsType(ParamModel p) => p.EnumCsName is not null ? Q(p.EnumCsName) : Names.CsPrimitive(p.Primitive);
+    /// <summary>A sized string or byte array cut by a terminator or padding: what follows the value is kept (as read).</summary>
+    private static bool KeepsRaw(FieldModel f)
+        => f.Kind is FieldKind.Str or FieldKind.Bytes && f.Repeat == RepeatKind.None && f.Process is null
+           && (f.Size is not null || f.SizeEos) && f.Term is { } tm && (tm.Terminator >= 0 || tm.PadRight >= 0);
+
+    private string ParamCsType(ParamModel p) => p.Type is null
+        ? (p.EnumCsName is not null ? Q(p.EnumCsName) : Names.CsPrimitive(p.Primitive))
+        : ParamCsType(p.Type, p.Primitive);
+
+    private string ParamCsType(ExprType t, string prim) => t.Kind switch
+    {
+        TKind.Float => Names.CsPrimitive(prim),
+        TKind.Str => "string",
+        TKind.Bytes => Names.ReadOnlyMemory,
+        TKind.Io => Names.Io,
+        TKind.Bool => "bool",
+        TKind.Enum => Q(t.Name!),
+        TKind.User => Q(t.Name!),
+        TKind.Int => Primitives.Contains(prim) ? Names.CsPrimitive(prim) : t.U64 ? "ulong" : "long",
+        TKind.Array => Names.List + "<" + ParamCsType(t.Element!, prim) + ">",
+        _ => "object",
+    };
+
+    private static readonly HashSet<string> Primitives = new(StringComparer.Ordinal) { "u1", "u2", "u4", "u8", "s1", "s2", "s4", "s8" };
 
     /// <summary>C# type of a value of this kind, for parameters and locals.</summary>
     private string CsTypeOf(Typed t) => t.Kind switch
@@ -204,6 +260,7 @@ internal sealed partial class Emitter
         TK.Str => "string",
         TK.Float => "double",
         TK.Bytes => Names.ReadOnlyMemory,
+        TK.Io => Names.Io,
         TK.User => Q(t.User!),
         _ => t.U64 ? "ulong" : "long",
     };
@@ -311,11 +368,14 @@ internal sealed partial class Emitter
         EmitModelMembers(w, t, isStruct);
         EmitEquality(w, t, isStruct);
         EmitSummary(w, t);
+        // ToString prints the summary: it must not read instances (which may read more, or fail).
+        w.Line("private bool PrintMembers(global::System.Text.StringBuilder builder) { builder.Append(Summary()); return true; }");
         EmitLayout(w, t);
         EmitPeekers(w, t);
         EmitPublicApi(w, t);
         _encodings.Clear();
         EmitReadCore(w, t);
+        foreach (var pi in t.ParseInstances) EmitParseInstanceReader(w, t, pi);
         EmitWriteCore(w, t);
         foreach (var e in _encodings.ToList())
         {
@@ -435,15 +495,7 @@ internal sealed partial class Emitter
     private string FieldRuleDoc(TypeModel t, FieldModel f)
     {
         var parts = new List<string>();
-        string kind = f.Kind switch
-        {
-            FieldKind.Primitive => f.Primitive! + (f.EnumCsName is not null ? " as " + f.EnumCsName : ""),
-            FieldKind.Bytes => "bytes" + (f.Term is { Terminator: >= 0 } tb ? ", ended by 0x" + tb.Terminator.ToString("x2", CultureInfo.InvariantCulture) : ""),
-            FieldKind.Str => "str (" + f.Encoding + ")" + (f.Term is { Terminator: >= 0 } ts ? ", ended by 0x" + ts.Terminator.ToString("x2", CultureInfo.InvariantCulture) : ""),
-            FieldKind.User => f.UserType!,
-            _ => "switch on " + f.Switch!.On.Text,
-        };
-        parts.Add("Grammar: '" + f.Id + "', " + kind + OffsetDoc(t, f));
+        parts.Add("Grammar: '" + f.Id + "', " + FieldKindDoc(f) + OffsetDoc(t, f));
         if (f.Size is { } s) parts.Add("size " + s.Text);
         if (f.SizeEos) parts.Add("to the end of its stream");
         if (f.Repeat != RepeatKind.None) parts.Add("repeated " + (f.Repeat == RepeatKind.Expr ? f.RepeatExpr!.Text + " times" : f.Repeat == RepeatKind.Until ? "until " + f.RepeatUntil!.Text : "to the end of its stream"));
@@ -451,6 +503,15 @@ internal sealed partial class Emitter
         if (f.Valid is { } v) parts.Add("rule " + v.Rule + ": " + ValidText(v));
         return string.Join("; ", parts) + ".";
     }
+
+    private static string FieldKindDoc(FieldModel f) => f.Kind switch
+    {
+        FieldKind.Primitive => f.Primitive! + (f.EnumCsName is not null ? " as " + f.EnumCsName : ""),
+        FieldKind.Bytes => "bytes" + (f.Term is { Terminator: >= 0 } tb ? ", ended by 0x" + tb.Terminator.ToString("x2", CultureInfo.InvariantCulture) : ""),
+        FieldKind.Str => "str (" + f.Encoding + ")" + (f.Term is { Terminator: >= 0 } ts ? ", ended by 0x" + ts.Terminator.ToString("x2", CultureInfo.InvariantCulture) : ""),
+        FieldKind.User => f.UserType!,
+        _ => "switch on " + f.Switch!.On.Text,
+    };
 
     private static string ValidText(ValidModel v) => TemplateText(v.Expect);
 
@@ -539,6 +600,141 @@ internal sealed partial class Emitter
             w.Line("internal " + csType + " " + name + " { get; init; }");
         }
         foreach (var i in t.Instances) EmitInstanceProperty(w, t, i);
+        foreach (var pi in t.ParseInstances) EmitParseInstanceProperty(w, t, pi);
+    }
+
+    /// <summary>A parse instance: read the first time it is asked for, then kept (not part of equality).</summary>
+    private void EmitParseInstanceProperty(SourceWriter w, TypeModel t, ParseInstanceModel pi)
+    {
+        var f = pi.Field;
+        var type = FieldCsType(f);
+        var cache = "__pi_" + pi.CsName;
+        bool nullable = f.If is not null;
+        w.Line("private " + type + (nullable ? "?" : "") + " " + cache + (nullable ? "" : " = default!") + ";");
+        w.Line("private bool " + cache + "_read;");
+        w.Doc(pi.Doc, "Grammar: parse instance '" + pi.Id + "' (" + FieldKindDoc(f) + (f.Repeat != RepeatKind.None ? ", repeated" : "") + (pi.Pos is null ? ", where the fields end" : ", at " + pi.Pos.Text.Trim())
+              + (pi.RootIo ? " of the root's stream" : "") + "), read the first time it is asked for.");
+        w.Open("public " + type + (nullable ? "?" : "") + " " + pi.CsName);
+        w.Open("get");
+        w.Open("if (!" + cache + "_read)");
+        w.Line(cache + " = " + ParseInstanceCall(t, pi, new ModelScope(this, t)) + ";");
+        w.Line(cache + "_read = true;");
+        w.Close();
+        w.Line("return " + cache + ";");
+        w.Close();
+        w.Close();
+    }
+
+    /// <summary>
+    /// The call that reads a parse instance, with where and how much worked out
+    /// in the given scope: a model's (its captured stream) or a reader's (its stream as it reads).
+    /// </summary>
+    private string ParseInstanceCall(TypeModel t, ParseInstanceModel pi, IScope scope)
+    {
+        var f = pi.Field;
+        bool reader = scope is ReaderScope;
+        var args = new List<string>();
+        if (pi.IoParam is { } io)
+        {
+            var stream = reader ? Names.Param(io) : Names.Captured(Names.Param(io));
+            args.Add(stream + ".Octets.Span");
+            args.Add(stream + ".Offset");
+            args.Add(reader ? "__typeLe" : Names.Captured("__le"));
+        }
+        else if (reader)
+        {
+            args.Add(pi.RootIo ? Names.R + ".RootSpan" : Names.R + ".IoSpan");
+            args.Add(pi.RootIo ? Names.R + ".RootOffset" : Names.R + ".IoOffset");
+            args.Add("__typeLe");
+        }
+        else
+        {
+            args.Add(Names.Captured(pi.RootIo ? "__rootIo" : "__io") + ".Span");
+            args.Add(Names.Captured(pi.RootIo ? "__rootOffset" : "__ioOffset"));
+            args.Add(Names.Captured("__le"));
+        }
+        args.Add(pi.Pos is not null ? "(long)" + _c.Compile(pi.Pos.T, scope).Code : reader ? "(long)" + Names.R + ".IoPos" : Names.Captured("__seqEnd"));
+        foreach (var (_, value, _) in ParseInstanceInputs(pi))
+            args.Add(_c.Compile(value.T, scope).Code);
+        var call = "__ReadInst_" + pi.CsName + "(" + string.Join(", ", args) + ")";
+        return f.If is null ? call : "((" + _c.Compile(f.If.T, scope).Code + ") ? (" + FieldCsType(f) + "?)" + call + " : null)";
+    }
+
+    /// <summary>What a parse instance's reader takes besides where: its size, count, arguments and process key, in that order.</summary>
+    private List<(string Id, ExprText Value, ParamModel Param)> ParseInstanceInputs(ParseInstanceModel pi)
+    {
+        var f = pi.Field;
+        var list = new List<(string, ExprText, ParamModel)>();
+        ParamModel Long(string id, Loc loc) => new(id, id, "s8", null, loc, null);
+        if (f.Size is { } size) list.Add(("__size", size, Long("__size", size.Loc)));
+        if (f.RepeatExpr is { } count) list.Add(("__count", count, Long("__count", count.Loc)));
+        if (f.Kind == FieldKind.User)
+        {
+            var callee = _types[f.UserType!];
+            for (int i = 0; i < f.Args.Count && i < callee.Params.Count; i++)
+            {
+                var cp = callee.Params[i];
+                list.Add(("__arg" + i.ToString(CultureInfo.InvariantCulture), f.Args[i], new ParamModel("__arg" + i.ToString(CultureInfo.InvariantCulture), cp.CsName, cp.Primitive, cp.EnumCsName, cp.Loc, null)));
+            }
+        }
+        if (f.Process?.Arg is { } pa && pa.T is not (TInt or TBytes or TList)) list.Add(("__parg", pa, Long("__parg", pa.Loc)));
+        return list;
+    }
+
+    /// <summary>
+    /// The static reader of a parse instance: a reader over the stream from
+    /// its position, and the instance's field read as a seq field would be,
+    /// with where and how much given.
+    /// </summary>
+    private void EmitParseInstanceReader(SourceWriter w, TypeModel t, ParseInstanceModel pi)
+    {
+        var inputs = ParseInstanceInputs(pi);
+        var sf = pi.Field with { If = null };
+        var pars = new List<ParamModel>();
+        foreach (var (id, value, param) in inputs)
+        {
+            pars.Add(param);
+            var pt = param.EnumCsName is not null ? ExprType.Enum(param.EnumCsName) : param.Primitive == "bool" ? ExprType.Bool : ExprType.Long;
+            var r = value with { Checked = new TRef(RefKind.Param, id, pt) };
+            if (ReferenceEquals(value, pi.Field.Size)) sf = sf with { Size = r };
+            else if (ReferenceEquals(value, pi.Field.RepeatExpr)) sf = sf with { RepeatExpr = r };
+            else if (id == "__parg") sf = sf with { Process = sf.Process! with { Arg = r } };
+            else
+            {
+                int i = int.Parse(id.Substring("__arg".Length), CultureInfo.InvariantCulture);
+                var a = sf.Args.ToArray();
+                a[i] = r;
+                sf = sf with { Args = a.ToEquatable() };
+            }
+        }
+        var synth = t with
+        {
+            CsName = t.CsName + "__" + pi.CsName, Fields = new[] { sf }.ToEquatable(), Params = pars.ToEquatable(),
+            Instances = EquatableArray<InstanceModel>.Empty, ParseInstances = EquatableArray<ParseInstanceModel>.Empty,
+            Checks = EquatableArray<CheckModel>.Empty, Exports = EquatableArray<string>.Empty,
+            Needs = EquatableArray<HiddenModel>.Empty, Provides = EquatableArray<ProvidedModel>.Empty,
+        };
+        var R = Names.R;
+        var sig = new List<string> { Names.ReadOnlySpan + " __io", "long __ioOffset", "bool __le", "long __pos" };
+        foreach (var p in pars) sig.Add(ParamCsType(p) + " " + Names.Param(p.Id));
+        w.Line();
+        w.Doc("Reads parse instance '" + pi.Id + "'. For generated code only.");
+        w.Line(Names.NeverBrowsable);
+        w.Open("private static " + FieldCsType(sf) + " __ReadInst_" + pi.CsName + "(" + string.Join(", ", sig) + ")");
+        w.Line("var " + R + " = new " + Names.Reader + "(__io, __le, __ioOffset);");
+        w.Line(Names.Validation + "? " + Names.V + " = null;");
+        w.Line("bool " + Names.Build + " = true;");
+        w.Line(R + ".Skip(__pos, " + Lit(pi.Id) + ");");
+        w.Line("int " + Names.Start + " = " + R + ".Position;");
+        w.Line("long __off = " + R + ".Offset;");
+        w.Line("int " + Names.IoSize + " = " + R + ".IoSize;");
+        w.Line("bool __typeLe = __le;");
+        var scope = new ReaderScope(this, synth, new Dictionary<string, Typed>());
+        EmitReadField(w, synth, scope, sf, new List<(string Field, TExpr Pred, string Local)>());
+        w.Line("return " + ModelValue(sf) + ";");
+        w.Line("__short:");
+        w.Line("throw " + Names.Exception + ".Invalid(\"truncated\", " + Lit(pi.Id) + ", " + R + ".Offset, \"the octets of the instance are cut short\");");
+        w.Close();
     }
 
     private string CaseKeyCode(TypeModel t, FieldModel discriminator, CaseModel c)
@@ -577,8 +773,9 @@ internal sealed partial class Emitter
     private static bool ReadsCaptured(TypeModel t, InstanceModel i)
     {
         bool reads = false;
+        // A parse instance reads what the reader captured (its stream) by nature.
         Walk(i.Value.T, x => reads |= x is TRef { Kind: RefKind.Param or RefKind.IoSize } or TPath
-                                      || x is TRef { Kind: RefKind.Instance } r && ReadsCaptured(t, t.Instances.First(o => o.Id == r.Id)));
+                                      || x is TRef { Kind: RefKind.Instance } r && (t.Instances.FirstOrDefault(o => o.Id == r.Id) is not { } o || ReadsCaptured(t, o)));
         return reads;
     }
 

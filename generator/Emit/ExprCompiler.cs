@@ -6,7 +6,7 @@ using FormatGen.Generator.Model;
 
 namespace FormatGen.Generator.Emit;
 
-internal enum TK { Int, Bool, Enum, Bytes, Array, User, Float, Str }
+internal enum TK { Int, Bool, Enum, Bytes, Array, User, Float, Str, Io }
 
 /// <summary>A compiled expression: C# code and what it is. Integers are always long or ulong (U64).</summary>
 internal sealed record Typed(string Code, TK Kind, bool U64 = false, string? Enum = null, string? User = null, string? Size = null)
@@ -71,7 +71,7 @@ internal sealed class ExprCompiler
         TCast c => Cast(c, scope),
         TMethod m => Method(m, scope),
         TEnumConst en => new Typed(EnumType(en.EnumCs) + "." + en.MemberCs, TK.Enum, Enum: en.EnumCs),
-        TRef { Kind: RefKind.IoSize or RefKind.IoEos or RefKind.IoPos } r => scope.Io(r.Kind),
+        TRef { Kind: RefKind.IoSize or RefKind.IoEos or RefKind.IoPos or RefKind.IoValue or RefKind.RootIoValue } r => scope.Io(r.Kind),
         TRef r => scope.Name(r),
         TPath p => scope.Path(p),
         TMember m => scope.Member(Compile(m.Target, scope), m),
@@ -94,6 +94,7 @@ internal sealed class ExprCompiler
             ("to_i", TK.Str) => Typed.Long(Names.Eval + ".ParseInt(" + target.Code + ", 10)"),
             ("to_s", _) => new Typed(Names.Text + ".Dec(" + target.Code + ")", TK.Str),
             ("size", TK.Str) => Typed.Long("((long)" + target.Code + ".Length)"),
+            ("size", TK.Io) => Typed.Long("((long)" + target.Code + ".Size)"),
             ("size", _) => Typed.Long("((long)" + target.Size + ")"),
             ("reverse", TK.Str) => new Typed(Names.Text + ".Reverse(" + target.Code + ")", TK.Str),
             ("reverse", _) => target with { Code = "((" + Names.ReadOnlySpan + ")" + Names.Eval + ".Reverse(" + target.Code + "))" },

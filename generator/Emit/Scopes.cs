@@ -25,7 +25,7 @@ internal sealed partial class Emitter
             _e = e;
             _t = t;
             Locals = locals;
-            foreach (var p in t.Params) Locals[p.Id] = e.PrimTyped(p.Primitive, p.EnumCsName, Names.Param(p.Id));
+            foreach (var p in t.Params) Locals[p.Id] = e.ParamTyped(p, Names.Param(p.Id));
         }
 
         public Typed Name(TRef r)
@@ -55,6 +55,8 @@ internal sealed partial class Emitter
         {
             RefKind.IoSize => Typed.Long("((long)" + Names.IoSize + ")"),
             RefKind.IoEos => Typed.Bool(Names.R + ".IsEof"),
+            RefKind.IoValue => new Typed("new " + Names.Io + "(" + Names.R + ".IoMemory, " + Names.R + ".IoOffset)", TK.Io),
+            RefKind.RootIoValue => new Typed("new " + Names.Io + "(" + Names.R + ".RootMemory, " + Names.R + ".RootOffset)", TK.Io),
             _ => Typed.Long("((long)" + Names.R + ".IoPos)"),
         };
 
@@ -67,10 +69,39 @@ internal sealed partial class Emitter
     /// <summary>A value instance, expanded in place in the scope that reads it.</summary>
     private Typed ExpandInstance(TypeModel t, string id, IScope scope)
     {
+        if (t.ParseInstances.FirstOrDefault(i => i.Id == id) is { } pi)
+        {
+            // A reader reads it where it is asked for; a model (or a writer) asks its property, which keeps it.
+            var type = ParseInstanceType(pi);
+            if (scope is ReaderScope) return TypedOf(type, ParseInstanceCall(t, pi, scope) + NotNull(pi));
+            return TypedOf(type, "this." + pi.CsName + NotNull(pi));
+        }
         var inst = t.Instances.First(i => i.Id == id);
         var value = _c.Compile(inst.Value.T, scope);
         return inst.EnumCsName is null ? value : new Typed("((" + Q(inst.EnumCsName) + ")" + value.Code + ")", TK.Enum, Enum: inst.EnumCsName);
     }
+
+    /// <summary>The type of a parse instance's value in expressions.</summary>
+    private static ExprType ParseInstanceType(ParseInstanceModel pi)
+    {
+        var f = pi.Field;
+        ExprType one = f.Kind switch
+        {
+            FieldKind.Primitive when f.EnumCsName is not null => ExprType.Enum(f.EnumCsName),
+            FieldKind.Primitive when f.Primitive is "b1" => ExprType.Bool,
+            FieldKind.Primitive when Names.IsFloat(f.Primitive!) => ExprType.Float,
+            FieldKind.Primitive => f.Primitive is "u8" or "b64" ? ExprType.ULong : ExprType.Long,
+            FieldKind.Bytes => ExprType.Bytes,
+            FieldKind.Str => ExprType.Str,
+            FieldKind.User => ExprType.User(f.UserType!),
+            _ => new ExprType(TKind.User, Name: f.Switch!.InterfaceName, Union: true),
+        };
+        return f.Repeat == RepeatKind.None ? one : ExprType.ArrayOf(one);
+    }
+
+    /// <summary>An instance with 'if' read in an expression: its value, or the type's default when it is absent (as Kaitai's null would fail).</summary>
+    private static string NotNull(ParseInstanceModel pi)
+        => pi.Field.If is null ? "" : pi.Field.Kind is FieldKind.Primitive or FieldKind.Bytes && pi.Field.Repeat == RepeatKind.None ? ".GetValueOrDefault()" : "!";
 
     /// <summary>A hidden argument: a value of _root or _parent passed down to the type.</summary>
     private Typed HiddenTyped(bool root, string path, ExprType type)
@@ -90,9 +121,13 @@ internal sealed partial class Emitter
         TKind.Bytes => new Typed(code + ".Span", TK.Bytes, Size: code + ".Length"),
         TKind.Array => new Typed(code, TK.Array, Size: "(" + code + "?.Count ?? 0)"),
         TKind.Str => new Typed(code, TK.Str),
-        TKind.Float => new Typed(code, TK.Float),
+        TKind.Float => new Typed("((double)" + code + ")", TK.Float),
+        TKind.Io => new Typed(code, TK.Io),
         _ => throw Bug("a value of " + type.Describe()),
     };
+
+    /// <summary>A parameter as a value in expressions.</summary>
+    private Typed ParamTyped(ParamModel p, string code) => p.Type is null ? PrimTyped(p.Primitive, p.EnumCsName, code) : TypedOf(p.Type, code);
 
     /// <summary>x.m where x is a built model: its property.</summary>
     private Typed ModelMember(Typed target, TMember m)
@@ -100,6 +135,7 @@ internal sealed partial class Emitter
         var type = _types[target.User!];
         if (m.Instance)
         {
+            if (type.ParseInstances.FirstOrDefault(x => x.Id == m.Id) is { } pi) return TypedOf(m.Type, target.Code + "." + pi.CsName + NotNull(pi));
             var inst = type.Instances.First(x => x.Id == m.Id);
             return TypedOf(m.Type, target.Code + "." + inst.CsName);
         }
@@ -123,7 +159,7 @@ internal sealed partial class Emitter
                 case RefKind.Param:
                 {
                     var p = _t.Params.First(x => x.Id == r.Id);
-                    return _e.PrimTyped(p.Primitive, p.EnumCsName, Names.Captured(Names.Param(p.Id)));
+                    return _e.ParamTyped(p, Names.Captured(Names.Param(p.Id)));
                 }
                 case RefKind.Instance:
                     return _e.ExpandInstance(_t, r.Id, this);
@@ -157,7 +193,7 @@ internal sealed partial class Emitter
         {
             _e = e;
             _t = t;
-            foreach (var p in t.Params) Locals[p.Id] = e.PrimTyped(p.Primitive, p.EnumCsName, Names.Param(p.Id));
+            foreach (var p in t.Params) Locals[p.Id] = e.ParamTyped(p, Names.Param(p.Id));
         }
 
         public Typed Name(TRef r)
@@ -177,7 +213,8 @@ internal sealed partial class Emitter
 
         public Typed Path(TPath p) => _e.HiddenTyped(p.Root, p.Path, p.Type);
 
-        public Typed Io(RefKind kind) => throw Bug("_io in a writer");
+        // A stream passed to a child being written: the child reads from it only in parse instances, which are not written.
+        public Typed Io(RefKind kind) => kind is RefKind.IoValue or RefKind.RootIoValue ? new Typed("default(" + Names.Io + ")", TK.Io) : throw Bug("_io in a writer");
         public Typed CountWhere(TCount c) => throw Bug("a count in a writer");
     }
 }

@@ -51,7 +51,15 @@ internal sealed record TypeModel(
     EquatableArray<ProvidedModel> Provides = default,
     bool KeepsSlack = false,
     bool IsStruct = false,
-    bool External = false);
+    bool External = false,
+    EquatableArray<ParseInstanceModel> ParseInstances = default);
+
+/// <summary>
+/// A parse instance: what it reads (a field, read lazily when first asked for,
+/// then kept), from where (Pos in the type's stream, or the root's; without
+/// Pos, where the type's fields end).
+/// </summary>
+internal sealed record ParseInstanceModel(string Id, string CsName, FieldModel Field, ExprText? Pos, bool RootIo, string? Doc, Loc Loc, string? IoParam = null);
 
 /// <summary>A value a type reads from _root or _parent (Path relative to that head); it is passed down as a hidden argument.</summary>
 internal sealed record HiddenModel(bool Root, string Path, ExprType Type);
@@ -150,7 +158,16 @@ internal sealed record ValidModel(
     EquatableArray<TemplatePart> Expect,
     EquatableArray<TemplatePart> Found);
 
-internal sealed record ParamModel(string Id, string CsName, string Primitive, string? EnumCsName, Loc Loc, string? Doc);
+/// <summary>
+/// A parameter: an integer (Primitive, maybe an enum), a bool, or (Type) a
+/// float, string, byte array, user type, any type ('struct'), stream ('io')
+/// or a list of one of those.
+/// </summary>
+internal sealed record ParamModel(string Id, string CsName, string Primitive, string? EnumCsName, Loc Loc, string? Doc, ExprType? Type = null)
+{
+    /// <summary>The parameter's type in expressions.</summary>
+    public ExprType ValueType => Type ?? (EnumCsName is not null ? ExprType.Enum(EnumCsName) : Primitive == "bool" ? ExprType.Bool : Primitive == "u8" ? ExprType.ULong : ExprType.Long);
+}
 
 internal sealed record InstanceModel(string Id, string CsName, ExprText Value, string? EnumCsName, string? Doc, Loc Loc);
 

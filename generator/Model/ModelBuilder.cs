@@ -93,19 +93,21 @@ internal sealed class ModelBuilder
             Default = sw.Default is null ? null : QC(sw.Default),
             Wrappers = sw.Wrappers.Select(w => w with { CsName = Q(w.CsName) }).ToEquatable(),
         };
+        FieldModel QF(FieldModel f) => f with
+        {
+            UserType = f.UserType is null ? null : Q(f.UserType),
+            EnumCsName = f.EnumCsName is null ? null : Q(f.EnumCsName),
+            Switch = QS(f.Switch),
+        };
         var types = m.Types.Select(t => t.External ? t : t with
         {
             CsName = Q(t.CsName),
             ParentCsName = t.ParentCsName is null ? null : Q(t.ParentCsName),
             Unions = t.Unions.Select(Q).ToEquatable(),
-            Fields = t.Fields.Select(f => f with
-            {
-                UserType = f.UserType is null ? null : Q(f.UserType),
-                EnumCsName = f.EnumCsName is null ? null : Q(f.EnumCsName),
-                Switch = QS(f.Switch),
-            }).ToEquatable(),
+            Fields = t.Fields.Select(QF).ToEquatable(),
             Params = t.Params.Select(p => p with { EnumCsName = p.EnumCsName is null ? null : Q(p.EnumCsName) }).ToEquatable(),
             Instances = t.Instances.Select(i => i with { EnumCsName = i.EnumCsName is null ? null : Q(i.EnumCsName), Value = QE(i.Value)! }).ToEquatable(),
+            ParseInstances = t.ParseInstances.Select(pi => pi with { Field = QF(pi.Field) }).ToEquatable(),
             Needs = t.Needs.Select(h => h with { Type = QT(h.Type) }).ToEquatable(),
             External = true,
         }).ToEquatable();
@@ -145,6 +147,7 @@ internal sealed class ModelBuilder
         typeModels = typeModels.Select(t => t.External ? t : t with { IsStruct = IsStructType(t, stream) }).ToList();
         typeModels = MarkSlack(typeModels);
         CheckExternalUses(typeModels);
+        CheckParseInstances(typeModels);
         var ns = _file.Namespace ?? defaultNamespace;
         var all = new List<DiagInfo>(_file.Diagnostics);
         all.AddRange(_diags);
@@ -161,7 +164,7 @@ internal sealed class ModelBuilder
     {
         var byName = types.ToDictionary(t => t.CsName, StringComparer.Ordinal);
         foreach (var t in types.Where(t => !t.External))
-            foreach (var f in t.Fields)
+            foreach (var f in t.Fields.Concat(t.ParseInstances.Select(p => p.Field)))
             {
                 var used = f.UserType is not null ? new[] { f.UserType } : f.Switch?.AllCases.Select(c => c.TypeCsName).ToArray() ?? Array.Empty<string>();
                 foreach (var u in used)
@@ -172,6 +175,27 @@ internal sealed class ModelBuilder
                     else if (_exports.TryGetValue(u, out var wanted) && wanted.Count > 0)
                         _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, f.Loc, "Reading '_." + wanted.First() + "' of a repeated type of another grammar"));
                 }
+            }
+    }
+
+    /// <summary>
+    /// A parse instance is read on its own, from its stream, when asked for:
+    /// no _root or _parent values can be passed to what it reads, nor
+    /// arguments worked out inside a switch.
+    /// </summary>
+    private void CheckParseInstances(List<TypeModel> types)
+    {
+        var byName = types.ToDictionary(t => t.CsName, StringComparer.Ordinal);
+        foreach (var t in types.Where(t => !t.External))
+            foreach (var pi in t.ParseInstances)
+            {
+                var f = pi.Field;
+                var used = f.UserType is not null ? new[] { f.UserType } : f.Switch?.AllCases.Select(c => c.TypeCsName).ToArray() ?? Array.Empty<string>();
+                var reads = used.FirstOrDefault(u => byName.TryGetValue(u, out var c) && ReadsAbove(c, byName, 0));
+                if (reads is not null)
+                    _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, pi.Loc, "A parse instance of type '" + byName[reads].KsyId + "', which reads _root or _parent,"));
+                else if (f.Switch is { } sw && sw.AllCases.Any(c => c.Args.Count > 0))
+                    _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, pi.Loc, "A parse instance whose switch passes arguments to its cases"));
             }
     }
 
@@ -194,7 +218,7 @@ internal sealed class ModelBuilder
     /// the root or a streamed element, is a record struct: no allocation per value.
     /// </summary>
     private static bool IsStructType(TypeModel t, StreamModel? stream)
-        => !t.IsRoot && t.Unions.Count == 0 && stream?.ElementCsName != t.CsName && t.Fields.Count > 0
+        => !t.IsRoot && t.Unions.Count == 0 && stream?.ElementCsName != t.CsName && t.Fields.Count > 0 && t.ParseInstances.Count == 0
            && t.Fields.All(f => f.Kind == FieldKind.Primitive && f.Repeat == RepeatKind.None && f.If is null);
 
     /// <summary>
@@ -206,7 +230,7 @@ internal sealed class ModelBuilder
         var sized = new HashSet<string>(StringComparer.Ordinal);
         var byName = types.ToDictionary(t => t.CsName, StringComparer.Ordinal);
         foreach (var t in types.Where(t => !t.External))
-            foreach (var f in t.Fields)
+            foreach (var f in t.Fields.Concat(t.ParseInstances.Select(p => p.Field)))
             {
                 if (f.Size is null && !f.SizeEos) continue;
                 var users = f.Kind == FieldKind.User ? new[] { f.UserType! }
@@ -374,9 +398,12 @@ internal sealed class ModelBuilder
         return list;
     }
 
+    /// <summary>The seq fields of a type and what its parse instances read.</summary>
+    private static IEnumerable<AttrSpec> Attrs(TypeSpec spec) => spec.Seq.Concat(spec.Instances.Where(i => i.Parse is not null).Select(i => i.Parse!));
+
     private void PrepareUnions(TypeSpec spec, string[] scope, string cs)
     {
-        foreach (var a in spec.Seq)
+        foreach (var a in Attrs(spec))
         {
             if (a.Switch is null) continue;
             var iface = "I" + cs + Pascal(a.Id);
@@ -397,7 +424,7 @@ internal sealed class ModelBuilder
     /// <summary>Members read through <c>_</c> of repeated elements (repeat-until, count predicates).</summary>
     private void CollectExports(TypeSpec spec, string[] scope)
     {
-        foreach (var a in spec.Seq)
+        foreach (var a in Attrs(spec))
         {
             if (a.Type is null || a.Repeat is null) continue;
             var elemCs = ResolveType(SplitTypeRef(a.Type.Text).Name, scope, spec.Id);
@@ -445,8 +472,8 @@ internal sealed class ModelBuilder
         foreach (var p in spec.Params)
         {
             if (!names.Add(p.Id)) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.DuplicateName, p.Loc, p.Id));
-            var (prim, enumCs) = ParamType(p, scope, spec.Id);
-            pars.Add(new ParamModel(p.Id, Pascal(p.Id), prim, enumCs, p.Loc, p.Doc));
+            var (prim, enumCs, type) = ParamType(p.Type.Text.Trim(), p, scope, spec.Id);
+            pars.Add(new ParamModel(p.Id, Pascal(p.Id), prim, enumCs, p.Loc, p.Doc, type));
         }
         var fields = new List<FieldModel>();
         foreach (var a in spec.Seq)
@@ -457,9 +484,15 @@ internal sealed class ModelBuilder
         }
         fields = Derive(fields);
         var inst = new List<InstanceModel>();
+        var parsed = new List<ParseInstanceModel>();
         foreach (var i in spec.Instances)
         {
             if (!names.Add(i.Id)) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.DuplicateName, i.Loc, i.Id));
+            if (i.Parse is not null)
+            {
+                if (BuildParseInstance(i, spec, scope, cs, pars) is { } pi) parsed.Add(pi);
+                continue;
+            }
             var v = Parse(i.Value);
             if (v is null) continue;
             string? enumCs = null;
@@ -482,16 +515,70 @@ internal sealed class ModelBuilder
         var unions = _unionsByCase.TryGetValue(cs, out var u) ? u.ToEquatable() : EquatableArray<string>.Empty;
         string? parentCs = scope.Length == 0 ? null : _types[Key(scope.Take(scope.Length - 1).ToArray(), scope[scope.Length - 1])].CsName;
         return new TypeModel(spec.Id, cs, parentCs, spec.Loc, spec.Doc, endian, fields.ToEquatable(), pars.ToEquatable(),
-            inst.ToEquatable(), checks.ToEquatable(), unions, exports, isRoot, scope.ToEquatable());
+            inst.ToEquatable(), checks.ToEquatable(), unions, exports, isRoot, scope.ToEquatable(), ParseInstances: parsed.ToEquatable());
     }
 
-    private (string Prim, string? EnumCs) ParamType(ParamSpec p, string[] scope, string self)
+    /// <summary>A parse instance: its field as a seq field would be, and where it is read from.</summary>
+    private ParseInstanceModel? BuildParseInstance(InstanceSpec i, TypeSpec owner, string[] scope, string ownerCs, List<ParamModel> pars)
     {
-        var t = p.Type.Text;
-        if (Primitives.Contains(StripEndian(t))) return (StripEndian(t), null);
-        if (t == "bool") return ("bool", null);
-        _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, p.Type.Loc, "A parameter of type '" + t + "'"));
-        return ("u8", null);
+        var field = BuildField(i.Parse!, owner, scope, ownerCs);
+        if (field is null) return null;
+        if (field.Valid is not null)
+        {
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, field.Valid.Loc, "'valid' on a parse instance"));
+            return null;
+        }
+        if (field.Stream) return null; // reported: -fg-stream needs a repeated seq field
+        bool rootIo = false;
+        string? ioParam = null;
+        if (i.Io is { } io)
+        {
+            var text = io.Text.Replace(" ", "");
+            if (text == "_root._io") rootIo = true;
+            else if (pars.FirstOrDefault(p => p.Id == text) is { Type.Kind: TKind.Io }) ioParam = text;
+            else if (text != "_io")
+            {
+                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, io.Loc, "'io: " + io.Text.Trim() + "' (only _io, _root._io and parameters of type io)"));
+                return null;
+            }
+        }
+        return new ParseInstanceModel(i.Id, MemberName(i.Id, ownerCs), field, Parse(i.Pos), rootIo, i.Doc, i.Loc, ioParam);
+    }
+
+    /// <summary>
+    /// A parameter's type, as Kaitai writes it: an integer (with its enum), bool,
+    /// f4/f8, str, bytes, a user type, 'struct' (any), 'io', or a list (T[]).
+    /// </summary>
+    private (string Prim, string? EnumCs, ExprType? Type) ParamType(string t, ParamSpec p, string[] scope, string self)
+    {
+        if (t.EndsWith("[]", StringComparison.Ordinal))
+        {
+            var (ep, ee, et) = ParamType(t.Substring(0, t.Length - 2).Trim(), p with { Enum = null }, scope, self);
+            var elem = et ?? (ee is not null ? ExprType.Enum(ee) : ep == "bool" ? ExprType.Bool : ep == "u8" ? ExprType.ULong : ExprType.Long);
+            return (ep, null, ExprType.ArrayOf(elem));
+        }
+        if (Primitives.Contains(StripEndian(t)))
+        {
+            string? enumCs = null;
+            if (p.Enum is { } e)
+            {
+                enumCs = ResolveEnum(e.Text, scope, self);
+                if (enumCs is null) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnknownEnum, e.Loc, e.Text));
+            }
+            return (StripEndian(t), enumCs, null);
+        }
+        switch (t)
+        {
+            case "bool" or "b1": return ("bool", null, null);
+            case "f4" or "f8" or "f4le" or "f4be" or "f8le" or "f8be": return (StripEndian(t), null, ExprType.Float);
+            case "str": return ("str", null, ExprType.Str);
+            case "bytes": return ("bytes", null, ExprType.Bytes);
+            case "io": return ("io", null, ExprType.Io);
+            case "struct": return ("struct", null, ExprType.AnyStruct);
+        }
+        if (ResolveType(SplitTypeRef(t).Name, scope, self) is { } cs) return ("user", null, ExprType.User(cs));
+        _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnknownType, p.Type.Loc, t));
+        return ("u8", null, null);
     }
 
     private static string StripEndian(string t) => t.EndsWith("le", StringComparison.Ordinal) || t.EndsWith("be", StringComparison.Ordinal) ? t.Substring(0, t.Length - 2) : t;

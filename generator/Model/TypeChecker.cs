@@ -118,12 +118,41 @@ internal sealed class TypeChecker
             var e = Expr(c.Expr, scope, ExprType.Bool, "-fg-checks/expr");
             return c with { Expr = e, Expect = Template(c.Expect, scope), Found = Template(c.Found, scope) };
         }).ToEquatable();
-        return t with { Endian = endian, Fields = fields.ToEquatable(), Instances = instances, Checks = checks };
+        var parsed = t.ParseInstances.Select(pi => CheckParseInstance(t, pi)).ToEquatable();
+        return t with { Endian = endian, Fields = fields.ToEquatable(), Instances = instances, Checks = checks, ParseInstances = parsed };
     }
 
-    private FieldModel CheckField(TypeModel t, FieldModel f, int index)
+    /// <summary>
+    /// A parse instance: where and how much it reads are worked out where it is
+    /// asked for (all the type's fields read by then); its repeat-until is worked
+    /// out as it reads, so it may read only '_' and '_index'.
+    /// </summary>
+    private ParseInstanceModel CheckParseInstance(TypeModel t, ParseInstanceModel pi)
     {
-        var scope = new Scope(t, index, Index: f.Repeat != RepeatKind.None);
+        var f = CheckField(t, pi.Field, Scope.All, model: true);
+        if (f.RepeatUntil?.Checked is { } until)
+        {
+            string? other = null;
+            TExprs.Walk(until, x => other ??= x switch
+            {
+                TRef { Kind: RefKind.Element or RefKind.Index } => null,
+                TRef r => r.Id,
+                TPath p => (p.Root ? "_root." : "_parent.") + p.Path,
+                _ => null,
+            });
+            if (other is not null)
+            {
+                Unsupported(f.RepeatUntil.Loc, "A repeat-until of a parse instance that reads '" + other + "' (only '_' and '_index')");
+                f = f with { RepeatUntil = f.RepeatUntil with { Checked = null } };
+            }
+        }
+        var pos = pi.Pos is null ? null : Expr(pi.Pos, new Scope(t, Scope.All, Model: true), ExprType.Long, "pos");
+        return pi with { Field = f, Pos = pos };
+    }
+
+    private FieldModel CheckField(TypeModel t, FieldModel f, int index, bool model = false)
+    {
+        var scope = new Scope(t, index, Index: f.Repeat != RepeatKind.None, Model: model);
         var value = ValueType(f);
         var f2 = f with
         {
@@ -208,7 +237,7 @@ internal sealed class TypeChecker
             if (a.Checked is { } c && i < pars.Count)
             {
                 var want = ParamType(pars[i]);
-                bool ok = want.Kind == TKind.Enum ? c.Type.Kind == TKind.Enum && c.Type.Name == want.Name : c.Type.Kind == want.Kind;
+                bool ok = Fits(c.Type, want);
                 if (!ok)
                 {
                     Mismatch(args[i].Loc, "argument '" + args[i].Text + "' (" + c.Type.Describe() + ") does not fit parameter '" + pars[i].Id + "' (" + want.Describe() + ")");
@@ -240,8 +269,18 @@ internal sealed class TypeChecker
 
     // ---- types of fields, parameters and instances ----
 
-    private ExprType ParamType(ParamModel p)
-        => p.EnumCsName is not null ? ExprType.Enum(p.EnumCsName) : p.Primitive == "bool" ? ExprType.Bool : p.Primitive == "u8" ? ExprType.ULong : ExprType.Long;
+    private static ExprType ParamType(ParamModel p) => p.ValueType;
+
+    /// <summary>Whether a value of one type can be passed as a parameter of another.</summary>
+    private static bool Fits(ExprType have, ExprType want) => want.Kind switch
+    {
+        TKind.Enum => have.Kind == TKind.Enum && have.Name == want.Name,
+        TKind.Float => have.Kind is TKind.Float or TKind.Int,
+        TKind.User when want.Name == ExprType.AnyStruct.Name => have.Kind == TKind.User,
+        TKind.User => have.Kind == TKind.User && have.Name == want.Name,
+        TKind.Array => have.Kind == TKind.Array && have.Element is { } he && want.Element is { } we && Fits(he, we),
+        _ => have.Kind == want.Kind,
+    };
 
     /// <summary>The type of one value of a field (an element, when it repeats).</summary>
     private static ExprType ValueType(FieldModel f) => f.Kind switch
@@ -291,14 +330,22 @@ internal sealed class TypeChecker
     private void InstanceFields(TypeModel t, string id, HashSet<int> into, HashSet<string> seen)
     {
         if (!seen.Add(id)) return;
-        var inst = t.Instances.FirstOrDefault(i => i.Id == id);
-        if (inst is null) return;
-        Walk(inst.Value.Expr, e =>
+        var exprs = new List<Expr>();
+        if (t.Instances.FirstOrDefault(i => i.Id == id) is { } inst) exprs.Add(inst.Value.Expr);
+        else if (t.ParseInstances.FirstOrDefault(i => i.Id == id) is { } pi)
+        {
+            // What is worked out where it is asked for: where, how much, whether, with what.
+            var f = pi.Field;
+            foreach (var x in new[] { pi.Pos, f.Size, f.RepeatExpr, f.If, f.Process?.Arg }.Concat(f.Args))
+                if (x is not null) exprs.Add(x.Expr);
+        }
+        foreach (var ex in exprs)
+        Walk(ex, e =>
         {
             if (e is not NameRef n) return;
             int fi = IndexOfField(t, n.Id);
             if (fi >= 0) into.Add(fi);
-            else if (t.Instances.Any(i => i.Id == n.Id)) InstanceFields(t, n.Id, into, seen);
+            else if (t.Instances.Any(i => i.Id == n.Id) || t.ParseInstances.Any(i => i.Id == n.Id)) InstanceFields(t, n.Id, into, seen);
         });
     }
 
@@ -364,6 +411,8 @@ internal sealed class TypeChecker
                 if (s.Element is { } el) return new TRef(RefKind.Element, id, el);
                 if (s.Value is { } v) return new TRef(RefKind.Value, id, v);
                 return Unknown(loc, "_", " (only in repeat-until, valid and count predicates)");
+            case "_io" when !s.Model:
+                return new TRef(RefKind.IoValue, id, ExprType.Io);
             case "_io" or "_root" or "_parent":
                 return Mismatch(loc, "'" + id + "' needs a member, as in " + id + (id == "_io" ? ".size" : ".name"));
         }
@@ -388,11 +437,24 @@ internal sealed class TypeChecker
             }
             return new TRef(RefKind.Instance, id, type);
         }
+        if (t.ParseInstances.FirstOrDefault(i => i.Id == id) is { } pinst)
+        {
+            if (s.Visible != Scope.All)
+            {
+                var reads = new HashSet<int>();
+                InstanceFields(t, id, reads, new HashSet<string>());
+                var late = reads.Where(r => r >= s.Visible).Select(r => t.Fields[r].Id).FirstOrDefault();
+                if (late is not null) return Unknown(loc, id, " yet (it reads '" + late + "', read after this field)");
+            }
+            return new TRef(RefKind.Instance, id, FieldType(pinst.Field));
+        }
         return Unknown(loc, id);
     }
 
     private TExpr Member(MemberRef m, Scope s, Loc loc)
     {
+        if (m.Target is NameRef { Id: "_root" } && m.Name == "_io")
+            return s.Model ? Unsupported(loc, "'_root._io' in an instance") : new TRef(RefKind.RootIoValue, "_root._io", ExprType.Io);
         if (PathOf(m, out var head, out var path)) return Path(s.Type, head, path, s.Visible, loc);
         if (m.Target is NameRef { Id: "_io" })
             return m.Name switch
@@ -422,6 +484,9 @@ internal sealed class TypeChecker
             case "first" or "last" or "min" or "max" when t.Kind == TKind.Bytes: return new TBuiltin(target, name, ExprType.Long);
             case "first" or "last" or "min" or "max" when t.Kind == TKind.Array && t.Element is { } el: return new TBuiltin(target, name, el);
         }
+        if (name == "size" && t.Kind == TKind.Io) return new TBuiltin(target, "size", ExprType.Long);
+        if (t.Kind == TKind.User && !t.Union && !_types.ContainsKey(t.Name!))
+            return Mismatch(loc, "'." + name + "' cannot be applied to " + t.Describe() + "; give it a type first, as in .as<name>");
         if (t.Kind == TKind.User && !t.Union)
         {
             var type = _types[t.Name!];
@@ -432,6 +497,8 @@ internal sealed class TypeChecker
                 var it = InstanceType(type, inst);
                 return it.IsError ? new TError() : new TMember(target, name, true, it);
             }
+            if (type.ParseInstances.FirstOrDefault(i => i.Id == name) is { } pinst)
+                return new TMember(target, name, true, FieldType(pinst.Field));
             return Unknown(loc, name, " in type " + type.KsyId);
         }
         return Mismatch(loc, "'." + name + "' cannot be applied to " + t.Describe());

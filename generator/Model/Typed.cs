@@ -6,7 +6,7 @@ namespace FormatGen.Generator.Model;
 // typed. The checker (TypeChecker) builds them and reports every problem; the
 // emitter only prints them. Records, so models holding them stay equatable.
 
-internal enum TKind { Error, Int, Bool, Float, Str, Bytes, Enum, User, Array }
+internal enum TKind { Error, Int, Bool, Float, Str, Bytes, Enum, User, Array, Io }
 
 /// <summary>
 /// The type of a value. Integers are 64-bit: signed, or unsigned (<see cref="U64"/>)
@@ -22,6 +22,10 @@ internal sealed record ExprType(TKind Kind, bool U64 = false, string? Name = nul
     public static readonly ExprType Float = new(TKind.Float);
     public static readonly ExprType Str = new(TKind.Str);
     public static readonly ExprType Bytes = new(TKind.Bytes);
+    public static readonly ExprType Io = new(TKind.Io);
+
+    /// <summary>Kaitai's 'struct' parameter type: any user type, as an object.</summary>
+    public static readonly ExprType AnyStruct = new(TKind.User, Name: "global::System.Object");
 
     public static ExprType Enum(string cs) => new(TKind.Enum, Name: cs);
     public static ExprType User(string cs) => new(TKind.User, Name: cs);
@@ -38,8 +42,10 @@ internal sealed record ExprType(TKind Kind, bool U64 = false, string? Name = nul
         TKind.Str => "a string",
         TKind.Bytes => "a byte array",
         TKind.Enum => "enum " + Name,
+        TKind.User when Name == "global::System.Object" => "any type (struct)",
         TKind.User => (Union ? "one of the types of " : "type ") + Name,
         TKind.Array => "a list of " + (Element?.Describe() ?? "?"),
+        TKind.Io => "a stream",
         _ => "an error",
     };
 }
@@ -65,6 +71,10 @@ internal enum RefKind
     IoEos,
     /// <summary><c>_io.pos</c>: position in the type's stream.</summary>
     IoPos,
+    /// <summary><c>_io</c> as a value (an argument of type io): the type's stream.</summary>
+    IoValue,
+    /// <summary><c>_root._io</c> as a value: the whole input.</summary>
+    RootIoValue,
 }
 
 internal abstract record TExpr(ExprType Type);

@@ -79,9 +79,10 @@ internal sealed record ValidSpec(
     bool InEnum,
     Scalar? Expr);
 
-internal sealed record ParamSpec(string Id, Scalar Type, Loc Loc, string? Doc);
+internal sealed record ParamSpec(string Id, Scalar Type, Loc Loc, string? Doc, Scalar? Enum = null);
 
-internal sealed record InstanceSpec(string Id, Loc Loc, Scalar Value, Scalar? Enum, string? Doc);
+/// <summary>A value instance (Value), or a parse instance (Parse: what to read; Pos and Io: where).</summary>
+internal sealed record InstanceSpec(string Id, Loc Loc, Scalar? Value, Scalar? Enum, string? Doc, AttrSpec? Parse = null, Scalar? Pos = null, Scalar? Io = null);
 
 internal sealed record EnumSpec(string Id, Loc Loc, EquatableArray<EnumMemberSpec> Members);
 

@@ -193,8 +193,13 @@ internal sealed class KsyParser
         return null;
     }
 
-    private AttrSpec ParseAttr(YamlMappingNode n)
+    private AttrSpec ParseAttr(YamlMappingNode n) => ParseAttr(n, null, out _, out _);
+
+    /// <summary>A seq field, or (with <paramref name="instanceId"/>) what a parse instance reads, with its pos and io.</summary>
+    private AttrSpec ParseAttr(YamlMappingNode n, string? instanceId, out Scalar? pos, out Scalar? io)
     {
+        pos = null;
+        io = null;
         string? id = null, doc = null, repeat = null, rule = null, severity = null;
         Scalar? type = null, size = null, repeatExpr = null, repeatUntil = null, cond = null, enumName = null, expect = null, found = null;
         Scalar? terminator = null, padRight = null, encoding = null, process = null;
@@ -209,7 +214,7 @@ internal sealed class KsyParser
             var key = KeyOf(kv.Key);
             switch (key)
             {
-                case "id": id = Text(kv.Value); break;
+                case "id" when instanceId is null: id = Text(kv.Value); break;
                 case "doc": doc = Text(kv.Value); break;
                 case "type":
                     if (kv.Value is YamlMappingNode tm) sw = ParseSwitch(tm);
@@ -237,9 +242,10 @@ internal sealed class KsyParser
                 case "consume": consume = Flag(kv.Value, key); break;
                 case "eos-error": eosError = Flag(kv.Value, key); break;
                 case "process": process = Sc(kv.Value); break;
-                case "pos":
-                case "io":
-                    Report(DiagnosticDescriptors.UnsupportedKey, kv.Key, key, " yet");
+                case "pos" when instanceId is not null: pos = Sc(kv.Value); break;
+                case "io" when instanceId is not null: io = Sc(kv.Value); break;
+                case "id" when instanceId is not null:
+                    Report(DiagnosticDescriptors.UnsupportedKey, kv.Key, "instances/" + instanceId + "/id", " (an instance is named by its key)");
                     break;
                 default:
                     if (!AttrIgnored.Contains(key) && !IgnoredExtension(key, kv.Key))
@@ -247,6 +253,7 @@ internal sealed class KsyParser
                     break;
             }
         }
+        if (instanceId is not null) id = instanceId;
         if (id is null) Report(DiagnosticDescriptors.MissingKey, n, "A seq entry", "id");
         return new AttrSpec(id ?? "_unnamed", L(n), doc, type, sw, size, sizeEos, repeat, repeatLoc, repeatExpr, repeatUntil, cond,
             contents.ToEquatable(), valid, enumName, rule, severity, stream, expect, found, limit,
@@ -319,49 +326,52 @@ internal sealed class KsyParser
     private ParamSpec ParseParam(YamlMappingNode n)
     {
         string? id = null, doc = null;
-        Scalar? type = null;
+        Scalar? type = null, enumName = null;
         foreach (var kv in n.Children)
         {
             var key = KeyOf(kv.Key);
             if (key == "id") id = Text(kv.Value);
             else if (key == "type") type = Sc(kv.Value);
+            else if (key == "enum") enumName = Sc(kv.Value);
             else if (key == "doc") doc = Text(kv.Value);
             else if (!IgnoredExtension(key, kv.Key)) Report(DiagnosticDescriptors.UnsupportedKey, kv.Key, "params/" + key, "");
         }
         if (id is null) Report(DiagnosticDescriptors.MissingKey, n, "A parameter", "id");
         if (type is null) Report(DiagnosticDescriptors.MissingKey, n, "A parameter", "type");
-        return new ParamSpec(id ?? "_unnamed", type ?? new Scalar("u4", L(n)), L(n), doc);
+        return new ParamSpec(id ?? "_unnamed", type ?? new Scalar("u4", L(n)), L(n), doc, enumName);
     }
+
+    private static readonly HashSet<string> ValueInstanceKeys = new(StringComparer.Ordinal) { "value", "enum", "doc", "doc-ref" };
 
     private InstanceSpec ParseInstance(string id, YamlNode keyNode, YamlNode n)
     {
+        if (n is not YamlMappingNode m)
+        {
+            Report(DiagnosticDescriptors.BadValue, n, "instances/" + id, "an instance is a mapping");
+            return new InstanceSpec(id, L(keyNode), new Scalar("0", L(keyNode)), null, null);
+        }
+        // Without 'value' it reads, as a seq field does, from 'pos' of its stream ('io').
+        if (!m.Children.Keys.Any(k => KeyOf(k) == "value"))
+        {
+            var attr = ParseAttr(m, id, out var pos, out var io);
+            return new InstanceSpec(id, L(keyNode), null, null, attr.Doc, attr, pos, io);
+        }
         Scalar? value = null, enumName = null;
         string? doc = null;
-        bool parseReported = false;
-        if (n is YamlMappingNode m)
-            foreach (var kv in m.Children)
+        foreach (var kv in m.Children)
+        {
+            var key = KeyOf(kv.Key);
+            switch (key)
             {
-                var key = KeyOf(kv.Key);
-                switch (key)
-                {
-                    case "value": value = Sc(kv.Value); break;
-                    case "enum": enumName = Sc(kv.Value); break;
-                    case "doc": doc = Text(kv.Value); break;
-                    case "pos":
-                    case "io":
-                    case "type":
-                    case "size":
-                        // One report for the instance, at its first parse key.
-                        if (!parseReported) Report(DiagnosticDescriptors.UnsupportedFeature, kv.Key, "A parse instance ('" + key + "')");
-                        parseReported = true;
-                        break;
-                    default:
-                        if (!AttrIgnored.Contains(key) && !IgnoredExtension(key, kv.Key))
-                            Report(DiagnosticDescriptors.UnsupportedKey, kv.Key, "instances/" + id + "/" + key, "");
-                        break;
-                }
+                case "value": value = Sc(kv.Value); break;
+                case "enum": enumName = Sc(kv.Value); break;
+                case "doc": doc = Text(kv.Value); break;
+                default:
+                    if (!AttrIgnored.Contains(key) && !IgnoredExtension(key, kv.Key))
+                        Report(DiagnosticDescriptors.UnsupportedKey, kv.Key, "instances/" + id + "/" + key, key is "pos" or "io" or "type" or "size" ? " with 'value'" : "");
+                    break;
             }
-        if (value is null && !parseReported) Report(DiagnosticDescriptors.MissingKey, keyNode, "Instance '" + id + "'", "value");
+        }
         return new InstanceSpec(id, L(keyNode), value ?? new Scalar("0", L(keyNode)), enumName, doc);
     }
 

@@ -125,6 +125,9 @@ public ref struct FgReader
         }
     }
 
+    /// <summary>Every octet the reader was given (Kaitai's <c>_root._io</c>).</summary>
+    public readonly ReadOnlySpan<byte> RootSpan => _buf;
+
     /// <summary>Every octet the reader was given (Kaitai's <c>_root._io</c>) as memory (a copy when the reader has none).</summary>
     public readonly ReadOnlyMemory<byte> RootMemory => _hasMemory ? _memory : _buf.ToArray();
 

@@ -421,6 +421,9 @@ internal sealed class OracleComparer
     /// <summary>One comparison of a tree with a model.</summary>
     private sealed class Walk(OracleComparer owner, List<string> diffs)
     {
+        /// <summary>Whether, in the struct being compared, one of Kaitai's instances failed.</summary>
+        private bool siblingFailed;
+
         private OracleReport Report => owner._report;
 
         private void Diff(string path, string kaitai, string ours) => diffs.Add($"{(path.Length == 0 ? "(root)" : path)}: Kaitai {kaitai}, ours {ours}");
@@ -443,6 +446,9 @@ internal sealed class OracleComparer
             if (ksyName is null || Norm(ksyName.Id) != Norm(kType)) Diff(path, "type " + kType, "type " + (ksyName?.Path ?? type.Name));
             var props = Properties(type);
             var used = new HashSet<PropertyInfo>();
+            // Kaitai keeps what a failed instance read had built so far (an empty list, say); what reads it then sees that.
+            var outer = siblingFailed;
+            siblingFailed = k.EnumerateObject().Any(p => p.Value.ValueKind == JsonValueKind.Object && p.Value.TryGetProperty("$error", out _));
             foreach (var field in k.EnumerateObject())
             {
                 if (field.Name.StartsWith('$')) continue;
@@ -465,6 +471,7 @@ internal sealed class OracleComparer
                 }
                 Value(field.Value, value, sub, member);
             }
+            siblingFailed = outer;
             if (type.GetProperty("Slack") is { } slackProp && slackProp.PropertyType == typeof(ReadOnlyMemory<byte>))
             {
                 // Octets left inside the type's size: Kaitai's are in $slack.
@@ -500,6 +507,11 @@ internal sealed class OracleComparer
             if (ours is Threw { Error: FgException { Rule: "to-i" } } && (k.ValueKind == JsonValueKind.Number || k.ValueKind == JsonValueKind.Object && k.TryGetProperty("$float", out _)))
             {
                 OracleReport.Count(Report.KaitaiCannot, "to_i of text that is not wholly a number (Kaitai's JS parseInt takes a leading number or gives NaN; its Java, C# and Python runtimes fail, as we do)");
+                return;
+            }
+            if (ours is Threw { Error: FgException } && siblingFailed && !(k.ValueKind == JsonValueKind.Object && k.TryGetProperty("$error", out _)))
+            {
+                OracleReport.Count(Report.KaitaiCannot, "an instance that reads another whose read failed (Kaitai keeps and reads what the failed read built; ours fails again)");
                 return;
             }
             if (ours is Threw { Error: FgException { Rule: "index" or "empty" } } && k.ValueKind == JsonValueKind.Null)

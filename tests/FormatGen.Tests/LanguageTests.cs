@@ -98,6 +98,22 @@ public class LanguageTests
     }
 
     [Fact]
+    public void Octets_after_a_terminator_inside_a_size_write_back_as_they_were_until_the_value_changes()
+    {
+        var t = Compile("strings.ksy").GetType("Snapshots.Strings.Strings")!;
+        // 'label' holds "ab", then its NUL, then octets no one cleared.
+        var data = Cat("STR1", "hello", (byte)0, "ab", (byte)0, "XYZ", (byte)0, (byte)7, "xyz   ", "OK", (byte)0, new byte[4], "123", "a,", "rest", (byte)0x3b, "t");
+        var m = Read(t, data);
+        Assert.Equal("ab", Get(m, "Label"));
+        Assert.Equal(data, Write(m));
+        // A new value is written clean: its terminator, then zeros.
+        var changed = m.GetType().GetMethod("<Clone>$")!.Invoke(m, null)!;
+        m.GetType().GetProperty("Label")!.SetValue(changed, "abc");
+        var back = Write(changed);
+        Assert.Equal(Cat("abc", (byte)0, new byte[4]), back.AsSpan(10, 8).ToArray());
+    }
+
+    [Fact]
     public void A_string_rule_a_missing_terminator_and_a_string_too_long_for_its_size_are_reported()
     {
         var t = Compile("strings.ksy").GetType("Snapshots.Strings.Strings")!;
@@ -361,6 +377,71 @@ public class ImportTests
         Assert.Equal("Snapshots.Common.Vec2", LanguageTests.Get(m, "Body")!.GetType().FullName);
         Assert.Equal(true, LanguageTests.Get(m, "IsRound"));
         Assert.Equal(false, LanguageTests.Get(m, "OriginFar"));
+        Assert.Empty(LanguageTests.Validate(t, data));
+        Assert.Equal(data, LanguageTests.Write(m));
+    }
+}
+
+public class ParseInstanceTests
+{
+    private static readonly byte[] Sample = Convert.FromHexString("1000021600" + "5A5A5A" + "44332211" + "0000BBAA" + "010500020600" + "68657900" + "CAFE");
+
+    [Fact]
+    public void Parse_instances_read_when_asked_and_what_they_read_writes_back()
+    {
+        var t = LanguageTests.Compile("instances.ksy").GetType("Snapshots.Instances.Instances")!;
+        var m = LanguageTests.Read(t, Sample);
+        var entries = ((System.Collections.IEnumerable)LanguageTests.Get(m, "Entries")!).Cast<object>().ToArray();
+        Assert.Equal(2, entries.Length);
+        Assert.Equal((ushort)6, LanguageTests.Get(entries[1], "Value"));
+        Assert.Equal("hey", LanguageTests.Get(m, "Name"));
+        Assert.Equal("ZZZ", Encoding.ASCII.GetString(((ReadOnlyMemory<byte>)LanguageTests.Get(m, "Echo")!).Span));
+        Assert.Equal(new byte[] { 0x10, 0 }, ((ReadOnlyMemory<byte>)LanguageTests.Get(m, "MagicAgain")!).ToArray());
+        Assert.Equal((ushort)0xCAFE, LanguageTests.Get(m, "TailWord"));
+        Assert.Equal(1L, LanguageTests.Get(m, "FirstEntryKind"));
+        Assert.Equal((byte)0, LanguageTests.Get(m, "Maybe"));
+        var body = LanguageTests.Get(m, "Body")!;
+        Assert.Equal((ushort)0xAABB, LanguageTests.Get(body, "Hidden"));
+        Assert.Equal((byte)0x10, LanguageTests.Get(body, "FromRoot"));
+        // Read once, then kept.
+        Assert.Same(LanguageTests.Get(m, "Entries"), LanguageTests.Get(m, "Entries"));
+        // ToString does not read instances.
+        Assert.DoesNotContain("hey", m.ToString());
+        Assert.Empty(LanguageTests.Validate(t, Sample));
+        // The octets instances read lie outside the fields: the model keeps them, and writing gives them back.
+        Assert.Equal(Sample, LanguageTests.Write(m));
+    }
+
+    [Fact]
+    public void An_instance_whose_octets_are_missing_fails_when_asked_naming_it()
+    {
+        var t = LanguageTests.Compile("instances.ksy").GetType("Snapshots.Instances.Instances")!;
+        var data = Sample.ToArray();
+        data[0] = 0xF0; // the entry table lies past the end
+        var m = LanguageTests.Read(t, data);
+        var e = Assert.Throws<TargetInvocationException>(() => LanguageTests.Get(m, "Entries"));
+        var fg = Assert.IsType<FgException>(e.InnerException);
+        Assert.Contains("entries", fg.Message);
+    }
+}
+
+public class ParamTests
+{
+    [Fact]
+    public void Parameters_of_every_type_read_and_write_back()
+    {
+        var t = LanguageTests.Compile("params.ksy").GetType("Snapshots.Params.Params")!;
+        var data = Convert.FromHexString("020000C03F616200AABB020506010708090C0D");
+        var m = LanguageTests.Read(t, data);
+        var body = LanguageTests.Get(m, "Body")!;
+        Assert.Equal(new byte[] { 7, 8, 9 }, ((System.Collections.Generic.IEnumerable<byte>)LanguageTests.Get(body, "Items")!).ToArray());
+        Assert.Equal(new byte[] { 0x0C, 0x0D }, ((ReadOnlyMemory<byte>?)LanguageTests.Get(body, "Extra"))!.Value.ToArray());
+        Assert.Equal((byte)2, LanguageTests.Get(body, "FromParent"));
+        Assert.Equal(2L, LanguageTests.Get(body, "NameLen"));
+        Assert.Equal(3.0, LanguageTests.Get(body, "DoubleR"));
+        Assert.Equal(1L, LanguageTests.Get(body, "AnyN"));
+        Assert.Equal(19L, LanguageTests.Get(body, "ParentSize"));
+        Assert.Equal(true, LanguageTests.Get(body, "IsBigKind"));
         Assert.Empty(LanguageTests.Validate(t, data));
         Assert.Equal(data, LanguageTests.Write(m));
     }

@@ -141,6 +141,13 @@ public static class FgText
     private static readonly Encoding Utf32Be = new UTF32Encoding(true, false, false);
 
     /// <summary>The octets of a value, with the octets of a pad-right strip and a terminator cut applied (Kaitai's order).</summary>
+    /// <summary>
+    /// Whether the octets read for a sized, terminated or padded value still
+    /// hold it (what follows its terminator is the input's, to give back as it was).
+    /// </summary>
+    public static bool Keeps(ReadOnlySpan<byte> value, ReadOnlyMemory<byte> raw, int pad, int terminator, bool include)
+        => !raw.IsEmpty && StripAndTerminate(raw.Span, pad, terminator, include).SequenceEqual(value);
+
     public static ReadOnlySpan<byte> StripAndTerminate(ReadOnlySpan<byte> v, int pad, int terminator, bool include)
     {
         if (pad >= 0)
@@ -185,6 +192,16 @@ public static class FgEval
 
     private static FgException ByZero(string op, long a)
         => new("division-by-zero", "", -1, a.ToString(CultureInfo.InvariantCulture) + " " + op + " 0: the divisor is zero");
+
+    /// <summary>A list passed as a parameter whose element type differs from the list's (u1[] from a list of u2, say): converted.</summary>
+    public static System.Collections.Generic.IReadOnlyList<T> ListOf<T>(System.Collections.IEnumerable? list)
+    {
+        if (list is System.Collections.Generic.IReadOnlyList<T> same) return same;
+        var result = new System.Collections.Generic.List<T>();
+        if (list is not null)
+            foreach (var x in list) result.Add(x is T t ? t : (T)Convert.ChangeType(x, typeof(T), CultureInfo.InvariantCulture)!);
+        return result;
+    }
 
     /// <summary>a[i] of a byte array; an index outside it is an error of the expression.</summary>
     public static byte At(ReadOnlySpan<byte> v, long i)

@@ -39,6 +39,7 @@ public sealed partial record Counter : global::Snapshots.Frame.IHeaderPayload
         if (!Slack.IsEmpty) sb.Append(", slack=").Append(global::FormatGen.Runtime.Internal.FgText.Bytes(Slack.Span));
         return sb.ToString();
     }
+    private bool PrintMembers(global::System.Text.StringBuilder builder) { builder.Append(Summary()); return true; }
     /// <summary>
     /// Offsets of 'counter' that the grammar fixes.
     /// </summary>

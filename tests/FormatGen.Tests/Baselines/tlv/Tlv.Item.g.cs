@@ -80,6 +80,7 @@ public sealed partial record Item
         if (!Slack.IsEmpty) sb.Append(", slack=").Append(global::FormatGen.Runtime.Internal.FgText.Bytes(Slack.Span));
         return sb.ToString();
     }
+    private bool PrintMembers(global::System.Text.StringBuilder builder) { builder.Append(Summary()); return true; }
     /// <summary>
     /// Offsets of 'item' that the grammar fixes.
     /// </summary>

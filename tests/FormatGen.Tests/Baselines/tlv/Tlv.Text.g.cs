@@ -39,6 +39,7 @@ public sealed partial record Text : global::Snapshots.Tlv.IItemValue
         if (!Slack.IsEmpty) sb.Append(", slack=").Append(global::FormatGen.Runtime.Internal.FgText.Bytes(Slack.Span));
         return sb.ToString();
     }
+    private bool PrintMembers(global::System.Text.StringBuilder builder) { builder.Append(Summary()); return true; }
     /// <summary>
     /// Offsets of 'text' that the grammar fixes.
     /// </summary>

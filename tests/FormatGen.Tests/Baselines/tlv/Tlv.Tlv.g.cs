@@ -61,6 +61,7 @@ public sealed partial record Tlv
         if (!Slack.IsEmpty) sb.Append(", slack=").Append(global::FormatGen.Runtime.Internal.FgText.Bytes(Slack.Span));
         return sb.ToString();
     }
+    private bool PrintMembers(global::System.Text.StringBuilder builder) { builder.Append(Summary()); return true; }
     /// <summary>
     /// Offsets of 'tlv' that the grammar fixes.
     /// </summary>
