@@ -83,6 +83,9 @@ internal static class Features
         (new Regex(@" \('[^']*'\)", RegexOptions.CultureInvariant), ""),
         (new Regex(@"^Reading '_\.[^']*' of a repeated '[^']*'", RegexOptions.CultureInvariant), "Reading '_.X' of a repeated field"),
         (new Regex(@"^'[^']*' \(([^)]*)\): from _root and _parent", RegexOptions.CultureInvariant), "Reading $1 through _root/_parent: from _root and _parent"),
+        (new Regex(@"^'io: [^']*' \(only ", RegexOptions.CultureInvariant), "'io: X._io' (only "),
+        (new Regex(@"^A parse instance of type '[^']*', which reads", RegexOptions.CultureInvariant), "A parse instance of a type which reads"),
+        (new Regex(@"^Using type '[^']*' of another grammar, which reads", RegexOptions.CultureInvariant), "Using a type of another grammar which reads"),
     };
 
     /// <summary>Generated and grammar names in other diagnostics.</summary>
