@@ -28,7 +28,7 @@ internal static class Program
           --max-file-size BYTES   larger files are skipped (default 64M; K, M, G suffixes)
           --roots DIR:DIR...      where to look for files (default: /usr /etc /var /opt /home /srv /boot, package caches, the SDK)
           --filter TEXT           only grammars whose path under CORPUS_DIR contains TEXT (repeatable)
-          --timeout SECONDS       a worker silent that long is killed (default 420)
+          --timeout SECONDS       a worker silent that long is killed (default 180)
           --jobs N                grammars at once (default 1)
           --memory BYTES          GC heap limit of each worker, and node's old space (default 3G)
           --label TEXT            what the corpus is (e.g. its repository and commit), for the record
@@ -43,7 +43,7 @@ internal static class Program
         public long MaxFileSize = 64L << 20;
         public List<string> Roots = new();
         public List<string> Filters = new();
-        public TimeSpan Timeout = TimeSpan.FromSeconds(420);
+        public TimeSpan Timeout = TimeSpan.FromSeconds(180);
         public int Jobs = 1;
         public long Memory = 3L << 30;
         public string? Label;
