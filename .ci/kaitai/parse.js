@@ -243,7 +243,8 @@ function tree(v, js32Keys, parentIo) {
   if (isStruct(v)) {
     const out = { $type: typeName(v) };
     for (const k of Object.keys(v._debug || {})) {
-      if (k.startsWith('_')) continue;
+      // Fields without an id are Kaitai's _unnamedN: seq fields too.
+      if (k.startsWith('_') && !/^_unnamed\d+$/.test(k)) continue;
       out[k] = tree(v[k], js32Keys, v._io);
     }
     for (const k of getters(v)) {

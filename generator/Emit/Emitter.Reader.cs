@@ -10,7 +10,16 @@ internal sealed partial class Emitter
 {
     private string ReturnType(TypeModel t) => IsStruct(t) ? Q(t.CsName) : Q(t.CsName) + "?";
 
-    private string HiddenCsType(HiddenModel h) => CsTypeOf(TypedOf(h.Type, ""));
+    /// <summary>The C# type of a value passed down from _root or _parent (an integer is a long).</summary>
+    private string HiddenCsType(HiddenModel h) => ValueCsType(h.Type);
+
+    /// <summary>The C# type that holds a value of a checked type (integers as long, lists as read-only lists).</summary>
+    private string ValueCsType(ExprType t) => t.Kind switch
+    {
+        TKind.Array => Names.List + "<" + ValueCsType(t.Element!) + ">",
+        TKind.Io => Names.Io,
+        _ => CsTypeOf(TypedOf(t, "")),
+    };
 
     private static string HiddenName(HiddenModel h) => Names.Hidden((h.Root ? "root." : "parent.") + h.Path);
 
@@ -56,7 +65,14 @@ internal sealed partial class Emitter
             // A _root value a type in between has itself: passed on. Otherwise the caller computes it.
             if (h.Root && !caller.IsRoot) { result.Add(HiddenName(h)); continue; }
             var provided = caller.Provides.First(p => p.Root == h.Root && p.Path == h.Path);
-            result.Add("unchecked((" + HiddenCsType(h) + ")" + _c.Compile(provided.Value, scope).Code + ")");
+            var v = _c.Compile(provided.Value, scope);
+            result.Add(h.Type.Kind switch
+            {
+                TKind.Bytes => "(" + Names.ReadOnlyMemory + ")(" + v.Code + ").ToArray()",
+                TKind.Array => Names.Eval + ".ListOf<" + ValueCsType(h.Type.Element!) + ">(" + v.Code + ")",
+                TKind.User or TKind.Str => v.Code,
+                _ => "unchecked((" + HiddenCsType(h) + ")" + v.Code + ")",
+            });
         }
         return result;
     }
@@ -210,6 +226,7 @@ internal sealed partial class Emitter
 
     private static string Cmp(Typed a, Typed b)
     {
+        if (a.Kind == TK.Bytes) return Names.MemoryExtensions + ".SequenceEqual(" + a.Code + ", " + b.Code + ")";
         if (a.Kind == TK.Int && b.Kind == TK.Int && a.U64 != b.U64)
             return (a.U64 ? a.Code : "unchecked((ulong)" + a.Code + ")") + " == " + (b.U64 ? b.Code : "unchecked((ulong)" + b.Code + ")");
         return a.Code + " == " + b.Code;
@@ -244,6 +261,7 @@ internal sealed partial class Emitter
     private void EmitValid(SourceWriter w, TypeModel t, ReaderScope scope, FieldModel f, Typed value, string index, string offset)
     {
         if (f.Valid is not { } v) return;
+        if (f.Repeat == RepeatKind.None) scope.Locals[f.Id] = value; // the rule may name its field
         var conds = new List<string>();
         // The rule and its message may read the value as '_'.
         scope.Locals["_"] = value;
@@ -266,6 +284,8 @@ internal sealed partial class Emitter
 
     private static string Unified(Typed a, Typed b, string op)
     {
+        if (a.Kind == TK.Bytes) return Names.MemoryExtensions + ".SequenceCompareTo(" + a.Code + ", " + b.Code + ") " + op + " 0";
+        if (a.Kind == TK.Str) return "string.CompareOrdinal(" + a.Code + ", " + b.Code + ") " + op + " 0";
         if (a.Kind == TK.Int && b.Kind == TK.Int && a.U64 != b.U64)
             return (a.U64 ? a.Code : "unchecked((ulong)" + a.Code + ")") + " " + op + " " + (b.U64 ? b.Code : "unchecked((ulong)" + b.Code + ")");
         return a.Code + " " + op + " " + b.Code;
@@ -273,6 +293,13 @@ internal sealed partial class Emitter
 
     /// <summary>C# of a checked expression in a scope.</summary>
     private string Code(ExprText e, IScope scope) => _c.Compile(e.T, scope).Code;
+
+    /// <summary>A size or count as a long (one read from a u8 too: a value past long's range is then negative, and refused as a size).</summary>
+    private string LongCode(ExprText e, IScope scope)
+    {
+        var t = _c.Compile(e.T, scope);
+        return t.U64 ? "unchecked((long)" + t.Code + ")" : t.Code;
+    }
 
     private void EmitReadField(SourceWriter w, TypeModel t, ReaderScope scope, FieldModel f, List<(string Field, TExpr Pred, string Local)> counters)
     {
@@ -283,14 +310,16 @@ internal sealed partial class Emitter
             var outer = "__if_" + f.Id;
             w.Line(FieldCsType(f) + "? " + outer + " = null;");
             w.Open("if (" + Code(f.If, scope) + ")");
-            EmitReadField(w, t, scope, f with { If = null }, counters);
-            w.Line(outer + " = " + Names.Field(f.Id) + ";");
+            var inner = f with { If = null };
+            EmitReadField(w, t, scope, inner, counters);
+            w.Line(outer + " = " + (f.Repeat != RepeatKind.None ? "__list_" + f.Id : Names.Field(f.Id)) + ";");
             w.Close();
-            scope.Locals[f.Id] = f.Kind switch
+            scope.Locals[f.Id] = f.Repeat != RepeatKind.None ? new Typed(outer, TK.Array, Size: "(" + outer + "?.Count ?? 0)") : f.Kind switch
             {
                 FieldKind.Primitive => PrimTyped(f.Primitive!, f.EnumCsName, outer + ".GetValueOrDefault()"),
                 FieldKind.Bytes => new Typed(outer + ".GetValueOrDefault().Span", TK.Bytes, Size: outer + ".GetValueOrDefault().Length"),
                 FieldKind.Str => new Typed("(" + outer + " ?? \"\")", TK.Str),
+                FieldKind.Switch => new Typed(outer + "!", TK.User, User: f.Switch!.InterfaceName),
                 _ => new Typed(outer + "!", TK.User, User: f.UserType),
             };
             return;
@@ -300,7 +329,7 @@ internal sealed partial class Emitter
             case FieldKind.Primitive when f.Repeat == RepeatKind.None:
             {
                 var ct = f.EnumCsName is not null ? Q(f.EnumCsName) : Names.CsPrimitive(f.Primitive!);
-                w.Line("var " + Names.Field(f.Id) + " = (" + ct + ")" + Names.ReadCall(f.Primitive!, f.ByteOrder, id) + ";");
+                w.Line("var " + Names.Field(f.Id) + " = (" + ct + ")" + Names.ReadCall(f.Primitive!, f.ByteOrder, id, f.EnumCsName is null) + ";");
                 w.Line("if (" + R + ".IsShort) goto __short;");
                 var value = PrimTyped(f.Primitive!, f.EnumCsName, Names.Field(f.Id));
                 EmitValid(w, t, scope, f, value, "-1", R + ".Offset - " + Names.PrimSize(f.Primitive!).ToString(CultureInfo.InvariantCulture));
@@ -310,7 +339,7 @@ internal sealed partial class Emitter
             case FieldKind.Primitive:
                 EmitReadRepeat(w, t, scope, f, counters, ElemCsType(f), (ww, e) =>
                 {
-                    ww.Line("var " + e + " = (" + ElemCsType(f) + ")" + Names.ReadCall(f.Primitive!, f.ByteOrder, id) + ";");
+                    ww.Line("var " + e + " = (" + ElemCsType(f) + ")" + Names.ReadCall(f.Primitive!, f.ByteOrder, id, f.EnumCsName is null) + ";");
                     ww.Line("if (" + R + ".IsShort) goto __short;");
                     var value = PrimTyped(f.Primitive!, f.EnumCsName, e);
                     EmitValid(ww, t, scope, f, value, "__i", R + ".Offset - " + Names.PrimSize(f.Primitive!).ToString(CultureInfo.InvariantCulture));
@@ -323,7 +352,8 @@ internal sealed partial class Emitter
             case FieldKind.Bytes or FieldKind.Str:
             {
                 var one = f with { Repeat = RepeatKind.None };
-                int elemSize = f.Size?.Expr is IntLit il ? (int)System.Math.Min(il.Value, 1 << 20) : 1;
+                // A terminator that is consumed takes an octet; a size given by an expression may be 0.
+                int elemSize = f.Size?.Expr is IntLit il ? (int)System.Math.Min(il.Value, 1 << 20) : f.Size is null && !f.SizeEos && f.Term is { Consume: true } ? 1 : 0;
                 EmitReadRepeat(w, t, scope, f, counters, ElemCsType(f), (ww, e) =>
                 {
                     EmitReadOctets(ww, t, scope, one, "__i");
@@ -380,7 +410,7 @@ internal sealed partial class Emitter
                     if (limited) EmitKeepSlack(ww, child, e, Names.Build);
                     if (limited) ww.Line(R + ".PopLimit(__m_" + f.Id + ");");
                     return new Typed(ExportsMarker + e + "_", TK.User, User: child.CsName);
-                }, StaticSize(child) ?? 0, itemSuffix: IsStruct(child) ? "" : "!");
+                }, f.Size?.Expr is IntLit sl ? (int)System.Math.Min(sl.Value, 1 << 20) : f.Size is null && !f.SizeEos ? MinOctets(child) : 0, itemSuffix: IsStruct(child) ? "" : "!");
                 return;
             }
             case FieldKind.Switch when f.Repeat == RepeatKind.None:
@@ -388,6 +418,13 @@ internal sealed partial class Emitter
                 bool limited = EmitPushLimit(w, scope, f);
                 EmitReadSwitch(w, t, scope, f, Names.Field(f.Id), limited, null);
                 if (limited) w.Line(R + ".PopLimit(__m_" + f.Id + ");");
+                scope.Locals[f.Id] = f.Switch!.ValueKind switch
+                {
+                    "str" => new Typed("__sv_" + f.Id, TK.Str),
+                    "uint" => Typed.ULong("unchecked((ulong)__sv_" + f.Id + ")"),
+                    "int" => Typed.Long("__sv_" + f.Id),
+                    _ => new Typed(Names.Field(f.Id) + "!", TK.User, User: f.Switch.InterfaceName),
+                };
                 return;
             }
             case FieldKind.Switch:
@@ -397,7 +434,7 @@ internal sealed partial class Emitter
                     EmitReadSwitch(ww, t, scope, f, e, limited, "__i");
                     if (limited) ww.Line(R + ".PopLimit(__m_" + f.Id + ");");
                     return new Typed(e + "!", TK.User, User: f.Switch!.InterfaceName);
-                }, 0, itemSuffix: "!");
+                }, f.Size?.Expr is IntLit swl ? (int)System.Math.Min(swl.Value, 1 << 20) : 0, itemSuffix: "!");
                 return;
         }
     }
@@ -417,7 +454,7 @@ internal sealed partial class Emitter
         var sub = "__sub_" + f.Id;
         w.Line("int " + start + " = " + R + ".Position;");
         w.Line("long __at_" + f.Id + " = " + R + ".Offset;");
-        w.Line("long " + len + " = " + (f.SizeEos ? R + ".Remaining" : Code(f.Size!, scope)) + ";");
+        w.Line("long " + len + " = " + (f.SizeEos ? R + ".Remaining" : LongCode(f.Size!, scope)) + ";");
         if (f.Limit) w.Line(R + ".CheckSizeLimit(" + len + ", " + id + ");");
         w.Line(R + ".ReadSpan(" + len + ", " + id + ");");
         w.Line("if (" + R + ".IsShort) goto __short;");
@@ -455,8 +492,13 @@ internal sealed partial class Emitter
         var on = _c.Compile(sw.On.T, scope);
         var start = "__b_" + f.Id;
         var at = index is null ? id : id + ", " + index;
+        // Kaitai reads a switch from the next whole octet.
+        w.Line(R + ".AlignToByte();");
         w.Line("int " + start + " = " + R + ".Position;");
         w.Line(Q(sw.InterfaceName) + "? " + local + " = null;");
+        // A switch of integers (or strings) is one in expressions: its value, even when no model is built.
+        var valueKind = index is null ? sw.ValueKind : null;
+        if (valueKind is not null) w.Line((valueKind == "str" ? "string" : "long") + " __sv_" + f.Id + " = " + (valueKind == "str" ? "\"\"" : "0") + ";");
         w.Line(Names.V + "?.Enter(" + at + ");");
         w.Open("try");
         w.Open("switch (" + on.Code + ")");
@@ -467,8 +509,14 @@ internal sealed partial class Emitter
             {
                 w.Open(label);
                 // Errors name the field once: the switch adds it as they leave.
-                var v = EmitReadWrapperValue(w, wrap, sized, "\"\"");
+                var v = EmitReadWrapperValue(w, wrap, sized, "\"\"", needed: valueKind is not null);
                 var slack = wrap.KeepsSlack && sized ? ", " + Names.Slack + " = " + R + ".SliceAt(" + R + ".Position, " + R + ".Remaining)" : "";
+                if (valueKind is not null)
+                {
+                    w.Line("__sv_" + f.Id + " = " + (valueKind == "str" ? v : "unchecked((long)" + v + ")") + ";");
+                    v = "__sv_" + f.Id;
+                    if (valueKind != "str") v = "unchecked((" + Names.CsPrimitive(wrap.Primitive!) + ")" + v + ")";
+                }
                 w.Line("if (" + Names.Build + ") " + local + " = new " + Q(wrap.CsName) + " { Value = " + v + slack + " };");
                 w.Line("break;");
                 w.Close();
@@ -501,12 +549,12 @@ internal sealed partial class Emitter
     }
 
     /// <summary>Reads the value of a primitive or string case; returns the C# expression of it.</summary>
-    private string EmitReadWrapperValue(SourceWriter w, WrapperModel wrap, bool sized, string id)
+    private string EmitReadWrapperValue(SourceWriter w, WrapperModel wrap, bool sized, string id, bool needed = false)
     {
         var R = Names.R;
         if (wrap.Kind == FieldKind.Primitive)
         {
-            w.Line("var __w = " + Names.ReadCall(wrap.Primitive!, wrap.ByteOrder, id) + ";");
+            w.Line("var __w = (" + Names.CsPrimitive(wrap.Primitive!) + ")" + Names.ReadCall(wrap.Primitive!, wrap.ByteOrder, id) + ";");
             w.Line("if (" + R + ".IsShort) goto __short;");
             return "__w";
         }
@@ -529,7 +577,7 @@ internal sealed partial class Emitter
             w.Line("if (" + R + ".IsShort) goto __short;");
             octets = R + ".SpanAt(__ws, (int)__wn)";
         }
-        return "(" + Names.Build + " ? " + EncodingField(wrap.Encoding!) + ".GetString(" + octets + ") : \"\")";
+        return needed ? EncodingField(wrap.Encoding!) + ".GetString(" + octets + ")" : "(" + Names.Build + " ? " + EncodingField(wrap.Encoding!) + ".GetString(" + octets + ") : \"\")";
     }
 
     /// <summary>
@@ -545,7 +593,7 @@ internal sealed partial class Emitter
         var len = Names.Len(f.Id);
         var start = "__b_" + f.Id;
         bool str = f.Kind == FieldKind.Str;
-        bool needed = str && (ContentNeeded(t).Contains(f.Id) || f.Valid is not null) || ContentNeeded(t).Contains(f.Id) || f.Contents.Count > 0 || f.RepeatUntil is not null;
+        bool needed = ContentNeeded(t).Contains(f.Id) || f.Valid is not null || f.Contents.Count > 0 || f.RepeatUntil is not null;
         var term = f.Term;
         bool sized = f.Size is not null || f.SizeEos || f.Contents.Count > 0;
         bool processed = f.Process is not null;
@@ -553,7 +601,7 @@ internal sealed partial class Emitter
         w.Line("int " + start + " = " + R + ".Position;");
         if (sized)
         {
-            string size = f.SizeEos ? R + ".Remaining" : f.Size is not null ? Code(f.Size, scope) : f.Contents.Count.ToString(CultureInfo.InvariantCulture);
+            string size = f.SizeEos ? R + ".Remaining" : f.Size is not null ? LongCode(f.Size, scope) : f.Contents.Count.ToString(CultureInfo.InvariantCulture);
             w.Line("long " + len + " = " + size + ";");
             if (f.Limit) w.Line(R + ".CheckSizeLimit(" + len + ", " + id + ");");
             bool cut = term is { Terminator: >= 0 } || term is { PadRight: >= 0 };
@@ -607,7 +655,9 @@ internal sealed partial class Emitter
             scope.Locals[f.Id] = typed;
             return;
         }
-        scope.Locals[f.Id] = new Typed(needed ? value : "", TK.Bytes, Size: term is null && !processed ? len : "(long)" + value + ".Length");
+        var octetsValue = new Typed(needed ? value : "", TK.Bytes, Size: term is null && !processed ? len : "(long)" + value + ".Length");
+        EmitValid(w, t, scope, f, octetsValue, index, "__off + (" + start + " - " + Names.Start + ")");
+        scope.Locals[f.Id] = octetsValue;
     }
 
     /// <summary>The call that applies a field's process to octets (a span expression); it returns a new array.</summary>
@@ -718,7 +768,7 @@ internal sealed partial class Emitter
     private bool EmitPushLimit(SourceWriter w, ReaderScope scope, FieldModel f)
     {
         if (f.Size is null && !f.SizeEos) return false;
-        var size = f.SizeEos ? Names.R + ".Remaining" : Code(f.Size!, scope);
+        var size = f.SizeEos ? Names.R + ".Remaining" : LongCode(f.Size!, scope);
         if (f.Limit) w.Line(Names.R + ".CheckSizeLimit(" + size + ", " + Lit(f.Id) + ");");
         w.Line("var __m_" + f.Id + " = " + Names.R + ".PushLimit(" + size + ", " + Lit(f.Id) + ");");
         w.Line("if (" + Names.R + ".IsShort) goto __short;");
@@ -739,14 +789,16 @@ internal sealed partial class Emitter
         w.Line("int " + n + " = 0;");
         if (f.Repeat == RepeatKind.Expr)
         {
-            var count = Code(f.RepeatExpr!, scope);
+            var count = LongCode(f.RepeatExpr!, scope);
             w.Line("int __cnt_" + f.Id + " = " + Names.Eval + ".CheckedCount(" + count + ", " + id + ", " + R + ".Offset);");
             // A corrupt count must not allocate: the octets must be there first.
             // (elemSize < 0: elements of that many bits.)
+            // Elements that may take no octets at all: a count within reason is all there is to check.
             var octets = elemSize < 0
                 ? "((long)__cnt_" + f.Id + " * " + (-elemSize).ToString(CultureInfo.InvariantCulture) + " + 7) / 8"
-                : "(long)__cnt_" + f.Id + " * " + System.Math.Max(1, elemSize).ToString(CultureInfo.InvariantCulture);
-            w.Line("if (!" + R + ".Ensure(" + octets + ", " + id + ")) goto __short;");
+                : "(long)__cnt_" + f.Id + " * " + elemSize.ToString(CultureInfo.InvariantCulture);
+            if (elemSize == 0) w.Line(Names.Eval + ".CheckEmptyCount(__cnt_" + f.Id + ", " + id + ", " + R + ".Offset);");
+            else w.Line("if (!" + R + ".Ensure(" + octets + ", " + id + ")) goto __short;");
             if (stored) w.Line("var " + list + " = " + keep + " ? new " + elemType + "[__cnt_" + f.Id + "] : null;");
             w.Open("for (int __i = 0; __i < __cnt_" + f.Id + "; __i++)");
         }
@@ -759,6 +811,8 @@ internal sealed partial class Emitter
         }
         var e = "__e_" + f.Id;
         scope.Locals["_index"] = Typed.Long("((long)__i)");
+        // The elements read so far, for an element that reads them.
+        if (keep == "true") scope.Locals[f.Id] = new Typed(list + "!", TK.Array, Size: n);
         var value = readOne(w, e);
         if (stored)
         {

@@ -20,6 +20,7 @@ internal sealed partial class Emitter
     private void EmitWriteCore(SourceWriter w, TypeModel t)
     {
         var scope = new WriterScope(this, t);
+        _writing = t;
         w.Line();
         w.Doc("Generated writer of '" + t.KsyId + "': derives lengths, counts, keys and constants. For generated code only.");
         w.Line(Names.NeverBrowsable);
@@ -35,8 +36,10 @@ internal sealed partial class Emitter
                 var cond = UsesIo(f.If.T) ? "this." + f.CsName + " is not null" : Code(f.If, scope);
                 w.Open("if (" + cond + ")");
                 w.Line("if (this." + f.CsName + " is null) throw new " + Names.Runtime + ".FgWriteException(" + Lit(f.Id) + ", \"is required when \" + " + Lit(f.If.Text) + ");");
-                EmitWriteField(w, t, scope, f, "this." + f.CsName + (f.Kind is FieldKind.Primitive or FieldKind.Bytes || f.Kind == FieldKind.User && IsStruct(_types[f.UserType!]) ? ".Value" : ""), pendingSizes);
+                EmitWriteField(w, t, scope, f, "this." + f.CsName + (f.Repeat == RepeatKind.None && (f.Kind is FieldKind.Primitive or FieldKind.Bytes || f.Kind == FieldKind.User && IsStruct(_types[f.UserType!])) ? ".Value" : ""), pendingSizes);
                 w.Close();
+                // What was written inside the condition is out of scope after it: later expressions read the model.
+                scope.Locals.Remove(f.Id);
                 continue;
             }
             EmitWriteField(w, t, scope, f, "this." + f.CsName, pendingSizes);
@@ -71,7 +74,7 @@ internal sealed partial class Emitter
                     pendingSizes[f.DerivedFrom!] = f;
                 }
                 w.Line("var " + Names.Field(f.Id) + " = unchecked(" + v + ");");
-                w.Line(Names.WriteCall(f.Primitive!, f.ByteOrder, Names.Field(f.Id)));
+                w.Line(Names.WriteCall(f.Primitive!, f.ByteOrder, Names.Field(f.Id), f.EnumCsName is null));
                 scope.Locals[f.Id] = PrimTyped(f.Primitive!, f.EnumCsName, Names.Field(f.Id));
                 break;
             }
@@ -80,13 +83,13 @@ internal sealed partial class Emitter
                 var prim = Names.CsPrimitive(f.Primitive!);
                 if (f.Derivation == Derivation.Constant)
                 {
-                    var count = f.Repeat == RepeatKind.Expr ? Code(f.RepeatExpr!, scope) : "0";
+                    var count = f.Repeat == RepeatKind.Expr ? LongCode(f.RepeatExpr!, scope) : "0";
                     var c = Code(f.Valid!.Eq!, scope);
-                    w.Line("for (long __i = 0; __i < " + count + "; __i++) " + Names.WriteCall(f.Primitive!, f.ByteOrder, "unchecked((" + prim + ")" + c + ")"));
+                    w.Line("for (long __i = 0; __i < " + count + "; __i++) " + Names.WriteCall(f.Primitive!, f.ByteOrder, "unchecked((" + prim + ")" + c + ")", f.EnumCsName is null));
                     break;
                 }
                 EmitCountCheck(w, scope, f, value);
-                w.Line("foreach (var __e in " + value + " ?? " + Names.Array + ".Empty<" + ElemCsType(f) + ">()) " + Names.WriteCall(f.Primitive!, f.ByteOrder, "__e"));
+                w.Line("foreach (var __e in " + value + " ?? " + Names.Array + ".Empty<" + ElemCsType(f) + ">()) " + Names.WriteCall(f.Primitive!, f.ByteOrder, "__e", f.EnumCsName is null));
                 scope.Locals[f.Id] = new Typed(value, TK.Array, Size: "(" + value + "?.Count ?? 0)");
                 break;
             }
@@ -124,17 +127,17 @@ internal sealed partial class Emitter
                 var raw = "this." + Names.Captured("__raw_" + f.Id);
                 var keeps = KeepsRaw(f) ? Names.Text + ".Keeps(" + octets + ", " + raw + ", " + term!.PadRight.ToString(CultureInfo.InvariantCulture) + ", "
                                           + term.Terminator.ToString(CultureInfo.InvariantCulture) + ", " + (term.Include ? "true" : "false") + ")" : null;
-                if (keeps is not null && fixedSize) keeps += " && " + raw + ".Length == " + Code(f.Size!, scope);
+                if (keeps is not null && fixedSize) keeps += " && " + raw + ".Length == " + LongCode(f.Size!, scope);
                 if (keeps is not null) w.Line("if (" + keeps + ") " + W + ".Bytes(" + raw + ".Span); else");
                 if (fixedSize && (term is not null || f.Kind == FieldKind.Str))
                 {
                     // Value, terminator when there is room, padding: the field keeps its size.
-                    w.Line(W + ".Sized(" + octets + ", (int)" + Code(f.Size!, scope) + ", " + terminator.ToString(CultureInfo.InvariantCulture) + ", "
+                    w.Line(W + ".Sized(" + octets + ", (int)" + LongCode(f.Size!, scope) + ", " + terminator.ToString(CultureInfo.InvariantCulture) + ", "
                            + (term?.PadRight ?? -1).ToString(CultureInfo.InvariantCulture) + ", " + id + ");");
                 }
                 else if (fixedSize)
                 {
-                    var size = Code(f.Size!, scope);
+                    var size = LongCode(f.Size!, scope);
                     w.Line("if (" + octets + ".Length != " + size + ") throw new " + Names.Runtime + ".FgWriteException(" + id + ", \"has \" + " + octets + ".Length + \" octets; the grammar says \" + " + size + ");");
                     w.Line(W + ".Bytes(" + octets + ");");
                 }
@@ -247,6 +250,7 @@ internal sealed partial class Emitter
         var id = Lit(f.Id);
         var sw = f.Switch!;
         bool fixedSize = f.Size is not null && !IsDerivedSize(t, f) && !UsesIo(f.Size.T);
+        w.Line(W + ".AlignToByte();"); // a switch starts at the next whole octet, as Kaitai reads it
         if (fixedSize) w.Line("int __u_" + f.Id + " = " + W + ".Position;");
         // The key as the model has it, to check the value against (not when the key is read from the stream itself).
         Typed? on = sw.KeyDerivable || UsesIo(sw.On.T) ? null : _c.Compile(sw.On.T, scope);
@@ -329,11 +333,16 @@ internal sealed partial class Emitter
                     + ", \"has \" + " + value + "." + Names.Slack + ".Length + \" octets of slack, but the field has no size to hold them\");");
     }
 
-    /// <summary>Whether an expression reads the stream (_io), which a writer cannot know in advance.</summary>
-    private static bool UsesIo(TExpr e)
+    /// <summary>The type whose writer is being emitted (for the instances its expressions read).</summary>
+    private TypeModel? _writing;
+
+    /// <summary>Whether an expression reads the stream (_io), itself or through the instances it reads, which a writer cannot know in advance.</summary>
+    private bool UsesIo(TExpr e, int depth = 0)
     {
         bool io = false;
-        Walk(e, x => io |= x is TRef { Kind: RefKind.IoSize or RefKind.IoEos or RefKind.IoPos });
+        Walk(e, x => io |= x is TRef { Kind: RefKind.IoSize or RefKind.IoEos or RefKind.IoPos or RefKind.IoValue or RefKind.RootIoValue or RefKind.RootIoSize }
+                         || x is TRef { Kind: RefKind.Instance } r && _writing is { } t && depth < 32
+                            && (t.ParseInstances.Any(p => p.Id == r.Id) || t.Instances.FirstOrDefault(i => i.Id == r.Id) is { } inst && UsesIo(inst.Value.T, depth + 1)));
         return io;
     }
 
@@ -342,7 +351,7 @@ internal sealed partial class Emitter
 
     private void EmitPadTo(SourceWriter w, IScope scope, FieldModel f)
     {
-        var size = Code(f.Size!, scope);
+        var size = LongCode(f.Size!, scope);
         var used = Names.W + ".Position - __u_" + f.Id;
         w.Line("if (" + used + " > " + size + ") throw new " + Names.Runtime + ".FgWriteException(" + Lit(f.Id) + ", \"takes \" + (" + used + ") + \" octets; the grammar gives it \" + " + size + ");");
         w.Line(Names.W + ".Zeros((int)(" + size + " - (" + used + ")));");
@@ -352,7 +361,7 @@ internal sealed partial class Emitter
     {
         if (f.Repeat != RepeatKind.Expr || f.Derivation != Derivation.None) return;
         if (f.RepeatExpr!.Expr is NameRef || UsesIo(f.RepeatExpr.T)) return; // a count field (derived from the list), or one the stream sets
-        var count = Code(f.RepeatExpr, scope);
+        var count = LongCode(f.RepeatExpr, scope);
         w.Line("if ((" + value + "?.Count ?? 0) != " + count + ") throw new " + Names.Runtime + ".FgWriteException(" + Lit(f.Id) + ", \"has \" + (" + value + "?.Count ?? 0) + \" elements; the grammar says \" + " + count + ");");
     }
 

@@ -158,6 +158,12 @@ internal sealed partial class Emitter
                 {
                     if (x is TMember { Target: TRef { Kind: RefKind.Field } target }) _modelNeeded.Add(t.CsName + "." + target.Id);
                 });
+            // A model passed down to a child (read there as _root.x or _parent.x) must be built, even when checking.
+            foreach (var p in t.Provides)
+                Walk(p.Value, x =>
+                {
+                    if (x is TRef { Kind: RefKind.Field, Type: { Kind: TKind.User or TKind.Array } } r) _modelNeeded.Add(t.CsName + "." + r.Id);
+                });
             // A model passed as an argument must be built, even when checking.
             foreach (var f in t.Fields.Concat(t.ParseInstances.Select(p => p.Field)))
                 foreach (var a in f.Args.Concat(f.Switch?.AllCases.SelectMany(c => c.Args) ?? Enumerable.Empty<ExprText>()))
@@ -195,7 +201,10 @@ internal sealed partial class Emitter
                 {
                     TRef { Kind: RefKind.Param } r => (Names.Captured(Names.Param(r.Id)), ParamCsType(t.Params.First(p => p.Id == r.Id)), Names.Param(r.Id)),
                     TRef { Kind: RefKind.IoSize } => (Names.Captured(Names.IoSize), "int", Names.IoSize),
-                    TPath p => (Names.Captured(Names.Hidden((p.Root ? "root." : "parent.") + p.Path)), CsTypeOf(TypedOf(p.Type, "")), Names.Hidden((p.Root ? "root." : "parent.") + p.Path)),
+                    TRef { Kind: RefKind.IoPos } => (Names.Captured("__ioPosEnd"), "long", "(long)" + Names.R + ".IoPos"),
+                    TRef { Kind: RefKind.IoEos } => (Names.Captured("__ioEosEnd"), "bool", Names.R + ".IsEof"),
+                    TRef { Kind: RefKind.RootIoSize } => (Names.Captured("__rootSize"), "long", "(long)" + Names.R + ".RootSpan.Length"),
+                    TPath p => (Names.Captured(Names.Hidden((p.Root ? "root." : "parent.") + p.Path)), ValueCsType(p.Type), Names.Hidden((p.Root ? "root." : "parent.") + p.Path)),
                     _ => null,
                 };
                 if (c is { } v && !list.Contains(v)) list.Add(v);
@@ -300,6 +309,30 @@ internal sealed partial class Emitter
     private static bool IsStruct(TypeModel t) => t.IsStruct;
 
     private static bool IsStored(FieldModel f) => f.Derivation == Derivation.None;
+
+    /// <summary>
+    /// The fewest octets a value of the type can take (0 when it may take none):
+    /// a repeat of it needs that many per element before its list is allocated.
+    /// </summary>
+    private int MinOctets(TypeModel t, int depth = 0)
+    {
+        if (depth > 16) return 0;
+        long bits = 0;
+        foreach (var f in t.Fields)
+        {
+            if (f.If is not null || f.Repeat != RepeatKind.None) continue;
+            bits += f.Kind switch
+            {
+                FieldKind.Primitive when Names.IsBits(f.Primitive!) => Names.BitWidth(f.Primitive!),
+                FieldKind.Primitive => 8L * Names.PrimSize(f.Primitive!),
+                FieldKind.Bytes or FieldKind.Str or FieldKind.User or FieldKind.Switch when f.Size?.Expr is IntLit il => 8L * (long)System.Math.Min(il.Value, 1 << 20),
+                FieldKind.Bytes when f.Contents.Count > 0 => 8L * f.Contents.Count,
+                FieldKind.User when f.Size is null && !f.SizeEos => 8L * MinOctets(_types[f.UserType!], depth + 1),
+                _ => 0,
+            };
+        }
+        return (int)System.Math.Min(bits / 8, 1 << 20);
+    }
 
     /// <summary>Static size of a type, if every field has one.</summary>
     private int? StaticSize(TypeModel t, int depth = 0)
@@ -439,12 +472,17 @@ internal sealed partial class Emitter
         if (sw.Default?.TypeCsName == wrap.CsName) keys.Add("any other key");
         w.Doc("A '" + f.Id + "' of type " + wrap.KsyType + " (" + string.Join(", ", keys) + ").");
         w.Line("[" + Names.GeneratedCode + ", " + Names.KsyName(t.Scope.Concat(new[] { t.KsyId, f.Id }), wrap.KsyType) + "]");
-        w.Open("public sealed partial record " + wrap.CsName + " : " + Q(sw.InterfaceName));
+        bool integer = wrap.Kind == FieldKind.Primitive && wrap.Primitive is not ("f4" or "f8" or "b1");
+        var ifaces = Q(sw.InterfaceName) + (integer ? ", " + Names.Runtime + ".IFgIntegerCase" : wrap.Kind == FieldKind.Str ? ", " + Names.Runtime + ".IFgStringCase" : "");
+        w.Open("public sealed partial record " + wrap.CsName + " : " + ifaces);
         var type = wrap.Kind == FieldKind.Str ? "string" : Names.CsPrimitive(wrap.Primitive!);
         w.Doc("The value.");
         w.Line("public " + type + " Value { get; init; }" + (wrap.Kind == FieldKind.Str ? " = \"\";" : ""));
+        if (integer) w.Line("long " + Names.Runtime + ".IFgIntegerCase.AsLong => unchecked((long)Value);");
+        if (wrap.Kind == FieldKind.Str) w.Line("string " + Names.Runtime + ".IFgStringCase.AsString => Value;");
         var text = wrap.Kind == FieldKind.Str ? Names.Text + ".Quote(Value)"
             : Names.IsFloat(wrap.Primitive!) ? Names.Text + ".Float(Value)"
+            : wrap.Primitive == "b1" ? Names.Text + ".Bool(Value)"
             : Names.Text + ".Dec(Value)";
         if (wrap.KeepsSlack)
         {
@@ -580,8 +618,8 @@ internal sealed partial class Emitter
                 }
             }
             w.Doc(f.Doc, doc);
-            string init = f.Repeat != RepeatKind.None ? " = " + Names.Array + ".Empty<" + ElemCsType(f) + ">();"
-                : f.If is not null ? "" 
+            string init = f.If is not null ? ""
+                : f.Repeat != RepeatKind.None ? " = " + Names.Array + ".Empty<" + ElemCsType(f) + ">();"
                 : f.Kind == FieldKind.User && !IsStruct(_types[f.UserType!]) ? " = new();"
                 : f.Kind == FieldKind.Switch ? " = null!;"
                 : f.Kind == FieldKind.Str ? " = \"\";" : "";
@@ -774,7 +812,7 @@ internal sealed partial class Emitter
     {
         bool reads = false;
         // A parse instance reads what the reader captured (its stream) by nature.
-        Walk(i.Value.T, x => reads |= x is TRef { Kind: RefKind.Param or RefKind.IoSize } or TPath
+        Walk(i.Value.T, x => reads |= x is TRef { Kind: RefKind.Param or RefKind.IoSize or RefKind.IoPos or RefKind.IoEos or RefKind.RootIoSize } or TPath
                                       || x is TRef { Kind: RefKind.Instance } r && (t.Instances.FirstOrDefault(o => o.Id == r.Id) is not { } o || ReadsCaptured(t, o)));
         return reads;
     }
@@ -929,7 +967,7 @@ internal sealed partial class Emitter
             var le = t.Endian.Kind switch { EndianKind.BigEndian => "false", EndianKind.LittleEndian => "true", _ => "littleEndian" };
             w.Line("var __r = new " + Names.Reader + "(data, " + le + ");");
             if (offset > 0) w.Line("__r.Skip(" + offset.ToString(CultureInfo.InvariantCulture) + ", " + Lit(f.Id) + ");");
-            w.Line("return (" + type + ")" + Names.ReadCall(f.Primitive!, f.ByteOrder, Lit(f.Id)) + ";");
+            w.Line("return (" + type + ")" + Names.ReadCall(f.Primitive!, f.ByteOrder, Lit(f.Id), f.EnumCsName is null) + ";");
             w.Close();
             offset += Names.PrimSize(f.Primitive!);
         }

@@ -21,6 +21,7 @@ internal sealed record Typed(string Code, TK Kind, bool U64 = false, string? Enu
         TK.Int => Names.Text + ".Num(" + Code + ")",
         TK.Bool => Names.Text + ".Bool(" + Code + ")",
         TK.Enum => Names.Text + ".Enum(" + Code + ", (ulong)" + Code + ")",
+        TK.Bytes when Code.Length > 0 => Names.Text + ".Bytes(" + Code + ")",
         TK.Bytes or TK.Array => Names.Text + ".Dec(" + Size + ")",
         TK.Float => Names.Text + ".Float(" + Code + ")",
         TK.Str => Names.Text + ".Quote(" + Code + ")",
@@ -71,7 +72,7 @@ internal sealed class ExprCompiler
         TCast c => Cast(c, scope),
         TMethod m => Method(m, scope),
         TEnumConst en => new Typed(EnumType(en.EnumCs) + "." + en.MemberCs, TK.Enum, Enum: en.EnumCs),
-        TRef { Kind: RefKind.IoSize or RefKind.IoEos or RefKind.IoPos or RefKind.IoValue or RefKind.RootIoValue } r => scope.Io(r.Kind),
+        TRef { Kind: RefKind.IoSize or RefKind.IoEos or RefKind.IoPos or RefKind.IoValue or RefKind.RootIoValue or RefKind.RootIoSize } r => scope.Io(r.Kind),
         TRef r => scope.Name(r),
         TPath p => scope.Path(p),
         TMember m => scope.Member(Compile(m.Target, scope), m),
@@ -146,6 +147,8 @@ internal sealed class ExprCompiler
     private Typed Cast(TCast c, IScope scope)
     {
         var target = Compile(c.Target, scope);
+        if (c.Type.Kind == TKind.Bytes)
+            return new Typed("((" + Names.ReadOnlySpan + ")" + Names.Eval + ".Octets(" + target.Code + "))", TK.Bytes, Size: "(long)(" + target.Size + ")");
         if (c.Type.Kind == TKind.User) return new Typed(Names.Eval + ".As<" + Names.Global(_ns, c.Type.Name!) + ">(" + target.Code + ", " + StrLit(c.Type.Name!) + ")", TK.User, User: c.Type.Name);
         return c.Type.U64 ? Typed.ULong("unchecked((ulong)" + target.Code + ")") : Typed.Long("unchecked((long)" + target.Code + ")");
     }

@@ -95,21 +95,22 @@ internal static class Names
     public static int PrimSize(string prim) => IsBits(prim) ? 0 : prim[1] - '0';
 
     /// <summary>The reader call that reads a primitive.</summary>
-    public static string ReadCall(string prim, string? order, string field)
+    /// <summary>The reader call of a primitive; a b1 is a bool unless <paramref name="asBool"/> is false (a b1 with an enum).</summary>
+    public static string ReadCall(string prim, string? order, string field, bool asBool = true)
     {
         if (IsBits(prim))
         {
             var call = R + ".Bits(" + BitWidth(prim).ToString(System.Globalization.CultureInfo.InvariantCulture) + ", " + (order == "le" ? "true" : "false") + ", " + field + ")";
-            return prim == "b1" ? "(" + call + " != 0)" : call;
+            return prim == "b1" && asBool ? "(" + call + " != 0)" : call;
         }
         return R + "." + prim.ToUpperInvariant() + "(" + field + Order(order) + ")";
     }
 
     /// <summary>The writer call that writes a primitive value (C# code of its type).</summary>
-    public static string WriteCall(string prim, string? order, string value)
+    public static string WriteCall(string prim, string? order, string value, bool asBool = true)
     {
         if (IsBits(prim))
-            return W + ".Bits(" + (prim == "b1" ? "(" + value + " ? 1UL : 0UL)" : "(ulong)" + value) + ", " + BitWidth(prim).ToString(System.Globalization.CultureInfo.InvariantCulture) + ", " + (order == "le" ? "true" : "false") + ");";
+            return W + ".Bits(" + (prim == "b1" && asBool ? "(" + value + " ? 1UL : 0UL)" : "(ulong)" + value) + ", " + BitWidth(prim).ToString(System.Globalization.CultureInfo.InvariantCulture) + ", " + (order == "le" ? "true" : "false") + ");";
         return W + "." + prim.ToUpperInvariant() + "((" + CsPrimitive(prim) + ")" + value + Order(order) + ");";
     }
 

@@ -57,6 +57,7 @@ internal sealed partial class Emitter
             RefKind.IoEos => Typed.Bool(Names.R + ".IsEof"),
             RefKind.IoValue => new Typed("new " + Names.Io + "(" + Names.R + ".IoMemory, " + Names.R + ".IoOffset)", TK.Io),
             RefKind.RootIoValue => new Typed("new " + Names.Io + "(" + Names.R + ".RootMemory, " + Names.R + ".RootOffset)", TK.Io),
+            RefKind.RootIoSize => Typed.Long("((long)" + Names.R + ".RootSpan.Length)"),
             _ => Typed.Long("((long)" + Names.R + ".IoPos)"),
         };
 
@@ -126,6 +127,16 @@ internal sealed partial class Emitter
         _ => throw Bug("a value of " + type.Describe()),
     };
 
+    /// <summary>A field of a built model as a value: its property (a switch of integers or strings: what its case holds).</summary>
+    private Typed FieldValue(FieldModel f, ExprType type, string access)
+    {
+        if (f is { Kind: FieldKind.Switch, Repeat: RepeatKind.None } && f.Switch!.ValueKind is { } vk)
+            return vk == "str" ? new Typed(Names.Eval + ".CaseString(" + access + ")", TK.Str)
+                : vk == "uint" ? Typed.ULong("unchecked((ulong)" + Names.Eval + ".CaseLong(" + access + "))")
+                : Typed.Long(Names.Eval + ".CaseLong(" + access + ")");
+        return TypedOf(type, access);
+    }
+
     /// <summary>A parameter as a value in expressions.</summary>
     private Typed ParamTyped(ParamModel p, string code) => p.Type is null ? PrimTyped(p.Primitive, p.EnumCsName, code) : TypedOf(p.Type, code);
 
@@ -141,7 +152,7 @@ internal sealed partial class Emitter
         }
         var f = type.Fields.First(x => x.Id == m.Id);
         if (f is { Kind: FieldKind.Primitive, Repeat: RepeatKind.None }) return PrimTyped(f.Primitive!, f.EnumCsName, target.Code + "." + f.CsName + (f.If is not null ? ".GetValueOrDefault()" : ""));
-        return TypedOf(m.Type, target.Code + "." + f.CsName);
+        return FieldValue(f, m.Type, target.Code + "." + f.CsName);
     }
 
     /// <summary>Names inside a model (computed properties): its own properties, and what the reader captured for it.</summary>
@@ -170,7 +181,7 @@ internal sealed partial class Emitter
                         return f.Derivation == Derivation.Constant
                             ? _e.TypedOf(r.Type, "(" + _e.FieldCsType(f) + ")" + _e._c.Compile(f.Valid!.Eq!.T, this).Code)
                             : _e.PrimTyped(f.Primitive!, f.EnumCsName, f.CsName + (f.If is not null ? ".GetValueOrDefault()" : ""));
-                    return _e.TypedOf(r.Type, f.CsName);
+                    return _e.FieldValue(f, r.Type, f.CsName);
                 }
             }
             throw Bug("'" + r.Id + "' in a model of " + _t.KsyId);
@@ -178,7 +189,14 @@ internal sealed partial class Emitter
 
         public Typed Member(Typed target, TMember m) => _e.ModelMember(target, m);
         public Typed Path(TPath p) => _e.TypedOf(p.Type, Names.Captured(Names.Hidden((p.Root ? "root." : "parent.") + p.Path)));
-        public Typed Io(RefKind kind) => kind == RefKind.IoSize ? Typed.Long("((long)" + Names.Captured(Names.IoSize) + ")") : throw Bug("_io in a model");
+        public Typed Io(RefKind kind) => kind switch
+        {
+            RefKind.IoSize => Typed.Long("((long)" + Names.Captured(Names.IoSize) + ")"),
+            RefKind.IoPos => Typed.Long(Names.Captured("__ioPosEnd")),
+            RefKind.IoEos => Typed.Bool(Names.Captured("__ioEosEnd")),
+            RefKind.RootIoSize => Typed.Long(Names.Captured("__rootSize")),
+            _ => throw Bug("_io in a model"),
+        };
         public Typed CountWhere(TCount c) => throw Bug("a count in a model");
     }
 
@@ -204,7 +222,7 @@ internal sealed partial class Emitter
             if (r.Kind == RefKind.Field)
             {
                 var f = _t.Fields.First(x => x.Id == r.Id);
-                return _e.TypedOf(r.Type, "this." + f.CsName);
+                return _e.FieldValue(f, r.Type, "this." + f.CsName);
             }
             throw Bug("'" + r.Id + "' in writer of " + _t.KsyId);
         }

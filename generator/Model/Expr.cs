@@ -63,8 +63,9 @@ internal sealed class ExprParser
             {
                 int start = i;
                 while (i < s.Length && (char.IsLetterOrDigit(s[i]) || s[i] == '_')) i++;
-                // A float: digits, a point, digits, maybe an exponent (1.5, 2.0e-3); not a member access (x.y).
-                if (i + 1 < s.Length && s[i] == '.' && char.IsDigit(s[i + 1]) && !s.Substring(start, i - start).StartsWith("0x", StringComparison.OrdinalIgnoreCase))
+                // A float: digits, a point, digits, maybe an exponent (1.5, 2.0e-3, 24000.); not a member access (1.to_s).
+                bool hex = s.Substring(start, i - start).StartsWith("0x", StringComparison.OrdinalIgnoreCase);
+                if (!hex && i < s.Length && s[i] == '.' && (i + 1 == s.Length || !(char.IsLetter(s[i + 1]) || s[i + 1] == '_')))
                 {
                     i++;
                     while (i < s.Length && char.IsDigit(s[i])) i++;
@@ -208,6 +209,7 @@ internal sealed class ExprParser
     private Expr ParseUnary()
     {
         if (Accept("-")) return new Unary("-", ParseUnary());
+        if (Accept("+")) return ParseUnary();
         if (Accept("~")) return new Unary("~", ParseUnary());
         if (Accept("!")) return new Unary("not", ParseUnary());
         return ParsePostfix();
@@ -266,7 +268,13 @@ internal sealed class ExprParser
             var items = new List<Expr>();
             if (!Accept("]"))
             {
-                do items.Add(ParseTernary()); while (Accept(","));
+                // A trailing comma is allowed, as Kaitai allows it: [1, 2,].
+                do
+                {
+                    if (Peek == "]") break;
+                    items.Add(ParseTernary());
+                }
+                while (Accept(","));
                 Expect("]");
             }
             return new ArrayLit(items.ToEquatable());
@@ -277,7 +285,7 @@ internal sealed class ExprParser
         {
             if (Syntax.KsyParser.TryInt(t, out var v)) return new IntLit(v);
             if (t.IndexOfAny(new[] { '.', 'e', 'E' }) > 0 && !t.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
-                && double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) return new FloatLit(d);
+                && double.TryParse(t.EndsWith(".", StringComparison.Ordinal) ? t + "0" : t, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) return new FloatLit(d);
             throw new ExprSyntaxException("bad number '" + t + "'");
         }
         if (t == "true") return new BoolLit(true);

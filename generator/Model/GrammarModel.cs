@@ -133,6 +133,24 @@ internal sealed record SwitchModel(
     /// type has one key and there is no default (which stands for any other key).
     /// </summary>
     public bool KeyDerivable => Default is null && Cases.GroupBy(c => c.TypeCsName).All(g => g.Count() == 1);
+
+    /// <summary>
+    /// What the switch's value is in expressions when every case holds an
+    /// integer ("int", "uint" with a u8) or every case a string ("str"), as
+    /// Kaitai gives such a switch that type; null when its cases are types.
+    /// </summary>
+    public string? ValueKind
+    {
+        get
+        {
+            var kinds = AllCases.Select(c => Wrappers.FirstOrDefault(w => w.CsName == c.TypeCsName)).ToList();
+            if (kinds.Count == 0 || kinds.Any(w => w is null)) return null;
+            if (kinds.All(w => w!.Kind == FieldKind.Str)) return "str";
+            if (kinds.All(w => w!.Kind == FieldKind.Primitive && w.Primitive is not ("f4" or "f8" or "b1")))
+                return kinds.Any(w => w!.Primitive is "u8" or "b64") ? "uint" : "int";
+            return null;
+        }
+    }
 }
 
 /// <summary>A case: its key (none for the default), its type, and the type's arguments.</summary>

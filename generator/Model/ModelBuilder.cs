@@ -78,6 +78,29 @@ internal sealed class ModelBuilder
         return new ModelBuilder(f, direct, built.Values.ToList()).Run(defaultNamespace);
     }
 
+    /// <summary>
+    /// C# names of enum members: PascalCase, and where two names differ only
+    /// by underscores (gsm610, gsm_610), the later keeps its underscores.
+    /// </summary>
+    private static IEnumerable<EnumMemberModel> MemberNames(EquatableArray<EnumMemberSpec> members)
+    {
+        var taken = new HashSet<string>(StringComparer.Ordinal);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var m in members)
+        {
+            var cs = Pascal(m.Name);
+            if (!names.Add(m.Name)) { yield return new EnumMemberModel(m.Name, cs, m.Value, m.Doc); continue; } // the same name twice: reported
+            if (taken.Contains(cs))
+            {
+                var kept = string.Join("_", m.Name.Split('_').Where(x => x.Length > 0).Select(Pascal));
+                cs = kept;
+                for (int i = 2; taken.Contains(cs); i++) cs = kept + "_" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+            taken.Add(cs);
+            yield return new EnumMemberModel(m.Name, cs, m.Value, m.Doc);
+        }
+    }
+
     /// <summary>Another grammar's model as an importer sees it: every C# name with its namespace, every type and enum external.</summary>
     private static GrammarModel Qualify(GrammarModel m)
     {
@@ -125,13 +148,13 @@ internal sealed class ModelBuilder
         foreach (var (spec, scope, cs) in _types.Values) CollectExports(spec, scope);
         foreach (var (spec, scope, cs) in _types.Values) typeModels.Add(BuildType(spec, scope, cs, ReferenceEquals(spec, root)));
         var enumModels = _enums.Values.Select(e => new EnumModel(e.Spec.Id, e.CsName,
-            e.Spec.Members.Select(m => new EnumMemberModel(m.Name, Pascal(m.Name), m.Value, m.Doc)).ToEquatable(), e.Scope.ToEquatable(),
+            MemberNames(e.Spec.Members).ToEquatable(), e.Scope.ToEquatable(),
             e.Spec.Members.Any(m => m.Negative))).ToList();
         foreach (var e in enumModels)
         {
             var seen = new HashSet<string>();
             foreach (var m in e.Members)
-                if (!seen.Add(m.CsName))
+                if (!seen.Add(m.KsyName))
                     _diags.Add(DiagInfo.Of(DiagnosticDescriptors.DuplicateName, _enums[Key(e.Scope.ToArray(), e.KsyId)].Spec.Loc, e.KsyId + "::" + m.KsyName));
         }
         // The types and enums of imported grammars, already checked in their own units.
@@ -141,7 +164,7 @@ internal sealed class ModelBuilder
         typeModels = TypeChecker.Check(everyType, enumModels.Concat(externalEnums).ToList(),
             (name, t) => ResolveEnum(name, t.Scope.ToArray(), t.KsyId),
             (name, t) => ResolveType(name, t.Scope.ToArray(), t.KsyId),
-            t => StaticSize(t, everyType, 0),
+            t => StaticBits(t, everyType, 0),
             _diags);
         var stream = BuildStream(typeModels.Where(t => !t.External).ToList(), root);
         typeModels = typeModels.Select(t => t.External ? t : t with { IsStruct = IsStructType(t, stream) }).ToList();
@@ -374,6 +397,8 @@ internal sealed class ModelBuilder
 
     private static (string Name, string? Args) SplitTypeRef(string text)
     {
+        // A type with arguments may be written over several lines (a YAML block scalar).
+        text = text.Trim();
         int p = text.IndexOf('(');
         if (p < 0 || !text.EndsWith(")", StringComparison.Ordinal)) return (text.Trim(), null);
         return (text.Substring(0, p).Trim(), text.Substring(p + 1, text.Length - p - 2));
@@ -713,10 +738,6 @@ internal sealed class ModelBuilder
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Loc, "'contents' on a repeated field"));
         if (a.Contents.Count > 0 && (a.Type is not null || a.Switch is not null))
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, a.Contents[0].Loc, "contents", "'contents' cannot be combined with 'type'"));
-        if (a.If is not null && (kind == FieldKind.Switch || repeat != RepeatKind.None))
-            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.If.Loc, "'if' on a repeated or switch field"));
-        if (kind == FieldKind.Bytes && a.Valid is not null)
-            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Valid.Loc, "'valid' on a byte array (use contents)"));
         // How a string or byte array ends, and a string's encoding.
         TermModel? term = null;
         string? encoding = null;
@@ -826,15 +847,26 @@ internal sealed class ModelBuilder
 
     /// <summary>The octets of a type, when fixed (sizeof&lt;T&gt;).</summary>
     private static long? StaticSize(TypeModel t, List<TypeModel> all, int depth)
+        => StaticBits(t, all, depth) is { } bits ? (bits + 7) / 8 : null;
+
+    /// <summary>
+    /// The bits a type takes when the grammar fixes them: bit fields add their
+    /// widths, anything else starts at the next octet (as Kaitai reads them).
+    /// </summary>
+    internal static long? StaticBits(TypeModel t, List<TypeModel> all, int depth)
     {
         if (depth > 32) return null;
-        long total = 0;
+        long bits = 0;
         foreach (var f in t.Fields)
         {
             if (f.If is not null || f.Repeat != RepeatKind.None) return null;
+            if (f.Kind == FieldKind.Primitive && f.Primitive![0] == 'b')
+            {
+                bits += long.Parse(f.Primitive.Substring(1), System.Globalization.CultureInfo.InvariantCulture);
+                continue;
+            }
             long? s = f.Kind switch
             {
-                FieldKind.Primitive when f.Primitive![0] == 'b' => null,
                 FieldKind.Primitive => f.Primitive![1] - '0',
                 FieldKind.Bytes or FieldKind.Str or FieldKind.User or FieldKind.Switch when f.Size?.Expr is IntLit il => (long)il.Value,
                 FieldKind.Bytes when f.Contents.Count > 0 && f.Size is null && !f.SizeEos => f.Contents.Count,
@@ -842,9 +874,9 @@ internal sealed class ModelBuilder
                 _ => null,
             };
             if (s is null) return null;
-            total += s.Value;
+            bits = (bits + 7) / 8 * 8 + s.Value * 8;
         }
-        return total;
+        return bits;
     }
 
     private static EquatableArray<TemplatePart> Literal(string text) => new[] { new TemplatePart(text, null, false) }.ToEquatable();
@@ -919,8 +951,9 @@ internal sealed class ModelBuilder
                 caseCs = unknown.Substring(0, unknown.Length - "Unknown".Length) + Pascal(name);
                 if (!wrappers.Any(x => x.CsName == caseCs))
                 {
-                    var prim = kind == FieldKind.Primitive ? StripEndian(name) : null;
-                    var order = prim is not null && name != prim ? name.Substring(2) : null;
+                    var bits = BitType(name);
+                    var prim = kind != FieldKind.Primitive ? null : bits is { } bw ? "b" + bw.Width.ToString(System.Globalization.CultureInfo.InvariantCulture) : StripEndian(name);
+                    var order = bits is { } bo ? bo.Order ?? BitEndianOf(owner, scope) ?? "be" : prim is not null && name != prim ? name.Substring(2) : null;
                     string? encoding = null;
                     TermModel? term = null;
                     if (kind == FieldKind.Str)
@@ -975,7 +1008,7 @@ internal sealed class ModelBuilder
     /// <summary>The kind of a primitive or string case type (u4, s2be, f8, str, strz), or null for a user type.</summary>
     private static FieldKind? CaseValueType(string name)
     {
-        if (Primitives.Contains(StripEndian(name)) || StripEndian(name) is "f4" or "f8") return FieldKind.Primitive;
+        if (Primitives.Contains(StripEndian(name)) || StripEndian(name) is "f4" or "f8" || BitType(name) is not null) return FieldKind.Primitive;
         if (name is "str" or "strz") return FieldKind.Str;
         return null;
     }

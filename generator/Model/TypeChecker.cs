@@ -16,7 +16,7 @@ internal sealed class TypeChecker
     private readonly TypeModel _root;
     private readonly Func<string, TypeModel, string?> _resolveEnum;
     private readonly Func<string, TypeModel, string?> _resolveType;
-    private readonly Func<TypeModel, long?> _staticSize;
+    private readonly Func<TypeModel, long?> _staticBits;
     private readonly Dictionary<string, EnumModel> _enums;
     private readonly List<DiagInfo> _diags;
     private readonly Dictionary<(string Type, string Id), ExprType> _instanceTypes = new();
@@ -27,7 +27,7 @@ internal sealed class TypeChecker
     private readonly Dictionary<string, List<ProvidedModel>> _provides = new(StringComparer.Ordinal);
 
     /// <summary>Where an expression is evaluated, and so what its names may mean.</summary>
-    private sealed record Scope(TypeModel Type, int Visible, ExprType? Element = null, ExprType? Value = null, bool Index = false, bool Counts = false, bool Model = false)
+    private sealed record Scope(TypeModel Type, int Visible, ExprType? Element = null, ExprType? Value = null, bool Index = false, bool Counts = false, bool Model = false, string? Self = null)
     {
         public const int All = int.MaxValue;
     }
@@ -36,7 +36,7 @@ internal sealed class TypeChecker
         Func<TypeModel, long?> staticSize, List<DiagInfo> diags)
     {
         _resolveType = resolveType;
-        _staticSize = staticSize;
+        _staticBits = staticSize;
         _types = types.ToDictionary(t => t.CsName, StringComparer.Ordinal);
         _root = types.First(t => t.IsRoot);
         _enums = enums.ToDictionary(e => e.CsName, StringComparer.Ordinal);
@@ -152,15 +152,16 @@ internal sealed class TypeChecker
 
     private FieldModel CheckField(TypeModel t, FieldModel f, int index, bool model = false)
     {
-        var scope = new Scope(t, index, Index: f.Repeat != RepeatKind.None, Model: model);
+        // Each element of a repeat may read the elements before it (entries[_index - 1]).
+        var scope = new Scope(t, index, Index: f.Repeat != RepeatKind.None, Model: model, Self: f.Repeat != RepeatKind.None && index != Scope.All ? f.Id : null);
         var value = ValueType(f);
         var f2 = f with
         {
             Args = Args(f.Args, f.UserType, scope, f.Loc),
             Size = Opt(f.Size, scope, ExprType.Long, "size"),
-            RepeatExpr = Opt(f.RepeatExpr, scope with { Index = false }, ExprType.Long, "repeat-expr"),
+            RepeatExpr = Opt(f.RepeatExpr, scope with { Index = false, Self = null }, ExprType.Long, "repeat-expr"),
             RepeatUntil = Opt(f.RepeatUntil, scope with { Element = value }, ExprType.Bool, "repeat-until"),
-            If = Opt(f.If, scope with { Index = false }, ExprType.Bool, "if"),
+            If = Opt(f.If, scope with { Index = false, Self = null }, ExprType.Bool, "if"),
         };
         if (f.Process is { Arg: { } parg } proc)
         {
@@ -181,7 +182,8 @@ internal sealed class TypeChecker
         }
         if (f.Valid is { } v)
         {
-            var vs = scope with { Value = value };
+            // A rule may name its field, as well as '_'.
+            var vs = scope with { Value = value, Visible = f.Repeat == RepeatKind.None && index != Scope.All ? index + 1 : scope.Visible };
             ExprText? Bound(ExprText? b) => b is null ? null : BoundOf(b, value, vs, f.Id);
             f2 = f2 with
             {
@@ -292,6 +294,8 @@ internal sealed class TypeChecker
         FieldKind.Bytes => ExprType.Bytes,
         FieldKind.Str => ExprType.Str,
         FieldKind.User => ExprType.User(f.UserType!),
+        // A switch whose every case is an integer (or a string) is that, as Kaitai has it.
+        _ when f.Repeat == RepeatKind.None && f.Switch!.ValueKind is { } vk => vk == "str" ? ExprType.Str : vk == "uint" ? ExprType.ULong : ExprType.Long,
         _ => new ExprType(TKind.User, Name: f.Switch!.InterfaceName, Union: true),
     };
 
@@ -413,6 +417,8 @@ internal sealed class TypeChecker
                 return Unknown(loc, "_", " (only in repeat-until, valid and count predicates)");
             case "_io" when !s.Model:
                 return new TRef(RefKind.IoValue, id, ExprType.Io);
+            case "_sizeof":
+                return SizeOfType(s.Type, loc);
             case "_io" or "_root" or "_parent":
                 return Mismatch(loc, "'" + id + "' needs a member, as in " + id + (id == "_io" ? ".size" : ".name"));
         }
@@ -421,7 +427,7 @@ internal sealed class TypeChecker
         int fi = IndexOfField(t, id);
         if (fi >= 0)
         {
-            if (fi >= s.Visible) return Unknown(loc, id, " yet (it is read after this field)");
+            if (fi >= s.Visible && s.Self != id) return Unknown(loc, id, " yet (it is read after this field)");
             return new TRef(RefKind.Field, id, FieldType(t.Fields[fi]));
         }
         if (t.Instances.FirstOrDefault(i => i.Id == id) is { } inst)
@@ -455,15 +461,17 @@ internal sealed class TypeChecker
     {
         if (m.Target is NameRef { Id: "_root" } && m.Name == "_io")
             return s.Model ? Unsupported(loc, "'_root._io' in an instance") : new TRef(RefKind.RootIoValue, "_root._io", ExprType.Io);
-        if (PathOf(m, out var head, out var path)) return Path(s.Type, head, path, s.Visible, loc);
+        // The sizes of streams, without making a stream of them.
+        if (m.Name == "size" && m.Target is MemberRef { Target: NameRef { Id: "_root" }, Name: "_io" })
+            return new TRef(RefKind.RootIoSize, "_root._io.size", ExprType.Long);
+        if (PathOf(m, out var head, out var path) && !(head == "_root" && path[0] == "_io")) return Path(s.Type, head, path, s.Visible, loc);
         if (m.Target is NameRef { Id: "_io" })
             return m.Name switch
             {
                 "size" => new TRef(RefKind.IoSize, "_io.size", ExprType.Long),
-                "eos" when !s.Model => new TRef(RefKind.IoEos, "_io.eos", ExprType.Bool),
-                "eos" => Unsupported(loc, "'_io.eos' in an instance"),
-                "pos" when !s.Model => new TRef(RefKind.IoPos, "_io.pos", ExprType.Long),
-                "pos" => Unsupported(loc, "'_io.pos' in an instance (the position once the type is read)"),
+                // In an instance read from a model: where the type's fields ended (what Kaitai's lazy instances see after the parse).
+                "eos" or "eof" => new TRef(RefKind.IoEos, "_io.eos", ExprType.Bool),
+                "pos" => new TRef(RefKind.IoPos, "_io.pos", ExprType.Long),
                 _ => Unsupported(loc, "'_io." + m.Name + "'"),
             };
         var target = Check(m.Target, s, loc);
@@ -485,6 +493,7 @@ internal sealed class TypeChecker
             case "first" or "last" or "min" or "max" when t.Kind == TKind.Array && t.Element is { } el: return new TBuiltin(target, name, el);
         }
         if (name == "size" && t.Kind == TKind.Io) return new TBuiltin(target, "size", ExprType.Long);
+        if (name == "_sizeof" && t.Kind == TKind.User && !t.Union && _types.TryGetValue(t.Name!, out var sized)) return SizeOfType(sized, loc);
         if (t.Kind == TKind.User && !t.Union && !_types.ContainsKey(t.Name!))
             return Mismatch(loc, "'." + name + "' cannot be applied to " + t.Describe() + "; give it a type first, as in .as<name>");
         if (t.Kind == TKind.User && !t.Union)
@@ -570,8 +579,8 @@ internal sealed class TypeChecker
                 Provide(parent, new ProvidedModel(false, joined, value));
             }
         }
-        if (type!.Kind is not (TKind.Int or TKind.Bool or TKind.Enum))
-            return Once(t.CsName + "|" + shown, () => Unsupported(loc, "'" + shown + "' (" + type.Describe() + "): from _root and _parent, FormatGen passes integers, booleans and enums"));
+        if (type!.Kind is TKind.Io)
+            return Once(t.CsName + "|" + shown, () => Unsupported(loc, "'" + shown + "' (" + type.Describe() + ") from _root or _parent"));
         Need(t, new HiddenModel(root, joined, type));
         return new TPath(root, joined, type);
     }
@@ -693,6 +702,11 @@ internal sealed class TypeChecker
             return target.Type.Kind == TKind.Int ? new TCast(target, ExprType.Long) : Mismatch(loc, "'.as<" + ce.TypeName + ">' needs an integer, not " + target.Type.Describe());
         if (prim == "u8")
             return target.Type.Kind == TKind.Int ? new TCast(target, ExprType.ULong) : Mismatch(loc, "'.as<" + ce.TypeName + ">' needs an integer, not " + target.Type.Describe());
+        // Kaitai's casts to the built-in types are no-ops on values that have them already.
+        if (prim is "bytes" && target.Type.Kind == TKind.Bytes || prim is "str" && target.Type.Kind == TKind.Str
+            || prim is "f4" or "f8" && target.Type.Kind == TKind.Float || prim is "bool" && target.Type.Kind == TKind.Bool)
+            return target;
+        if (prim is "bytes" && target.Type is { Kind: TKind.Array, Element.Kind: TKind.Int }) return new TCast(target, ExprType.Bytes);
         var cs = _resolveType(ce.TypeName, s.Type);
         if (cs is null) return Unknown(loc, "type " + ce.TypeName);
         if (target.Type.Kind != TKind.User) return Mismatch(loc, "'.as<" + ce.TypeName + ">' needs a value of a user type, not " + target.Type.Describe());
@@ -704,23 +718,28 @@ internal sealed class TypeChecker
     private TExpr SizeOf(SizeOfExpr so, Scope s, Loc loc)
     {
         var prim = StripEndianName(so.TypeName);
-        long? octets = prim switch
+        long? bits = prim switch
         {
-            "u1" or "s1" => 1,
-            "u2" or "s2" => 2,
-            "u4" or "s4" or "f4" => 4,
-            "u8" or "s8" or "f8" => 8,
+            "u1" or "s1" => 8,
+            "u2" or "s2" => 16,
+            "u4" or "s4" or "f4" => 32,
+            "u8" or "s8" or "f8" => 64,
+            _ when prim.Length > 1 && prim[0] == 'b' && int.TryParse(prim.Substring(1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var w) && w is >= 1 and <= 64 => w,
             _ => null,
         };
-        if (octets is null)
+        if (bits is null)
         {
             var cs = _resolveType(so.TypeName, s.Type);
             if (cs is null) return Unknown(loc, "type " + so.TypeName);
-            octets = _staticSize(_types[cs]);
-            if (octets is null) return Mismatch(loc, "type " + so.TypeName + " has no fixed size");
+            bits = _staticBits(_types[cs]);
+            if (bits is null) return Mismatch(loc, "type " + so.TypeName + " has no fixed size");
         }
-        return new TInt((ulong)(so.Bits ? octets.Value * 8 : octets.Value));
+        return new TInt((ulong)(so.Bits ? bits.Value : (bits.Value + 7) / 8));
     }
+
+    /// <summary>Kaitai's _sizeof: the octets of a type whose size the grammar fixes.</summary>
+    private TExpr SizeOfType(TypeModel t, Loc loc)
+        => _staticBits(t) is { } bits ? new TInt((ulong)((bits + 7) / 8)) : Unsupported(loc, "'_sizeof' of type " + t.KsyId + ", whose size varies,");
 
     private TExpr UnaryOp(Unary u, Scope s, Loc loc)
     {

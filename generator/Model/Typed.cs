@@ -75,6 +75,8 @@ internal enum RefKind
     IoValue,
     /// <summary><c>_root._io</c> as a value: the whole input.</summary>
     RootIoValue,
+    /// <summary><c>_root._io.size</c>: the octets of the whole input.</summary>
+    RootIoSize,
 }
 
 internal abstract record TExpr(ExprType Type);

@@ -129,7 +129,12 @@ internal sealed class KsyParser
                 case "doc": doc = Text(kv.Value); break;
                 case "seq":
                     foreach (var item in List(kv.Value, "seq", "a list of fields"))
-                        if (item is YamlMappingNode am) seq.Add(ParseAttr(am));
+                        if (item is YamlMappingNode am)
+                        {
+                            // A field without an id is Kaitai's _unnamedN, N its place in the seq.
+                            var a = ParseAttr(am);
+                            seq.Add(a.Id.Length == 0 ? a with { Id = "_unnamed" + seq.Count.ToString(CultureInfo.InvariantCulture) } : a);
+                        }
                         else Report(DiagnosticDescriptors.BadValue, item, "seq", "each entry is a mapping");
                     break;
                 case "params":
@@ -254,8 +259,7 @@ internal sealed class KsyParser
             }
         }
         if (instanceId is not null) id = instanceId;
-        if (id is null) Report(DiagnosticDescriptors.MissingKey, n, "A seq entry", "id");
-        return new AttrSpec(id ?? "_unnamed", L(n), doc, type, sw, size, sizeEos, repeat, repeatLoc, repeatExpr, repeatUntil, cond,
+        return new AttrSpec(id ?? "", L(n), doc, type, sw, size, sizeEos, repeat, repeatLoc, repeatExpr, repeatUntil, cond,
             contents.ToEquatable(), valid, enumName, rule, severity, stream, expect, found, limit,
             terminator is null && padRight is null && include is null && consume is null && eosError is null ? null
                 : new TermSpec(terminator, include ?? false, consume ?? true, eosError ?? true, padRight, L(n)),
@@ -272,7 +276,8 @@ internal sealed class KsyParser
         }
         foreach (var item in Items(n))
         {
-            if (item is YamlScalarNode si && si.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted)
+            // A string (quoted, or any scalar that is not a number, as Kaitai reads [NES, 0x1a]) gives its UTF-8 octets.
+            if (item is YamlScalarNode si && (si.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted || !TryInt(si.Value ?? "", out _)))
                 foreach (var b in System.Text.Encoding.UTF8.GetBytes(si.Value ?? ""))
                     yield return new Scalar(b.ToString(CultureInfo.InvariantCulture), L(item));
             else if (Sc(item) is { } sc) yield return sc;
@@ -334,6 +339,7 @@ internal sealed class KsyParser
             else if (key == "type") type = Sc(kv.Value);
             else if (key == "enum") enumName = Sc(kv.Value);
             else if (key == "doc") doc = Text(kv.Value);
+            else if (key == "doc-ref") { }
             else if (!IgnoredExtension(key, kv.Key)) Report(DiagnosticDescriptors.UnsupportedKey, kv.Key, "params/" + key, "");
         }
         if (id is null) Report(DiagnosticDescriptors.MissingKey, n, "A parameter", "id");
@@ -436,13 +442,16 @@ internal sealed class KsyParser
         text = text.Replace("_", "");
         if (text.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
             return ulong.TryParse(text.Substring(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out value);
-        if (text.StartsWith("0b", StringComparison.OrdinalIgnoreCase))
+        if (text.StartsWith("0b", StringComparison.OrdinalIgnoreCase) || text.StartsWith("0o", StringComparison.OrdinalIgnoreCase))
         {
+            // Binary and octal, as Kaitai writes them (0b1010, 0o17).
+            uint radix = char.ToLowerInvariant(text[1]) == 'b' ? 2u : 8u;
             value = 0;
             foreach (var c in text.Substring(2))
             {
-                if (c is not ('0' or '1')) return false;
-                value = value * 2 + (ulong)(c - '0');
+                if (c < '0' || c - '0' >= radix) return false;
+                if (value > (ulong.MaxValue - (ulong)(c - '0')) / radix) return false;
+                value = value * radix + (ulong)(c - '0');
             }
             return text.Length > 2;
         }

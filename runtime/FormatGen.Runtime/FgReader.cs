@@ -248,6 +248,9 @@ public ref struct FgReader
         return result;
     }
 
+    /// <summary>Drops the bits left of a partly read octet: the next read starts at the next octet (Kaitai's alignToByte).</summary>
+    public void AlignToByte() => _bitsLeft = 0;
+
     public sbyte S1(string field) => (sbyte)U1(field);
 
     public ushort U2(string field)

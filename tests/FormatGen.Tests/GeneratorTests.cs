@@ -232,7 +232,7 @@ public class GeneratorTests
     {
         new object[] { "FG0001", "meta:\n  id: [t\n", 3, 1, "While parsing a flow sequence, did not find expected ',' or ']'." },
         new object[] { "FG0002", Head + "seq:\n  - id: a\n    size: 4\n    sise: 4\n", 7, 5, "Key 'sise' is not supported by FormatGen" },
-        new object[] { "FG0003", Head + "seq:\n  - type: u1\n", 5, 5, "A seq entry needs 'id'" },
+        new object[] { "FG0003", Head + "seq:\n  - id: a\n    type: str\n    size: 2\n", 6, 11, "A str field needs 'encoding (or meta/encoding)'" },
         new object[] { "FG0004", Head + "seq:\n  - id: a\n    type: u1\n    repeat: sometimes\n", 7, 13, "Invalid value for 'repeat': expr, until or eos" },
         new object[] { "FG0005", Head + "seq:\n  - id: a\n    type: nowhere\n", 6, 11, "Type 'nowhere' is not defined" },
         new object[] { "FG0006", Head + "seq:\n  - id: a\n    type: u1\n    enum: colours\n", 7, 11, "Enum 'colours' is not defined" },

@@ -376,6 +376,11 @@ internal sealed class OracleComparer
                 diffs.Add($"Kaitai refuses the input ({kaitai.Error}); our Read parses it and our Validate reports no error");
             else if (diffs.Count == 0) _report.BothRefused++;
         }
+        else if (readError is { Rule: "bad-size" } && readError.Detail.Contains("out of range", StringComparison.Ordinal))
+        {
+            // Kaitai's JS takes a byte count as count | 0: a size of 2^31 octets or more wraps (and is read, short).
+            OracleReport.Count(_report.KaitaiCannot, "a size of 2^31 octets or more (Kaitai's JS takes it modulo 2^32; ours refuses it)");
+        }
         else if (readError is not null)
         {
             diffs.Add($"Kaitai parses the input; our Read throws {readError.Message}");
@@ -512,6 +517,22 @@ internal sealed class OracleComparer
             if (ours is Threw { Error: FgException } && siblingFailed && !(k.ValueKind == JsonValueKind.Object && k.TryGetProperty("$error", out _)))
             {
                 OracleReport.Count(Report.KaitaiCannot, "an instance that reads another whose read failed (Kaitai keeps and reads what the failed read built; ours fails again)");
+                return;
+            }
+            if (ours is Threw { Error: FgException { Rule: "switch" } } && (k.ValueKind == JsonValueKind.Null || k.ValueKind == JsonValueKind.Object && k.TryGetProperty("$float", out _)))
+            {
+                OracleReport.Count(Report.KaitaiCannot, "the value of a switch of integers whose key named no case (Kaitai's JS computes with undefined: NaN; its Java runtime fails, as we do)");
+                return;
+            }
+            if (ours is Threw { Error: FgException { Rule: "cast" } } && k.ValueKind == JsonValueKind.Null)
+            {
+                OracleReport.Count(Report.KaitaiCannot, ".as<T> of a value that is not a T (Kaitai's JS casts nothing and reads undefined; its Java runtime fails, as we do)");
+                return;
+            }
+            if (ours is long && k.ValueKind == JsonValueKind.Object
+                && (k.TryGetProperty("$float", out _) || k.TryGetProperty("$double", out var big) && Math.Abs(double.Parse(big.GetString()!, CultureInfo.InvariantCulture)) >= 9.2233720368547758e18))
+            {
+                OracleReport.Count(Report.KaitaiCannot, "to_i of a float that is NaN or beyond the 64-bit range (Kaitai's JS keeps the float; its Java runtime, as we do, gives 0 or the range's end)");
                 return;
             }
             if (ours is Threw { Error: FgException { Rule: "index" or "empty" } } && k.ValueKind == JsonValueKind.Null)
@@ -663,8 +684,9 @@ internal sealed class OracleComparer
         { "u1", "u2", "u4", "u8", "s1", "s2", "s4", "s8", "f4", "f8", "str", "strz" };
 
     private static bool IsCaseValue(Type t)
-        => t.GetCustomAttribute<FgKsyNameAttribute>() is { } n && CaseValueTypes.Contains(n.Id.Length > 2 && (n.Id.EndsWith("le", StringComparison.Ordinal) || n.Id.EndsWith("be", StringComparison.Ordinal)) ? n.Id[..^2] : n.Id)
-           && t.GetProperty("Value") is not null;
+        => t.GetCustomAttribute<FgKsyNameAttribute>() is { } n && t.GetProperty("Value") is not null
+           && (CaseValueTypes.Contains(n.Id.Length > 2 && (n.Id.EndsWith("le", StringComparison.Ordinal) || n.Id.EndsWith("be", StringComparison.Ordinal)) ? n.Id[..^2] : n.Id)
+               || System.Text.RegularExpressions.Regex.IsMatch(n.Id, "^b[0-9]+(le|be)?$"));
 
     private static bool IsUnknownCase(Type t) => t.Name.EndsWith("Unknown", StringComparison.Ordinal) && t.GetProperty("Bytes")?.PropertyType == typeof(ReadOnlyMemory<byte>) && t.GetProperty("Key") is not null;
 

@@ -446,3 +446,116 @@ public class ParamTests
         Assert.Equal(data, LanguageTests.Write(m));
     }
 }
+
+public class ExpressionTests
+{
+    [Fact]
+    public void The_expression_language_computes_what_Kaitai_computes()
+    {
+        var t = LanguageTests.Compile("exprs.ksy").GetType("Snapshots.Exprs.Exprs")!;
+        var data = Convert.FromHexString("FFF9025A3FC00000" + "61626300" + "DEADBEEF" + "0001012C0002" + "00" + "01" + "0304" + "0908");
+        var m = LanguageTests.Read(t, data);
+        object? G(string p) => LanguageTests.Get(m, p);
+        // Kaitai's / rounds down and % takes the divisor's sign: -7 / 2 = -4, -7 % 2 = 1.
+        Assert.Equal(-4L, G("DivFloor"));
+        Assert.Equal(1L, G("ModPos"));
+        Assert.Equal(8L, G("Shifted"));
+        Assert.Equal(0xA5L, G("Bits"));
+        Assert.Equal(0xA5L, G("XorNot"));
+        Assert.Equal(3.25, G("RatioSum"));
+        Assert.Equal(6L, G("RatioInt"));
+        Assert.Equal("hi abc!", G("Greet"));
+        Assert.Equal("ab", G("NameUpTo"));
+        Assert.Equal(true, G("NameCmp"));
+        Assert.Equal(0xEFL, G("OctetLast"));
+        Assert.Equal(0xEFL, G("OctetMax"));
+        Assert.Equal(0xADL, G("OctetMin"));
+        Assert.Equal(true, G("OctetsEq"));
+        Assert.Equal(1L, G("NumsFirst"));
+        Assert.Equal(300L, G("NumsMax"));
+        Assert.Equal(300L, G("NumsMid"));
+        Assert.Equal(1UL, G("TagNum"));
+        Assert.Equal(true, G("IsPair"));
+        Assert.Equal(7L, G("BodySum"));
+        Assert.Equal(2L, G("SizePair"));
+        Assert.Equal(16L, G("BitsWord"));
+        Assert.Equal(12L, G("BitsB12"));
+        Assert.Equal(2L, G("SizePairSelf"));
+        Assert.Equal("not positive", G("Pick"));
+        Assert.Equal("2", G("HexStr"));
+        Assert.Equal(15L + 5 + 1000 + 255, G("Literals"));
+        Assert.Empty(LanguageTests.Validate(t, data));
+        Assert.Equal(data, LanguageTests.Write(m));
+    }
+}
+
+public class ConditionTests
+{
+    [Fact]
+    public void Conditional_lists_and_switches_and_byte_array_rules_read_write_and_validate()
+    {
+        var t = LanguageTests.Compile("conditions.ksy").GetType("Snapshots.Conditions.Conditions")!;
+        var full = Convert.FromHexString("0105060207084B5302");
+        var m = LanguageTests.Read(t, full);
+        Assert.Equal(new byte[] { 5, 6 }, ((System.Collections.Generic.IEnumerable<byte>)LanguageTests.Get(m, "Items")!).ToArray());
+        Assert.Equal((byte)7, LanguageTests.Get(LanguageTests.Get(m, "Body")!, "A"));
+        Assert.Equal(2L, LanguageTests.Get(m, "ItemCount"));
+        Assert.Equal(full, LanguageTests.Write(m));
+        var bare = Convert.FromHexString("00004B5301");
+        var b = LanguageTests.Read(t, bare);
+        Assert.Null(LanguageTests.Get(b, "Items"));
+        Assert.Null(LanguageTests.Get(b, "Body"));
+        Assert.Equal(bare, LanguageTests.Write(b));
+        Assert.Empty(LanguageTests.Validate(t, full));
+        var bad = Convert.FromHexString("00004B5403");
+        var errors = LanguageTests.Validate(t, bad);
+        Assert.True(errors.Length == 2 && errors.Any(e => e.Contains("conditions.sig") && e.Contains("found 2 octets [4b54]")), string.Join("\n", errors));
+        Assert.Contains(errors, e => e.Contains("conditions.version"));
+    }
+}
+
+public class IdiomTests
+{
+    [Fact]
+    public void Idioms_of_the_public_corpus_read_write_and_compute_as_Kaitai_does()
+    {
+        var t = LanguageTests.Compile("idioms.ksy").GetType("Snapshots.Idioms.Idioms")!;
+        var data = Convert.FromHexString("49441A7701020180A00200000000000000AABB0101CC0506010203");
+        var m = LanguageTests.Read(t, data);
+        object? G(string p) => LanguageTests.Get(m, p);
+        Assert.Equal((byte)0x77, G("Unnamed1"));
+        Assert.Equal(259L, G("NumPlusOne"));
+        Assert.Equal(2.0, G("Scaled"));
+        Assert.Equal(258L, G("Signed"));
+        Assert.Equal(20L, G("Table"));
+        Assert.Equal(27L, G("WholeSize"));
+        Assert.Equal(0L, G("LeftAtEnd"));
+        Assert.Equal(true, G("AtEnd"));
+        Assert.Equal("On", G("Mode")!.ToString());
+        Assert.Equal((byte)0xA0, LanguageTests.Get(G("Nibble")!, "Value"));
+        var entries = ((System.Collections.IEnumerable)G("Entries")!).Cast<object>().ToArray();
+        Assert.Equal(true, LanguageTests.Get(entries[1], "Flagged"));
+        Assert.Empty(LanguageTests.Validate(t, data));
+        Assert.Equal(data, LanguageTests.Write(m));
+    }
+}
+
+public class AboveTests
+{
+    [Fact]
+    public void Strings_floats_byte_arrays_models_and_lists_read_from_root_and_parent()
+    {
+        var t = LanguageTests.Compile("above.ksy").GetType("Snapshots.Above.Above")!;
+        var data = Convert.FromHexString("4D5A6162000000C03F0203090102030405 06".Replace(" ", ""));
+        var m = LanguageTests.Read(t, data);
+        var items = ((System.Collections.IEnumerable)LanguageTests.Get(LanguageTests.Get(m, "Body")!, "Items")!).Cast<object>().ToArray();
+        Assert.Equal(2, items.Length);
+        Assert.Equal(new byte[] { 4, 5, 6 }, ((ReadOnlyMemory<byte>)LanguageTests.Get(items[1], "Data")!).ToArray());
+        Assert.Equal("ab", LanguageTests.Get(items[0], "OwnerName"));
+        Assert.Equal(0.75, LanguageTests.Get(items[0], "HalfRatio"));
+        Assert.Equal(0x4DL, LanguageTests.Get(items[0], "MagicFirst"));
+        Assert.Equal(2L, LanguageTests.Get(items[0], "Header"));
+        Assert.Empty(LanguageTests.Validate(t, data));
+        Assert.Equal(data, LanguageTests.Write(m));
+    }
+}

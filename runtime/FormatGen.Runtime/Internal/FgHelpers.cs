@@ -92,7 +92,7 @@ public static class FgText
     public static string Bytes(ReadOnlySpan<byte> v)
     {
         var sb = new StringBuilder();
-        sb.Append(v.Length.ToString(CultureInfo.InvariantCulture)).Append(" octets");
+        sb.Append(v.Length.ToString(CultureInfo.InvariantCulture)).Append(v.Length == 1 ? " octet" : " octets");
         if (v.Length > 0)
         {
             sb.Append(" [");
@@ -203,6 +203,22 @@ public static class FgEval
         return result;
     }
 
+    /// <summary>The integer a switch holds (every case of it holds one); a switch whose key named no case holds none.</summary>
+    public static long CaseLong(object? v)
+        => v is IFgIntegerCase c ? c.AsLong : throw new FgException("switch", "", -1, "the switch holds no integer: its key names no case");
+
+    /// <summary>The string a switch holds (every case of it holds one).</summary>
+    public static string CaseString(object? v)
+        => v is IFgStringCase c ? c.AsString : throw new FgException("switch", "", -1, "the switch holds no string: its key names no case");
+
+    /// <summary>A list of integers seen as octets (.as&lt;bytes&gt;).</summary>
+    public static byte[] Octets(System.Collections.Generic.IReadOnlyList<long> v)
+    {
+        var r = new byte[v.Count];
+        for (int i = 0; i < r.Length; i++) r[i] = unchecked((byte)v[i]);
+        return r;
+    }
+
     /// <summary>a[i] of a byte array; an index outside it is an error of the expression.</summary>
     public static byte At(ReadOnlySpan<byte> v, long i)
         => i >= 0 && i < v.Length ? v[(int)i] : throw OutOfRange(i, v.Length, "octet");
@@ -276,6 +292,16 @@ public static class FgEval
         byte m = 0;
         foreach (var b in v) if (b > m) m = b;
         return m;
+    }
+
+    /// <summary>The most elements a repeat may have when its elements may take no octets (nothing in the input then bounds it).</summary>
+    public const int EmptyElementLimit = 1 << 24;
+
+    /// <summary>A repeat whose elements may take no octets: its count must stay within <see cref="EmptyElementLimit"/>, so a corrupt one cannot exhaust memory.</summary>
+    public static void CheckEmptyCount(int n, string field, long offset)
+    {
+        if (n > EmptyElementLimit)
+            throw FgException.Invalid("bad-count", field, offset, "count " + n.ToString(CultureInfo.InvariantCulture) + " of elements that may take no octets is over the limit of " + EmptyElementLimit.ToString(CultureInfo.InvariantCulture));
     }
 
     public static int CheckedCount(long n, string field, long offset)

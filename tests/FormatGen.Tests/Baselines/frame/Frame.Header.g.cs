@@ -234,6 +234,7 @@ public sealed partial record Header
         if (__r.IsShort) goto __short;
         var __m_payload = __r.PushLimit(4L, "payload");
         if (__r.IsShort) goto __short;
+        __r.AlignToByte();
         int __b_payload = __r.Position;
         global::Snapshots.Frame.IHeaderPayload? f_payload = null;
         __v?.Enter("payload");
@@ -290,6 +291,7 @@ public sealed partial record Header
         __w.U1((byte)f_version);
         var f_kind = unchecked(this.Kind);
         __w.U1((byte)f_kind);
+        __w.AlignToByte();
         int __u_payload = __w.Position;
         switch (this.Payload)
         {

@@ -215,6 +215,7 @@ public sealed partial record Item
             if (__r.IsShort) goto __short;
             var __m_value = __r.PushLimit(((long)f_length), "value");
             if (__r.IsShort) goto __short;
+            __r.AlignToByte();
             int __b_value = __r.Position;
             global::Snapshots.Tlv.IItemValue? f_value = null;
             __v?.Enter("value");
@@ -286,6 +287,7 @@ public sealed partial record Item
         var f_length = unchecked((byte)0);
         __w.U1((byte)f_length);
         int __s_value = __w.Position;
+        __w.AlignToByte();
         switch (this.Value)
         {
             case global::Snapshots.Tlv.Number __c0:

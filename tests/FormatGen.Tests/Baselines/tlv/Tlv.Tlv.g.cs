@@ -179,7 +179,7 @@ public sealed partial record Tlv
         if (__v is not null && !((((((long)f_flags) & 65520L) == 0L)))) __v.Report("tlv-flags", global::FormatGen.Runtime.FgSeverity.Error, "flags", -1, __r.Offset - 2, "bits 4-15 clear", "flags " + global::FormatGen.Runtime.Internal.FgText.Hex(((long)f_flags)), "");
         int n_items = 0;
         int __cnt_items = global::FormatGen.Runtime.Internal.FgEval.CheckedCount(((long)f_count), "items", __r.Offset);
-        if (!__r.Ensure((long)__cnt_items * 1, "items")) goto __short;
+        if (!__r.Ensure((long)__cnt_items * 2, "items")) goto __short;
         var __list_items = __build ? new global::Snapshots.Tlv.Item[__cnt_items] : null;
         for (int __i = 0; __i < __cnt_items; __i++)
         {
