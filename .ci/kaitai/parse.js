@@ -183,8 +183,13 @@ async function compile(grammarPath, asWritten) {
   const js32Keys = new Set(js32.map(j => upperCamel(j.type.split('.').pop()) + '.' + camel(j.instance)));
   const dir = path.dirname(grammarPath);
   const importer = {
-    importYaml(name) {
-      const spec = loadYaml(path.join(dir, name.replace(/^\/+/, '') + '.ksy'));
+    importYaml(name, mode) {
+      // An absolute import (`/common/foo`, mode 'abs') is relative to Kaitai's import
+      // path: KAITAI_IMPORT_ROOT when set (bench/FormatGen.Corpus sets it to the
+      // corpus root), else the grammar's folder. A relative one comes joined with
+      // the importing file's folder, relative to the grammar's.
+      const base = mode === 'abs' && process.env.KAITAI_IMPORT_ROOT ? process.env.KAITAI_IMPORT_ROOT : dir;
+      const spec = loadYaml(path.join(base, name.replace(/^\/+/, '') + '.ksy'));
       exclude(spec, spec.meta.id, dropped, js32);
       for (const j of js32) js32Keys.add(upperCamel(j.type.split('.').pop()) + '.' + camel(j.instance));
       return Promise.resolve(spec);

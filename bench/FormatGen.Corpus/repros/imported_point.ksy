@@ -1,0 +1,5 @@
+meta:
+  id: imported_point
+seq:
+  - id: x
+    type: u1
