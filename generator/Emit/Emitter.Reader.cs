@@ -50,15 +50,7 @@ internal sealed partial class Emitter
             var p = child.Params[i];
             var type = ParamCsType(p);
             if (i >= args.Count) { result.Add("default"); continue; }
-            var a = _c.Compile(args[i].T, scope);
-            result.Add(p.Type?.Kind switch
-            {
-                TKind.Bytes => "(" + Names.ReadOnlyMemory + ")(" + a.Code + ").ToArray()",
-                TKind.Array => Names.Eval + ".ListOf<" + ParamCsType(p.Type.Element!, p.Primitive) + ">(" + a.Code + ")",
-                TKind.Float => "(" + type + ")" + a.Code,
-                TKind.Str or TKind.Io or TKind.User => a.Code,
-                _ => "unchecked((" + type + ")" + a.Code + ")",
-            });
+            result.Add(ArgFor(p, _c.Compile(args[i].T, scope)));
         }
         foreach (var h in HiddenOf(childCs))
         {
@@ -76,6 +68,16 @@ internal sealed partial class Emitter
         }
         return result;
     }
+
+    /// <summary>A value given to a parameter, as the parameter's C# type.</summary>
+    private string ArgFor(ParamModel p, Typed a) => p.Type?.Kind switch
+    {
+        TKind.Bytes => "(" + Names.ReadOnlyMemory + ")(" + a.Code + ").ToArray()",
+        TKind.Array => Names.Eval + ".ListOf<" + ParamCsType(p.Type.Element!, p.Primitive) + ">(" + a.Code + ")",
+        TKind.Float => "(" + ParamCsType(p) + ")" + a.Code,
+        TKind.Str or TKind.Io or TKind.User => a.Code,
+        _ => "unchecked((" + ParamCsType(p) + ")" + a.Code + ")",
+    };
 
     /// <summary>A reference to a name of a type, for messages that show the values a rule reads.</summary>
     private static TRef? RefFor(TypeModel t, string id)

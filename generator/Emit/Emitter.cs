@@ -133,7 +133,7 @@ internal sealed partial class Emitter
 
     private IEnumerable<string> ChildrenOf(TypeModel t)
     {
-        foreach (var f in t.Fields)
+        foreach (var f in t.Fields.Concat(t.ParseInstances.Select(p => p.Field)))
         {
             if (f.UserType is not null) yield return f.UserType;
             if (f.Switch is not null)
@@ -193,7 +193,7 @@ internal sealed partial class Emitter
     {
         var list = new List<(string, string, string)>();
         var modelExprs = t.Instances.Select(i => i.Value.T).Concat(t.ParseInstances.SelectMany(pi =>
-            new[] { pi.Pos, pi.Field.Size, pi.Field.RepeatExpr, pi.Field.If, pi.Field.Process?.Arg }.Concat(pi.Field.Args).Where(x => x is not null).Select(x => x!.T)));
+            new[] { pi.Pos, pi.Field.If }.Concat(ParseInstanceInputs(t, pi).Select(x => x.Value)).Where(x => x is not null).Select(x => x!.T)));
         foreach (var e in modelExprs)
             Walk(e, x =>
             {
@@ -712,9 +712,9 @@ internal sealed partial class Emitter
             args.Add(Names.Captured("__le"));
         }
         args.Add(pi.Pos is not null ? "(long)" + _c.Compile(pi.Pos.T, scope).Code : reader ? "(long)" + Names.R + ".IoPos" : Names.Captured("__seqEnd"));
-        foreach (var (_, value, param) in ParseInstanceInputs(pi))
+        foreach (var (_, value, param) in ParseInstanceInputs(t, pi))
         {
-            if (!PerElement(value)) { args.Add("(" + ParamCsType(param) + ")(" + _c.Compile(value.T, scope).Code + ")"); continue; }
+            if (!PerElement(value)) { args.Add(ArgFor(param, _c.Compile(value.T, scope))); continue; }
             // An input that reads _index is passed as a function of it: the reader asks for each element's.
             string body;
             if (scope is ReaderScope rs)
@@ -740,7 +740,7 @@ internal sealed partial class Emitter
     }
 
     /// <summary>What a parse instance's reader takes besides where: its size, count, arguments and process key, in that order.</summary>
-    private List<(string Id, ExprText Value, ParamModel Param)> ParseInstanceInputs(ParseInstanceModel pi)
+    private List<(string Id, ExprText Value, ParamModel Param)> ParseInstanceInputs(TypeModel owner, ParseInstanceModel pi)
     {
         var f = pi.Field;
         var list = new List<(string, ExprText, ParamModel)>();
@@ -757,6 +757,16 @@ internal sealed partial class Emitter
             }
         }
         if (f.Process?.Arg is { } pa && pa.T is not (TInt or TBytes or TList)) list.Add(("__parg", pa, Long("__parg", pa.Loc)));
+        // What the types it reads take from _parent or _root: worked out where the instance is asked for.
+        var children = f.UserType is not null ? new[] { f.UserType } : f.Switch?.AllCases.Select(c => c.TypeCsName).Where(_types.ContainsKey).ToArray() ?? Array.Empty<string>();
+        int n = 0;
+        foreach (var h in children.SelectMany(HiddenOf).Distinct())
+        {
+            var id = "__h" + (n++).ToString(CultureInfo.InvariantCulture);
+            TExpr value = h.Root && !owner.IsRoot ? new TPath(true, h.Path, h.Type) : owner.Provides.First(p => p.Root == h.Root && p.Path == h.Path).Value;
+            list.Add((id, new ExprText(new NameRef(id), (h.Root ? "_root." : "_parent.") + h.Path, f.Loc, value),
+                new ParamModel(id, id, h.Type.U64 ? "u8" : "s8", null, f.Loc, null, h.Type)));
+        }
         if (f.Switch is { } sw)
         {
             // The switch key: computed where the instance is asked for, like its other inputs.
@@ -774,14 +784,24 @@ internal sealed partial class Emitter
     /// </summary>
     private void EmitParseInstanceReader(SourceWriter w, TypeModel t, ParseInstanceModel pi)
     {
-        var inputs = ParseInstanceInputs(pi);
+        var inputs = ParseInstanceInputs(t, pi);
         var sf = pi.Field with { If = null };
         var pars = new List<ParamModel>();
+        var provides = new List<ProvidedModel>();
+        var passOn = new List<string>();
         foreach (var (id, value, param) in inputs)
         {
             pars.Add(param);
             var r = value with { Checked = new TRef(RefKind.Param, id, param.ValueType) };
-            if (id == "__on") sf = sf with { Switch = sf.Switch! with { On = r } };
+            if (id.StartsWith("__h", StringComparison.Ordinal))
+            {
+                // A _parent or _root value of the types it reads: the owner's, passed in.
+                var root = value.Text.StartsWith("_root.", StringComparison.Ordinal);
+                var h = new HiddenModel(root, value.Text.Substring(root ? "_root.".Length : "_parent.".Length), value.T.Type);
+                if (root && !t.IsRoot) passOn.Add((HiddenCsType(h) + " " + HiddenName(h) + " = " + Names.Param(id) + ";"));
+                else provides.Add(new ProvidedModel(root, h.Path, r.T));
+            }
+            else if (id == "__on") sf = sf with { Switch = sf.Switch! with { On = r } };
             else if (ReferenceEquals(value, pi.Field.Size)) sf = sf with { Size = r };
             else if (ReferenceEquals(value, pi.Field.RepeatExpr)) sf = sf with { RepeatExpr = r };
             else if (id == "__parg") sf = sf with { Process = sf.Process! with { Arg = r } };
@@ -798,7 +818,7 @@ internal sealed partial class Emitter
             CsName = t.CsName + "__" + pi.CsName, Fields = new[] { sf }.ToEquatable(), Params = pars.ToEquatable(),
             Instances = EquatableArray<InstanceModel>.Empty, ParseInstances = EquatableArray<ParseInstanceModel>.Empty,
             Checks = EquatableArray<CheckModel>.Empty, Exports = EquatableArray<string>.Empty,
-            Needs = EquatableArray<HiddenModel>.Empty, Provides = EquatableArray<ProvidedModel>.Empty,
+            Needs = EquatableArray<HiddenModel>.Empty, Provides = provides.ToEquatable(),
         };
         _instanceOwner[synth.CsName] = t;
         var R = Names.R;
@@ -817,6 +837,7 @@ internal sealed partial class Emitter
         w.Line("long __off = " + R + ".Offset;");
         w.Line("int " + Names.IoSize + " = " + R + ".IoSize;");
         w.Line("bool __typeLe = __le;");
+        foreach (var line in passOn) w.Line(line);
         var scope = new ReaderScope(this, synth, new Dictionary<string, Typed>());
         foreach (var (id, value, param) in inputs)
             if (PerElement(value)) scope.Locals[id] = ParamTyped(param, Names.Param(id) + "(((long)__i))");

@@ -204,8 +204,8 @@ internal sealed class ModelBuilder
 
     /// <summary>
     /// A parse instance is read on its own, from its stream, when asked for:
-    /// no _root or _parent values can be passed to what it reads, nor
-    /// arguments worked out inside a switch.
+    /// what it reads gets its arguments and _root or _parent values from the
+    /// instance's type, but no arguments worked out inside a switch.
     /// </summary>
     private void CheckParseInstances(List<TypeModel> types)
     {
@@ -214,11 +214,7 @@ internal sealed class ModelBuilder
             foreach (var pi in t.ParseInstances)
             {
                 var f = pi.Field;
-                var used = f.UserType is not null ? new[] { f.UserType } : f.Switch?.AllCases.Select(c => c.TypeCsName).ToArray() ?? Array.Empty<string>();
-                var reads = used.FirstOrDefault(u => byName.TryGetValue(u, out var c) && ReadsAbove(c, byName, new HashSet<string>(StringComparer.Ordinal)));
-                if (reads is not null)
-                    _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, pi.Loc, "A parse instance of type '" + byName[reads].KsyId + "', which reads _root or _parent,"));
-                else if (f.Switch is { } sw && sw.AllCases.Any(c => c.Args.Count > 0))
+                if (f.Switch is { } sw && sw.AllCases.Any(c => c.Args.Count > 0))
                     _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, pi.Loc, "A parse instance whose switch passes arguments to its cases"));
             }
     }

@@ -49,6 +49,14 @@ internal sealed class TypeChecker
                     if (!_users.TryGetValue(child, out var list)) _users[child] = list = new List<(TypeModel, int)>();
                     if (!list.Any(u => u.Parent.CsName == p.CsName)) list.Add((p, i));
                 }
+        // A type read by a parse instance has the instance's type as its parent, all of whose fields are read.
+        foreach (var p in types)
+            foreach (var pi in p.ParseInstances)
+                foreach (var child in ChildTypes(pi.Field))
+                {
+                    if (!_users.TryGetValue(child, out var list)) _users[child] = list = new List<(TypeModel, int)>();
+                    if (!list.Any(u => u.Parent.CsName == p.CsName)) list.Add((p, p.Fields.Count));
+                }
     }
 
     private static IEnumerable<string> ChildTypes(FieldModel f)

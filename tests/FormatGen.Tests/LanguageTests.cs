@@ -443,6 +443,13 @@ public class InstanceShapeTests
         Assert.Equal((byte)9, LanguageTests.Get(body, "A"));
         var blocks = ((System.Collections.IEnumerable)LanguageTests.Get(m, "Blocks")!).Cast<object>().ToArray();
         Assert.Equal(new[] { 2L, 4L }, blocks.Select(b => (long)LanguageTests.Get(b, "Span")!));
+        // Types under parse instances read _parent (the instance's type) and _root, passed through a type in between.
+        var piece = LanguageTests.Get(blocks[1], "Piece")!;
+        Assert.Equal(new byte[] { 1 }, ((ReadOnlyMemory<byte>)LanguageTests.Get(piece, "Head")!).ToArray());
+        Assert.Equal(4L, LanguageTests.Get(piece, "ParentSpan"));
+        var framed = LanguageTests.Get(m, "Framed")!;
+        Assert.Equal(new byte[] { 0x17 }, ((ReadOnlyMemory<byte>)LanguageTests.Get(framed, "Data")!).ToArray());
+        Assert.Equal(1L, LanguageTests.Get(framed, "KindOfRoot"));
         Assert.Equal(new byte[] { 1, 0x17, 0x1A, 1 }, ((ReadOnlyMemory<byte>)LanguageTests.Get(m, "Data")!).ToArray());
         Assert.Equal(new[] { "ab", "xyz" }, ((System.Collections.IEnumerable)LanguageTests.Get(m, "Names")!).Cast<string>());
         Assert.Empty(LanguageTests.Validate(t, Sample));

@@ -5,7 +5,8 @@ meta:
 doc: >
   Parse instances of every shape the public corpus uses: a tree of a type that
   contains itself, a switch, a repeat whose arguments read _index, a size
-  from a u8, and a list of padded, terminated strings.
+  from a u8, types that read _parent and _root under parse instances, and a
+  list of padded, terminated strings.
 seq:
   - id: kind
     type: u1
@@ -47,7 +48,18 @@ instances:
   data:
     pos: 0
     size: len_data
+  framed:
+    pos: 1
+    type: chunk
 types:
+  chunk:
+    doc: Sized by a field of its parent, the type of the instance that reads it.
+    seq:
+      - id: data
+        size: _parent.starts[0]
+    instances:
+      kind_of_root:
+        value: _root.kind
   node:
     seq:
       - id: has_children
@@ -78,3 +90,14 @@ types:
     instances:
       span:
         value: end - start
+      piece:
+        pos: start
+        type: piece
+  piece:
+    doc: Reads _root through a parse instance of a type that is not the root, and its parent's instance.
+    seq:
+      - id: head
+        size: _root.kind
+    instances:
+      parent_span:
+        value: _parent.span
