@@ -171,12 +171,12 @@ internal static class Worker
         if (ctor is null || info.Id is null) return GeneratedGrammar.Compile(request.Grammar);
         var assembly = new AssemblyLoadContext("corpus:" + Path.GetFileName(request.Grammar), isCollectible: true).LoadFromStream(new MemoryStream(image));
         var rootName = GeneratedGrammar.Pascal(info.Id);
-        var roots = assembly.GetTypes().Where(t => t.Name == rootName && t.GetMethod("Read", new[] { typeof(ReadOnlyMemory<byte>) }) is not null).ToList();
+        var roots = assembly.GetTypes().Where(t => t.Name == rootName && GeneratedGrammar.IsReadable(t)).ToList();
         // Types of imported grammars live in the same assembly: the root is the one carrying this grammar's id.
         var root = roots.Count == 1 ? roots[0]
             : roots.FirstOrDefault(t => t.GetCustomAttribute<FgKsyNameAttribute>() is { } n && n.Path == info.Id)
               ?? throw new InvalidOperationException($"{request.Grammar}: no generated type {rootName} with Read(ReadOnlyMemory<byte>)"
-                                                     + (assembly.GetTypes().Any(t => t.Name == rootName) ? " (its Read takes more parameters: the root has params, or no meta/endian)" : ""));
+                                                     + (assembly.GetTypes().Any(t => t.Name == rootName) ? " (its Read takes more parameters: the root has params)" : ""));
         return (GeneratedGrammar)ctor.Invoke(new object[] { request.Grammar, info.Id, assembly, root });
     }
 

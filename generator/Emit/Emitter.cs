@@ -670,12 +670,17 @@ internal sealed partial class Emitter
         bool nullable = f.If is not null;
         w.Line("private " + type + (nullable ? "?" : "") + " " + cache + (nullable ? "" : " = default!") + ";");
         w.Line("private bool " + cache + "_read;");
+        w.Line("private bool " + cache + "_busy;");
         w.Doc(pi.Doc, "Grammar: parse instance '" + pi.Id + "' (" + FieldKindDoc(f) + (f.Repeat != RepeatKind.None ? ", repeated" : "") + (pi.Pos is null ? ", where the fields end" : ", at " + pi.Pos.Text.Trim())
               + (pi.RootIo ? " of the root's stream" : "") + "), read the first time it is asked for.");
         w.Open("public " + type + (nullable ? "?" : "") + " " + pi.CsName);
         w.Open("get");
         w.Open("if (!" + cache + "_read)");
-        w.Line(cache + " = " + ParseInstanceCall(t, pi, new ModelScope(this, t)) + ";");
+        // What it needs to be read cannot need it again: an error, not a stack overflow.
+        w.Line("if (" + cache + "_busy) throw " + Names.Exception + ".Invalid(\"cycle\", " + Lit(pi.Id) + ", -1, \"the instance is needed to read itself\");");
+        w.Line(cache + "_busy = true;");
+        w.Line("try { " + cache + " = " + ParseInstanceCall(t, pi, new ModelScope(this, t)) + "; }");
+        w.Line("finally { " + cache + "_busy = false; }");
         w.Line(cache + "_read = true;");
         w.Close();
         w.Line("return " + cache + ";");
@@ -830,7 +835,8 @@ internal sealed partial class Emitter
         w.Line(Names.NeverBrowsable);
         w.Open("private static " + FieldCsType(sf) + " __ReadInst_" + pi.CsName + "(" + string.Join(", ", sig) + ")");
         w.Line("var " + R + " = new " + Names.Reader + "(__io, __le, __ioOffset);");
-        w.Line(Names.Validation + "? " + Names.V + " = null;");
+        // Read on its own when asked for: a broken rule fails it, as in Kaitai (nothing else would report it).
+        w.Line(Names.Validation + "? " + Names.V + " = new " + Names.Validation + "();");
         w.Line("bool " + Names.Build + " = true;");
         w.Line(R + ".Skip(__pos, " + Lit(pi.Id) + ");");
         w.Line("int " + Names.Start + " = " + R + ".Position;");
@@ -842,6 +848,7 @@ internal sealed partial class Emitter
         foreach (var (id, value, param) in inputs)
             if (PerElement(value)) scope.Locals[id] = ParamTyped(param, Names.Param(id) + "(((long)__i))");
         EmitReadField(w, synth, scope, sf, new List<(string Field, TExpr Pred, string Local)>());
+        w.Line("if (" + Names.Exception + ".FirstError(" + Names.V + ") is { } __broken) throw __broken;");
         w.Line("return " + ModelValue(sf) + ";");
         w.Line("__short:");
         w.Line("throw " + Names.Exception + ".Invalid(\"truncated\", " + Lit(pi.Id) + ", " + R + ".Offset, \"the octets of the instance are cut short\");");

@@ -134,6 +134,8 @@ internal sealed partial class Emitter
             return vk == "str" ? new Typed(Names.Eval + ".CaseString(" + access + ")", TK.Str)
                 : vk == "uint" ? Typed.ULong("unchecked((ulong)" + Names.Eval + ".CaseLong(" + access + "))")
                 : Typed.Long(Names.Eval + ".CaseLong(" + access + ")");
+        // A byte array that may be absent ('if') is a nullable struct: absent reads as empty.
+        if (f is { Kind: FieldKind.Bytes, Repeat: RepeatKind.None, If: not null }) access += ".GetValueOrDefault()";
         return TypedOf(type, access);
     }
 

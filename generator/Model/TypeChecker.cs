@@ -21,7 +21,7 @@ internal sealed class TypeChecker
     private readonly List<DiagInfo> _diags;
     private readonly Dictionary<(string Type, string Id), ExprType> _instanceTypes = new();
     private readonly HashSet<(string Type, string Id)> _inProgress = new();
-    private readonly Dictionary<string, List<(TypeModel Parent, int Field)>> _users = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<(TypeModel Parent, int Field, string? Instance)>> _users = new(StringComparer.Ordinal);
     private readonly HashSet<string> _once = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<HiddenModel>> _needs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<ProvidedModel>> _provides = new(StringComparer.Ordinal);
@@ -46,16 +46,16 @@ internal sealed class TypeChecker
             for (int i = 0; i < p.Fields.Count; i++)
                 foreach (var child in ChildTypes(p.Fields[i]))
                 {
-                    if (!_users.TryGetValue(child, out var list)) _users[child] = list = new List<(TypeModel, int)>();
-                    if (!list.Any(u => u.Parent.CsName == p.CsName)) list.Add((p, i));
+                    if (!_users.TryGetValue(child, out var list)) _users[child] = list = new List<(TypeModel, int, string?)>();
+                    if (!list.Any(u => u.Parent.CsName == p.CsName)) list.Add((p, i, null));
                 }
         // A type read by a parse instance has the instance's type as its parent, all of whose fields are read.
         foreach (var p in types)
             foreach (var pi in p.ParseInstances)
                 foreach (var child in ChildTypes(pi.Field))
                 {
-                    if (!_users.TryGetValue(child, out var list)) _users[child] = list = new List<(TypeModel, int)>();
-                    if (!list.Any(u => u.Parent.CsName == p.CsName)) list.Add((p, p.Fields.Count));
+                    if (!_users.TryGetValue(child, out var list)) _users[child] = list = new List<(TypeModel, int, string?)>();
+                    if (!list.Any(u => u.Parent.CsName == p.CsName && u.Instance == pi.Id)) list.Add((p, p.Fields.Count, pi.Id));
                 }
     }
 
@@ -568,6 +568,10 @@ internal sealed class TypeChecker
             int before = ReachedAt(t);
             var value = Chain(_root, path, before < 0 ? Scope.All : before, loc);
             if (value.Type.IsError) return value;
+            // Worked out when the root's parse instance that leads here is read: it cannot read that instance.
+            foreach (var pi in _root.ParseInstances)
+                if (ChildTypes(pi.Field).Any(c => Reaches(c, t.CsName, new HashSet<string>())) && ReadsInstance(_root, value, pi.Id))
+                    return Once(t.CsName + "|" + shown, () => ReadsOwnInstance(loc, shown, pi.Id));
             Provide(_root, new ProvidedModel(true, joined, value));
             type = value.Type;
         }
@@ -575,12 +579,14 @@ internal sealed class TypeChecker
         {
             if (!_users.TryGetValue(t.CsName, out var users) || users.Count == 0)
                 return Once(t.CsName + "|" + shown, () => Mismatch(loc, "'" + shown + "': type " + t.KsyId + " has no parent"));
-            foreach (var (parent, field) in users)
+            foreach (var (parent, field, instance) in users)
             {
                 var value = path[0] is "_parent" or "_root"
                     ? PathExpr(parent, path[0] == "_root", path.Skip(1).ToList(), field, loc)
                     : Chain(parent, path, field, loc);
                 if (value.Type.IsError) return value;
+                if (instance is not null && ReadsInstance(parent, value, instance))
+                    return Once(t.CsName + "|" + shown, () => ReadsOwnInstance(loc, shown, instance));
                 if (type is not null && type != value.Type)
                     return Once(t.CsName + "|" + shown, () => Mismatch(loc, "'" + shown + "' is " + type.Describe() + " in one parent and " + value.Type.Describe() + " in " + parent.KsyId));
                 type = value.Type;
@@ -591,6 +597,25 @@ internal sealed class TypeChecker
             return Once(t.CsName + "|" + shown, () => Unsupported(loc, "'" + shown + "' (" + type.Describe() + ") from _root or _parent"));
         Need(t, new HiddenModel(root, joined, type));
         return new TPath(root, joined, type);
+    }
+
+    private TExpr ReadsOwnInstance(Loc loc, string shown, string instance)
+        => Unknown(loc, shown, " yet: the parse instance '" + instance + "' reads this type, and FormatGen passes _root and _parent values as it reads (Kaitai's value instances may read them later, lazily)");
+
+    /// <summary>Whether a value of <paramref name="t"/> reads its instance <paramref name="instance"/>, itself or through its value instances.</summary>
+    private static bool ReadsInstance(TypeModel t, TExpr value, string instance)
+    {
+        var todo = new Stack<string>();
+        TExprs.Walk(value, x => { if (x is TRef { Kind: RefKind.Instance } r) todo.Push(r.Id); });
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        while (todo.Count > 0)
+        {
+            var id = todo.Pop();
+            if (id == instance) return true;
+            if (!seen.Add(id) || t.Instances.FirstOrDefault(i => i.Id == id) is not { } inst) continue;
+            Walk(inst.Value.Expr, x => { if (x is NameRef n) todo.Push(n.Id); });
+        }
+        return false;
     }
 
     private void Need(TypeModel t, HiddenModel h)
@@ -624,7 +649,7 @@ internal sealed class TypeChecker
     {
         if (from == to) return true;
         if (!seen.Add(from) || !_types.TryGetValue(from, out var t)) return false;
-        return t.Fields.Any(f => ChildTypes(f).Any(c => Reaches(c, to, seen)));
+        return t.Fields.Concat(t.ParseInstances.Select(p => p.Field)).Any(f => ChildTypes(f).Any(c => Reaches(c, to, seen)));
     }
 
     /// <summary>a.b.c read in <paramref name="t"/>, seeing the fields before <paramref name="visible"/>.</summary>

@@ -78,6 +78,21 @@ public sealed class FgException : Exception
     internal static FgException BadSize(string field, long offset, long size)
         => new("bad-size", field, offset, string.Create(CultureInfo.InvariantCulture, $"size {size} is out of range"));
 
+    /// <summary>
+    /// The first error among what a read found: a parse instance, read on its
+    /// own when asked for, fails on a broken rule (as Kaitai's does) since no
+    /// validation is there to report it. Null when there is none.
+    /// </summary>
+    public static FgException? FirstError(FgValidation found)
+    {
+        foreach (var v in found.Violations)
+            if (v.Severity == FgSeverity.Error)
+                return new(v.Rule, v.FieldPath, v.Offset, v.Expected.Length == 0 && v.Actual.Length == 0
+                    ? v.Description
+                    : v.Description + " (expected " + v.Expected + ", found " + v.Actual + ")");
+        return null;
+    }
+
     /// <summary>Raised by generated code when a computed size or count is impossible.</summary>
     public static FgException Invalid(string rule, string field, long offset, string detail) => new(rule, field, offset, detail);
 }

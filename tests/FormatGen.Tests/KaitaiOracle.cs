@@ -175,10 +175,27 @@ internal sealed class GeneratedGrammar
         Id = id;
         Assembly = assembly;
         Root = root;
-        Read = (Func<ReadOnlyMemory<byte>, object>)Delegate.CreateDelegate(typeof(Func<ReadOnlyMemory<byte>, object>),
-            root.GetMethod("Read", new[] { typeof(ReadOnlyMemory<byte>) }) ?? throw new InvalidOperationException(root + " has no Read(ReadOnlyMemory<byte>): a root type with params cannot be compared"));
-        Validate = (ValidateFn)Delegate.CreateDelegate(typeof(ValidateFn), root.GetMethod("Validate", new[] { typeof(ReadOnlySpan<byte>) })!);
+        // A grammar without meta/endian takes the byte order as a further argument (false: big-endian, Kaitai's default).
+        if (root.GetMethod("Read", new[] { typeof(ReadOnlyMemory<byte>) }) is { } read)
+        {
+            Read = (Func<ReadOnlyMemory<byte>, object>)Delegate.CreateDelegate(typeof(Func<ReadOnlyMemory<byte>, object>), read);
+            Validate = (ValidateFn)Delegate.CreateDelegate(typeof(ValidateFn), root.GetMethod("Validate", new[] { typeof(ReadOnlySpan<byte>) })!);
+        }
+        else if (root.GetMethod("Read", new[] { typeof(ReadOnlyMemory<byte>), typeof(bool) }) is { } readLe)
+        {
+            var r = (Func<ReadOnlyMemory<byte>, bool, object>)Delegate.CreateDelegate(typeof(Func<ReadOnlyMemory<byte>, bool, object>), readLe);
+            var v = (ValidateLeFn)Delegate.CreateDelegate(typeof(ValidateLeFn), root.GetMethod("Validate", new[] { typeof(ReadOnlySpan<byte>), typeof(bool) })!);
+            Read = data => r(data, false);
+            Validate = data => v(data, false);
+        }
+        else throw new InvalidOperationException(root + " has no Read(ReadOnlyMemory<byte>): a root type with params cannot be compared");
     }
+
+    private delegate IReadOnlyList<FgViolation> ValidateLeFn(ReadOnlySpan<byte> data, bool littleEndian);
+
+    /// <summary>Whether a type is a grammar's root as the oracle reads it: a Read of the octets alone (or with the byte order).</summary>
+    internal static bool IsReadable(Type t)
+        => t.GetMethod("Read", new[] { typeof(ReadOnlyMemory<byte>) }) is not null || t.GetMethod("Read", new[] { typeof(ReadOnlyMemory<byte>), typeof(bool) }) is not null;
 
     public string Path { get; }
     public string Id { get; }
@@ -205,7 +222,7 @@ internal sealed class GeneratedGrammar
         var assembly = new AssemblyLoadContext("oracle:" + System.IO.Path.GetFileName(path), isCollectible: true).LoadFromStream(ms);
         var id = MetaId(text);
         var rootName = Pascal(id);
-        var root = assembly.GetTypes().SingleOrDefault(t => t.Name == rootName && t.GetMethod("Read", new[] { typeof(ReadOnlyMemory<byte>) }) is not null)
+        var root = assembly.GetTypes().SingleOrDefault(t => t.Name == rootName && IsReadable(t))
             ?? throw new InvalidOperationException($"{path}: no generated type {rootName} with Read(ReadOnlyMemory<byte>)");
         return new GeneratedGrammar(path, id, assembly, root);
     }

@@ -483,6 +483,19 @@ public class InstanceShapeTests
     }
 
     [Fact]
+    public void A_parse_instance_that_breaks_a_rule_fails_when_asked_as_Kaitai_s_does()
+    {
+        var t = LanguageTests.Compile("instance_shapes.ksy").GetType("Snapshots.InstanceShapes.InstanceShapes")!;
+        var data = Sample.ToArray();
+        data[0] = 2; // the body is a 'two': 09 is not its magic
+        var m = LanguageTests.Read(t, data);
+        var e = Assert.Throws<TargetInvocationException>(() => LanguageTests.Get(m, "Body"));
+        var fg = Assert.IsType<FgException>(e.InnerException);
+        Assert.Equal("two.magic", fg.Rule);
+        Assert.Equal("two.magic: field body.magic, offset 26 (0x1a): " + fg.Detail, fg.Message);
+    }
+
+    [Fact]
     public void A_body_whose_key_names_no_case_keeps_its_key_and_octets()
     {
         var t = LanguageTests.Compile("instance_shapes.ksy").GetType("Snapshots.InstanceShapes.InstanceShapes")!;

@@ -79,8 +79,10 @@ types:
         type: u1
   two:
     seq:
+      - id: magic
+        contents: [0x34]
       - id: a
-        type: u2
+        type: u1
   block:
     params:
       - id: start
