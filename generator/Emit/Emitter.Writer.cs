@@ -344,7 +344,7 @@ internal sealed partial class Emitter
         seen ??= new HashSet<string>(System.StringComparer.Ordinal);
         Walk(e, x => io |= x is TRef { Kind: RefKind.IoSize or RefKind.IoEos or RefKind.IoPos or RefKind.IoValue or RefKind.RootIoValue or RefKind.RootIoSize }
                          || x is TRef { Kind: RefKind.Instance } r && _writing is { } t && seen.Add(r.Id)
-                            && (t.ParseInstances.Any(p => p.Id == r.Id) || t.Instances.FirstOrDefault(i => i.Id == r.Id) is { } inst && UsesIo(inst.Value.T, seen)));
+                            && (t.ParseInstances.Any(p => p.Id == r.Id) || t.Instances.FirstOrDefault(i => i.Id == r.Id) is { } inst && (UsesIo(inst.Value.T, seen) || inst.If is not null && UsesIo(inst.If.T, seen))));
         return io;
     }
 

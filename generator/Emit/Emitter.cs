@@ -112,7 +112,11 @@ internal sealed partial class Emitter
                     foreach (var p in v.Expect.Concat(v.Found)) yield return p.Expr;
                 }
             }
-            foreach (var i in t.Instances) yield return i.Value;
+            foreach (var i in t.Instances)
+            {
+                yield return i.Value;
+                if (i.If is not null) yield return i.If;
+            }
             // Where a parse instance reads, and how much, are worked out in the type's scope.
             foreach (var pi in t.ParseInstances)
             {
@@ -192,7 +196,7 @@ internal sealed partial class Emitter
     private List<(string Name, string CsType, string ReaderValue)> CapturesOf(TypeModel t)
     {
         var list = new List<(string, string, string)>();
-        var modelExprs = t.Instances.Select(i => i.Value.T).Concat(t.ParseInstances.SelectMany(pi =>
+        var modelExprs = t.Instances.SelectMany(i => i.If is null ? new[] { i.Value.T } : new[] { i.Value.T, i.If.T }).Concat(t.ParseInstances.SelectMany(pi =>
             new[] { pi.Pos, pi.Field.If }.Concat(ParseInstanceInputs(t, pi).Select(x => x.Value)).Where(x => x is not null).Select(x => x!.T)));
         foreach (var e in modelExprs)
             Walk(e, x =>
@@ -868,9 +872,18 @@ internal sealed partial class Emitter
         string type = i.EnumCsName is not null ? Q(i.EnumCsName) : CsTypeOf(v);
         string get = i.EnumCsName is not null ? "(" + type + ")" + v.Code : v.Kind == TK.Bytes ? "new " + Names.ReadOnlyMemory + "((" + v.Code + ").ToArray())" : v.Code;
         var reads = CapturesOf(t).Count > 0 && ReadsCaptured(t, i) ? " Computed from values the reader saw (parameters, _io, _root, _parent); in a model built by hand, from their defaults." : "";
-        w.Doc(i.Doc, "Grammar: instance '" + i.Id + "' = " + i.Value.Text + "." + reads);
+        w.Doc(i.Doc, "Grammar: instance '" + i.Id + "' = " + i.Value.Text + (i.If is null ? "" : ", if " + i.If.Text + " (null otherwise)") + "." + reads);
         var setter = BitSetter(t, i, type);
-        if (TExprs.MayFail(i.Value.T))
+        bool mayFail = TExprs.MayFail(i.Value.T);
+        if (i.If is { } cond)
+        {
+            // Absent when its condition is false: null, as in Kaitai.
+            get = "(" + _c.Compile(cond.T, new ModelScope(this, t)).Code + ") ? (" + type + "?)(" + get + ") : null";
+            type += "?";
+            setter = null;
+            mayFail |= TExprs.MayFail(cond.T);
+        }
+        if (mayFail)
         {
             // An error evaluating it names the instance.
             w.Open("public " + type + " " + i.CsName);
@@ -892,8 +905,10 @@ internal sealed partial class Emitter
     {
         bool reads = false;
         // A parse instance reads what the reader captured (its stream) by nature.
-        Walk(i.Value.T, x => reads |= x is TRef { Kind: RefKind.Param or RefKind.IoSize or RefKind.IoPos or RefKind.IoEos or RefKind.RootIoSize } or TPath
-                                      || x is TRef { Kind: RefKind.Instance } r && (t.Instances.FirstOrDefault(o => o.Id == r.Id) is not { } o || ReadsCaptured(t, o)));
+        void Visit(TExpr x) => reads |= x is TRef { Kind: RefKind.Param or RefKind.IoSize or RefKind.IoPos or RefKind.IoEos or RefKind.RootIoSize } or TPath
+                                      || x is TRef { Kind: RefKind.Instance } r && (t.Instances.FirstOrDefault(o => o.Id == r.Id) is not { } o || ReadsCaptured(t, o));
+        Walk(i.Value.T, Visit);
+        if (i.If is not null) Walk(i.If.T, Visit);
         return reads;
     }
 

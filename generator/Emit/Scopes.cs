@@ -79,6 +79,9 @@ internal sealed partial class Emitter
         }
         var inst = t.Instances.First(i => i.Id == id);
         var value = _c.Compile(inst.Value.T, scope);
+        // Absent (its condition false): an error where an expression reads it, as in Kaitai's runtimes.
+        if (inst.If is not null)
+            value = value with { Code = "((" + _c.Compile(inst.If.T, scope).Code + ") ? " + value.Code + " : throw " + Names.Eval + ".Absent(" + ExprCompiler.StrLit(inst.Id) + "))", Size = null };
         return inst.EnumCsName is null ? value : new Typed("((" + Q(inst.EnumCsName) + ")" + value.Code + ")", TK.Enum, Enum: inst.EnumCsName);
     }
 
@@ -150,7 +153,10 @@ internal sealed partial class Emitter
         {
             if (type.ParseInstances.FirstOrDefault(x => x.Id == m.Id) is { } pi) return TypedOf(m.Type, target.Code + "." + pi.CsName + NotNull(pi));
             var inst = type.Instances.First(x => x.Id == m.Id);
-            return TypedOf(m.Type, target.Code + "." + inst.CsName);
+            // Absent (its condition false): an error where an expression reads it, as in Kaitai's runtimes.
+            var access = target.Code + "." + inst.CsName;
+            if (inst.If is not null) access = "(" + access + " ?? throw " + Names.Eval + ".Absent(" + ExprCompiler.StrLit(inst.Id) + "))";
+            return TypedOf(m.Type, access);
         }
         var f = type.Fields.First(x => x.Id == m.Id);
         if (f is { Kind: FieldKind.Primitive, Repeat: RepeatKind.None }) return PrimTyped(f.Primitive!, f.EnumCsName, target.Code + "." + f.CsName + (f.If is not null ? ".GetValueOrDefault()" : ""));

@@ -188,7 +188,8 @@ internal sealed record ParamModel(string Id, string CsName, string Primitive, st
     public ExprType ValueType => Type ?? (EnumCsName is not null ? ExprType.Enum(EnumCsName) : Primitive == "bool" ? ExprType.Bool : Primitive == "u8" ? ExprType.ULong : ExprType.Long);
 }
 
-internal sealed record InstanceModel(string Id, string CsName, ExprText Value, string? EnumCsName, string? Doc, Loc Loc);
+/// <summary>A value instance; with If, absent (null) when the condition is false.</summary>
+internal sealed record InstanceModel(string Id, string CsName, ExprText Value, string? EnumCsName, string? Doc, Loc Loc, ExprText? If = null);
 
 internal sealed record CheckModel(string Rule, ExprText Expr, string Severity, string? Doc, Loc Loc,
     EquatableArray<TemplatePart> Expect, EquatableArray<TemplatePart> Found);

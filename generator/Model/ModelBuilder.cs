@@ -129,7 +129,7 @@ internal sealed class ModelBuilder
             Unions = t.Unions.Select(Q).ToEquatable(),
             Fields = t.Fields.Select(QF).ToEquatable(),
             Params = t.Params.Select(p => p with { EnumCsName = p.EnumCsName is null ? null : Q(p.EnumCsName) }).ToEquatable(),
-            Instances = t.Instances.Select(i => i with { EnumCsName = i.EnumCsName is null ? null : Q(i.EnumCsName), Value = QE(i.Value)! }).ToEquatable(),
+            Instances = t.Instances.Select(i => i with { EnumCsName = i.EnumCsName is null ? null : Q(i.EnumCsName), Value = QE(i.Value)!, If = QE(i.If) }).ToEquatable(),
             ParseInstances = t.ParseInstances.Select(pi => pi with { Field = QF(pi.Field) }).ToEquatable(),
             Needs = t.Needs.Select(h => h with { Type = QT(h.Type) }).ToEquatable(),
             External = true,
@@ -550,7 +550,7 @@ internal sealed class ModelBuilder
                 enumCs = ResolveEnum(i.Enum.Text, scope, spec.Id);
                 if (enumCs is null) _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnknownEnum, i.Enum.Loc, i.Enum.Text));
             }
-            inst.Add(new InstanceModel(i.Id, MemberName(i.Id, cs), v, enumCs, i.Doc, i.Loc));
+            inst.Add(new InstanceModel(i.Id, MemberName(i.Id, cs), v, enumCs, i.Doc, i.Loc, i.If is null ? null : Parse(i.If)));
         }
         var checks = new List<CheckModel>();
         foreach (var c in spec.Checks)

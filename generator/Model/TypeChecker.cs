@@ -118,7 +118,8 @@ internal sealed class TypeChecker
         var instances = t.Instances.Select(inst =>
         {
             var type = InstanceType(t, inst);
-            return inst with { Value = inst.Value with { Checked = type.IsError ? null : CheckedInstance(t, inst) } };
+            var cond = inst.If is null ? null : Expr(inst.If, new Scope(t, Scope.All, Model: true), ExprType.Bool, "instances/" + inst.Id + "/if");
+            return inst with { Value = inst.Value with { Checked = type.IsError ? null : CheckedInstance(t, inst) }, If = cond };
         }).ToEquatable();
         var checks = t.Checks.Select(c =>
         {
@@ -343,7 +344,11 @@ internal sealed class TypeChecker
     {
         if (!seen.Add(id)) return;
         var exprs = new List<Expr>();
-        if (t.Instances.FirstOrDefault(i => i.Id == id) is { } inst) exprs.Add(inst.Value.Expr);
+        if (t.Instances.FirstOrDefault(i => i.Id == id) is { } inst)
+        {
+            exprs.Add(inst.Value.Expr);
+            if (inst.If is not null) exprs.Add(inst.If.Expr);
+        }
         else if (t.ParseInstances.FirstOrDefault(i => i.Id == id) is { } pi)
         {
             // What is worked out where it is asked for: where, how much, whether, with what.
@@ -614,6 +619,7 @@ internal sealed class TypeChecker
             if (id == instance) return true;
             if (!seen.Add(id) || t.Instances.FirstOrDefault(i => i.Id == id) is not { } inst) continue;
             Walk(inst.Value.Expr, x => { if (x is NameRef n) todo.Push(n.Id); });
+            if (inst.If is not null) Walk(inst.If.Expr, x => { if (x is NameRef n) todo.Push(n.Id); });
         }
         return false;
     }

@@ -82,7 +82,7 @@ internal sealed record ValidSpec(
 internal sealed record ParamSpec(string Id, Scalar Type, Loc Loc, string? Doc, Scalar? Enum = null);
 
 /// <summary>A value instance (Value), or a parse instance (Parse: what to read; Pos and Io: where).</summary>
-internal sealed record InstanceSpec(string Id, Loc Loc, Scalar? Value, Scalar? Enum, string? Doc, AttrSpec? Parse = null, Scalar? Pos = null, Scalar? Io = null);
+internal sealed record InstanceSpec(string Id, Loc Loc, Scalar? Value, Scalar? Enum, string? Doc, AttrSpec? Parse = null, Scalar? Pos = null, Scalar? Io = null, Scalar? If = null);
 
 internal sealed record EnumSpec(string Id, Loc Loc, EquatableArray<EnumMemberSpec> Members);
 

@@ -362,7 +362,7 @@ internal sealed class KsyParser
             var attr = ParseAttr(m, id, out var pos, out var io);
             return new InstanceSpec(id, L(keyNode), null, null, attr.Doc, attr, pos, io);
         }
-        Scalar? value = null, enumName = null;
+        Scalar? value = null, enumName = null, cond = null;
         string? doc = null;
         foreach (var kv in m.Children)
         {
@@ -371,6 +371,7 @@ internal sealed class KsyParser
             {
                 case "value": value = Sc(kv.Value); break;
                 case "enum": enumName = Sc(kv.Value); break;
+                case "if": cond = Sc(kv.Value); break;
                 case "doc": doc = Text(kv.Value); break;
                 default:
                     if (!AttrIgnored.Contains(key) && !IgnoredExtension(key, kv.Key))
@@ -378,7 +379,7 @@ internal sealed class KsyParser
                     break;
             }
         }
-        return new InstanceSpec(id, L(keyNode), value ?? new Scalar("0", L(keyNode)), enumName, doc);
+        return new InstanceSpec(id, L(keyNode), value ?? new Scalar("0", L(keyNode)), enumName, doc, If: cond);
     }
 
     private EnumSpec ParseEnum(string id, YamlNode keyNode, YamlNode n)

@@ -574,6 +574,26 @@ public class ExpressionTests
 public class ConditionTests
 {
     [Fact]
+    public void Value_instances_with_if_are_null_when_absent_and_an_error_where_an_expression_reads_them()
+    {
+        var t = LanguageTests.Compile("conditions.ksy").GetType("Snapshots.Conditions.Conditions")!;
+        var full = LanguageTests.Read(t, Convert.FromHexString("0105060207084B5302"));
+        Assert.Equal(5L, LanguageTests.Get(full, "FirstItem"));
+        Assert.Null(LanguageTests.Get(full, "Doubled"));          // 5 is not above 5
+        Assert.Equal("KS", LanguageTests.Get(full, "SigText"));
+        Assert.Equal(2L, LanguageTests.Get(full, "TextLength"));
+        Assert.Equal(15L, LanguageTests.Get(full, "PairSum"));
+        Assert.Equal(15L, LanguageTests.Get(LanguageTests.Get(full, "Body")!, "TotalOrZero"));
+        var bare = LanguageTests.Read(t, Convert.FromHexString("00004B5301"));
+        Assert.Null(LanguageTests.Get(bare, "FirstItem"));
+        Assert.Null(LanguageTests.Get(bare, "SigText"));
+        Assert.Null(LanguageTests.Get(bare, "PairSum"));
+        var e = Assert.Throws<TargetInvocationException>(() => LanguageTests.Get(bare, "TextLength"));
+        var fg = Assert.IsType<FgException>(e.InnerException);
+        Assert.Equal("absent: value sig_text: the value is absent (its 'if' is false) and an expression reads it", fg.Message);
+    }
+
+    [Fact]
     public void Conditional_lists_and_switches_and_byte_array_rules_read_write_and_validate()
     {
         var t = LanguageTests.Compile("conditions.ksy").GetType("Snapshots.Conditions.Conditions")!;

@@ -190,6 +190,10 @@ public static class FgEval
 
     public static ulong Mod(ulong a, ulong b) => b == 0 ? throw ByZero("%", (long)a) : a % b;
 
+    /// <summary>An instance with 'if' whose condition is false, read by an expression (Kaitai's runtimes fail there too).</summary>
+    public static FgException Absent(string instance)
+        => new("absent", instance, -1, "the value is absent (its 'if' is false) and an expression reads it");
+
     private static FgException ByZero(string op, long a)
         => new("division-by-zero", "", -1, a.ToString(CultureInfo.InvariantCulture) + " " + op + " 0: the divisor is zero");
 
