@@ -847,6 +847,8 @@ internal sealed partial class Emitter
         w.Line("long __off = " + R + ".Offset;");
         w.Line("int " + Names.IoSize + " = " + R + ".IoSize;");
         w.Line("bool __typeLe = __le;");
+        // Octets as read, which a seq field keeps for its writer: an instance has no writer.
+        if (sf.Process?.Kind == "zlib" || KeepsRaw(sf)) w.Line(Names.ReadOnlyMemory + " __raw_" + sf.Id + " = default;");
         foreach (var line in passOn) w.Line(line);
         var scope = new ReaderScope(this, synth, new Dictionary<string, Typed>());
         foreach (var (id, value, param) in inputs)

@@ -104,8 +104,10 @@ internal sealed partial class Emitter
     }
 
     /// <summary>An instance with 'if' read in an expression: its value, or the type's default when it is absent (as Kaitai's null would fail).</summary>
-    private static string NotNull(ParseInstanceModel pi)
-        => pi.Field.If is null ? "" : pi.Field.Kind is FieldKind.Primitive or FieldKind.Bytes && pi.Field.Repeat == RepeatKind.None ? ".GetValueOrDefault()" : "!";
+    private string NotNull(ParseInstanceModel pi)
+        => pi.Field.If is null ? ""
+            : pi.Field.Repeat == RepeatKind.None && (pi.Field.Kind is FieldKind.Primitive or FieldKind.Bytes || pi.Field.Kind == FieldKind.User && IsStruct(_types[pi.Field.UserType!])) ? ".GetValueOrDefault()"
+            : "!";
 
     /// <summary>A hidden argument: a value of _root or _parent passed down to the type.</summary>
     private Typed HiddenTyped(bool root, string path, ExprType type)
@@ -139,6 +141,7 @@ internal sealed partial class Emitter
                 : Typed.Long(Names.Eval + ".CaseLong(" + access + ")");
         // A byte array that may be absent ('if') is a nullable struct: absent reads as empty.
         if (f is { Kind: FieldKind.Bytes, Repeat: RepeatKind.None, If: not null }) access += ".GetValueOrDefault()";
+        else if (f is { Kind: FieldKind.User, Repeat: RepeatKind.None, If: not null } && IsStruct(_types[f.UserType!])) access += ".GetValueOrDefault()";
         return TypedOf(type, access);
     }
 
@@ -244,7 +247,13 @@ internal sealed partial class Emitter
         public Typed Path(TPath p) => _e.HiddenTyped(p.Root, p.Path, p.Type);
 
         // A stream passed to a child being written: the child reads from it only in parse instances, which are not written.
-        public Typed Io(RefKind kind) => kind is RefKind.IoValue or RefKind.RootIoValue ? new Typed("default(" + Names.Io + ")", TK.Io) : throw Bug("_io in a writer");
+        public Typed Io(RefKind kind) => kind switch
+        {
+            RefKind.IoValue or RefKind.RootIoValue => new Typed("default(" + Names.Io + ")", TK.Io),
+            // Where the writer is in its output (an argument such as type: t(_io.pos)); a sized field is no substream to it.
+            RefKind.IoPos => Typed.Long("((long)" + Names.W + ".Position)"),
+            _ => throw Bug("_io in a writer"),
+        };
         public Typed CountWhere(TCount c) => throw Bug("a count in a writer");
     }
 }
