@@ -6,6 +6,8 @@
 #     builds, each with the other commit's xenstream as its baseline.
 # Prints one ratio per benchmark (this / base; above 1 is slower).
 # Usage: bench/compare-builds.sh BASE_COMMIT [ROUNDS (default 3)] [SIZE (default 1G)]
+#   FILTER=glob    only these BenchmarkDotNet benchmarks (default '*')
+#   SKIP_CLI=1     BenchmarkDotNet only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 base=${1:?usage: bench/compare-builds.sh BASE_COMMIT [ROUNDS] [SIZE]}
@@ -27,7 +29,7 @@ done
 # BenchmarkDotNet, the two builds taking turns.
 for r in $(seq "$rounds"); do
   for side in base this; do
-    (cd "$dir/results" && dotnet "$dir/$side-bench/FormatGen.Bench.dll" --filter '*' --inProcess --job short \
+    (cd "$dir/results" && dotnet "$dir/$side-bench/FormatGen.Bench.dll" --filter "${FILTER:-*}" --inProcess --job short \
         --exporters json --artifacts "$dir/results/$side-$r" >/dev/null)
   done
 done
@@ -47,9 +49,10 @@ for key in sorted(med):
     m = med[key]
     if "base" in m and "this" in m:
         b, t = statistics.median(m["base"]), statistics.median(m["this"])
-        print(f"  {key.strip():80s} base {b/1e6:10.3f} ms  this {t/1e6:10.3f} ms  ratio {t/b:5.3f}")
+        print(f"  {key.strip():60s} base {b/1e3:12.2f} us  this {t/1e3:12.2f} us  ratio {t/b:5.3f}")
 EOF
 
+[ -n "${SKIP_CLI:-}" ] && exit 0
 echo
 echo "cli-throughput, native (AOT):"
 XENSTREAM="$dir/this-native/xenstream" BASELINE="$dir/base-native/xenstream" bash bench/cli-throughput.sh "$size" 7 | grep -E "xenstream|baseline|ratio"

@@ -122,25 +122,57 @@ internal sealed partial class Emitter
     private void EmitReadCore(SourceWriter w, TypeModel t)
     {
         var scope = new ReaderScope(this, t, new Dictionary<string, Typed>());
+        var args = new List<string> { "ref " + Names.R, Names.V, Names.Build };
+        foreach (var p in t.Params) args.Add(Names.Param(p.Id));
+        foreach (var h in HiddenOf(t.CsName)) args.Add(HiddenName(h));
+        foreach (var x in t.Exports) args.Add("out " + Names.Export(x));
+        string Call(string method, string v) => method + "(" + string.Join(", ", args.Select(a => a == Names.V ? v : a)) + ")";
         w.Line();
         w.Doc("Generated reader of '" + t.KsyId + "'. For generated code only.");
         w.Line(Names.NeverBrowsable);
+        var method = "public static " + ReturnType(t) + " ReadCore(" + ReadSignature(t) + ")";
         if (t.Nests)
         {
             // A type that contains itself: its input says how deep it nests, the reader counts.
-            var args = new List<string> { "ref " + Names.R, Names.V, Names.Build };
-            foreach (var p in t.Params) args.Add(Names.Param(p.Id));
-            foreach (var h in HiddenOf(t.CsName)) args.Add(HiddenName(h));
-            foreach (var x in t.Exports) args.Add("out " + Names.Export(x));
-            w.Open("public static " + ReturnType(t) + " ReadCore(" + ReadSignature(t) + ")");
+            w.Open(method);
             w.Line(Names.R + ".Nest(" + Lit(t.KsyId) + ");");
-            w.Line("try { return __ReadLevel(" + string.Join(", ", args) + "); }");
+            w.Line("try { return " + Call("__ReadLevel", Names.V) + "; }");
             w.Line("finally { " + Names.R + ".Unnest(); }");
             w.Close();
             w.Line();
-            w.Open("private static " + ReturnType(t) + " __ReadLevel(" + ReadSignature(t) + ")");
+            method = "private static " + ReturnType(t) + " __ReadLevel(" + ReadSignature(t) + ")";
         }
-        else w.Open("public static " + ReturnType(t) + " ReadCore(" + ReadSignature(t) + ")");
+        var entry = t.Checks.Where(c => IsEntryCheck(t, c)).ToList();
+        var exit = t.Checks.Where(c => !IsEntryCheck(t, c)).ToList();
+        bool rejects = entry.Any(c => c.Severity == "error");
+        if (rejects)
+        {
+            // A type whose own size rule fails is still parsed, as Kaitai parses it, with
+            // nothing more reported (the rule said what is wrong); only if its octets cannot
+            // be parsed as the type are they kept whole, by the switch above, as its unknown case.
+            // The fields are read by a method of their own, so the usual path has no exception handler.
+            w.Open(method);
+            w.Line("long __off = " + Names.R + ".Offset;");
+            w.Line("int " + Names.IoSize + " = " + Names.R + ".IoSize;");
+            w.Line("bool __rejected = false;");
+            foreach (var c in entry) EmitCheck(w, t, scope, c, reject: c.Severity == "error");
+            w.Open("if (__rejected && " + Names.R + ".InSubstream)");
+            w.Line("var __atEntry = " + Names.R + ";");
+            w.Line("try { return " + Call("__ReadFields", "null") + "; }");
+            w.Open("catch (" + Names.Exception + ")");
+            w.Line(Names.R + " = __atEntry;");
+            w.Line(Names.R + ".Skip(" + Names.R + ".Remaining, \"\");");
+            foreach (var x in t.Exports) w.Line(Names.Export(x) + " = default;");
+            w.Line("return default;");
+            w.Close();
+            w.Close();
+            w.Line("return " + Call("__ReadFields", Names.V) + ";");
+            w.Close();
+            w.Line();
+            method = "private static " + ReturnType(t) + " __ReadFields(" + ReadSignature(t) + ")";
+            scope = new ReaderScope(this, t, new Dictionary<string, Typed>());
+        }
+        w.Open(method);
         w.Line("int " + Names.Start + " = " + Names.R + ".Position;");
         w.Line("long __off = " + Names.R + ".Offset;");
         w.Line("int " + Names.IoSize + " = " + Names.R + ".IoSize;");
@@ -149,24 +181,8 @@ internal sealed partial class Emitter
             if (f.Process?.Kind == "zlib" || KeepsRaw(f)) w.Line(Names.ReadOnlyMemory + " __raw_" + f.Id + " = default;");
         EmitEndianSet(w, t, scope, Names.R);
         if (t.ParseInstances.Count > 0) w.Line("bool __typeLe = " + Names.R + ".LittleEndian;");
-        var entry = t.Checks.Where(c => IsEntryCheck(t, c)).ToList();
-        var exit = t.Checks.Where(c => !IsEntryCheck(t, c)).ToList();
-        bool rejects = entry.Any(c => c.Severity == "error");
-        if (entry.Count > 0)
-        {
-            w.Line("bool __rejected = false;");
-            foreach (var c in entry) EmitCheck(w, t, scope, c, reject: c.Severity == "error");
-            if (rejects)
-            {
-                // A type whose own size rule fails is still parsed, as Kaitai parses it, with
-                // nothing more reported (the rule said what is wrong); only if its octets cannot
-                // be parsed as the type are they kept whole, by the switch above, as its unknown case.
-                w.Line("bool __keepWhole = __rejected && " + Names.R + ".InSubstream;");
-                w.Line(Names.Reader + " __atEntry = default;");
-                w.Line("if (__keepWhole) { __atEntry = " + Names.R + "; " + Names.V + " = null; }");
-                w.Open("try");
-            }
-        }
+        if (!rejects)
+            foreach (var c in entry) EmitCheck(w, t, scope, c, reject: false);
         // Counters for .count(...) in checks, kept while the repeat is read.
         var counters = new List<(string Field, TExpr Pred, string Local)>();
         foreach (var c in exit)
@@ -195,15 +211,6 @@ internal sealed partial class Emitter
         foreach (var (name, _, value) in CapturesOf(t))
             w.Line("    " + name + " = " + value + ",");
         w.Line("};");
-        if (rejects)
-        {
-            w.Close();
-            w.Open("catch (" + Names.Exception + ") when (__keepWhole)");
-            w.Line(Names.R + " = __atEntry;");
-            w.Line(Names.R + ".Skip(" + Names.R + ".Remaining, \"\");");
-            w.Line("goto __short;");
-            w.Close();
-        }
         w.Line("__short:");
         foreach (var x in t.Exports) w.Line(Names.Export(x) + " = default;");
         w.Line(Names.R + ".LittleEndian = __savedLe;");
@@ -729,7 +736,8 @@ internal sealed partial class Emitter
             switch (e)
             {
                 case TRef { Kind: RefKind.Field } r when !sizeOnly: set.Add(r.Id); break;
-                case TBuiltin { Name: "size" } b: Visit(b.Target, true); break;
+                // The size of a byte array or list is known unread; a string's length counts its decoded characters.
+                case TBuiltin { Name: "size" } b: Visit(b.Target, b.Target.Type.Kind != TKind.Str); break;
                 case TBuiltin b: Visit(b.Target, false); break;
                 case TMember m: Visit(m.Target, false); break;
                 case TCount c: Visit(c.Predicate, false); break;

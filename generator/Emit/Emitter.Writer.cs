@@ -363,7 +363,8 @@ internal sealed partial class Emitter
     {
         if (f.Repeat != RepeatKind.Expr || f.Derivation != Derivation.None) return;
         if (f.RepeatExpr!.Expr is NameRef || UsesIo(f.RepeatExpr.T)) return; // a count field (derived from the list), or one the stream sets
-        var count = LongCode(f.RepeatExpr, scope);
+        // A negative count reads no element (as in every Kaitai runtime).
+        var count = "global::System.Math.Max(0L, " + LongCode(f.RepeatExpr, scope) + ")";
         w.Line("if ((" + value + "?.Count ?? 0) != " + count + ") throw new " + Names.Runtime + ".FgWriteException(" + Lit(f.Id) + ", \"has \" + (" + value + "?.Count ?? 0) + \" elements; the grammar says \" + " + count + ");");
     }
 

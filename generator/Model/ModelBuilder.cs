@@ -758,8 +758,18 @@ internal sealed class ModelBuilder
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, a.Loc, "-fg-limit", "the length limit applies to a field with 'size'"));
         if (kind == FieldKind.Primitive && (a.Size is not null || a.SizeEos))
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Size?.Loc ?? a.Loc, "'size' on an integer field"));
-        if (repeat != RepeatKind.None && a.Contents.Count > 0)
-            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Loc, "'contents' on a repeated field"));
+        ExprText? size = Parse(a.Size);
+        if (repeat != RepeatKind.None && contents.Count > 0 && valid is null && size is null)
+        {
+            // Each element is the contents: octets of that size, each checked against them (Kaitai's tree has a list of them too).
+            var literal = "[" + string.Join(", ", contents.Select(b => "0x" + b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture))) + "]";
+            size = Parse(new Scalar(contents.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), a.Loc));
+            valid = new ValidModel(a.Loc, a.Rule ?? (owner.Id + "." + a.Id).Replace('_', '-'), a.Severity ?? "error", Parse(new Scalar(literal, a.Loc)), null, null,
+                EquatableArray<ExprText>.Empty, false, null, a.Doc, Literal(literal), EquatableArray<TemplatePart>.Empty);
+            contents.Clear();
+        }
+        else if (repeat != RepeatKind.None && contents.Count > 0)
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, a.Loc, "'contents' on a repeated field with 'size' or 'valid'"));
         if (a.Contents.Count > 0 && (a.Type is not null || a.Switch is not null))
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, a.Contents[0].Loc, "contents", "'contents' cannot be combined with 'type'"));
         // How a string or byte array ends, and a string's encoding.
@@ -787,7 +797,7 @@ internal sealed class ModelBuilder
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadStream, a.Loc, "-fg-stream marks a repeated field; '" + a.Id + "' is not repeated"));
         var process = a.Process is null ? null : BuildProcess(a, kind, repeat.Value);
         return new FieldModel(a.Id, MemberName(a.Id, ownerCs), a.Loc, a.Doc, kind, prim, user, args.ToEquatable(), sw, enumCs,
-            Parse(a.Size), a.SizeEos, repeat.Value, Parse(a.RepeatExpr), Parse(a.RepeatUntil), Parse(a.If), contents.ToEquatable(),
+            size, a.SizeEos, repeat.Value, Parse(a.RepeatExpr), Parse(a.RepeatUntil), Parse(a.If), contents.ToEquatable(),
             valid, Derivation.None, null, a.Stream, byteOrder, a.Limit && a.Size is not null, term, encoding, process);
     }
 

@@ -109,7 +109,7 @@ internal sealed class TypeChecker
         {
             var scope = new Scope(t, 0);
             var onT = Expr(on, scope);
-            var cases = endian.Cases.Select(c => c with { Key = Key(c.Key, onT, scope) }).ToEquatable();
+            var cases = endian.Cases.Select(c => c with { Key = Key(c.Key, onT, scope, bytes: true) }).ToEquatable();
             endian = endian with { SwitchOn = onT, Cases = cases };
         }
         var fields = new List<FieldModel>();
@@ -226,13 +226,15 @@ internal sealed class TypeChecker
     }
 
     /// <summary>A switch or endian case key: of the kind of what the switch is on.</summary>
-    private ExprText Key(ExprText key, ExprText on, Scope scope)
+    /// <param name="bytes">Whether byte arrays may be keys (a byte order switch compares them; a type switch does not).</param>
+    private ExprText Key(ExprText key, ExprText on, Scope scope, bool bytes = false)
     {
         var e = Expr(key, scope);
         if (e.Checked is null || on.Checked is null) return e;
         var k = e.Checked.Type;
         var o = on.Checked.Type;
-        bool ok = o.Kind == TKind.Enum ? k.Kind == TKind.Enum && k.Name == o.Name : k.Kind == o.Kind && o.Kind is TKind.Int or TKind.Bool or TKind.Str;
+        bool ok = o.Kind == TKind.Enum ? k.Kind == TKind.Enum && k.Name == o.Name
+            : k.Kind == o.Kind && (o.Kind is TKind.Int or TKind.Bool or TKind.Str || bytes && o.Kind == TKind.Bytes);
         if (ok) return e;
         Mismatch(key.Loc, "case '" + key.Text + "' (" + k.Describe() + ") cannot match '" + on.Text + "' (" + o.Describe() + ")");
         return e with { Checked = null };

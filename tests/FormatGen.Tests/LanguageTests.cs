@@ -507,6 +507,42 @@ public class InstanceShapeTests
     }
 }
 
+public class MagicOrderTests
+{
+    private static readonly byte[] Le = Convert.FromHexString("DE12049502000000" + "616200" + "00000000" + "0201");
+
+    [Fact]
+    public void A_byte_order_chosen_by_a_magic_and_repeated_contents_read_write_and_validate()
+    {
+        var t = LanguageTests.Compile("magic_order.ksy").GetType("Snapshots.MagicOrder.MagicOrder")!;
+        var body = LanguageTests.Get(LanguageTests.Read(t, Le), "Body")!;
+        Assert.Equal(2u, LanguageTests.Get(body, "Count"));
+        Assert.Equal("ab", LanguageTests.Get(body, "Name"));
+        var padding = ((System.Collections.IEnumerable)LanguageTests.Get(body, "Padding")!).Cast<ReadOnlyMemory<byte>>().ToArray();
+        Assert.Equal(4, padding.Length);
+        Assert.All(padding, p => Assert.Equal(new byte[] { 0 }, p.ToArray()));
+        Assert.Equal((ushort)0x0102, LanguageTests.Get(body, "Value"));
+        Assert.Equal(Le, LanguageTests.Write(LanguageTests.Read(t, Le)));
+        Assert.Empty(LanguageTests.Validate(t, Le));
+        var be = Convert.FromHexString("950412DE00000001" + "68656C6C6F00" + "00" + "0102");
+        Assert.Equal(1u, LanguageTests.Get(LanguageTests.Get(LanguageTests.Read(t, be), "Body")!, "Count"));
+    }
+
+    [Fact]
+    public void A_padding_octet_that_is_not_its_contents_is_one_error_and_an_unknown_magic_stops_the_read()
+    {
+        var t = LanguageTests.Compile("magic_order.ksy").GetType("Snapshots.MagicOrder.MagicOrder")!;
+        var bad = Le.ToArray();
+        bad[12] = 7;
+        var v = Assert.Single(LanguageTests.Validate(t, bad));
+        Assert.StartsWith("error: body.padding: field body.padding[1], offset 12 (0xc): ", v);
+        var unknown = Le.ToArray();
+        unknown[0] = 0;
+        var e = Assert.Throws<TargetInvocationException>(() => LanguageTests.Read(t, unknown));
+        Assert.Equal("endian", Assert.IsType<FgException>(e.InnerException).Rule);
+    }
+}
+
 public class ParamTests
 {
     [Fact]

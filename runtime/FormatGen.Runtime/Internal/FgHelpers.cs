@@ -308,9 +308,11 @@ public static class FgEval
             throw FgException.Invalid("bad-count", field, offset, "count " + n.ToString(CultureInfo.InvariantCulture) + " of elements that may take no octets is over the limit of " + EmptyElementLimit.ToString(CultureInfo.InvariantCulture));
     }
 
+    /// <summary>A repeat count: a negative one reads no element (as every Kaitai runtime's loop does); one past int is an error.</summary>
     public static int CheckedCount(long n, string field, long offset)
     {
-        if (n < 0 || n > int.MaxValue) throw FgException.Invalid("bad-count", field, offset, "count " + n.ToString(CultureInfo.InvariantCulture) + " is out of range");
+        if (n < 0) return 0;
+        if (n > int.MaxValue) throw FgException.Invalid("bad-count", field, offset, "count " + n.ToString(CultureInfo.InvariantCulture) + " is out of range");
         return (int)n;
     }
 }

@@ -193,81 +193,87 @@ public sealed partial record Item
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
     public static global::Snapshots.Tlv.Item? ReadCore(ref global::FormatGen.Runtime.FgReader __r, global::FormatGen.Runtime.FgValidation? __v, bool __build, ushort p_position)
     {
-        int __start = __r.Position;
         long __off = __r.Offset;
         int __ioSize = __r.IoSize;
-        bool __savedLe = __r.LittleEndian;
-        __r.LittleEndian = true;
         bool __rejected = false;
         if (!(((long)p_position) < 100L))
         {
             __rejected = true;
             if (__v is not null) __v.Report("item-position", global::FormatGen.Runtime.FgSeverity.Error, "", -1, __off, "at most 100 items", "item " + global::FormatGen.Runtime.Internal.FgText.Dec((((long)p_position) + 1L)), "");
         }
-        bool __keepWhole = __rejected && __r.InSubstream;
-        global::FormatGen.Runtime.FgReader __atEntry = default;
-        if (__keepWhole) { __atEntry = __r; __v = null; }
+        if (__rejected && __r.InSubstream)
+        {
+            var __atEntry = __r;
+            try { return __ReadFields(ref __r, null, __build, p_position); }
+            catch (global::FormatGen.Runtime.FgException)
+            {
+                __r = __atEntry;
+                __r.Skip(__r.Remaining, "");
+                return default;
+            }
+        }
+        return __ReadFields(ref __r, __v, __build, p_position);
+    }
+
+    private static global::Snapshots.Tlv.Item? __ReadFields(ref global::FormatGen.Runtime.FgReader __r, global::FormatGen.Runtime.FgValidation? __v, bool __build, ushort p_position)
+    {
+        int __start = __r.Position;
+        long __off = __r.Offset;
+        int __ioSize = __r.IoSize;
+        bool __savedLe = __r.LittleEndian;
+        __r.LittleEndian = true;
+        var f_tag = (global::Snapshots.Tlv.Tag)__r.U1("tag");
+        if (__r.IsShort) goto __short;
+        var f_length = (byte)__r.U1("length");
+        if (__r.IsShort) goto __short;
+        var __m_value = __r.PushLimit(((long)f_length), "value");
+        if (__r.IsShort) goto __short;
+        __r.AlignToByte();
+        int __b_value = __r.Position;
+        global::Snapshots.Tlv.IItemValue? f_value = null;
+        __v?.Enter("value");
         try
         {
-            var f_tag = (global::Snapshots.Tlv.Tag)__r.U1("tag");
-            if (__r.IsShort) goto __short;
-            var f_length = (byte)__r.U1("length");
-            if (__r.IsShort) goto __short;
-            var __m_value = __r.PushLimit(((long)f_length), "value");
-            if (__r.IsShort) goto __short;
-            __r.AlignToByte();
-            int __b_value = __r.Position;
-            global::Snapshots.Tlv.IItemValue? f_value = null;
-            __v?.Enter("value");
-            try
+            switch (f_tag)
             {
-                switch (f_tag)
+                case global::Snapshots.Tlv.Tag.Number:
                 {
-                    case global::Snapshots.Tlv.Tag.Number:
-                    {
-                        var __c_value = global::Snapshots.Tlv.Number.ReadCore(ref __r, __v, __build);
-                        if (__build && !__r.IsShort && __r.Remaining > 0 && __c_value is not null) __c_value = __c_value with { Slack = __r.SliceAt(__r.Position, __r.Remaining) };
-                        f_value = __c_value;
-                        break;
-                    }
-                    case global::Snapshots.Tlv.Tag.Text:
-                    {
-                        var __c_value = global::Snapshots.Tlv.Text.ReadCore(ref __r, __v, __build);
-                        if (__build && !__r.IsShort && __r.Remaining > 0 && __c_value is not null) __c_value = __c_value with { Slack = __r.SliceAt(__r.Position, __r.Remaining) };
-                        f_value = __c_value;
-                        break;
-                    }
+                    var __c_value = global::Snapshots.Tlv.Number.ReadCore(ref __r, __v, __build);
+                    if (__build && !__r.IsShort && __r.Remaining > 0 && __c_value is not null) __c_value = __c_value with { Slack = __r.SliceAt(__r.Position, __r.Remaining) };
+                    f_value = __c_value;
+                    break;
+                }
+                case global::Snapshots.Tlv.Tag.Text:
+                {
+                    var __c_value = global::Snapshots.Tlv.Text.ReadCore(ref __r, __v, __build);
+                    if (__build && !__r.IsShort && __r.Remaining > 0 && __c_value is not null) __c_value = __c_value with { Slack = __r.SliceAt(__r.Position, __r.Remaining) };
+                    f_value = __c_value;
+                    break;
                 }
             }
-            catch (global::FormatGen.Runtime.FgException __ex) { throw __ex.Under("value"); }
-            __v?.Exit();
-            if (__r.IsShort) goto __short;
-            if (f_value is null) __r.Skip(__r.Remaining, "value");
-            if (__build && f_value is null) f_value = new global::Snapshots.Tlv.ItemValueUnknown { Key = (global::Snapshots.Tlv.Tag)f_tag, Bytes = __r.SliceFrom(__b_value) };
-            __r.PopLimit(__m_value);
-            int n_pad = 0;
-            int __cnt_pad = global::FormatGen.Runtime.Internal.FgEval.CheckedCount(global::FormatGen.Runtime.Internal.FgEval.Mod((4L - global::FormatGen.Runtime.Internal.FgEval.Mod((((long)f_length) + 2L), 4L)), 4L), "pad", __r.Offset);
-            if (!__r.Ensure((long)__cnt_pad * 1, "pad")) goto __short;
-            for (int __i = 0; __i < __cnt_pad; __i++)
-            {
-                var __e_pad = (byte)__r.U1("pad");
-                if (__r.IsShort) goto __short;
-                if (__v is not null && !((((long)__e_pad) == 0L))) __v.Report("item.pad", global::FormatGen.Runtime.FgSeverity.Error, "pad", __i, __r.Offset - 1, "0", global::FormatGen.Runtime.Internal.FgText.Num(((long)__e_pad)), "");
-                n_pad++;
-            }
-            __r.LittleEndian = __savedLe;
-            if (!__build) return null;
-            return new global::Snapshots.Tlv.Item
-            {
-                Value = f_value!,
-            };
         }
-        catch (global::FormatGen.Runtime.FgException) when (__keepWhole)
+        catch (global::FormatGen.Runtime.FgException __ex) { throw __ex.Under("value"); }
+        __v?.Exit();
+        if (__r.IsShort) goto __short;
+        if (f_value is null) __r.Skip(__r.Remaining, "value");
+        if (__build && f_value is null) f_value = new global::Snapshots.Tlv.ItemValueUnknown { Key = (global::Snapshots.Tlv.Tag)f_tag, Bytes = __r.SliceFrom(__b_value) };
+        __r.PopLimit(__m_value);
+        int n_pad = 0;
+        int __cnt_pad = global::FormatGen.Runtime.Internal.FgEval.CheckedCount(global::FormatGen.Runtime.Internal.FgEval.Mod((4L - global::FormatGen.Runtime.Internal.FgEval.Mod((((long)f_length) + 2L), 4L)), 4L), "pad", __r.Offset);
+        if (!__r.Ensure((long)__cnt_pad * 1, "pad")) goto __short;
+        for (int __i = 0; __i < __cnt_pad; __i++)
         {
-            __r = __atEntry;
-            __r.Skip(__r.Remaining, "");
-            goto __short;
+            var __e_pad = (byte)__r.U1("pad");
+            if (__r.IsShort) goto __short;
+            if (__v is not null && !((((long)__e_pad) == 0L))) __v.Report("item.pad", global::FormatGen.Runtime.FgSeverity.Error, "pad", __i, __r.Offset - 1, "0", global::FormatGen.Runtime.Internal.FgText.Num(((long)__e_pad)), "");
+            n_pad++;
         }
+        __r.LittleEndian = __savedLe;
+        if (!__build) return null;
+        return new global::Snapshots.Tlv.Item
+        {
+            Value = f_value!,
+        };
         __short:
         __r.LittleEndian = __savedLe;
         return default;

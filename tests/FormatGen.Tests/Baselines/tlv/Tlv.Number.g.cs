@@ -139,38 +139,44 @@ public sealed partial record Number : global::Snapshots.Tlv.IItemValue
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
     public static global::Snapshots.Tlv.Number? ReadCore(ref global::FormatGen.Runtime.FgReader __r, global::FormatGen.Runtime.FgValidation? __v, bool __build)
     {
-        int __start = __r.Position;
         long __off = __r.Offset;
         int __ioSize = __r.IoSize;
-        bool __savedLe = __r.LittleEndian;
-        __r.LittleEndian = true;
         bool __rejected = false;
         if (!(((long)__ioSize) == 4L))
         {
             __rejected = true;
             if (__v is not null) __v.Report("number-length", global::FormatGen.Runtime.FgSeverity.Error, "", -1, __off, "length 4", global::FormatGen.Runtime.Internal.FgText.Dec(((long)__ioSize)), "");
         }
-        bool __keepWhole = __rejected && __r.InSubstream;
-        global::FormatGen.Runtime.FgReader __atEntry = default;
-        if (__keepWhole) { __atEntry = __r; __v = null; }
-        try
+        if (__rejected && __r.InSubstream)
         {
-            var f_value = (uint)__r.U4("value");
-            if (__r.IsShort) goto __short;
-            if (__v is not null && !((((long)f_value) >= 1L) && (((long)f_value) <= 1000L))) __v.Report("number.value", global::FormatGen.Runtime.FgSeverity.Error, "value", -1, __r.Offset - 4, "1 to 1000", global::FormatGen.Runtime.Internal.FgText.Num(((long)f_value)), "");
-            __r.LittleEndian = __savedLe;
-            if (!__build) return null;
-            return new global::Snapshots.Tlv.Number
+            var __atEntry = __r;
+            try { return __ReadFields(ref __r, null, __build); }
+            catch (global::FormatGen.Runtime.FgException)
             {
-                Value = f_value,
-            };
+                __r = __atEntry;
+                __r.Skip(__r.Remaining, "");
+                return default;
+            }
         }
-        catch (global::FormatGen.Runtime.FgException) when (__keepWhole)
+        return __ReadFields(ref __r, __v, __build);
+    }
+
+    private static global::Snapshots.Tlv.Number? __ReadFields(ref global::FormatGen.Runtime.FgReader __r, global::FormatGen.Runtime.FgValidation? __v, bool __build)
+    {
+        int __start = __r.Position;
+        long __off = __r.Offset;
+        int __ioSize = __r.IoSize;
+        bool __savedLe = __r.LittleEndian;
+        __r.LittleEndian = true;
+        var f_value = (uint)__r.U4("value");
+        if (__r.IsShort) goto __short;
+        if (__v is not null && !((((long)f_value) >= 1L) && (((long)f_value) <= 1000L))) __v.Report("number.value", global::FormatGen.Runtime.FgSeverity.Error, "value", -1, __r.Offset - 4, "1 to 1000", global::FormatGen.Runtime.Internal.FgText.Num(((long)f_value)), "");
+        __r.LittleEndian = __savedLe;
+        if (!__build) return null;
+        return new global::Snapshots.Tlv.Number
         {
-            __r = __atEntry;
-            __r.Skip(__r.Remaining, "");
-            goto __short;
-        }
+            Value = f_value,
+        };
         __short:
         __r.LittleEndian = __savedLe;
         return default;
