@@ -18,8 +18,12 @@ internal sealed partial class Emitter
     {
         TKind.Array => Names.List + "<" + ValueCsType(t.Element!) + ">",
         TKind.Io => Names.Io,
+        TKind.Box => Names.Box + "<" + Q(t.Name!) + ">",
         _ => CsTypeOf(TypedOf(t, "")),
     };
+
+    /// <summary>The local holding the box of the model a reader builds.</summary>
+    private const string BoxLocal = "__box";
 
     private static string HiddenName(HiddenModel h) => Names.Hidden((h.Root ? "root." : "parent.") + h.Path);
 
@@ -62,7 +66,7 @@ internal sealed partial class Emitter
             {
                 TKind.Bytes => "(" + Names.ReadOnlyMemory + ")(" + v.Code + ").ToArray()",
                 TKind.Array => Names.Eval + ".ListOf<" + ValueCsType(h.Type.Element!) + ">(" + v.Code + ")",
-                TKind.User or TKind.Str => v.Code,
+                TKind.User or TKind.Str or TKind.Box => v.Code,
                 _ => "unchecked((" + HiddenCsType(h) + ")" + v.Code + ")",
             });
         }
@@ -181,6 +185,9 @@ internal sealed partial class Emitter
             if (f.Process?.Kind == "zlib" || KeepsRaw(f)) w.Line(Names.ReadOnlyMemory + " __raw_" + f.Id + " = default;");
         EmitEndianSet(w, t, scope, Names.R);
         if (t.ParseInstances.Count > 0) w.Line("bool __typeLe = " + Names.R + ".LittleEndian;");
+        // What this type reads that reads it later (instances reading _root or _parent): its model, once built, in a box.
+        bool boxes = t.Provides.Any(p => p.Path.Length == 0);
+        if (boxes) w.Line("var " + BoxLocal + " = " + Names.Build + " ? new " + Names.Box + "<" + Q(t.CsName) + ">() : null;");
         if (!rejects)
             foreach (var c in entry) EmitCheck(w, t, scope, c, reject: false);
         // Counters for .count(...) in checks, kept while the repeat is read.
@@ -204,13 +211,18 @@ internal sealed partial class Emitter
         w.Line(Names.R + ".LittleEndian = __savedLe;");
         if (IsStruct(t)) w.Line("if (!" + Names.Build + ") return default;");
         else w.Line("if (!" + Names.Build + ") return null;");
-        w.Line("return new " + Q(t.CsName));
+        w.Line((boxes ? "var __model = " : "return ") + "new " + Q(t.CsName));
         w.Line("{");
         foreach (var f in t.Fields.Where(IsStored))
             w.Line("    " + f.CsName + " = " + ModelValue(f) + ",");
         foreach (var (name, _, value) in CapturesOf(t))
             w.Line("    " + name + " = " + value + ",");
         w.Line("};");
+        if (boxes)
+        {
+            w.Line(BoxLocal + "!.Value = __model;");
+            w.Line("return __model;");
+        }
         w.Line("__short:");
         foreach (var x in t.Exports) w.Line(Names.Export(x) + " = default;");
         w.Line(Names.R + ".LittleEndian = __savedLe;");

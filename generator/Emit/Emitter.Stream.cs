@@ -241,6 +241,8 @@ internal sealed partial class Emitter
 
         public Typed Member(Typed target, TMember m) => _e.ModelMember(target, m);
         public Typed Path(TPath p) => _inner.Path(p);
+        public Typed Late(TLate l) => _inner.Late(l);
+        public Typed Box(TBox b) => _inner.Box(b);
         public Typed Io(RefKind kind) => _inner.Io(kind);
         public Typed CountWhere(TCount c) => _inner.CountWhere(c);
     }

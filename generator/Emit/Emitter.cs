@@ -209,6 +209,8 @@ internal sealed partial class Emitter
                     TRef { Kind: RefKind.IoEos } => (Names.Captured("__ioEosEnd"), "bool", Names.R + ".IsEof"),
                     TRef { Kind: RefKind.RootIoSize } => (Names.Captured("__rootSize"), "long", "(long)" + Names.R + ".RootSpan.Length"),
                     TPath p => (Names.Captured(Names.Hidden((p.Root ? "root." : "parent.") + p.Path)), ValueCsType(p.Type), Names.Hidden((p.Root ? "root." : "parent.") + p.Path)),
+                    // A value read later: the box of its owner's model, as the reader was given it.
+                    TLate l => (Names.Captured(Names.Hidden(l.Root ? "root." : "parent.")), Names.Box + "<" + Q(l.OwnerCs) + ">", Names.Hidden(l.Root ? "root." : "parent.")),
                     _ => null,
                 };
                 if (c is { } v && !list.Contains(v)) list.Add(v);
@@ -255,6 +257,7 @@ internal sealed partial class Emitter
         TKind.Str => "string",
         TKind.Bytes => Names.ReadOnlyMemory,
         TKind.Io => Names.Io,
+        TKind.Box => Names.Box + "<" + Q(t.Name!) + ">",
         TKind.Bool => "bool",
         TKind.Enum => Q(t.Name!),
         TKind.User => Q(t.Name!),
@@ -842,7 +845,7 @@ internal sealed partial class Emitter
         // Read on its own when asked for: a broken rule fails it, as in Kaitai (nothing else would report it).
         w.Line(Names.Validation + "? " + Names.V + " = new " + Names.Validation + "();");
         w.Line("bool " + Names.Build + " = true;");
-        w.Line(R + ".Skip(__pos, " + Lit(pi.Id) + ");");
+        w.Line(R + ".Seek(__pos, " + Lit(pi.Id) + ");");
         w.Line("int " + Names.Start + " = " + R + ".Position;");
         w.Line("long __off = " + R + ".Offset;");
         w.Line("int " + Names.IoSize + " = " + R + ".IoSize;");

@@ -40,6 +40,10 @@ internal interface IScope
     Typed Name(TRef r);
     Typed Member(Typed target, TMember m);
     Typed Path(TPath p);
+    /// <summary>A value of the owner's model, read later (an instance).</summary>
+    Typed Late(TLate l);
+    /// <summary>The box of the model being read, passed to what reads it later.</summary>
+    Typed Box(TBox b);
     Typed Io(RefKind kind);
     Typed CountWhere(TCount c);
 }
@@ -75,6 +79,8 @@ internal sealed class ExprCompiler
         TRef { Kind: RefKind.IoSize or RefKind.IoEos or RefKind.IoPos or RefKind.IoValue or RefKind.RootIoValue or RefKind.RootIoSize } r => scope.Io(r.Kind),
         TRef r => scope.Name(r),
         TPath p => scope.Path(p),
+        TLate l => scope.Late(l),
+        TBox b => scope.Box(b),
         TMember m => scope.Member(Compile(m.Target, scope), m),
         TBuiltin b => Builtin(b, scope),
         TCount c => scope.CountWhere(c),

@@ -16,6 +16,7 @@ internal static class Names
     public const string Eval = Runtime + ".Internal.FgEval";
     public const string Process = Runtime + ".Internal.FgProcess";
     public const string Io = Runtime + ".FgIo";
+    public const string Box = Runtime + ".FgBox";
     public const string WriteHelpers = Runtime + ".Internal.FgWrite";
     public const string ReadOnlyMemory = "global::System.ReadOnlyMemory<byte>";
     public const string ReadOnlySpan = "global::System.ReadOnlySpan<byte>";

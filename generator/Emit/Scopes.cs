@@ -51,6 +51,11 @@ internal sealed partial class Emitter
 
         public Typed Path(TPath p) => _e.HiddenTyped(p.Root, p.Path, p.Type);
 
+        public Typed Late(TLate l) => throw Bug("'" + l.Shown + "' (read later) in reader of " + _t.KsyId);
+
+        // The box this reader fills with the model it builds (null when it builds none).
+        public Typed Box(TBox b) => new(BoxLocal, TK.User, User: b.OwnerCs);
+
         public Typed Io(RefKind kind) => kind switch
         {
             RefKind.IoSize => Typed.Long("((long)" + Names.IoSize + ")"),
@@ -75,7 +80,7 @@ internal sealed partial class Emitter
             // A reader reads it where it is asked for; a model (or a writer) asks its property, which keeps it.
             var type = ParseInstanceType(pi);
             if (scope is ReaderScope) return TypedOf(type, ParseInstanceCall(t, pi, scope) + NotNull(pi));
-            return TypedOf(type, "this." + pi.CsName + NotNull(pi));
+            return TypedOf(type, (scope is ModelScope ms ? ms.Self : "this.") + pi.CsName + NotNull(pi));
         }
         var inst = t.Instances.First(i => i.Id == id);
         var value = _c.Compile(inst.Value.T, scope);
@@ -129,6 +134,7 @@ internal sealed partial class Emitter
         TKind.Str => new Typed(code, TK.Str),
         TKind.Float => new Typed("((double)" + code + ")", TK.Float),
         TKind.Io => new Typed(code, TK.Io),
+        TKind.Box => new Typed(code, TK.User, User: type.Name),
         _ => throw Bug("a value of " + type.Describe()),
     };
 
@@ -172,9 +178,14 @@ internal sealed partial class Emitter
         private readonly Emitter _e;
         private readonly TypeModel _t;
         private readonly string? _index;
+        private readonly string _self;
 
         /// <param name="index">The code of _index, for an input of a repeated parse instance computed per element.</param>
-        public ModelScope(Emitter e, TypeModel t, string? index = null) { _e = e; _t = t; _index = index; }
+        /// <param name="self">The model whose members these are: this one, or (for a value read later) the owner's, boxed.</param>
+        public ModelScope(Emitter e, TypeModel t, string? index = null, string? self = null) { _e = e; _t = t; _index = index; _self = self ?? ""; }
+
+        /// <summary>The prefix of the model's members: "this." for this model.</summary>
+        public string Self => _self.Length == 0 ? "this." : _self;
 
         public Typed Name(TRef r)
         {
@@ -185,7 +196,7 @@ internal sealed partial class Emitter
                 case RefKind.Param:
                 {
                     var p = _t.Params.First(x => x.Id == r.Id);
-                    return _e.ParamTyped(p, Names.Captured(Names.Param(p.Id)));
+                    return _e.ParamTyped(p, _self + Names.Captured(Names.Param(p.Id)));
                 }
                 case RefKind.Instance:
                     return _e.ExpandInstance(_t, r.Id, this);
@@ -195,24 +206,36 @@ internal sealed partial class Emitter
                     if (f is { Kind: FieldKind.Primitive, Repeat: RepeatKind.None })
                         return f.Derivation == Derivation.Constant
                             ? _e.TypedOf(r.Type, "(" + _e.FieldCsType(f) + ")" + _e._c.Compile(f.Valid!.Eq!.T, this).Code)
-                            : _e.PrimTyped(f.Primitive!, f.EnumCsName, f.CsName + (f.If is not null ? ".GetValueOrDefault()" : ""));
-                    return _e.FieldValue(f, r.Type, f.CsName);
+                            : _e.PrimTyped(f.Primitive!, f.EnumCsName, _self + f.CsName + (f.If is not null ? ".GetValueOrDefault()" : ""));
+                    return _e.FieldValue(f, r.Type, _self + f.CsName);
                 }
             }
             throw Bug("'" + r.Id + "' in a model of " + _t.KsyId);
         }
 
         public Typed Member(Typed target, TMember m) => _e.ModelMember(target, m);
-        public Typed Path(TPath p) => _e.TypedOf(p.Type, Names.Captured(Names.Hidden((p.Root ? "root." : "parent.") + p.Path)));
+        public Typed Path(TPath p) => _e.TypedOf(p.Type, _self + Names.Captured(Names.Hidden((p.Root ? "root." : "parent.") + p.Path)));
         public Typed Io(RefKind kind) => kind switch
         {
-            RefKind.IoSize => Typed.Long("((long)" + Names.Captured(Names.IoSize) + ")"),
-            RefKind.IoPos => Typed.Long(Names.Captured("__ioPosEnd")),
-            RefKind.IoEos => Typed.Bool(Names.Captured("__ioEosEnd")),
-            RefKind.RootIoSize => Typed.Long(Names.Captured("__rootSize")),
+            RefKind.IoSize => Typed.Long("((long)" + _self + Names.Captured(Names.IoSize) + ")"),
+            RefKind.IoPos => Typed.Long(_self + Names.Captured("__ioPosEnd")),
+            RefKind.IoEos => Typed.Bool(_self + Names.Captured("__ioEosEnd")),
+            RefKind.RootIoSize => Typed.Long(_self + Names.Captured("__rootSize")),
             _ => throw Bug("_io in a model"),
         };
         public Typed CountWhere(TCount c) => throw Bug("a count in a model");
+
+        // The owner's model, from the box the reader was given; its value, in the owner's terms.
+        public Typed Late(TLate l)
+        {
+            var owner = _e.Q(l.OwnerCs);
+            var box = _self + Names.Captured(Names.Hidden(l.Root ? "root." : "parent."));
+            var model = Names.Box + "<" + owner + ">.Get(" + box + ", " + ExprCompiler.StrLit(l.Shown) + ")";
+            var v = _e._c.Compile(l.Value, new ModelScope(_e, _e._types[l.OwnerCs], self: "(" + model + ")."));
+            return v;
+        }
+
+        public Typed Box(TBox b) => new(Names.Box + "<" + _e.Q(b.OwnerCs) + ">.Of(" + (_self.Length == 0 ? "this" : _self.TrimEnd('.')) + ")", TK.User, User: b.OwnerCs);
     }
 
     /// <summary>Names while a generated writer (WriteCore) runs: locals for what has been written, the model otherwise.</summary>
@@ -245,6 +268,11 @@ internal sealed partial class Emitter
         public Typed Member(Typed target, TMember m) => _e.ModelMember(target, m);
 
         public Typed Path(TPath p) => _e.HiddenTyped(p.Root, p.Path, p.Type);
+
+        public Typed Late(TLate l) => throw Bug("'" + l.Shown + "' (read later) in a writer");
+
+        // A child's writer has no use for the box (only instances read it).
+        public Typed Box(TBox b) => new("null!", TK.User, User: b.OwnerCs);
 
         // A stream passed to a child being written: the child reads from it only in parse instances, which are not written.
         public Typed Io(RefKind kind) => kind switch

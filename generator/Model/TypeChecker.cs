@@ -73,6 +73,7 @@ internal sealed class TypeChecker
         var c = new TypeChecker(types, enums, resolveEnum, resolveType, staticSize, diags);
         // Another grammar's types were checked in its own unit.
         var checkedTypes = types.Select(t => t.External ? t : c.CheckType(t)).ToList();
+        foreach (var t in checkedTypes.Where(t => !t.External)) c.CheckLateUses(t);
         return checkedTypes.Select(t => t.External ? t : t with
         {
             Needs = (c._needs.TryGetValue(t.CsName, out var n) ? n : new List<HiddenModel>()).ToEquatable(),
@@ -479,7 +480,7 @@ internal sealed class TypeChecker
         // The sizes of streams, without making a stream of them.
         if (m.Name == "size" && m.Target is MemberRef { Target: NameRef { Id: "_root" }, Name: "_io" })
             return new TRef(RefKind.RootIoSize, "_root._io.size", ExprType.Long);
-        if (PathOf(m, out var head, out var path) && !(head == "_root" && path[0] == "_io")) return Path(s.Type, head, path, s.Visible, loc);
+        if (PathOf(m, out var head, out var path) && !(head == "_root" && path[0] == "_io")) return Path(s.Type, head, path, s.Visible, loc, s.Model);
         if (m.Target is NameRef { Id: "_io" })
             return m.Name switch
             {
@@ -544,13 +545,13 @@ internal sealed class TypeChecker
     /// _root.a.b or _parent.a.b: resolved where the value is read (in the root,
     /// or in each type that reads this one, before it), and passed down.
     /// </summary>
-    private TExpr Path(TypeModel t, string head, List<string> path, int visible, Loc loc)
+    private TExpr Path(TypeModel t, string head, List<string> path, int visible, Loc loc, bool lazy)
     {
         // Built-ins at the end (_root.a.size) apply to the path before them.
         int builtins = 0;
         while (builtins < path.Count - 1 && path[path.Count - 1 - builtins] is "size" or "length" or "to_i") builtins++;
         var core = path.Take(path.Count - builtins).ToList();
-        var e = PathExpr(t, head == "_root", core, visible, loc);
+        var e = PathExpr(t, head == "_root", core, visible, loc, lazy);
         foreach (var b in path.Skip(core.Count))
         {
             if (e.Type.IsError) break;
@@ -563,7 +564,8 @@ internal sealed class TypeChecker
     /// The value of _root.path or _parent.path in <paramref name="t"/>: the root's own
     /// fields in the root, otherwise a hidden value each parent provides.
     /// </summary>
-    private TExpr PathExpr(TypeModel t, bool root, List<string> path, int visible, Loc loc)
+    /// <param name="lazy">Read by a value instance: a value the type is read before may be read later, from the owner's model (<see cref="TLate"/>).</param>
+    private TExpr PathExpr(TypeModel t, bool root, List<string> path, int visible, Loc loc, bool lazy = false)
     {
         var joined = string.Join(".", path);
         var shown = (root ? "_root." : "_parent.") + joined;
@@ -573,12 +575,14 @@ internal sealed class TypeChecker
         {
             // Read before the root field through which this type is read.
             int before = ReachedAt(t);
+            if (lazy && before >= 0 && !Chains(_root, path, before) && Chains(_root, path, Scope.All))
+                return Late(t, _root, true, path, shown, loc);
             var value = Chain(_root, path, before < 0 ? Scope.All : before, loc);
             if (value.Type.IsError) return value;
-            // Worked out when the root's parse instance that leads here is read: it cannot read that instance.
+            // Worked out when the root's parse instance that leads here is read: it cannot read that instance (an instance may, later).
             foreach (var pi in _root.ParseInstances)
                 if (ChildTypes(pi.Field).Any(c => Reaches(c, t.CsName, new HashSet<string>())) && ReadsInstance(_root, value, pi.Id))
-                    return Once(t.CsName + "|" + shown, () => ReadsOwnInstance(loc, shown, pi.Id));
+                    return lazy ? Late(t, _root, true, path, shown, loc) : Once(t.CsName + "|" + shown, () => ReadsOwnInstance(loc, shown, pi.Id));
             Provide(_root, new ProvidedModel(true, joined, value));
             type = value.Type;
         }
@@ -586,6 +590,11 @@ internal sealed class TypeChecker
         {
             if (!_users.TryGetValue(t.CsName, out var users) || users.Count == 0)
                 return Once(t.CsName + "|" + shown, () => Mismatch(loc, "'" + shown + "': type " + t.KsyId + " has no parent"));
+            // One parent, in which the value is read after this type (or is what its parse instance reads): an instance reads it later.
+            if (lazy && users.Count == 1 && path[0] is not ("_parent" or "_root") && users[0] is var (p0, f0, i0)
+                && (i0 is null ? f0 < p0.Fields.Count && p0.Fields[f0].Kind == FieldKind.User && !Chains(p0, path, f0) : Chains(p0, path, Scope.All) && ReadsInstance(p0, Chain(p0, path, Scope.All, loc), i0))
+                && Chains(p0, path, Scope.All))
+                return Late(t, p0, false, path, shown, loc);
             foreach (var (parent, field, instance) in users)
             {
                 var value = path[0] is "_parent" or "_root"
@@ -606,8 +615,79 @@ internal sealed class TypeChecker
         return new TPath(root, joined, type);
     }
 
+    /// <summary>
+    /// A value read later (<see cref="TLate"/>) exists only once the owner's model is built:
+    /// what reads the type's fields, its rules and byte order, cannot use an instance that reads one.
+    /// </summary>
+    private void CheckLateUses(TypeModel t)
+    {
+        TLate? LateIn(TExpr e, HashSet<string> seen)
+        {
+            TLate? found = null;
+            TExprs.Walk(e, x =>
+            {
+                if (found is not null) return;
+                if (x is TLate l) found = l;
+                else if (x is TRef { Kind: RefKind.Instance } r && seen.Add(r.Id))
+                {
+                    if (t.Instances.FirstOrDefault(i => i.Id == r.Id) is { } inst)
+                        found = (inst.Value.Checked is { } v ? LateIn(v, seen) : null) ?? (inst.If?.Checked is { } c ? LateIn(c, seen) : null);
+                    else if (t.ParseInstances.FirstOrDefault(i => i.Id == r.Id)?.Pos?.Checked is { } pos) found = LateIn(pos, seen);
+                }
+            });
+            return found;
+        }
+        IEnumerable<(ExprText? E, Loc Loc)> Eager()
+        {
+            yield return (t.Endian.SwitchOn, t.Loc);
+            foreach (var f in t.Fields)
+            {
+                foreach (var a in f.Args) yield return (a, f.Loc);
+                foreach (var x in new[] { f.Size, f.RepeatExpr, f.RepeatUntil, f.If, f.Process?.Arg, f.Switch?.On }) yield return (x, f.Loc);
+                if (f.Switch is { } sw) foreach (var c in sw.AllCases) foreach (var a in c.Args) yield return (a, f.Loc);
+                if (f.Valid is { } v) foreach (var x in new[] { v.Eq, v.Min, v.Max, v.Expr }.Concat(v.AnyOf)) yield return (x, f.Loc);
+            }
+            foreach (var c in t.Checks) yield return (c.Expr, c.Loc);
+            foreach (var x in t.Exports)
+                if (t.Instances.FirstOrDefault(i => i.Id == x) is { } inst) yield return (inst.Value, inst.Loc);
+        }
+        foreach (var (e, loc) in Eager())
+            if (e?.Checked is { } ce && LateIn(ce, new HashSet<string>(StringComparer.Ordinal)) is { } late)
+            {
+                Unknown(e.Loc, late.Shown, " yet where '" + t.KsyId + "' is read (it is read after it: an instance may read it, when asked for, but not what reads the fields)");
+                return;
+            }
+    }
+
+    /// <summary>Whether a.b.c resolves in <paramref name="t"/> seeing the fields before <paramref name="visible"/>; nothing is reported.</summary>
+    private bool Chains(TypeModel t, List<string> path, int visible)
+    {
+        int before = _diags.Count;
+        var key = t.CsName + "|" + string.Join(".", path) + "|" + visible.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        bool known = _once.Contains(key);
+        var e = Chain(t, path, visible, new Loc("", 0, 0));
+        if (_diags.Count > before) _diags.RemoveRange(before, _diags.Count - before);
+        if (!known) _once.Remove(key);
+        return !e.Type.IsError;
+    }
+
+    /// <summary>
+    /// _root.path or _parent.path, read by an instance of <paramref name="t"/> from the owner's model once
+    /// built: the owner's reader boxes its model and passes the box down (Kaitai's lazy _root and _parent).
+    /// </summary>
+    private TExpr Late(TypeModel t, TypeModel owner, bool root, List<string> path, string shown, Loc loc)
+    {
+        var value = Chain(owner, path, Scope.All, loc);
+        if (value.Type.IsError) return value;
+        if (value.Type.Kind is TKind.Io)
+            return Once(t.CsName + "|" + shown, () => Unsupported(loc, "'" + shown + "' (" + value.Type.Describe() + ") from _root or _parent"));
+        Provide(owner, new ProvidedModel(root, "", new TBox(owner.CsName)));
+        Need(t, new HiddenModel(root, "", new ExprType(TKind.Box, Name: owner.CsName)));
+        return new TLate(root, owner.CsName, shown, value, value.Type);
+    }
+
     private TExpr ReadsOwnInstance(Loc loc, string shown, string instance)
-        => Unknown(loc, shown, " yet: the parse instance '" + instance + "' reads this type, and FormatGen passes _root and _parent values as it reads (Kaitai's value instances may read them later, lazily)");
+        => Unknown(loc, shown, " yet: the parse instance '" + instance + "' reads this type (an instance of it may read it, when asked for, but not what reads its fields)");
 
     /// <summary>Whether a value of <paramref name="t"/> reads its instance <paramref name="instance"/>, itself or through its value instances.</summary>
     private static bool ReadsInstance(TypeModel t, TExpr value, string instance)

@@ -6,7 +6,8 @@ namespace FormatGen.Generator.Model;
 // typed. The checker (TypeChecker) builds them and reports every problem; the
 // emitter only prints them. Records, so models holding them stay equatable.
 
-internal enum TKind { Error, Int, Bool, Float, Str, Bytes, Enum, User, Array, Io }
+/// <summary>Box: the model a reader boxes for what it reads later (<see cref="TLate"/>), Name its type.</summary>
+internal enum TKind { Error, Int, Bool, Float, Str, Bytes, Enum, User, Array, Io, Box }
 
 /// <summary>
 /// The type of a value. Integers are 64-bit: signed, or unsigned (<see cref="U64"/>)
@@ -46,6 +47,7 @@ internal sealed record ExprType(TKind Kind, bool U64 = false, string? Name = nul
         TKind.User => (Union ? "one of the types of " : "type ") + Name,
         TKind.Array => "a list of " + (Element?.Describe() ?? "?"),
         TKind.Io => "a stream",
+        TKind.Box => "the model of " + Name,
         _ => "an error",
     };
 }
@@ -114,6 +116,17 @@ internal sealed record TRef(RefKind Kind, string Id, ExprType T) : TExpr(T);
 /// <summary><c>_root.a.b</c> or <c>_parent.a.b</c>: a value read outside the type, passed down.</summary>
 internal sealed record TPath(bool Root, string Path, ExprType T) : TExpr(T);
 
+/// <summary>
+/// _root.a.b or _parent.a.b read by an instance (lazily) where the type is
+/// read before a or b: Value is an expression of the owner (the root or the
+/// parent), evaluated on its model once built (the model the reader boxes and
+/// passes down, Kaitai's _root and _parent). Not walked into: it belongs to the owner.
+/// </summary>
+internal sealed record TLate(bool Root, string OwnerCs, string Shown, TExpr Value, ExprType T) : TExpr(T);
+
+/// <summary>The box a reader fills with the model it builds (<see cref="TLate"/>), passed down as a hidden value.</summary>
+internal sealed record TBox(string OwnerCs) : TExpr(new ExprType(TKind.Box, Name: OwnerCs));
+
 /// <summary>A field or instance of a user-typed value.</summary>
 internal sealed record TMember(TExpr Target, string Id, bool Instance, ExprType T) : TExpr(T);
 
@@ -175,6 +188,7 @@ internal static class TExprs
             TMethod { Name: "to_i" } => true,
             TBuiltin { Name: "first" or "last" or "min" or "max" } => true,
             TBuiltin { Name: "to_i", Target.Type.Kind: TKind.Str } => true,
+            TLate => true,
             TBinary { Op: "/" or "%" } b => b.Left.Type.Kind != TKind.Float && b.Right.Type.Kind != TKind.Float,
             _ => false,
         });

@@ -363,6 +363,18 @@ public ref struct FgReader
     /// <summary>The octets at <paramref name="start"/>, <paramref name="length"/> long.</summary>
     public readonly ReadOnlySpan<byte> SpanAt(int start, int length) => _buf.Slice(start, length);
 
+    /// <summary>
+    /// Moves to <paramref name="pos"/> octets from the start (a parse instance's
+    /// <c>pos</c>): an error (rule <c>bad-pos</c>) when that lies outside the octets at hand.
+    /// </summary>
+    public void Seek(long pos, string field)
+    {
+        if (pos < 0 || pos > _limit - _pos)
+            throw FgException.Invalid("bad-pos", field, Offset, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"position {pos} lies outside its stream of {_limit - _pos} octet(s)"));
+        Skip(pos, field);
+    }
+
     /// <summary>Skips <paramref name="n"/> octets (with skip-ahead, possibly past the octets at hand).</summary>
     public void Skip(long n, string field)
     {

@@ -292,9 +292,12 @@ public class GeneratorTests
     public static IEnumerable<object[]> UnsupportedCombinations() => new[]
     {
         new object[] { "FG0011", Head + "seq:\n  - id: a\n    type: u4\n    size: 8\n", 7, 11, "'size' on an integer field is not supported by FormatGen" },
+        // A value read after the type, which only an instance may read (later), used to read a field.
+        new object[] { "FG0008", Head + "seq:\n  - id: items\n    type: item\n  - id: n\n    type: u1\ntypes:\n  item:\n    seq:\n      - id: body\n        size: later\n    instances:\n      later:\n        value: _parent.n\n",
+            13, 15, "'_parent.n' is not defined here yet where 'item' is read (it is read after it: an instance may read it, when asked for, but not what reads the fields)" },
         // A type under a parse instance reading that instance through _parent (Kaitai reads it lazily, later).
-        new object[] { "FG0008", Head + "seq:\n  - id: n\n    type: u1\ninstances:\n  whole:\n    pos: 1\n    type: item\ntypes:\n  item:\n    seq:\n      - id: a\n        type: u1\n    instances:\n      echo:\n        value: _parent.whole.a\n",
-            18, 16, "'_parent.whole.a' is not defined here yet: the parse instance 'whole' reads this type, and FormatGen passes _root and _parent values as it reads (Kaitai's value instances may read them later, lazily)" },
+        new object[] { "FG0008", Head + "seq:\n  - id: n\n    type: u1\ninstances:\n  whole:\n    pos: 1\n    type: item\ntypes:\n  item:\n    seq:\n      - id: a\n        type: u1\n      - id: b\n        size: _parent.whole.a\n",
+            17, 15, "'_parent.whole.a' is not defined here yet: the parse instance 'whole' reads this type (an instance of it may read it, when asked for, but not what reads its fields)" },
         new object[] { "FG0011", Head + "seq:\n  - id: a\n    contents: [1]\n    size: 1\n    repeat: eos\n", 5, 5, "'contents' on a repeated field with 'size' or 'valid' is not supported by FormatGen" },
         new object[] { "FG0004", Head + "seq:\n  - id: a\n    type: u1\n    contents: [1]\n", 7, 16, "Invalid value for 'contents': 'contents' cannot be combined with 'type'" },
         new object[] { "FG0009", Head + "seq:\n  - id: a\n    type: u1\n    enum: e\n    valid: 3\nenums:\n  e:\n    1: one\n", 8, 12, "'3' (an integer) cannot be compared with field 'a' (enum E); use E members" },

@@ -507,6 +507,36 @@ public class InstanceShapeTests
     }
 }
 
+public class LateValueTests
+{
+    [Fact]
+    public void Instances_read_root_and_parent_values_read_after_their_type_from_the_finished_model()
+    {
+        var t = LanguageTests.Compile("late_values.ksy").GetType("Snapshots.LateValues.LateValues")!;
+        var data = Convert.FromHexString("0309058108");
+        var m = LanguageTests.Read(t, data);
+        var entries = ((System.Collections.IEnumerable)LanguageTests.Get(m, "Entries")!).Cast<object>().ToArray();
+        Assert.Equal(9L, LanguageTests.Get(entries[0], "NextOfs"));
+        Assert.Equal(0L, LanguageTests.Get(entries[1], "NextOfs"));
+        Assert.Equal(5L, LanguageTests.Get(entries[1], "RootKind"));
+        Assert.Equal(true, LanguageTests.Get(LanguageTests.Get(m, "Flags")!, "Deflated"));
+        Assert.Equal(4L, LanguageTests.Get(LanguageTests.Get(m, "Table")!, "Again"));
+        Assert.Equal(data, LanguageTests.Write(m));
+        Assert.Empty(LanguageTests.Validate(t, data));
+        Assert.Null(LanguageTests.Get(LanguageTests.Get(LanguageTests.Read(t, Convert.FromHexString("0102070000")), "Flags")!, "Deflated"));
+    }
+
+    [Fact]
+    public void A_model_built_by_hand_has_no_owner_to_read_a_late_value_from_and_says_so()
+    {
+        var t = LanguageTests.Compile("late_values.ksy").GetType("Snapshots.LateValues.LateValues")!;
+        var entry = Activator.CreateInstance(t.Assembly.GetType("Snapshots.LateValues.Entry")!)!;
+        var e = Assert.Throws<TargetInvocationException>(() => LanguageTests.Get(entry, "RootKind"));
+        Assert.Equal("late: value root_kind._root.kind: the value is read from the model that holds this one, which a model built by hand (not read) does not have",
+            Assert.IsType<FgException>(e.InnerException).Message);
+    }
+}
+
 public class MagicOrderTests
 {
     private static readonly byte[] Le = Convert.FromHexString("DE12049502000000" + "616200" + "00000000" + "0201");
