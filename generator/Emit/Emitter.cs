@@ -765,7 +765,7 @@ internal sealed partial class Emitter
             for (int i = 0; i < f.Args.Count && i < callee.Params.Count; i++)
             {
                 var cp = callee.Params[i];
-                list.Add(("__arg" + i.ToString(CultureInfo.InvariantCulture), f.Args[i], new ParamModel("__arg" + i.ToString(CultureInfo.InvariantCulture), cp.CsName, cp.Primitive, cp.EnumCsName, cp.Loc, null)));
+                list.Add(("__arg" + i.ToString(CultureInfo.InvariantCulture), f.Args[i], new ParamModel("__arg" + i.ToString(CultureInfo.InvariantCulture), cp.CsName, cp.Primitive, cp.EnumCsName, cp.Loc, null, cp.Type)));
             }
         }
         if (f.Process?.Arg is { } pa && pa.T is not (TInt or TBytes or TList)) list.Add(("__parg", pa, Long("__parg", pa.Loc)));

@@ -146,7 +146,7 @@ internal sealed partial class Emitter
                 : vk == "uint" ? Typed.ULong("unchecked((ulong)" + Names.Eval + ".CaseLong(" + access + "))")
                 : Typed.Long(Names.Eval + ".CaseLong(" + access + ")");
         // A byte array that may be absent ('if') is a nullable struct: absent reads as empty.
-        if (f is { Kind: FieldKind.Bytes, Repeat: RepeatKind.None, If: not null }) access += ".GetValueOrDefault()";
+        if (f is { Kind: FieldKind.Bytes or FieldKind.Primitive, Repeat: RepeatKind.None, If: not null }) access += ".GetValueOrDefault()";
         else if (f is { Kind: FieldKind.User, Repeat: RepeatKind.None, If: not null } && IsStruct(_types[f.UserType!])) access += ".GetValueOrDefault()";
         return TypedOf(type, access);
     }

@@ -194,7 +194,8 @@ internal sealed class ModelBuilder
                 foreach (var u in used)
                 {
                     if (!byName.TryGetValue(u, out var ext) || !ext.External) continue;
-                    if (ReadsAbove(ext, byName, new HashSet<string>(StringComparer.Ordinal)))
+                    // Another grammar's root type is its own _root (Kaitai reads it so): what it reads gets its values there.
+                    if (!ext.IsRoot && ReadsAbove(ext, byName, new HashSet<string>(StringComparer.Ordinal)))
                         _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, f.Loc, "Using type '" + ext.KsyId + "' of another grammar, which reads _root or _parent,"));
                     else if (_exports.TryGetValue(u, out var wanted) && wanted.Count > 0)
                         _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, f.Loc, "Reading '_." + wanted.First() + "' of a repeated type of another grammar"));
