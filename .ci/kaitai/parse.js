@@ -131,7 +131,8 @@ function identifiers(expr) {
 /**
  * Kaitai's JavaScript evaluates bitwise operators on 32-bit integers (`raw >> 60`
  * becomes `raw >>> 60`, i.e. a shift by 28 of the low 32 bits). Where such an
- * operator reads a u8/s8 field of the same type, Kaitai's answer is wrong:
+ * operator reads a u8/s8 field of the same type, or shifts left by 24 or more
+ * (`(b5 % 128) << 28` passes 31 bits), Kaitai's answer is wrong:
  * drop that `valid: expr` (it would fail or pass on the wrong bits) and name the
  * value instances, whose values the comparator then skips. Both are listed in
  * the header so the test can show them.
@@ -139,8 +140,10 @@ function identifiers(expr) {
 function exclude32BitExpressions(spec, typePath, dropped, js32) {
   const seq = Array.isArray(spec.seq) ? spec.seq : [];
   const int64 = new Set(seq.filter(a => typeof a.type === 'string' && INT64.test(a.type)).map(a => a.id));
+  // A left shift by 24 or more can carry a value past 31 bits, which JS's 32-bit << wraps (mach_o's uleb128).
+  const wideShift = expr => [...String(expr).matchAll(/<<\s*(\d+)/g)].some(m => Number(m[1]) >= 24);
   const reads64 = (expr, self) => BITWISE.test(String(expr))
-    && identifiers(expr).some(id => int64.has(id) || (id === '_' && self));
+    && (identifiers(expr).some(id => int64.has(id) || (id === '_' && self)) || wideShift(expr));
   for (const a of seq) {
     const v = a.valid;
     if (v && typeof v === 'object' && !Array.isArray(v) && v.expr !== undefined
@@ -254,17 +257,18 @@ function tree(v, js32Keys, parentIo) {
   }
   if (v instanceof Uint8Array) return hex(v);
   if (Array.isArray(v)) return v.map(e => tree(e, js32Keys, parentIo));
+  // parentIo: the streams of the structs this one was found in, innermost first ({io, up}).
   if (isStruct(v)) {
     const out = { $type: typeName(v) };
     for (const k of Object.keys(v._debug || {})) {
       // Fields without an id are Kaitai's _unnamedN: seq fields too.
       if (k.startsWith('_') && !/^_unnamed\d+$/.test(k)) continue;
-      out[k] = tree(v[k], js32Keys, v._io);
+      out[k] = tree(v[k], js32Keys, { io: v._io, up: parentIo });
     }
     for (const k of getters(v)) {
       let value;
       try {
-        value = tree(v[k], js32Keys, v._io);
+        value = tree(v[k], js32Keys, { io: v._io, up: parentIo });
       } catch (e) {
         value = { $error: errorOf(e) };
       }
@@ -285,9 +289,10 @@ function tree(v, js32Keys, parentIo) {
 function slackOf(v, parentIo) {
   const io = v._io;
   // The root's stream is the input; any other struct's, when it is its own (a sized
-  // field). Compared with the stream of the struct it was found in: Kaitai gives
-  // imported types no _parent.
-  if (parentIo === io) return null;
+  // field). Compared with the streams of the structs it was found in (Kaitai gives
+  // imported types no _parent): one that reads from an enclosing struct's stream
+  // (io: _root._io, io: _parent._io) shares it.
+  for (let p = parentIo; p; p = p.up) if (p.io === io) return null;
   let end = 0;
   for (const [k, d] of Object.entries(v._debug || {})) {
     if (k.startsWith('_m_') || !d || typeof d.end !== 'number') continue;

@@ -22,6 +22,11 @@ internal sealed partial class Emitter
         _ => CsTypeOf(TypedOf(t, "")),
     };
 
+    /// <summary>Whether the grammar reads _root._io (a parse instance's io, _root._io.size): its root then marks where it starts.</summary>
+    private bool UsesRootIo()
+        => _g.Types.Where(t => !t.External).Any(t => t.ParseInstances.Any(p => p.RootIo)
+            || ExprsOf(t).Any(e => { bool uses = false; Walk(e, x => uses |= x is TRef { Kind: RefKind.RootIoSize or RefKind.RootIoValue }); return uses; }));
+
     /// <summary>The local holding the box of the model a reader builds.</summary>
     private const string BoxLocal = "__box";
 
@@ -135,6 +140,17 @@ internal sealed partial class Emitter
         w.Doc("Generated reader of '" + t.KsyId + "'. For generated code only.");
         w.Line(Names.NeverBrowsable);
         var method = "public static " + ReturnType(t) + " ReadCore(" + ReadSignature(t) + ")";
+        if (t.IsRoot && UsesRootIo())
+        {
+            // The root's stream is _root._io, also when another grammar reads this root inside its own.
+            w.Open(method);
+            w.Line("var __rootMark = " + Names.R + ".EnterRoot();");
+            w.Line("try { return " + Call("__ReadRoot", Names.V) + "; }");
+            w.Line("finally { " + Names.R + ".LeaveRoot(__rootMark); }");
+            w.Close();
+            w.Line();
+            method = "private static " + ReturnType(t) + " __ReadRoot(" + ReadSignature(t) + ")";
+        }
         if (t.Nests)
         {
             // A type that contains itself: its input says how deep it nests, the reader counts.

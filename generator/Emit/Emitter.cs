@@ -121,6 +121,7 @@ internal sealed partial class Emitter
             foreach (var pi in t.ParseInstances)
             {
                 yield return pi.Pos;
+                yield return pi.IoExpr;
                 foreach (var x in new[] { pi.Field.Size, pi.Field.RepeatExpr, pi.Field.If, pi.Field.Process?.Arg }.Concat(pi.Field.Args)) yield return x;
             }
             foreach (var c in t.Checks)
@@ -197,7 +198,7 @@ internal sealed partial class Emitter
     {
         var list = new List<(string, string, string)>();
         var modelExprs = t.Instances.SelectMany(i => i.If is null ? new[] { i.Value.T } : new[] { i.Value.T, i.If.T }).Concat(t.ParseInstances.SelectMany(pi =>
-            new[] { pi.Pos, pi.Field.If }.Concat(ParseInstanceInputs(t, pi).Select(x => x.Value)).Where(x => x is not null).Select(x => x!.T)));
+            new[] { pi.Pos, pi.Field.If, pi.IoExpr }.Concat(ParseInstanceInputs(t, pi).Select(x => x.Value)).Where(x => x is not null).Select(x => x!.T)));
         foreach (var e in modelExprs)
             Walk(e, x =>
             {
@@ -226,11 +227,15 @@ internal sealed partial class Emitter
                 var c = (Names.Captured(Names.Param(io)), ParamCsType(iop), Names.Param(io));
                 if (!list.Contains(c)) list.Add(c);
             }
-        // Parse instances read, when asked, from the type's stream (or the root's), in its byte order.
-        if (t.ParseInstances.Count > 0)
+        // Parse instances read, when asked, from the type's stream (or the root's), in its byte order;
+        // a type whose stream is read from outside (x._io) keeps it too.
+        if (t.ParseInstances.Count > 0 || t.KeepsIo)
         {
             list.Add((Names.Captured("__io"), Names.ReadOnlyMemory, Names.R + ".IoMemory"));
             list.Add((Names.Captured("__ioOffset"), "long", Names.R + ".IoOffset"));
+        }
+        if (t.ParseInstances.Count > 0)
+        {
             list.Add((Names.Captured("__le"), "bool", "__typeLe"));
             if (t.ParseInstances.Any(p => p.Pos is null)) list.Add((Names.Captured("__seqEnd"), "long", Names.R + ".IoPos"));
             if (t.ParseInstances.Any(p => p.RootIo))
@@ -704,7 +709,15 @@ internal sealed partial class Emitter
         var f = pi.Field;
         bool reader = scope is ReaderScope;
         var args = new List<string>();
-        if (pi.IoParam is { } io)
+        if (pi.IoExpr is { } ie)
+        {
+            // Another value's stream (x._io): its octets and where they start.
+            var stream = _c.Compile(ie.T, scope).Code;
+            args.Add(stream + ".Octets.Span");
+            args.Add(stream + ".Offset");
+            args.Add(reader ? "__typeLe" : Names.Captured("__le"));
+        }
+        else if (pi.IoParam is { } io)
         {
             var stream = reader ? Names.Param(io) : Names.Captured(Names.Param(io));
             args.Add(stream + ".Octets.Span");

@@ -158,6 +158,9 @@ internal sealed partial class Emitter
     private Typed ModelMember(Typed target, TMember m)
     {
         var type = _types[target.User!];
+        // The stream the value was read from, which its model keeps.
+        if (m.Id == "_io" && !m.Instance)
+            return new Typed("new " + Names.Io + "(" + target.Code + "." + Names.Captured("__io") + ", " + target.Code + "." + Names.Captured("__ioOffset") + ")", TK.Io);
         if (m.Instance)
         {
             if (type.ParseInstances.FirstOrDefault(x => x.Id == m.Id) is { } pi) return TypedOf(m.Type, target.Code + "." + pi.CsName + NotNull(pi));
@@ -221,6 +224,8 @@ internal sealed partial class Emitter
             RefKind.IoPos => Typed.Long(_self + Names.Captured("__ioPosEnd")),
             RefKind.IoEos => Typed.Bool(_self + Names.Captured("__ioEosEnd")),
             RefKind.RootIoSize => Typed.Long(_self + Names.Captured("__rootSize")),
+            // The model's own stream, which it keeps (KeepsIo).
+            RefKind.IoValue => new Typed("new " + Names.Io + "(" + _self + Names.Captured("__io") + ", " + _self + Names.Captured("__ioOffset") + ")", TK.Io),
             _ => throw Bug("_io in a model"),
         };
         public Typed CountWhere(TCount c) => throw Bug("a count in a model");

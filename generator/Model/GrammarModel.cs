@@ -53,14 +53,15 @@ internal sealed record TypeModel(
     bool IsStruct = false,
     bool External = false,
     EquatableArray<ParseInstanceModel> ParseInstances = default,
-    bool Nests = false);
+    bool Nests = false,
+    bool KeepsIo = false);
 
 /// <summary>
 /// A parse instance: what it reads (a field, read lazily when first asked for,
 /// then kept), from where (Pos in the type's stream, or the root's; without
 /// Pos, where the type's fields end).
 /// </summary>
-internal sealed record ParseInstanceModel(string Id, string CsName, FieldModel Field, ExprText? Pos, bool RootIo, string? Doc, Loc Loc, string? IoParam = null);
+internal sealed record ParseInstanceModel(string Id, string CsName, FieldModel Field, ExprText? Pos, bool RootIo, string? Doc, Loc Loc, string? IoParam = null, ExprText? IoExpr = null);
 
 /// <summary>A value a type reads from _root or _parent (Path relative to that head); it is passed down as a hidden argument.</summary>
 internal sealed record HiddenModel(bool Root, string Path, ExprType Type);

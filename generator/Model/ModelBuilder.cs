@@ -581,18 +581,16 @@ internal sealed class ModelBuilder
         if (field.Stream) return null; // reported: -fg-stream needs a repeated seq field
         bool rootIo = false;
         string? ioParam = null;
+        ExprText? ioExpr = null;
         if (i.Io is { } io)
         {
             var text = io.Text.Replace(" ", "");
             if (text == "_root._io") rootIo = true;
             else if (pars.FirstOrDefault(p => p.Id == text) is { Type.Kind: TKind.Io }) ioParam = text;
-            else if (text != "_io")
-            {
-                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, io.Loc, "'io: " + io.Text.Trim() + "' (only _io, _root._io and parameters of type io)"));
-                return null;
-            }
+            // Another value's stream (header._io, _parent._io): an expression, checked with the others.
+            else if (text != "_io" && (ioExpr = Parse(io)) is null) return null;
         }
-        return new ParseInstanceModel(i.Id, MemberName(i.Id, ownerCs), field, Parse(i.Pos), rootIo, i.Doc, i.Loc, ioParam);
+        return new ParseInstanceModel(i.Id, MemberName(i.Id, ownerCs), field, Parse(i.Pos), rootIo, i.Doc, i.Loc, ioParam, ioExpr);
     }
 
     /// <summary>

@@ -25,6 +25,8 @@ internal sealed class TypeChecker
     private readonly HashSet<string> _once = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<HiddenModel>> _needs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<ProvidedModel>> _provides = new(StringComparer.Ordinal);
+    /// <summary>Types whose stream is read from outside (x._io): their models keep it.</summary>
+    private readonly HashSet<string> _keepsIo = new(StringComparer.Ordinal);
 
     /// <summary>Where an expression is evaluated, and so what its names may mean.</summary>
     private sealed record Scope(TypeModel Type, int Visible, ExprType? Element = null, ExprType? Value = null, bool Index = false, bool Counts = false, bool Model = false, string? Self = null)
@@ -78,6 +80,7 @@ internal sealed class TypeChecker
         {
             Needs = (c._needs.TryGetValue(t.CsName, out var n) ? n : new List<HiddenModel>()).ToEquatable(),
             Provides = (c._provides.TryGetValue(t.CsName, out var p) ? p : new List<ProvidedModel>()).ToEquatable(),
+            KeepsIo = c._keepsIo.Contains(t.CsName),
         }).ToList();
     }
 
@@ -157,7 +160,8 @@ internal sealed class TypeChecker
             }
         }
         var pos = pi.Pos is null ? null : Expr(pi.Pos, new Scope(t, Scope.All, Model: true), ExprType.Long, "pos");
-        return pi with { Field = f, Pos = pos };
+        var io = pi.IoExpr is null ? null : Expr(pi.IoExpr, new Scope(t, Scope.All, Model: true), ExprType.Io, "io");
+        return pi with { Field = f, Pos = pos, IoExpr = io };
     }
 
     private FieldModel CheckField(TypeModel t, FieldModel f, int index, bool model = false)
@@ -356,7 +360,7 @@ internal sealed class TypeChecker
         {
             // What is worked out where it is asked for: where, how much, whether, with what.
             var f = pi.Field;
-            foreach (var x in new[] { pi.Pos, f.Size, f.RepeatExpr, f.If, f.Process?.Arg }.Concat(f.Args))
+            foreach (var x in new[] { pi.Pos, pi.IoExpr, f.Size, f.RepeatExpr, f.If, f.Process?.Arg }.Concat(f.Args))
                 if (x is not null) exprs.Add(x.Expr);
         }
         foreach (var ex in exprs)
@@ -509,6 +513,14 @@ internal sealed class TypeChecker
             case "first" or "last" or "min" or "max" when t.Kind == TKind.Array && t.Element is { } el: return new TBuiltin(target, name, el);
         }
         if (name == "size" && t.Kind == TKind.Io) return new TBuiltin(target, "size", ExprType.Long);
+        if (name == "_io" && t.Kind == TKind.User && !t.Union && _types.TryGetValue(t.Name!, out var streamed))
+        {
+            // The stream a value was read from: its model keeps it.
+            // Another grammar's type keeps its stream only if that grammar reads it.
+            if (streamed.External && !streamed.KeepsIo) return Unsupported(loc, "'._io' of a type of another grammar that does not read it itself");
+            _keepsIo.Add(streamed.CsName);
+            return new TMember(target, "_io", false, ExprType.Io);
+        }
         if (name == "_sizeof" && t.Kind == TKind.User && !t.Union && _types.TryGetValue(t.Name!, out var sized)) return SizeOfType(sized, loc);
         if (t.Kind == TKind.User && !t.Union && !_types.ContainsKey(t.Name!))
             return Mismatch(loc, "'." + name + "' cannot be applied to " + t.Describe() + "; give it a type first, as in .as<name>");
@@ -592,7 +604,8 @@ internal sealed class TypeChecker
                 return Once(t.CsName + "|" + shown, () => Mismatch(loc, "'" + shown + "': type " + t.KsyId + " has no parent"));
             // One parent, in which the value is read after this type (or is what its parse instance reads): an instance reads it later.
             if (lazy && users.Count == 1 && path[0] is not ("_parent" or "_root") && users[0] is var (p0, f0, i0)
-                && (i0 is null ? f0 < p0.Fields.Count && p0.Fields[f0].Kind == FieldKind.User && !Chains(p0, path, f0) : Chains(p0, path, Scope.All) && ReadsInstance(p0, Chain(p0, path, Scope.All, loc), i0))
+                && (i0 is null ? f0 < p0.Fields.Count && p0.Fields[f0].Kind == FieldKind.User && (!Chains(p0, path, f0) || (path.Count == 1 && path[0] == "_io"))
+                               : Chains(p0, path, Scope.All) && ((path.Count == 1 && path[0] == "_io") || ReadsInstance(p0, Chain(p0, path, Scope.All, loc), i0)))
                 && Chains(p0, path, Scope.All))
                 return Late(t, p0, false, path, shown, loc);
             foreach (var (parent, field, instance) in users)
@@ -609,7 +622,9 @@ internal sealed class TypeChecker
                 Provide(parent, new ProvidedModel(false, joined, value));
             }
         }
-        if (type!.Kind is TKind.Io)
+        // A stream passes down only as a model's (x._io); the reader's own is another thing by then.
+        if (type!.Kind is TKind.Io && !(root ? _provides[_root.CsName] : _users[t.CsName].SelectMany(u => _provides.TryGetValue(u.Parent.CsName, out var l) ? l : new List<ProvidedModel>()))
+                .Where(p => p.Root == root && p.Path == joined).All(p => p.Value is TMember { Id: "_io" }))
             return Once(t.CsName + "|" + shown, () => Unsupported(loc, "'" + shown + "' (" + type.Describe() + ") from _root or _parent"));
         Need(t, new HiddenModel(root, joined, type));
         return new TPath(root, joined, type);
@@ -679,8 +694,8 @@ internal sealed class TypeChecker
     {
         var value = Chain(owner, path, Scope.All, loc);
         if (value.Type.IsError) return value;
-        if (value.Type.Kind is TKind.Io)
-            return Once(t.CsName + "|" + shown, () => Unsupported(loc, "'" + shown + "' (" + value.Type.Describe() + ") from _root or _parent"));
+        // The owner's own stream, from its model: the model keeps it.
+        if (value is TRef { Kind: RefKind.IoValue }) _keepsIo.Add(owner.CsName);
         Provide(owner, new ProvidedModel(root, "", new TBox(owner.CsName)));
         Need(t, new HiddenModel(root, "", new ExprType(TKind.Box, Name: owner.CsName)));
         return new TLate(root, owner.CsName, shown, value, value.Type);

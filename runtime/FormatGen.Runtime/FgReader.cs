@@ -32,6 +32,9 @@ public ref struct FgReader
     private bool _limitIsSubstream;
     private int _ioStart;     // where the current (sub)stream begins: Kaitai's _io
     private int _nesting;     // levels of types that contain themselves, entered and not left
+    private int _rootStart;   // Kaitai's _root._io: where the root being read begins
+    private int _rootEnd;     // and ends, when _rootWindow (otherwise every octet given)
+    private bool _rootWindow;
 
     /// <param name="data">The octets at hand.</param>
     /// <param name="littleEndian">Initial byte order.</param>
@@ -126,14 +129,44 @@ public ref struct FgReader
         }
     }
 
-    /// <summary>Every octet the reader was given (Kaitai's <c>_root._io</c>).</summary>
-    public readonly ReadOnlySpan<byte> RootSpan => _buf;
+    /// <summary>Kaitai's <c>_root._io</c>: every octet the reader was given, or the stream of the root being read (another grammar's root read inside this one).</summary>
+    public readonly ReadOnlySpan<byte> RootSpan => !_rootWindow ? _buf : _buf.Slice(_rootStart, Math.Min(_rootEnd, _buf.Length) - _rootStart);
 
-    /// <summary>Every octet the reader was given (Kaitai's <c>_root._io</c>) as memory (a copy when the reader has none).</summary>
-    public readonly ReadOnlyMemory<byte> RootMemory => _hasMemory ? _memory : _buf.ToArray();
+    /// <summary>Kaitai's <c>_root._io</c> as memory (a copy when the reader has none).</summary>
+    public readonly ReadOnlyMemory<byte> RootMemory
+        => !_rootWindow ? (_hasMemory ? _memory : _buf.ToArray())
+            : _hasMemory ? _memory.Slice(_rootStart, Math.Min(_rootEnd, _buf.Length) - _rootStart) : RootSpan.ToArray();
 
-    /// <summary>Absolute offset of the first octet the reader was given.</summary>
-    public readonly long RootOffset => _base;
+    /// <summary>Absolute offset of the first octet of <see cref="RootSpan"/>.</summary>
+    public readonly long RootOffset => _base + _rootStart;
+
+    /// <summary>
+    /// A root type starts reading: its stream (the current one) is <c>_root._io</c> until it
+    /// returns (<see cref="LeaveRoot"/>). Another grammar's root read inside this one is its own root, as in Kaitai.
+    /// For generated code only.
+    /// </summary>
+    public RootMark EnterRoot()
+    {
+        var saved = new RootMark(_rootStart, _rootEnd, _rootWindow);
+        if (_ioStart != 0 || _limitIsSubstream)
+        {
+            _rootStart = _ioStart;
+            _rootEnd = _limit;
+            _rootWindow = true;
+        }
+        return saved;
+    }
+
+    /// <summary>Restores <c>_root._io</c> as it was before <see cref="EnterRoot"/>. For generated code only.</summary>
+    public void LeaveRoot(RootMark saved)
+    {
+        _rootStart = saved.Start;
+        _rootEnd = saved.End;
+        _rootWindow = saved.Window;
+    }
+
+    /// <summary>What <see cref="EnterRoot"/> replaced. For generated code only.</summary>
+    public readonly record struct RootMark(int Start, int End, bool Window);
 
     /// <summary>True at the end of the current substream (Kaitai's <c>_io.eos</c>).</summary>
     public readonly bool IsEof => _pos >= _limit;

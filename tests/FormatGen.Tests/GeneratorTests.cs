@@ -240,7 +240,7 @@ public class GeneratorTests
         new object[] { "FG0008", Head + "seq:\n  - id: a\n    size: nothing * 2\n", 6, 11, "'nothing' is not defined here" },
         new object[] { "FG0009", Head + "seq:\n  - id: a\n    type: u1\n  - id: b\n    type: u1\n    if: a + 1\n", 9, 9, "'if: a + 1' must be a boolean, not an integer" },
         new object[] { "FG0010", Head + "seq:\n  - id: a\n    type: u1\n  - id: a\n    type: u2\n", 7, 5, "'a' is defined more than once" },
-        new object[] { "FG0011", Head + "seq:\n  - id: a\n    type: u1\ninstances:\n  x:\n    pos: 0\n    io: a._io\n    type: u1\n", 10, 9, "'io: a._io' (only _io, _root._io and parameters of type io) is not supported by FormatGen" },
+        new object[] { "FG0011", Head + "seq:\n  - id: a\n    type: u1\ninstances:\n  x:\n    pos: 0\n    type: u1\n    valid: 0\n", 11, 12, "'valid' on a parse instance is not supported by FormatGen" },
         new object[] { "FG0012", Head + "seq:\n  - id: k\n    type: u1\n  - id: b\n    size: 2\n    type:\n      switch-on: k\n      cases:\n        1: c\n        0x1: u2\ntypes:\n  c:\n    seq:\n      - id: x\n        type: u1\n", 13, 9,
             "Key '0x1' of switch 'b' is given more than once" },
         new object[] { "FG0013", Head + "seq:\n  - id: a\n    type: u1\n    -fg-stream: true\n", 5, 5, "-fg-stream marks a repeated field; 'a' is not repeated" },

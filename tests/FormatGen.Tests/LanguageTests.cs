@@ -537,6 +537,26 @@ public class LateValueTests
     }
 }
 
+public class StreamTests
+{
+    [Fact]
+    public void Parse_instances_read_another_value_s_stream_their_parent_s_and_an_imported_root_s_own()
+    {
+        var t = LanguageTests.Compile("streams.ksy").GetType("Snapshots.Streams.Streams")!;
+        var data = Convert.FromHexString("414234120205060107000908");
+        var m = LanguageTests.Read(t, data);
+        Assert.Equal((ushort)0x1234, LanguageTests.Get(m, "InHeader"));
+        var blocks = ((System.Collections.IEnumerable)LanguageTests.Get(m, "Blocks")!).Cast<object>().ToArray();
+        Assert.Equal((byte)2, LanguageTests.Get(LanguageTests.Get(blocks[0], "Body")!, "FromParentStream"));
+        Assert.Equal((byte)1, LanguageTests.Get(LanguageTests.Get(blocks[1], "Body")!, "FromParentStream"));
+        var inner = LanguageTests.Get(m, "Inner")!;
+        Assert.Equal((byte)9, LanguageTests.Get(inner, "FirstAgain"));
+        Assert.Equal(2L, LanguageTests.Get(inner, "SizeOfRoot"));
+        Assert.Equal(data, LanguageTests.Write(m));
+        Assert.Empty(LanguageTests.Validate(t, data));
+    }
+}
+
 public class MagicOrderTests
 {
     private static readonly byte[] Le = Convert.FromHexString("DE12049502000000" + "616200" + "00000000" + "0201");
