@@ -737,10 +737,11 @@ internal sealed partial class Emitter
             args.Add(Names.Captured("__le"));
         }
         args.Add(pi.Pos is not null ? "(long)" + _c.Compile(pi.Pos.T, scope).Code : reader ? "(long)" + Names.R + ".IoPos" : Names.Captured("__seqEnd"));
-        foreach (var (_, value, param) in ParseInstanceInputs(t, pi))
+        foreach (var (id, value, param) in ParseInstanceInputs(t, pi))
         {
-            if (!PerElement(value)) { args.Add(ArgFor(param, _c.Compile(value.T, scope))); continue; }
-            // An input that reads _index is passed as a function of it: the reader asks for each element's.
+            if (!Deferred(id, value)) { args.Add(ArgFor(param, _c.Compile(value.T, scope))); continue; }
+            // An input that reads _index is passed as a function of it: the reader asks for each element's;
+            // a case's argument likewise, worked out only for the case read.
             string body;
             if (scope is ReaderScope rs)
             {
@@ -755,6 +756,9 @@ internal sealed partial class Emitter
         var call = "__ReadInst_" + pi.CsName + "(" + string.Join(", ", args) + ")";
         return f.If is null ? call : "((" + _c.Compile(f.If.T, scope).Code + ") ? (" + FieldCsType(f) + "?)" + call + " : null)";
     }
+
+    /// <summary>Whether an input of a parse instance is passed as a function: it reads _index, or is a switch case's argument.</summary>
+    private static bool Deferred(string id, ExprText value) => id.StartsWith("__case", StringComparison.Ordinal) || PerElement(value);
 
     /// <summary>Whether an input of a parse instance reads _index: it differs per element of the repeat.</summary>
     private static bool PerElement(ExprText value)
@@ -792,6 +796,22 @@ internal sealed partial class Emitter
             list.Add((id, new ExprText(new NameRef(id), (h.Root ? "_root." : "_parent.") + h.Path, f.Loc, value),
                 new ParamModel(id, id, h.Type.U64 ? "u8" : "s8", null, f.Loc, null, h.Type)));
         }
+        if (f.Switch is { } cases)
+        {
+            // The cases' arguments (each worked out only for the case read).
+            int ci = 0;
+            foreach (var c in cases.AllCases)
+            {
+                if (_types.TryGetValue(c.TypeCsName, out var callee))
+                    for (int ai = 0; ai < c.Args.Count && ai < callee.Params.Count; ai++)
+                    {
+                        var cp = callee.Params[ai];
+                        var id = "__case" + ci.ToString(CultureInfo.InvariantCulture) + "_" + ai.ToString(CultureInfo.InvariantCulture);
+                        list.Add((id, c.Args[ai], new ParamModel(id, cp.CsName, cp.Primitive, cp.EnumCsName, cp.Loc, null, cp.Type)));
+                    }
+                ci++;
+            }
+        }
         if (f.Switch is { } sw)
         {
             // The switch key: computed where the instance is asked for, like its other inputs.
@@ -827,6 +847,20 @@ internal sealed partial class Emitter
                 else provides.Add(new ProvidedModel(root, h.Path, r.T));
             }
             else if (id == "__on") sf = sf with { Switch = sf.Switch! with { On = r } };
+            else if (id.StartsWith("__case", StringComparison.Ordinal))
+            {
+                // A case's argument: __case{case}_{argument}, cases in order, the default last.
+                var parts = id.Substring("__case".Length).Split('_');
+                int ci = int.Parse(parts[0], CultureInfo.InvariantCulture), ai = int.Parse(parts[1], CultureInfo.InvariantCulture);
+                var sw = sf.Switch!;
+                CaseModel With(CaseModel c) { var a = c.Args.ToArray(); a[ai] = r; return c with { Args = a.ToEquatable() }; }
+                sf = sf with
+                {
+                    Switch = ci < sw.Cases.Count
+                        ? sw with { Cases = sw.Cases.Select((c, k) => k == ci ? With(c) : c).ToEquatable() }
+                        : sw with { Default = With(sw.Default!) },
+                };
+            }
             else if (ReferenceEquals(value, pi.Field.Size)) sf = sf with { Size = r };
             else if (ReferenceEquals(value, pi.Field.RepeatExpr)) sf = sf with { RepeatExpr = r };
             else if (id == "__parg") sf = sf with { Process = sf.Process! with { Arg = r } };
@@ -849,7 +883,7 @@ internal sealed partial class Emitter
         var R = Names.R;
         var sig = new List<string> { Names.ReadOnlySpan + " __io", "long __ioOffset", "bool __le", "long __pos" };
         foreach (var (id, value, p) in inputs)
-            sig.Add((PerElement(value) ? "global::System.Func<long, " + ParamCsType(p) + ">" : ParamCsType(p)) + " " + Names.Param(id));
+            sig.Add((Deferred(id, value) ? "global::System.Func<long, " + ParamCsType(p) + ">" : ParamCsType(p)) + " " + Names.Param(id));
         w.Line();
         w.Doc("Reads parse instance '" + pi.Id + "'. For generated code only.");
         w.Line(Names.NeverBrowsable);
@@ -868,7 +902,7 @@ internal sealed partial class Emitter
         foreach (var line in passOn) w.Line(line);
         var scope = new ReaderScope(this, synth, new Dictionary<string, Typed>());
         foreach (var (id, value, param) in inputs)
-            if (PerElement(value)) scope.Locals[id] = ParamTyped(param, Names.Param(id) + "(((long)__i))");
+            if (Deferred(id, value)) scope.Locals[id] = ParamTyped(param, Names.Param(id) + (PerElement(value) ? "(((long)__i))" : "(0L)"));
         EmitReadField(w, synth, scope, sf, new List<(string Field, TExpr Pred, string Local)>());
         w.Line("if (" + Names.Exception + ".FirstError(" + Names.V + ") is { } __broken) throw __broken;");
         w.Line("return " + ModelValue(sf) + ";");

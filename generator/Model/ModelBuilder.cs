@@ -171,7 +171,6 @@ internal sealed class ModelBuilder
         typeModels = MarkSlack(typeModels);
         typeModels = MarkNesting(typeModels);
         CheckExternalUses(typeModels);
-        CheckParseInstances(typeModels);
         var ns = _file.Namespace ?? defaultNamespace;
         var all = new List<DiagInfo>(_file.Diagnostics);
         all.AddRange(_diags);
@@ -200,23 +199,6 @@ internal sealed class ModelBuilder
                     else if (_exports.TryGetValue(u, out var wanted) && wanted.Count > 0)
                         _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, f.Loc, "Reading '_." + wanted.First() + "' of a repeated type of another grammar"));
                 }
-            }
-    }
-
-    /// <summary>
-    /// A parse instance is read on its own, from its stream, when asked for:
-    /// what it reads gets its arguments and _root or _parent values from the
-    /// instance's type, but no arguments worked out inside a switch.
-    /// </summary>
-    private void CheckParseInstances(List<TypeModel> types)
-    {
-        var byName = types.ToDictionary(t => t.CsName, StringComparer.Ordinal);
-        foreach (var t in types.Where(t => !t.External))
-            foreach (var pi in t.ParseInstances)
-            {
-                var f = pi.Field;
-                if (f.Switch is { } sw && sw.AllCases.Any(c => c.Args.Count > 0))
-                    _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, pi.Loc, "A parse instance whose switch passes arguments to its cases"));
             }
     }
 

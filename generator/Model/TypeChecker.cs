@@ -603,11 +603,20 @@ internal sealed class TypeChecker
             if (!_users.TryGetValue(t.CsName, out var users) || users.Count == 0)
                 return Once(t.CsName + "|" + shown, () => Mismatch(loc, "'" + shown + "': type " + t.KsyId + " has no parent"));
             // One parent, in which the value is read after this type (or is what its parse instance reads): an instance reads it later.
-            if (lazy && users.Count == 1 && path[0] is not ("_parent" or "_root") && users[0] is var (p0, f0, i0)
-                && (i0 is null ? f0 < p0.Fields.Count && p0.Fields[f0].Kind == FieldKind.User && (!Chains(p0, path, f0) || (path.Count == 1 && path[0] == "_io"))
-                               : Chains(p0, path, Scope.All) && ((path.Count == 1 && path[0] == "_io") || ReadsInstance(p0, Chain(p0, path, Scope.All, loc), i0)))
-                && Chains(p0, path, Scope.All))
-                return Late(t, p0, false, path, shown, loc);
+            // Under a parse instance, or for a value read after this type (or the parent's stream): the parent's model, later.
+            if (lazy && users.Count == 1 && users[0] is var (p0, f0, i0)
+                && (i0 is not null || f0 < p0.Fields.Count && p0.Fields[f0].Kind == FieldKind.User))
+            {
+                if (path[0] is "_parent" or "_root")
+                {
+                    // _parent._parent.x: the parent's own _parent.x, read later too.
+                    var outer = PathExpr(p0, path[0] == "_root", path.Skip(1).ToList(), Scope.All, loc, lazy: true);
+                    return outer.Type.IsError ? outer : Late(t, p0, false, outer, shown);
+                }
+                if ((i0 is not null || !Chains(p0, path, f0) || (path.Count == 1 && path[0] == "_io") || LeadsToLate(p0, Chain(p0, path, f0, loc)))
+                    && Chains(p0, path, Scope.All))
+                    return Late(t, p0, false, path, shown, loc);
+            }
             foreach (var (parent, field, instance) in users)
             {
                 var value = path[0] is "_parent" or "_root"
@@ -616,6 +625,8 @@ internal sealed class TypeChecker
                 if (value.Type.IsError) return value;
                 if (instance is not null && ReadsInstance(parent, value, instance))
                     return Once(t.CsName + "|" + shown, () => ReadsOwnInstance(loc, shown, instance));
+                if (LeadsToLate(parent, value))
+                    return Once(t.CsName + "|" + shown, () => Unknown(loc, shown, " yet where '" + t.KsyId + "' is read (it reads a value read after it: an instance may read it, when asked for, but not what reads the fields)"));
                 if (type is not null && type != value.Type)
                     return Once(t.CsName + "|" + shown, () => Mismatch(loc, "'" + shown + "' is " + type.Describe() + " in one parent and " + value.Type.Describe() + " in " + parent.KsyId));
                 type = value.Type;
@@ -674,6 +685,42 @@ internal sealed class TypeChecker
             }
     }
 
+    /// <summary>Instances being probed by <see cref="LeadsToLate"/> (a cycle reads as false).</summary>
+    private readonly HashSet<string> _lateProbe = new(StringComparer.Ordinal);
+
+    /// <summary>Whether a value of <paramref name="t"/> reads, itself or through instances, a value read later (<see cref="TLate"/>).</summary>
+    private bool LeadsToLate(TypeModel t, TExpr value)
+    {
+        bool late = false;
+        TExprs.Walk(value, x =>
+        {
+            if (late) return;
+            if (x is TLate) { late = true; return; }
+            var (owner, id) = x switch
+            {
+                TRef { Kind: RefKind.Instance } r => (t, r.Id),
+                TMember { Instance: true, Target.Type: { Kind: TKind.User, Union: false, Name: { } n } } m when _types.TryGetValue(n, out var mt) => (mt, m.Id),
+                _ => (null!, ""),
+            };
+            if (owner is null || owner.Instances.FirstOrDefault(i => i.Id == id) is not { } inst) return;
+            var key = owner.CsName + "." + id;
+            if (!_lateProbe.Add(key)) return;
+            try
+            {
+                late = LeadsToLate(owner, CheckedInstance(owner, inst));
+                if (!late && inst.If is not null)
+                {
+                    int before = _diags.Count;
+                    var cond = Check(inst.If.Expr, new Scope(owner, Scope.All, Model: true), inst.If.Loc);
+                    if (_diags.Count > before) _diags.RemoveRange(before, _diags.Count - before);
+                    late = LeadsToLate(owner, cond);
+                }
+            }
+            finally { _lateProbe.Remove(key); }
+        });
+        return late;
+    }
+
     /// <summary>Whether a.b.c resolves in <paramref name="t"/> seeing the fields before <paramref name="visible"/>; nothing is reported.</summary>
     private bool Chains(TypeModel t, List<string> path, int visible)
     {
@@ -696,6 +743,11 @@ internal sealed class TypeChecker
         if (value.Type.IsError) return value;
         // The owner's own stream, from its model: the model keeps it.
         if (value is TRef { Kind: RefKind.IoValue }) _keepsIo.Add(owner.CsName);
+        return Late(t, owner, root, value, shown);
+    }
+
+    private TExpr Late(TypeModel t, TypeModel owner, bool root, TExpr value, string shown)
+    {
         Provide(owner, new ProvidedModel(root, "", new TBox(owner.CsName)));
         Need(t, new HiddenModel(root, "", new ExprType(TKind.Box, Name: owner.CsName)));
         return new TLate(root, owner.CsName, shown, value, value.Type);

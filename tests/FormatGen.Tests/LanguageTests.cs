@@ -450,6 +450,8 @@ public class InstanceShapeTests
         var framed = LanguageTests.Get(m, "Framed")!;
         Assert.Equal(new byte[] { 0x17 }, ((ReadOnlyMemory<byte>)LanguageTests.Get(framed, "Data")!).ToArray());
         Assert.Equal(1L, LanguageTests.Get(framed, "KindOfRoot"));
+        // A switch in a parse instance passing each case its argument.
+        Assert.Equal(new byte[] { 1 }, ((ReadOnlyMemory<byte>)LanguageTests.Get(LanguageTests.Get(m, "Tagged")!, "Data")!).ToArray());
         Assert.Equal(new byte[] { 1, 0x17, 0x1A, 1 }, ((ReadOnlyMemory<byte>)LanguageTests.Get(m, "Data")!).ToArray());
         Assert.Equal(new[] { "ab", "xyz" }, ((System.Collections.IEnumerable)LanguageTests.Get(m, "Names")!).Cast<string>());
         Assert.Empty(LanguageTests.Validate(t, Sample));
@@ -520,6 +522,7 @@ public class LateValueTests
         Assert.Equal(0L, LanguageTests.Get(entries[1], "NextOfs"));
         Assert.Equal(5L, LanguageTests.Get(entries[1], "RootKind"));
         Assert.Equal(true, LanguageTests.Get(LanguageTests.Get(m, "Flags")!, "Deflated"));
+        Assert.Equal(8L, LanguageTests.Get(LanguageTests.Get(LanguageTests.Get(m, "Flags")!, "Sub")!, "GrandMethod"));
         Assert.Equal(4L, LanguageTests.Get(LanguageTests.Get(m, "Table")!, "Again"));
         Assert.Equal(data, LanguageTests.Write(m));
         Assert.Empty(LanguageTests.Validate(t, data));

@@ -51,6 +51,13 @@ instances:
   framed:
     pos: 1
     type: chunk
+  tagged:
+    pos: 0
+    type:
+      switch-on: kind
+      cases:
+        1: sized(kind)
+        2: sized(kind + 1)
 types:
   chunk:
     doc: Sized by a field of its parent, the type of the instance that reads it.
@@ -73,6 +80,14 @@ types:
     instances:
       is_branch:
         value: has_children != 0
+  sized:
+    doc: Read by a parse instance whose switch passes each case its argument (ELF's program headers).
+    params:
+      - id: n
+        type: u1
+    seq:
+      - id: data
+        size: n
   one:
     seq:
       - id: a

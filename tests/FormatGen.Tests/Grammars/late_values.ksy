@@ -6,7 +6,8 @@ doc: >
   Instances that read _root or _parent where the type is read before the
   value (Kaitai's instances are lazy): a list element reading the next element
   of the list being read, a value of the root read after the type, a flag
-  read after its flags byte (zip's general-purpose flags), and a parse
+  read after its flags byte (zip's general-purpose flags), the same through
+  _parent._parent (ELF's sections reading their linked section), and a parse
   instance's type reading that same instance through _root (PE's symbols).
 seq:
   - id: entries
@@ -40,12 +41,19 @@ types:
     seq:
       - id: raw
         type: u1
+      - id: sub
+        type: sub
     instances:
       deflated:
         value: _parent.method == 8
         if: _parent.method != 0
       lowest:
         value: raw & 1
+  sub:
+    doc: No octets of its own; reads its grandparent's field, read after it.
+    instances:
+      grand_method:
+        value: _parent._parent.method
   table:
     seq:
       - id: first
