@@ -216,6 +216,12 @@ internal sealed partial class Emitter
                 };
                 if (c is { } v && !list.Contains(v)) list.Add(v);
             });
+        // The box of the model above, where something below reads through it (_parent._parent.x, later).
+        foreach (var h in t.Needs.Where(h => h.Path.Length == 0))
+        {
+            var c = (Names.Captured(HiddenName(h)), HiddenCsType(h), HiddenName(h));
+            if (!list.Contains(c)) list.Add(c);
+        }
         // zlib octets as read, and the octets of a sized value cut by a terminator or padding: a
         // writer gives them back while they still hold the value.
         foreach (var f in t.Fields)

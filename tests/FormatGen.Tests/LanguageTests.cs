@@ -523,6 +523,7 @@ public class LateValueTests
         Assert.Equal(5L, LanguageTests.Get(entries[1], "RootKind"));
         Assert.Equal(true, LanguageTests.Get(LanguageTests.Get(m, "Flags")!, "Deflated"));
         Assert.Equal(8L, LanguageTests.Get(LanguageTests.Get(LanguageTests.Get(m, "Flags")!, "Sub")!, "GrandMethod"));
+        Assert.Equal(8L, LanguageTests.Get(LanguageTests.Get(LanguageTests.Get(LanguageTests.Get(m, "Flags")!, "Mid")!, "Deep")!, "MethodThreeUp"));
         Assert.Equal(4L, LanguageTests.Get(LanguageTests.Get(m, "Table")!, "Again"));
         Assert.Equal(data, LanguageTests.Write(m));
         Assert.Empty(LanguageTests.Validate(t, data));

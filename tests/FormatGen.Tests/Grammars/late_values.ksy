@@ -43,6 +43,8 @@ types:
         type: u1
       - id: sub
         type: sub
+      - id: mid
+        type: mid
     instances:
       deflated:
         value: _parent.method == 8
@@ -54,6 +56,15 @@ types:
     instances:
       grand_method:
         value: _parent._parent.method
+  mid:
+    doc: No octets and no instances; what it holds reads through it.
+    seq:
+      - id: deep
+        type: deep
+  deep:
+    instances:
+      method_three_up:
+        value: _parent._parent._parent.method
   table:
     seq:
       - id: first
