@@ -170,13 +170,10 @@ internal static class Worker
         var info = GrammarInfo.Load(request.Grammar, Path.GetDirectoryName(request.Grammar)!);
         if (ctor is null || info.Id is null) return GeneratedGrammar.Compile(request.Grammar);
         var assembly = new AssemblyLoadContext("corpus:" + Path.GetFileName(request.Grammar), isCollectible: true).LoadFromStream(new MemoryStream(image));
-        var rootName = GeneratedGrammar.Pascal(info.Id);
-        var roots = assembly.GetTypes().Where(t => t.Name == rootName && GeneratedGrammar.IsReadable(t)).ToList();
         // Types of imported grammars live in the same assembly: the root is the one carrying this grammar's id.
-        var root = roots.Count == 1 ? roots[0]
-            : roots.FirstOrDefault(t => t.GetCustomAttribute<FgKsyNameAttribute>() is { } n && n.Path == info.Id)
-              ?? throw new InvalidOperationException($"{request.Grammar}: no generated type {rootName} with Read(ReadOnlyMemory<byte>)"
-                                                     + (assembly.GetTypes().Any(t => t.Name == rootName) ? " (its Read takes more parameters: the root has params)" : ""));
+        var root = GeneratedGrammar.RootOf(assembly, info.Id)
+            ?? throw new InvalidOperationException($"{request.Grammar}: no generated root type of '{info.Id}' with Read(ReadOnlyMemory<byte>)"
+                                                   + (assembly.GetTypes().Any(t => t.GetCustomAttribute<FgKsyNameAttribute>()?.Path == info.Id) ? " (its Read takes more parameters: the root has params)" : ""));
         return (GeneratedGrammar)ctor.Invoke(new object[] { request.Grammar, info.Id, assembly, root });
     }
 

@@ -719,26 +719,26 @@ internal sealed partial class Emitter
         {
             // Another value's stream (x._io): its octets and where they start.
             var stream = _c.Compile(ie.T, scope).Code;
-            args.Add(stream + ".Octets.Span");
+            args.Add(stream + ".Octets");
             args.Add(stream + ".Offset");
             args.Add(reader ? "__typeLe" : Names.Captured("__le"));
         }
         else if (pi.IoParam is { } io)
         {
             var stream = reader ? Names.Param(io) : Names.Captured(Names.Param(io));
-            args.Add(stream + ".Octets.Span");
+            args.Add(stream + ".Octets");
             args.Add(stream + ".Offset");
             args.Add(reader ? "__typeLe" : Names.Captured("__le"));
         }
         else if (reader)
         {
-            args.Add(pi.RootIo ? Names.R + ".RootSpan" : Names.R + ".IoSpan");
+            args.Add(pi.RootIo ? Names.R + ".RootMemory" : Names.R + ".IoMemory");
             args.Add(pi.RootIo ? Names.R + ".RootOffset" : Names.R + ".IoOffset");
             args.Add("__typeLe");
         }
         else
         {
-            args.Add(Names.Captured(pi.RootIo ? "__rootIo" : "__io") + ".Span");
+            args.Add(Names.Captured(pi.RootIo ? "__rootIo" : "__io"));
             args.Add(Names.Captured(pi.RootIo ? "__rootOffset" : "__ioOffset"));
             args.Add(Names.Captured("__le"));
         }
@@ -887,7 +887,8 @@ internal sealed partial class Emitter
         };
         _instanceOwner[synth.CsName] = t;
         var R = Names.R;
-        var sig = new List<string> { Names.ReadOnlySpan + " __io", "long __ioOffset", "bool __le", "long __pos" };
+        // Memory, not a span: what the instance reads keeps its stream without copying it (a model per element would copy it per element).
+        var sig = new List<string> { Names.ReadOnlyMemory + " __io", "long __ioOffset", "bool __le", "long __pos" };
         foreach (var (id, value, p) in inputs)
             sig.Add((Deferred(id, value) ? "global::System.Func<long, " + ParamCsType(p) + ">" : ParamCsType(p)) + " " + Names.Param(id));
         w.Line();

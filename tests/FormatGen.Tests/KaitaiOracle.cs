@@ -221,9 +221,7 @@ internal sealed class GeneratedGrammar
         ms.Position = 0;
         var assembly = new AssemblyLoadContext("oracle:" + System.IO.Path.GetFileName(path), isCollectible: true).LoadFromStream(ms);
         var id = MetaId(text);
-        var rootName = Pascal(id);
-        var root = assembly.GetTypes().SingleOrDefault(t => t.Name == rootName && IsReadable(t))
-            ?? throw new InvalidOperationException($"{path}: no generated type {rootName} with Read(ReadOnlyMemory<byte>)");
+        var root = RootOf(assembly, id) ?? throw new InvalidOperationException($"{path}: no generated root type of '{id}' with Read(ReadOnlyMemory<byte>)");
         return new GeneratedGrammar(path, id, assembly, root);
     }
 
@@ -236,20 +234,9 @@ internal sealed class GeneratedGrammar
         return ((YamlScalarNode)meta.Children[new YamlScalarNode("id")]).Value!;
     }
 
-    /// <summary>The generator's naming of ksy ids (ModelBuilder.Pascal).</summary>
-    public static string Pascal(string id)
-    {
-        var sb = new StringBuilder();
-        bool up = true;
-        foreach (var c in id)
-        {
-            if (c == '_') { up = true; continue; }
-            sb.Append(up ? char.ToUpperInvariant(c) : c);
-            up = false;
-        }
-        if (sb.Length == 0 || char.IsDigit(sb[0])) sb.Insert(0, '_');
-        return sb.ToString();
-    }
+    /// <summary>The generated root type of grammar <paramref name="id"/> (by its FgKsyName; imported grammars' types share the assembly), when the oracle can read it.</summary>
+    public static Type? RootOf(Assembly assembly, string id)
+        => assembly.GetTypes().FirstOrDefault(t => t.GetCustomAttribute<FgKsyNameAttribute>() is { } n && n.Path == id && IsReadable(t));
 
     public Type Type(string name) => Assembly.GetTypes().Single(t => t.Name == name);
 

@@ -509,6 +509,30 @@ public class InstanceShapeTests
     }
 }
 
+public class InstanceListTests
+{
+    [Fact]
+    public void Elements_of_a_parse_instance_list_keep_the_stream_they_read_without_copying_it()
+    {
+        var t = LanguageTests.Compile("instance_lists.ksy").GetType("Snapshots.InstanceLists.InstanceLists")!;
+        // 5000 entries over a 200 KB input: a copy of the stream per element would allocate 1 GB.
+        const int n = 5000;
+        var data = new byte[200_000];
+        data[0] = n & 0xFF;
+        data[1] = n >> 8;
+        for (int i = 0; i < n; i++) { data[2 + 2 * i] = (byte)i; data[3 + 2 * i] = (byte)(i >> 8); }
+        data[3] = 0x7A;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var m = LanguageTests.Read(t, data);
+        var entries = ((System.Collections.IEnumerable)LanguageTests.Get(m, "Entries")!).Cast<object>().ToArray();
+        long sum = entries.Sum(e => (long)(byte)LanguageTests.Get(e, "Target")!);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(n, entries.Length);
+        Assert.True(sum > 0);
+        Assert.True(allocated < 50_000_000, $"{allocated} octets allocated for {n} entries");
+    }
+}
+
 public class LateValueTests
 {
     [Fact]
