@@ -1015,7 +1015,7 @@ internal sealed partial class Emitter
             {
                 if (f.If is not null)
                 {
-                    terms.Add("(" + f.CsName + ".HasValue == other." + f.CsName + ".HasValue) && (!" + f.CsName + ".HasValue || " + Names.Eq + ".Bytes(" + f.CsName + ".Value, other." + f.CsName + ".Value))");
+                    terms.Add("(" + f.CsName + ".HasValue == other." + f.CsName + ".HasValue) && (!" + f.CsName + ".HasValue || " + Names.Eq + ".Bytes(" + f.CsName + ".GetValueOrDefault(), other." + f.CsName + ".GetValueOrDefault()))");
                     hashes.Add(f.CsName + ".HasValue");
                 }
                 else

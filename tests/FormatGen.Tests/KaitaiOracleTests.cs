@@ -354,6 +354,8 @@ internal static class OracleInputs
             "libxc.ksy" => (Libxc(seed), LibxcStructured.Sample(StructuredCount, new Rnd(seed + 2), 50)),
             "tlv.ksy" => (Tlv(g, seed), TlvStructured.Sample(StructuredCount, new Rnd(seed + 2), 50)),
             "frame.ksy" => (Frame(g, seed), FrameStructured.Sample(StructuredCount, new Rnd(seed + 2), 50)),
+            "libxl.ksy" => (Libxl(), Array.Empty<byte[]>()),
+            "xl.ksy" => (Xl(), Array.Empty<byte[]>()),
             _ => (Samples(g), Array.Empty<byte[]>()),
         };
         var all = new List<OracleInput>(valid);
@@ -488,6 +490,38 @@ internal static class OracleInputs
     }
 
     // ------------------------------------------------------------ libxc
+
+    /// <summary>libxl streams around small libxc samples: PV and HVM, both byte orders, with and without emulator records.</summary>
+    private static List<OracleInput> Libxl()
+    {
+        var list = new List<OracleInput>();
+        foreach (var guest in new[] { GuestKind.Pv, GuestKind.Hvm })
+        foreach (var be in new[] { false, true })
+        {
+            var libxc = SampleBytes(new SampleOptions { Guest = guest, Version = 3, BigEndian = be, MemoryBytes = 16 << 10, PagesPerRecord = 2, Vcpus = 1 });
+            var emulator = guest == GuestKind.Hvm
+                ? new[] { Containers.XenstoreData(2, 0, new[] { "physmap/1/start_addr", "f0000000", "physmap/1/size", "800000" }, be),
+                          Containers.EmulatorContext(2, 0, Enumerable.Range(0, 37).Select(i => (byte)i).ToArray(), be) }
+                : Array.Empty<byte[]>();
+            list.Add(new OracleInput($"libxl-{guest}-{(be ? "be" : "le")}".ToLowerInvariant(), Containers.Libxl(libxc, be, legacy: guest == GuestKind.Pv, emulator)));
+        }
+        return list;
+    }
+
+    /// <summary>xl save files: a v2 domain with a text or JSON configuration, in both byte orders, and a legacy one.</summary>
+    private static List<OracleInput> Xl()
+    {
+        var libxc = SampleBytes(new SampleOptions { Guest = GuestKind.Hvm, Version = 3, MemoryBytes = 16 << 10, PagesPerRecord = 2, Vcpus = 1 });
+        var libxl = Containers.Libxl(libxc, false, false, Containers.EmulatorContext(2, 0, new byte[] { 1, 2, 3 }));
+        return new List<OracleInput>
+        {
+            new("xl-text", Containers.Xl(libxl, "name = \"guest\"\nmemory = 1024\n", json: false)),
+            new("xl-json", Containers.Xl(libxl, "{ \"c_info\": { \"name\": \"guest\" } }", json: true)),
+            new("xl-be", Containers.Xl(libxl, "name = \"guest\"\n", json: false, bigEndian: true)),
+            new("xl-no-config", Containers.Xl(libxl, null, json: false)),
+            new("xl-legacy", Containers.Xl(new byte[] { 0, 0, 0x10, 0, 0, 0, 0, 0, 0xAA, 0xBB }, "name = \"old\"\n", json: false, v2: false)),
+        };
+    }
 
     private static List<OracleInput> Libxc(ulong seed)
     {
