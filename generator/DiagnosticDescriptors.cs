@@ -24,6 +24,8 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor MissingMetaId = Error("FG0015", "Grammar has no meta/id", "A grammar needs meta/id");
     public static readonly DiagnosticDescriptor MissingImport = Error("FG0016", "Imported grammar not found", "Imported grammar '{0}' is not an AdditionalFile of this project (looked for {1})");
     public static readonly DiagnosticDescriptor ImportCycle = Error("FG0017", "Grammars import each other", "Grammars import each other: {0}");
+    public static readonly DiagnosticDescriptor NameClash = Error("FG0018", "A name defined by two grammars in one namespace",
+        "'{0}' is {1} of this grammar and of {2}, both in namespace {3}: give one of the grammars its own -fg-namespace");
 
     private static DiagnosticDescriptor Error(string id, string title, string format)
         => new(id, title, format, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
@@ -47,6 +49,7 @@ internal static class DiagnosticDescriptors
         "FG0015" => MissingMetaId,
         "FG0016" => MissingImport,
         "FG0017" => ImportCycle,
+        "FG0018" => NameClash,
         _ => null,
     };
 }

@@ -172,6 +172,16 @@ internal sealed class ModelBuilder
         typeModels = MarkNesting(typeModels);
         CheckExternalUses(typeModels);
         var ns = _file.Namespace ?? defaultNamespace;
+        // A name this grammar and one it imports both define in one namespace would be defined twice in C#.
+        foreach (var m in _externals)
+        {
+            var theirs = new HashSet<string>(m.Types.Where(t => t.External).Select(t => t.CsName).Concat(m.Enums.Where(e => e.External).Select(e => e.CsName)), StringComparer.Ordinal);
+            string Full(string cs) => "global::" + ns + "." + cs;
+            foreach (var e in enumModels.Where(e => theirs.Contains(Full(e.CsName))))
+                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.NameClash, _enums[Key(e.Scope.ToArray(), e.KsyId)].Spec.Loc, e.CsName, "an enum", System.IO.Path.GetFileName(m.File), ns));
+            foreach (var t in typeModels.Where(t => !t.External && theirs.Contains(Full(t.CsName))))
+                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.NameClash, t.Loc, t.CsName, "a type", System.IO.Path.GetFileName(m.File), ns));
+        }
         var all = new List<DiagInfo>(_file.Diagnostics);
         all.AddRange(_diags);
         return new GrammarModel(_file.Path, ns, _types[Key(Array.Empty<string>(), root.Id)].CsName,

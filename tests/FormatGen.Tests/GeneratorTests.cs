@@ -251,6 +251,26 @@ public class GeneratorTests
         new object[] { "FG0017", "meta:\n  id: t\n  imports:\n    - bad\nseq: []\n", 4, 7, "Grammars import each other: bad.ksy -> bad.ksy" },
     };
 
+    /// <summary>Diagnostics that need a grammar and one it imports (/g/other.ksy).</summary>
+    public static IEnumerable<object[]> ImportDiagnosticCases() => new[]
+    {
+        new object[] { "FG0018", "meta:\n  id: t\n  imports:\n    - other\nseq: []\nenums:\n  kinds:\n    1: one\n", "meta:\n  id: other\nseq: []\nenums:\n  kinds:\n    2: two\n",
+            7, 3, "'Kinds' is an enum of this grammar and of other.ksy, both in namespace FormatGen.Generated: give one of the grammars its own -fg-namespace" },
+    };
+
+    [Theory]
+    [MemberData(nameof(ImportDiagnosticCases))]
+    public void Each_diagnostic_across_grammars_has_its_id_place_and_message_once(string id, string grammar, string imported, int line, int column, string message)
+    {
+        var (run, _) = GeneratorHarness.Generate(new AdditionalText[] { new GeneratorHarness.Text("/g/bad.ksy", grammar), new GeneratorHarness.Text("/g/other.ksy", imported) });
+        var d = Assert.Single(run.Diagnostics);
+        Assert.Equal(id, d.Id);
+        var span = d.Location.GetLineSpan();
+        Assert.Equal("/g/bad.ksy", span.Path);
+        Assert.Equal((line, column), (span.StartLinePosition.Line + 1, span.StartLinePosition.Character + 1));
+        Assert.Equal(message, d.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     [Theory]
     [MemberData(nameof(DiagnosticCases))]
     public void Each_diagnostic_has_its_id_place_and_message_once(string id, string grammar, int line, int column, string message)
@@ -319,7 +339,7 @@ public class GeneratorTests
     {
         var ids = typeof(FormatGenGenerator).Assembly.GetType("FormatGen.Generator.DiagnosticDescriptors")!
             .GetFields(BindingFlags.Static | BindingFlags.Public).Select(f => ((DiagnosticDescriptor)f.GetValue(null)!).Id).OrderBy(x => x).ToArray();
-        var tested = DiagnosticCases().Select(c => (string)c[0]).OrderBy(x => x).ToArray();
+        var tested = DiagnosticCases().Concat(ImportDiagnosticCases()).Select(c => (string)c[0]).Distinct().OrderBy(x => x).ToArray();
         Assert.Equal(ids, tested);
     }
 }
