@@ -140,28 +140,21 @@ internal sealed partial class Emitter
         w.Doc("Generated reader of '" + t.KsyId + "'. For generated code only.");
         w.Line(Names.NeverBrowsable);
         var method = "public static " + ReturnType(t) + " ReadCore(" + ReadSignature(t) + ")";
-        if (t.IsRoot && UsesRootIo())
+        // The method being emitted calls the next one between 'enter' and 'leave', whatever happens.
+        void Around(string next, string enter, string leave)
         {
-            // The root's stream is _root._io, also when another grammar reads this root inside its own.
             w.Open(method);
-            w.Line("var __rootMark = " + Names.R + ".EnterRoot();");
-            w.Line("try { return " + Call("__ReadRoot", Names.V) + "; }");
-            w.Line("finally { " + Names.R + ".LeaveRoot(__rootMark); }");
+            w.Line(enter);
+            w.Line("try { return " + Call(next, Names.V) + "; }");
+            w.Line("finally { " + leave + " }");
             w.Close();
             w.Line();
-            method = "private static " + ReturnType(t) + " __ReadRoot(" + ReadSignature(t) + ")";
+            method = "private static " + ReturnType(t) + " " + next + "(" + ReadSignature(t) + ")";
         }
-        if (t.Nests)
-        {
-            // A type that contains itself: its input says how deep it nests, the reader counts.
-            w.Open(method);
-            w.Line(Names.R + ".Nest(" + Lit(t.KsyId) + ");");
-            w.Line("try { return " + Call("__ReadLevel", Names.V) + "; }");
-            w.Line("finally { " + Names.R + ".Unnest(); }");
-            w.Close();
-            w.Line();
-            method = "private static " + ReturnType(t) + " __ReadLevel(" + ReadSignature(t) + ")";
-        }
+        // The root's stream is _root._io, also when another grammar reads this root inside its own.
+        if (t.IsRoot && UsesRootIo()) Around("__ReadRoot", "var __rootMark = " + Names.R + ".EnterRoot();", Names.R + ".LeaveRoot(__rootMark);");
+        // A type that contains itself: its input says how deep it nests, the reader counts.
+        if (t.Nests) Around("__ReadLevel", Names.R + ".Nest(" + Lit(t.KsyId) + ");", Names.R + ".Unnest();");
         var entry = t.Checks.Where(c => IsEntryCheck(t, c)).ToList();
         var exit = t.Checks.Where(c => !IsEntryCheck(t, c)).ToList();
         bool rejects = entry.Any(c => c.Severity == "error");

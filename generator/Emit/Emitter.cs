@@ -715,17 +715,12 @@ internal sealed partial class Emitter
         var f = pi.Field;
         bool reader = scope is ReaderScope;
         var args = new List<string>();
-        if (pi.IoExpr is { } ie)
+        // Another value's stream (x._io) or a parameter's: its octets and where they start.
+        var stream = pi.IoExpr is { } ie ? _c.Compile(ie.T, scope).Code
+            : pi.IoParam is { } io ? (reader ? Names.Param(io) : Names.Captured(Names.Param(io)))
+            : null;
+        if (stream is not null)
         {
-            // Another value's stream (x._io): its octets and where they start.
-            var stream = _c.Compile(ie.T, scope).Code;
-            args.Add(stream + ".Octets");
-            args.Add(stream + ".Offset");
-            args.Add(reader ? "__typeLe" : Names.Captured("__le"));
-        }
-        else if (pi.IoParam is { } io)
-        {
-            var stream = reader ? Names.Param(io) : Names.Captured(Names.Param(io));
             args.Add(stream + ".Octets");
             args.Add(stream + ".Offset");
             args.Add(reader ? "__typeLe" : Names.Captured("__le"));
@@ -743,9 +738,9 @@ internal sealed partial class Emitter
             args.Add(Names.Captured("__le"));
         }
         args.Add(pi.Pos is not null ? "(long)" + _c.Compile(pi.Pos.T, scope).Code : reader ? "(long)" + Names.R + ".IoPos" : Names.Captured("__seqEnd"));
-        foreach (var (id, value, param) in ParseInstanceInputs(t, pi))
+        foreach (var (_, value, param, slot, _, _) in ParseInstanceInputs(t, pi))
         {
-            if (!Deferred(id, value)) { args.Add(ArgFor(param, _c.Compile(value.T, scope))); continue; }
+            if (!Deferred(slot, value)) { args.Add(ArgFor(param, _c.Compile(value.T, scope))); continue; }
             // An input that reads _index is passed as a function of it: the reader asks for each element's;
             // a case's argument likewise, worked out only for the case read.
             string body;
@@ -764,7 +759,20 @@ internal sealed partial class Emitter
     }
 
     /// <summary>Whether an input of a parse instance is passed as a function: it reads _index, or is a switch case's argument.</summary>
-    private static bool Deferred(string id, ExprText value) => id.StartsWith("__case", StringComparison.Ordinal) || PerElement(value);
+    private static bool Deferred(InputSlot slot, ExprText value) => slot == InputSlot.CaseArg || PerElement(value);
+
+    /// <summary>Where an input of a parse instance goes in the field its reader reads.</summary>
+    private enum InputSlot { Size, Count, Arg, ProcessArg, Hidden, CaseArg, SwitchOn }
+
+    /// <summary>
+    /// An input of a parse instance: its parameter of the instance's reader, and where it goes
+    /// (<paramref name="Index"/>: the argument, or the case; <paramref name="Arg"/>: the case's argument; <paramref name="Hidden"/>: the _root/_parent value).
+    /// </summary>
+    private sealed record InstanceInput(string Id, ExprText Value, ParamModel Param, InputSlot Slot, int Index = 0, int Arg = 0, HiddenModel? Hidden = null)
+    {
+        public void Deconstruct(out string id, out ExprText value, out ParamModel param, out InputSlot slot, out int index, out int arg)
+            => (id, value, param, slot, index, arg) = (Id, Value, Param, Slot, Index, Arg);
+    }
 
     /// <summary>Whether an input of a parse instance reads _index: it differs per element of the repeat.</summary>
     private static bool PerElement(ExprText value)
@@ -775,23 +783,24 @@ internal sealed partial class Emitter
     }
 
     /// <summary>What a parse instance's reader takes besides where: its size, count, arguments and process key, in that order.</summary>
-    private List<(string Id, ExprText Value, ParamModel Param)> ParseInstanceInputs(TypeModel owner, ParseInstanceModel pi)
+    private List<InstanceInput> ParseInstanceInputs(TypeModel owner, ParseInstanceModel pi)
     {
         var f = pi.Field;
-        var list = new List<(string, ExprText, ParamModel)>();
+        var list = new List<InstanceInput>();
         ParamModel Long(string id, Loc loc) => new(id, id, "s8", null, loc, null);
-        if (f.Size is { } size) list.Add(("__size", size, Long("__size", size.Loc)));
-        if (f.RepeatExpr is { } count) list.Add(("__count", count, Long("__count", count.Loc)));
+        ParamModel Like(string id, ParamModel cp) => new(id, cp.CsName, cp.Primitive, cp.EnumCsName, cp.Loc, null, cp.Type);
+        if (f.Size is { } size) list.Add(new("__size", size, Long("__size", size.Loc), InputSlot.Size));
+        if (f.RepeatExpr is { } count) list.Add(new("__count", count, Long("__count", count.Loc), InputSlot.Count));
         if (f.Kind == FieldKind.User)
         {
             var callee = _types[f.UserType!];
             for (int i = 0; i < f.Args.Count && i < callee.Params.Count; i++)
             {
-                var cp = callee.Params[i];
-                list.Add(("__arg" + i.ToString(CultureInfo.InvariantCulture), f.Args[i], new ParamModel("__arg" + i.ToString(CultureInfo.InvariantCulture), cp.CsName, cp.Primitive, cp.EnumCsName, cp.Loc, null, cp.Type)));
+                var id = "__arg" + i.ToString(CultureInfo.InvariantCulture);
+                list.Add(new(id, f.Args[i], Like(id, callee.Params[i]), InputSlot.Arg, i));
             }
         }
-        if (f.Process?.Arg is { } pa && pa.T is not (TInt or TBytes or TList)) list.Add(("__parg", pa, Long("__parg", pa.Loc)));
+        if (f.Process?.Arg is { } pa && pa.T is not (TInt or TBytes or TList)) list.Add(new("__parg", pa, Long("__parg", pa.Loc), InputSlot.ProcessArg));
         // What the types it reads take from _parent or _root: worked out where the instance is asked for.
         var children = f.UserType is not null ? new[] { f.UserType } : f.Switch?.AllCases.Select(c => c.TypeCsName).Where(_types.ContainsKey).ToArray() ?? Array.Empty<string>();
         int n = 0;
@@ -799,31 +808,27 @@ internal sealed partial class Emitter
         {
             var id = "__h" + (n++).ToString(CultureInfo.InvariantCulture);
             TExpr value = h.Root && !owner.IsRoot ? new TPath(true, h.Path, h.Type) : owner.Provides.First(p => p.Root == h.Root && p.Path == h.Path).Value;
-            list.Add((id, new ExprText(new NameRef(id), (h.Root ? "_root." : "_parent.") + h.Path, f.Loc, value),
-                new ParamModel(id, id, h.Type.U64 ? "u8" : "s8", null, f.Loc, null, h.Type)));
+            list.Add(new(id, new ExprText(new NameRef(id), (h.Root ? "_root." : "_parent.") + h.Path, f.Loc, value),
+                new ParamModel(id, id, h.Type.U64 ? "u8" : "s8", null, f.Loc, null, h.Type), InputSlot.Hidden, Hidden: h));
         }
-        if (f.Switch is { } cases)
+        if (f.Switch is { } sw)
         {
             // The cases' arguments (each worked out only for the case read).
             int ci = 0;
-            foreach (var c in cases.AllCases)
+            foreach (var c in sw.AllCases)
             {
                 if (_types.TryGetValue(c.TypeCsName, out var callee))
                     for (int ai = 0; ai < c.Args.Count && ai < callee.Params.Count; ai++)
                     {
-                        var cp = callee.Params[ai];
                         var id = "__case" + ci.ToString(CultureInfo.InvariantCulture) + "_" + ai.ToString(CultureInfo.InvariantCulture);
-                        list.Add((id, c.Args[ai], new ParamModel(id, cp.CsName, cp.Primitive, cp.EnumCsName, cp.Loc, null, cp.Type)));
+                        list.Add(new(id, c.Args[ai], Like(id, callee.Params[ai]), InputSlot.CaseArg, ci, ai));
                     }
                 ci++;
             }
-        }
-        if (f.Switch is { } sw)
-        {
             // The switch key: computed where the instance is asked for, like its other inputs.
             var kt = sw.On.T.Type;
-            list.Add(("__on", sw.On, new ParamModel("__on", "__on", kt.U64 ? "u8" : kt.Kind == TKind.Bool ? "bool" : "s8", kt.Kind == TKind.Enum ? kt.Name : null, sw.On.Loc, null,
-                kt.Kind is TKind.Int or TKind.Enum or TKind.Bool ? null : kt)));
+            list.Add(new("__on", sw.On, new ParamModel("__on", "__on", kt.U64 ? "u8" : kt.Kind == TKind.Bool ? "bool" : "s8", kt.Kind == TKind.Enum ? kt.Name : null, sw.On.Loc, null,
+                kt.Kind is TKind.Int or TKind.Enum or TKind.Bool ? null : kt), InputSlot.SwitchOn));
         }
         return list;
     }
@@ -840,42 +845,44 @@ internal sealed partial class Emitter
         var pars = new List<ParamModel>();
         var provides = new List<ProvidedModel>();
         var passOn = new List<string>();
-        foreach (var (id, value, param) in inputs)
+        foreach (var input in inputs)
         {
-            pars.Add(param);
-            var r = value with { Checked = new TRef(RefKind.Param, id, param.ValueType) };
-            if (id.StartsWith("__h", StringComparison.Ordinal))
+            pars.Add(input.Param);
+            var r = input.Value with { Checked = new TRef(RefKind.Param, input.Id, input.Param.ValueType) };
+            switch (input.Slot)
             {
-                // A _parent or _root value of the types it reads: the owner's, passed in.
-                var root = value.Text.StartsWith("_root.", StringComparison.Ordinal);
-                var h = new HiddenModel(root, value.Text.Substring(root ? "_root.".Length : "_parent.".Length), value.T.Type);
-                if (root && !t.IsRoot) passOn.Add((HiddenCsType(h) + " " + HiddenName(h) + " = " + Names.Param(id) + ";"));
-                else provides.Add(new ProvidedModel(root, h.Path, r.T));
-            }
-            else if (id == "__on") sf = sf with { Switch = sf.Switch! with { On = r } };
-            else if (id.StartsWith("__case", StringComparison.Ordinal))
-            {
-                // A case's argument: __case{case}_{argument}, cases in order, the default last.
-                var parts = id.Substring("__case".Length).Split('_');
-                int ci = int.Parse(parts[0], CultureInfo.InvariantCulture), ai = int.Parse(parts[1], CultureInfo.InvariantCulture);
-                var sw = sf.Switch!;
-                CaseModel With(CaseModel c) { var a = c.Args.ToArray(); a[ai] = r; return c with { Args = a.ToEquatable() }; }
-                sf = sf with
+                case InputSlot.Hidden:
                 {
-                    Switch = ci < sw.Cases.Count
-                        ? sw with { Cases = sw.Cases.Select((c, k) => k == ci ? With(c) : c).ToEquatable() }
-                        : sw with { Default = With(sw.Default!) },
-                };
-            }
-            else if (ReferenceEquals(value, pi.Field.Size)) sf = sf with { Size = r };
-            else if (ReferenceEquals(value, pi.Field.RepeatExpr)) sf = sf with { RepeatExpr = r };
-            else if (id == "__parg") sf = sf with { Process = sf.Process! with { Arg = r } };
-            else
-            {
-                int i = int.Parse(id.Substring("__arg".Length), CultureInfo.InvariantCulture);
-                var a = sf.Args.ToArray();
-                a[i] = r;
-                sf = sf with { Args = a.ToEquatable() };
+                    // A _parent or _root value of the types it reads: the owner's, passed in.
+                    var h = input.Hidden!;
+                    if (h.Root && !t.IsRoot) passOn.Add(HiddenCsType(h) + " " + HiddenName(h) + " = " + Names.Param(input.Id) + ";");
+                    else provides.Add(new ProvidedModel(h.Root, h.Path, r.T));
+                    break;
+                }
+                case InputSlot.SwitchOn: sf = sf with { Switch = sf.Switch! with { On = r } }; break;
+                case InputSlot.CaseArg:
+                {
+                    // The cases in order, the default last.
+                    var sw = sf.Switch!;
+                    CaseModel With(CaseModel c) { var a = c.Args.ToArray(); a[input.Arg] = r; return c with { Args = a.ToEquatable() }; }
+                    sf = sf with
+                    {
+                        Switch = input.Index < sw.Cases.Count
+                            ? sw with { Cases = sw.Cases.Select((c, k) => k == input.Index ? With(c) : c).ToEquatable() }
+                            : sw with { Default = With(sw.Default!) },
+                    };
+                    break;
+                }
+                case InputSlot.Size: sf = sf with { Size = r }; break;
+                case InputSlot.Count: sf = sf with { RepeatExpr = r }; break;
+                case InputSlot.ProcessArg: sf = sf with { Process = sf.Process! with { Arg = r } }; break;
+                default:
+                {
+                    var a = sf.Args.ToArray();
+                    a[input.Index] = r;
+                    sf = sf with { Args = a.ToEquatable() };
+                    break;
+                }
             }
         }
         var synth = t with
@@ -889,8 +896,8 @@ internal sealed partial class Emitter
         var R = Names.R;
         // Memory, not a span: what the instance reads keeps its stream without copying it (a model per element would copy it per element).
         var sig = new List<string> { Names.ReadOnlyMemory + " __io", "long __ioOffset", "bool __le", "long __pos" };
-        foreach (var (id, value, p) in inputs)
-            sig.Add((Deferred(id, value) ? "global::System.Func<long, " + ParamCsType(p) + ">" : ParamCsType(p)) + " " + Names.Param(id));
+        foreach (var (id, value, p, slot, _, _) in inputs)
+            sig.Add((Deferred(slot, value) ? "global::System.Func<long, " + ParamCsType(p) + ">" : ParamCsType(p)) + " " + Names.Param(id));
         w.Line();
         w.Doc("Reads parse instance '" + pi.Id + "'. For generated code only.");
         w.Line(Names.NeverBrowsable);
@@ -908,8 +915,8 @@ internal sealed partial class Emitter
         if (sf.Process?.Kind == "zlib" || KeepsRaw(sf)) w.Line(Names.ReadOnlyMemory + " __raw_" + sf.Id + " = default;");
         foreach (var line in passOn) w.Line(line);
         var scope = new ReaderScope(this, synth, new Dictionary<string, Typed>());
-        foreach (var (id, value, param) in inputs)
-            if (Deferred(id, value)) scope.Locals[id] = ParamTyped(param, Names.Param(id) + (PerElement(value) ? "(((long)__i))" : "(0L)"));
+        foreach (var (id, value, param, slot, _, _) in inputs)
+            if (Deferred(slot, value)) scope.Locals[id] = ParamTyped(param, Names.Param(id) + (PerElement(value) ? "(((long)__i))" : "(0L)"));
         EmitReadField(w, synth, scope, sf, new List<(string Field, TExpr Pred, string Local)>());
         w.Line("if (" + Names.Exception + ".FirstError(" + Names.V + ") is { } __broken) throw __broken;");
         w.Line("return " + ModelValue(sf) + ";");

@@ -110,9 +110,15 @@ internal sealed partial class Emitter
 
     /// <summary>An instance with 'if' read in an expression: its value, or the type's default when it is absent (as Kaitai's null would fail).</summary>
     private string NotNull(ParseInstanceModel pi)
-        => pi.Field.If is null ? ""
-            : pi.Field.Repeat == RepeatKind.None && (pi.Field.Kind is FieldKind.Primitive or FieldKind.Bytes || pi.Field.Kind == FieldKind.User && IsStruct(_types[pi.Field.UserType!])) ? ".GetValueOrDefault()"
-            : "!";
+        => pi.Field.If is null ? "" : OptionalStruct(pi.Field) ? ".GetValueOrDefault()" : "!";
+
+    /// <summary>Whether a field with 'if' is a nullable struct in C# (an integer, a byte array, a struct model): read as its default when absent.</summary>
+    private bool OptionalStruct(FieldModel f)
+        => f.If is not null && f.Repeat == RepeatKind.None
+           && (f.Kind is FieldKind.Primitive or FieldKind.Bytes || f.Kind == FieldKind.User && IsStruct(_types[f.UserType!]));
+
+    /// <summary>The stream a model kept (KeepsIo), as a value.</summary>
+    private static Typed KeptIo(string model) => new("new " + Names.Io + "(" + model + Names.Captured("__io") + ", " + model + Names.Captured("__ioOffset") + ")", TK.Io);
 
     /// <summary>A hidden argument: a value of _root or _parent passed down to the type.</summary>
     private Typed HiddenTyped(bool root, string path, ExprType type)
@@ -145,9 +151,8 @@ internal sealed partial class Emitter
             return vk == "str" ? new Typed(Names.Eval + ".CaseString(" + access + ")", TK.Str)
                 : vk == "uint" ? Typed.ULong("unchecked((ulong)" + Names.Eval + ".CaseLong(" + access + "))")
                 : Typed.Long(Names.Eval + ".CaseLong(" + access + ")");
-        // A byte array that may be absent ('if') is a nullable struct: absent reads as empty.
-        if (f is { Kind: FieldKind.Bytes or FieldKind.Primitive, Repeat: RepeatKind.None, If: not null }) access += ".GetValueOrDefault()";
-        else if (f is { Kind: FieldKind.User, Repeat: RepeatKind.None, If: not null } && IsStruct(_types[f.UserType!])) access += ".GetValueOrDefault()";
+        // A value that may be absent ('if') as a nullable struct: absent reads as its default.
+        if (OptionalStruct(f)) access += ".GetValueOrDefault()";
         return TypedOf(type, access);
     }
 
@@ -159,8 +164,7 @@ internal sealed partial class Emitter
     {
         var type = _types[target.User!];
         // The stream the value was read from, which its model keeps.
-        if (m.Id == "_io" && !m.Instance)
-            return new Typed("new " + Names.Io + "(" + target.Code + "." + Names.Captured("__io") + ", " + target.Code + "." + Names.Captured("__ioOffset") + ")", TK.Io);
+        if (m.Id == "_io" && !m.Instance) return KeptIo(target.Code + ".");
         if (m.Instance)
         {
             if (type.ParseInstances.FirstOrDefault(x => x.Id == m.Id) is { } pi) return TypedOf(m.Type, target.Code + "." + pi.CsName + NotNull(pi));
@@ -225,7 +229,7 @@ internal sealed partial class Emitter
             RefKind.IoEos => Typed.Bool(_self + Names.Captured("__ioEosEnd")),
             RefKind.RootIoSize => Typed.Long(_self + Names.Captured("__rootSize")),
             // The model's own stream, which it keeps (KeepsIo).
-            RefKind.IoValue => new Typed("new " + Names.Io + "(" + _self + Names.Captured("__io") + ", " + _self + Names.Captured("__ioOffset") + ")", TK.Io),
+            RefKind.IoValue => KeptIo(_self),
             _ => throw Bug("_io in a model"),
         };
         public Typed CountWhere(TCount c) => throw Bug("a count in a model");

@@ -339,11 +339,15 @@ internal sealed class TypeChecker
 
     /// <summary>An instance's value, checked once more for the model (its diagnostics were reported with its type).</summary>
     private TExpr CheckedInstance(TypeModel t, InstanceModel inst)
+        => Silently(() => Check(inst.Value.Expr, new Scope(t, Scope.All, Model: true), inst.Value.Loc));
+
+    /// <summary>A check whose diagnostics were reported already, or are not to be: what it adds is taken back.</summary>
+    private T Silently<T>(Func<T> check)
     {
         int before = _diags.Count;
-        var value = Check(inst.Value.Expr, new Scope(t, Scope.All, Model: true), inst.Value.Loc);
+        var result = check();
         if (_diags.Count > before) _diags.RemoveRange(before, _diags.Count - before);
-        return value;
+        return result;
     }
 
     /// <summary>The fields an instance reads, directly or through other instances.</summary>
@@ -591,6 +595,7 @@ internal sealed class TypeChecker
                 return Late(t, _root, true, path, shown, loc);
             var value = Chain(_root, path, before < 0 ? Scope.All : before, loc);
             if (value.Type.IsError) return value;
+            if (!PassesDown(value)) return Once(t.CsName + "|" + shown, () => Unsupported(loc, "'" + shown + "' (" + value.Type.Describe() + ") from _root or _parent"));
             // Worked out when the root's parse instance that leads here is read: it cannot read that instance (an instance may, later).
             foreach (var pi in _root.ParseInstances)
                 if (ChildTypes(pi.Field).Any(c => Reaches(c, t.CsName, new HashSet<string>())) && ReadsInstance(_root, value, pi.Id))
@@ -613,7 +618,7 @@ internal sealed class TypeChecker
                     var outer = PathExpr(p0, path[0] == "_root", path.Skip(1).ToList(), Scope.All, loc, lazy: true);
                     return outer.Type.IsError ? outer : Late(t, p0, false, outer, shown);
                 }
-                if ((i0 is not null || !Chains(p0, path, f0) || (path.Count == 1 && path[0] == "_io") || LeadsToLate(p0, Chain(p0, path, f0, loc)))
+                if ((i0 is not null || !Chains(p0, path, f0) || (path.Count == 1 && path[0] == "_io") || LateIn(p0, Chain(p0, path, f0, loc)) is not null)
                     && Chains(p0, path, Scope.All))
                     return Late(t, p0, false, path, shown, loc);
             }
@@ -623,9 +628,10 @@ internal sealed class TypeChecker
                     ? PathExpr(parent, path[0] == "_root", path.Skip(1).ToList(), field, loc)
                     : Chain(parent, path, field, loc);
                 if (value.Type.IsError) return value;
+                if (!PassesDown(value)) return Once(t.CsName + "|" + shown, () => Unsupported(loc, "'" + shown + "' (" + value.Type.Describe() + ") from _root or _parent"));
                 if (instance is not null && ReadsInstance(parent, value, instance))
                     return Once(t.CsName + "|" + shown, () => ReadsOwnInstance(loc, shown, instance));
-                if (LeadsToLate(parent, value))
+                if (LateIn(parent, value) is not null)
                     return Once(t.CsName + "|" + shown, () => Unknown(loc, shown, " yet where '" + t.KsyId + "' is read (it reads a value read after it: an instance may read it, when asked for, but not what reads the fields)"));
                 if (type is not null && type != value.Type)
                     return Once(t.CsName + "|" + shown, () => Mismatch(loc, "'" + shown + "' is " + type.Describe() + " in one parent and " + value.Type.Describe() + " in " + parent.KsyId));
@@ -633,12 +639,8 @@ internal sealed class TypeChecker
                 Provide(parent, new ProvidedModel(false, joined, value));
             }
         }
-        // A stream passes down only as a model's (x._io); the reader's own is another thing by then.
-        if (type!.Kind is TKind.Io && !(root ? _provides[_root.CsName] : _users[t.CsName].SelectMany(u => _provides.TryGetValue(u.Parent.CsName, out var l) ? l : new List<ProvidedModel>()))
-                .Where(p => p.Root == root && p.Path == joined).All(p => p.Value is TMember { Id: "_io" }))
-            return Once(t.CsName + "|" + shown, () => Unsupported(loc, "'" + shown + "' (" + type.Describe() + ") from _root or _parent"));
-        Need(t, new HiddenModel(root, joined, type));
-        return new TPath(root, joined, type);
+        Need(t, new HiddenModel(root, joined, type!));
+        return new TPath(root, joined, type!);
     }
 
     /// <summary>
@@ -647,74 +649,56 @@ internal sealed class TypeChecker
     /// </summary>
     private void CheckLateUses(TypeModel t)
     {
-        TLate? LateIn(TExpr e, HashSet<string> seen)
+        IEnumerable<ExprText?> Eager()
         {
-            TLate? found = null;
-            TExprs.Walk(e, x =>
-            {
-                if (found is not null) return;
-                if (x is TLate l) found = l;
-                else if (x is TRef { Kind: RefKind.Instance } r && seen.Add(r.Id))
-                {
-                    if (t.Instances.FirstOrDefault(i => i.Id == r.Id) is { } inst)
-                        found = (inst.Value.Checked is { } v ? LateIn(v, seen) : null) ?? (inst.If?.Checked is { } c ? LateIn(c, seen) : null);
-                    else if (t.ParseInstances.FirstOrDefault(i => i.Id == r.Id)?.Pos?.Checked is { } pos) found = LateIn(pos, seen);
-                }
-            });
-            return found;
-        }
-        IEnumerable<(ExprText? E, Loc Loc)> Eager()
-        {
-            yield return (t.Endian.SwitchOn, t.Loc);
+            yield return t.Endian.SwitchOn;
             foreach (var f in t.Fields)
             {
-                foreach (var a in f.Args) yield return (a, f.Loc);
-                foreach (var x in new[] { f.Size, f.RepeatExpr, f.RepeatUntil, f.If, f.Process?.Arg, f.Switch?.On }) yield return (x, f.Loc);
-                if (f.Switch is { } sw) foreach (var c in sw.AllCases) foreach (var a in c.Args) yield return (a, f.Loc);
-                if (f.Valid is { } v) foreach (var x in new[] { v.Eq, v.Min, v.Max, v.Expr }.Concat(v.AnyOf)) yield return (x, f.Loc);
+                foreach (var a in f.Args) yield return a;
+                foreach (var x in new[] { f.Size, f.RepeatExpr, f.RepeatUntil, f.If, f.Process?.Arg, f.Switch?.On }) yield return x;
+                if (f.Switch is { } sw) foreach (var c in sw.AllCases) foreach (var a in c.Args) yield return a;
+                if (f.Valid is { } v) foreach (var x in new[] { v.Eq, v.Min, v.Max, v.Expr }.Concat(v.AnyOf)) yield return x;
             }
-            foreach (var c in t.Checks) yield return (c.Expr, c.Loc);
+            foreach (var c in t.Checks) yield return c.Expr;
             foreach (var x in t.Exports)
-                if (t.Instances.FirstOrDefault(i => i.Id == x) is { } inst) yield return (inst.Value, inst.Loc);
+                if (t.Instances.FirstOrDefault(i => i.Id == x) is { } inst) yield return inst.Value;
         }
-        foreach (var (e, loc) in Eager())
-            if (e?.Checked is { } ce && LateIn(ce, new HashSet<string>(StringComparer.Ordinal)) is { } late)
+        foreach (var e in Eager())
+            if (e?.Checked is { } ce && LateIn(t, ce) is { } late)
             {
                 Unknown(e.Loc, late.Shown, " yet where '" + t.KsyId + "' is read (it is read after it: an instance may read it, when asked for, but not what reads the fields)");
                 return;
             }
     }
 
-    /// <summary>Instances being probed by <see cref="LeadsToLate"/> (a cycle reads as false).</summary>
+    /// <summary>Instances being probed by <see cref="LateIn"/> (a cycle reads as nothing found).</summary>
     private readonly HashSet<string> _lateProbe = new(StringComparer.Ordinal);
 
-    /// <summary>Whether a value of <paramref name="t"/> reads, itself or through instances, a value read later (<see cref="TLate"/>).</summary>
-    private bool LeadsToLate(TypeModel t, TExpr value)
+    /// <summary>The value read later (<see cref="TLate"/>) that a value of <paramref name="t"/> reads, itself or through instances (value instances, a parse instance's position); null when none.</summary>
+    private TLate? LateIn(TypeModel t, TExpr value)
     {
-        bool late = false;
+        TLate? late = null;
         TExprs.Walk(value, x =>
         {
-            if (late) return;
-            if (x is TLate) { late = true; return; }
+            if (late is not null) return;
+            if (x is TLate l) { late = l; return; }
             var (owner, id) = x switch
             {
                 TRef { Kind: RefKind.Instance } r => (t, r.Id),
                 TMember { Instance: true, Target.Type: { Kind: TKind.User, Union: false, Name: { } n } } m when _types.TryGetValue(n, out var mt) => (mt, m.Id),
                 _ => (null!, ""),
             };
-            if (owner is null || owner.Instances.FirstOrDefault(i => i.Id == id) is not { } inst) return;
+            if (owner is null) return;
             var key = owner.CsName + "." + id;
             if (!_lateProbe.Add(key)) return;
             try
             {
-                late = LeadsToLate(owner, CheckedInstance(owner, inst));
-                if (!late && inst.If is not null)
-                {
-                    int before = _diags.Count;
-                    var cond = Check(inst.If.Expr, new Scope(owner, Scope.All, Model: true), inst.If.Loc);
-                    if (_diags.Count > before) _diags.RemoveRange(before, _diags.Count - before);
-                    late = LeadsToLate(owner, cond);
-                }
+                if (owner.ParseInstances.FirstOrDefault(i => i.Id == id)?.Pos is { } pos)
+                    late = LateIn(owner, Silently(() => Check(pos.Expr, new Scope(owner, Scope.All, Model: true), pos.Loc)));
+                if (owner.Instances.FirstOrDefault(i => i.Id == id) is not { } inst) return;
+                late = LateIn(owner, CheckedInstance(owner, inst));
+                if (late is null && inst.If is not null)
+                    late = LateIn(owner, Silently(() => Check(inst.If.Expr, new Scope(owner, Scope.All, Model: true), inst.If.Loc)));
             }
             finally { _lateProbe.Remove(key); }
         });
@@ -724,11 +708,9 @@ internal sealed class TypeChecker
     /// <summary>Whether a.b.c resolves in <paramref name="t"/> seeing the fields before <paramref name="visible"/>; nothing is reported.</summary>
     private bool Chains(TypeModel t, List<string> path, int visible)
     {
-        int before = _diags.Count;
         var key = t.CsName + "|" + string.Join(".", path) + "|" + visible.ToString(System.Globalization.CultureInfo.InvariantCulture);
         bool known = _once.Contains(key);
-        var e = Chain(t, path, visible, new Loc("", 0, 0));
-        if (_diags.Count > before) _diags.RemoveRange(before, _diags.Count - before);
+        var e = Silently(() => Chain(t, path, visible, new Loc("", 0, 0)));
         if (!known) _once.Remove(key);
         return !e.Type.IsError;
     }
@@ -752,6 +734,9 @@ internal sealed class TypeChecker
         Need(t, new HiddenModel(root, "", new ExprType(TKind.Box, Name: owner.CsName)));
         return new TLate(root, owner.CsName, shown, value, value.Type);
     }
+
+    /// <summary>Whether a value can be passed down as it is read: a stream only as a model's (x._io); the reader's own is another thing by then.</summary>
+    private static bool PassesDown(TExpr value) => value.Type.Kind is not TKind.Io || value is TMember { Id: "_io" };
 
     private TExpr ReadsOwnInstance(Loc loc, string shown, string instance)
         => Unknown(loc, shown, " yet: the parse instance '" + instance + "' reads this type (an instance of it may read it, when asked for, but not what reads its fields)");
