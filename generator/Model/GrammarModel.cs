@@ -101,7 +101,8 @@ internal sealed record FieldModel(
     bool Limit = false,
     TermModel? Term = null,
     string? Encoding = null,
-    ProcessModel? Process = null);
+    ProcessModel? Process = null,
+    bool Handoff = false);
 
 /// <summary>Kaitai's process: xor (Arg: a byte or a key), rol or ror (Arg: bits), zlib.</summary>
 internal sealed record ProcessModel(string Kind, ExprText? Arg, Loc Loc);

@@ -167,6 +167,7 @@ internal sealed class ModelBuilder
             t => StaticBits(t, everyType),
             _diags);
         var stream = BuildStream(typeModels.Where(t => !t.External).ToList(), root);
+        CheckHandoffs(typeModels.Where(t => !t.External));
         typeModels = typeModels.Select(t => t.External ? t : t with { IsStruct = IsStructType(t, stream) }).ToList();
         typeModels = MarkSlack(typeModels);
         typeModels = MarkNesting(typeModels);
@@ -784,12 +785,15 @@ internal sealed class ModelBuilder
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadValue, a.Encoding.Loc, "encoding", "only str and strz fields have an encoding"));
         if (kind == FieldKind.Bytes && a.Size is null && !a.SizeEos && a.Contents.Count == 0 && term is null)
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.MissingKey, a.Loc, "Field '" + a.Id + "' without a type", "size, size-eos or terminator"));
+        if (a.Handoff && (repeat != RepeatKind.None || a.If is null))
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadStream, a.Loc, "-fg-handoff marks a field read once, with an 'if' ('if: true' when it is always there): a streamed model leaves it out; '"
+                + a.Id + "' " + (repeat != RepeatKind.None ? "is repeated" : "has no 'if'")));
         if (a.Stream && repeat == RepeatKind.None)
             _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadStream, a.Loc, "-fg-stream marks a repeated field; '" + a.Id + "' is not repeated"));
         var process = a.Process is null ? null : BuildProcess(a, kind, repeat.Value);
         return new FieldModel(a.Id, MemberName(a.Id, ownerCs), a.Loc, a.Doc, kind, prim, user, args.ToEquatable(), sw, enumCs,
             size, a.SizeEos, repeat.Value, Parse(a.RepeatExpr), Parse(a.RepeatUntil), Parse(a.If), contents.ToEquatable(),
-            valid, Derivation.None, null, a.Stream, byteOrder, a.Limit && a.Size is not null, term, encoding, process);
+            valid, Derivation.None, null, a.Stream, byteOrder, a.Limit && a.Size is not null, term, encoding, process, a.Handoff && repeat == RepeatKind.None && a.If is not null);
     }
 
     /// <summary>process: xor(key), rol(n), ror(n) or zlib, on a byte array or a sized user type.</summary>
@@ -1091,6 +1095,26 @@ internal sealed class ModelBuilder
             }
         }
         return result;
+    }
+
+    /// <summary>
+    /// A field marked -fg-handoff ends a streamed element: what follows it on
+    /// the wire is read by someone else (a nested stream), so no field of the
+    /// type may come after it unless it is handed off too.
+    /// </summary>
+    private void CheckHandoffs(IEnumerable<TypeModel> types)
+    {
+        foreach (var t in types)
+        {
+            var first = t.Fields.FirstOrDefault(f => f.Handoff);
+            if (first is null) continue;
+            foreach (var f in t.Fields.SkipWhile(f => f != first).Skip(1).Where(f => !f.Handoff))
+            {
+                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadStream, f.Loc, "Field '" + f.Id + "' follows '" + first.Id
+                    + "', which is handed off (-fg-handoff): the octets after it belong to another stream; mark '" + f.Id + "' -fg-handoff too, or move it before"));
+                break;
+            }
+        }
     }
 
     private StreamModel? BuildStream(List<TypeModel> types, TypeSpec root)

@@ -61,7 +61,8 @@ internal sealed record AttrSpec(
     bool Limit = false,
     TermSpec? Term = null,
     Scalar? Encoding = null,
-    Scalar? Process = null);
+    Scalar? Process = null,
+    bool Handoff = false);
 
 /// <summary>How a byte array or string ends: Kaitai's terminator, include, consume, eos-error and pad-right.</summary>
 internal sealed record TermSpec(Scalar? Terminator, bool Include, bool Consume, bool EosError, Scalar? PadRight, Loc Loc);

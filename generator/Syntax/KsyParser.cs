@@ -212,7 +212,7 @@ internal sealed class KsyParser
         Loc? repeatLoc = null;
         SwitchSpec? sw = null;
         ValidSpec? valid = null;
-        bool sizeEos = false, stream = false, limit = false;
+        bool sizeEos = false, stream = false, limit = false, handoff = false;
         var contents = new List<Scalar>();
         foreach (var kv in n.Children)
         {
@@ -240,6 +240,7 @@ internal sealed class KsyParser
                 case "-fg-expect": expect = Sc(kv.Value); break;
                 case "-fg-found": found = Sc(kv.Value); break;
                 case "-fg-limit": limit = Text(kv.Value) == "true"; break;
+                case "-fg-handoff": handoff = Text(kv.Value) == "true"; break;
                 case "terminator": terminator = Sc(kv.Value); break;
                 case "pad-right": padRight = Sc(kv.Value); break;
                 case "encoding": encoding = Sc(kv.Value); break;
@@ -263,7 +264,7 @@ internal sealed class KsyParser
             contents.ToEquatable(), valid, enumName, rule, severity, stream, expect, found, limit,
             terminator is null && padRight is null && include is null && consume is null && eosError is null ? null
                 : new TermSpec(terminator, include ?? false, consume ?? true, eosError ?? true, padRight, L(n)),
-            encoding, process);
+            encoding, process, handoff);
     }
 
     private IEnumerable<Scalar> ParseContents(YamlNode n)

@@ -85,6 +85,16 @@ public ref struct FgReader
                 string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{size} octets exceed the limit of {SizeLimit} octets"));
     }
 
+    /// <summary>
+    /// Set by a stream reader: a field marked <c>-fg-handoff</c> is not read;
+    /// the element ends before it and <see cref="HandedOff"/> tells the caller
+    /// that the octets from there on are another stream's (a nested stream).
+    /// </summary>
+    public bool StopAtHandoff;
+
+    /// <summary>A field marked <c>-fg-handoff</c> was present and left to the caller (see <see cref="StopAtHandoff"/>).</summary>
+    public bool HandedOff;
+
     /// <summary>Soft mode only: a read ran past the available data.</summary>
     public bool IsShort;
 

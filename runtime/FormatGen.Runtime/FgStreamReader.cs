@@ -1,8 +1,5 @@
 using System;
-using System.Buffers;
 using System.IO;
-using System.IO.MemoryMappedFiles;
-using System.Globalization;
 
 namespace FormatGen.Runtime;
 
@@ -29,56 +26,53 @@ public sealed record FgStreamOptions
 /// <see cref="Stream"/>: files, pipes and sockets whose reads return short.
 /// It holds one element (plus a read-ahead chunk) at a time, so memory stays
 /// flat however long the stream. Regular files are memory-mapped: bulk data
-/// that no check needs is never copied.
+/// that no check needs is never copied. Several readers can take turns on one
+/// <see cref="FgSource"/>: each consumes exactly the octets of the elements it
+/// returns, and an element stops before a field marked <c>-fg-handoff</c>
+/// (<see cref="HandedOff"/>), whose octets another reader then takes.
 /// </summary>
 /// <remarks>
 /// Models and spans returned for an element stay valid until the next call to
 /// <see cref="MoveNext"/>; copy what must outlive that.
 /// </remarks>
-public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement : class
+public sealed class FgStreamReader<TElement> : IDisposable where TElement : class
 {
-    private const int MinRead = 256 << 10;
-
     /// <summary>Octets an element may have beyond its limited field (headers, padding).</summary>
     public const int FramingAllowance = 64 << 10;
 
-    private readonly Stream _input;
+    private readonly FgSource _source;
+    private readonly bool _ownsSource;
     private readonly FgStreamGrammar<TElement> _grammar;
     private readonly FgStreamOptions _options;
     private readonly FgValidation? _validation;
     private readonly long _maxElement;   // the whole element's limit
 
-    // Buffered source.
-    private byte[]? _buffer;
-    private int _start;   // first unconsumed octet in _buffer
-    private int _end;     // end of data in _buffer
-    private bool _eof;
-    private byte[]? _scratch;
-
-    // Mapped source.
-    private MemoryMappedFile? _map;
-    private MemoryMappedViewAccessor? _view;
-    private byte* _mapped;
-    private long _fileLength;
-    private PointerMemory? _window;
-    private long _windowStart = -1;
-
-    private long _position;   // absolute offset of the next unconsumed octet
     private bool _prefixRead;
     private bool _finished;
     private int _elementLength;
     private int _elementBufferStart;
     private int _elementBuffered;
 
+    /// <summary>A reader that owns its input's octets (see the <see cref="FgSource"/> overload to share them).</summary>
     public FgStreamReader(Stream input, FgStreamGrammar<TElement> grammar, FgStreamOptions? options = null)
+        : this(new FgSource(input ?? throw new ArgumentNullException(nameof(input)), (options ?? new FgStreamOptions()).MapFiles), grammar, options, ownsSource: true)
     {
-        _input = input ?? throw new ArgumentNullException(nameof(input));
+    }
+
+    /// <summary>A reader that takes its elements from <paramref name="source"/>, at its position, in turn with other readers.</summary>
+    public FgStreamReader(FgSource source, FgStreamGrammar<TElement> grammar, FgStreamOptions? options = null)
+        : this(source ?? throw new ArgumentNullException(nameof(source)), grammar, options, ownsSource: false)
+    {
+    }
+
+    private FgStreamReader(FgSource source, FgStreamGrammar<TElement> grammar, FgStreamOptions? options, bool ownsSource)
+    {
+        _source = source;
+        _ownsSource = ownsSource;
         _grammar = grammar ?? throw new ArgumentNullException(nameof(grammar));
         _options = options ?? new FgStreamOptions();
         _validation = _options.Validate ? new FgValidation() : null;
         _maxElement = grammar.LimitsField ? (long)_options.MaxElementLength + FramingAllowance : _options.MaxElementLength;
-        if (_options.MapFiles && input is FileStream fs && fs.CanSeek && TryMap(fs)) return;
-        _buffer = ArrayPool<byte>.Shared.Rent(PooledSize);
     }
 
     /// <summary>Violations found by the last <see cref="ReadPrefix"/> or <see cref="MoveNext"/>.</summary>
@@ -86,6 +80,9 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
 
     /// <summary>The grammar, holding the prefix once it is read.</summary>
     public FgStreamGrammar<TElement> Grammar => _grammar;
+
+    /// <summary>The octets this reader takes its elements from.</summary>
+    public FgSource Source => _source;
 
     /// <summary>Index of the current element; -1 before the first.</summary>
     public long Index { get; private set; } = -1;
@@ -102,11 +99,18 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
     /// <summary>True once the element that ends the repeat has been read.</summary>
     public bool Finished => _finished;
 
-    /// <summary>Absolute offset just past what has been consumed.</summary>
-    public long Position => _position;
+    /// <summary>
+    /// The current element ended before a field marked <c>-fg-handoff</c>: the
+    /// octets that follow it are another stream's, to be read (from the same
+    /// <see cref="Source"/>) before this reader's next element.
+    /// </summary>
+    public bool HandedOff { get; private set; }
+
+    /// <summary>Absolute offset just past what has been consumed (from the shared source: by any reader).</summary>
+    public long Position => _source.Position;
 
     /// <summary>Whether the input is memory-mapped.</summary>
-    public bool IsMapped => _map is not null;
+    public bool IsMapped => _source.IsMapped;
 
     /// <summary>
     /// The raw octets of the current element. When a check skipped octets of a piped
@@ -115,35 +119,8 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
     /// </summary>
     public ReadOnlySpan<byte> ElementBytes => Index < 0 ? default : CurrentSpan();
 
-    private ReadOnlySpan<byte> CurrentSpan()
-    {
-        if (_map is not null) return new ReadOnlySpan<byte>(_mapped + ElementOffset, _elementLength);
-        // After a skip-ahead only the element's first octets are buffered.
-        int kept = Math.Min(_elementLength, _elementBuffered);
-        return new ReadOnlySpan<byte>(_buffer, _elementBufferStart, kept);
-    }
-
-    private bool TryMap(FileStream fs)
-    {
-        long length;
-        try { length = fs.Length - fs.Position; } catch (IOException) { return false; }
-        if (length <= 0 || fs.Position != 0) return false;
-        try
-        {
-            _map = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
-            _view = _map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-            byte* p = null;
-            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
-            _mapped = p + _view.PointerOffset;
-            _fileLength = length;
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            ReleaseMap();
-            return false;
-        }
-    }
+    // After a skip-ahead only the element's first octets are buffered.
+    private ReadOnlySpan<byte> CurrentSpan() => _source.Span(ElementOffset, _elementBufferStart, _source.IsMapped ? _elementLength : Math.Min(_elementLength, _elementBuffered));
 
     /// <summary>Reads the fields before the streamed repeat. Throws <see cref="FgException"/> on a structural error.</summary>
     public void ReadPrefix()
@@ -151,7 +128,7 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
         if (_prefixRead) throw new InvalidOperationException("The prefix has already been read.");
         _validation?.Clear();
         int used = Parse(prefix: true, build: true, index: -1, out _);
-        Consume(used);
+        _source.Consume(used);
         _prefixRead = true;
     }
 
@@ -166,14 +143,14 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
         if (_finished) return false;
         _validation?.Clear();
         Index++;
-        ElementOffset = _position;
+        ElementOffset = _source.Position;
         _elementBuffered = 0;
         try
         {
             int used = Parse(prefix: false, build, Index, out bool last);
-            _elementBufferStart = _start;
-            _elementBuffered = _map is null ? Math.Min(used, _end - _start) : used;
-            Consume(used);
+            _elementBufferStart = _source.BufferStart;
+            _elementBuffered = _source.IsMapped ? used : Math.Min(used, _source.Buffered);
+            _source.Consume(used);
             _elementLength = used;
             _finished = last;
         }
@@ -181,7 +158,7 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
         {
             e.RecordIndex = Index;
             // A failed discard has consumed the element's buffered octets already.
-            e.RecordName ??= _grammar.Label(_elementBuffered > 0 ? CurrentSpan() : Available().Span);
+            e.RecordName ??= _grammar.Label(_elementBuffered > 0 ? CurrentSpan() : _source.Available().Span);
             throw;
         }
         // The label is a string: only made when there is something to report.
@@ -190,24 +167,18 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
     }
 
     /// <summary>After the repeat ended: whether any octet follows it.</summary>
-    public bool HasTrailingData()
-    {
-        if (_map is not null) return _position < _fileLength;
-        if (_end > _start) return true;
-        Fill(1);
-        return _end > _start;
-    }
+    public bool HasTrailingData() => !_source.AtEnd;
 
     private int Parse(bool prefix, bool build, long index, out bool last)
     {
         while (true)
         {
-            var memory = Available();
-            bool complete = IsComplete();
+            var memory = _source.Available();
+            bool complete = _source.IsComplete;
             // Checking a piped element may skip octets no rule reads (opaque blobs, page data)
             // without buffering them; they are discarded from the input afterwards.
-            bool skipAhead = !build && !prefix && _map is null && !complete;
-            var reader = new FgReader(memory, _prefixRead && _grammar.ElementsLittleEndian, _position, soft: !complete, skipAhead);
+            bool skipAhead = !build && !prefix && !_source.IsMapped && !complete;
+            var reader = new FgReader(memory, _prefixRead && _grammar.ElementsLittleEndian, _source.Position, soft: !complete, skipAhead) { StopAtHandoff = true };
             if (!prefix) reader.SizeLimit = _options.MaxElementLength;
             int mark = _validation?.Count ?? 0;
             TElement? element = null;
@@ -218,144 +189,21 @@ public sealed unsafe class FgStreamReader<TElement> : IDisposable where TElement
             {
                 if (!prefix && reader.Position > _maxElement) throw TooLong(reader.Position);
                 Current = element;
+                HandedOff = reader.HandedOff;
                 return reader.Position;
             }
             _validation?.TruncateTo(mark);
             if (reader.Needed > _maxElement) throw TooLong(reader.Needed);
             // A short read always asks for more than there is; anything else would loop forever.
             if (reader.Needed <= memory.Length) throw new InvalidOperationException("A short read asked for octets that are already there.");
-            Fill(reader.Needed);
+            _source.Fill(reader.Needed, _maxElement);
         }
     }
 
-    private FgException TooLong(long length) => FgException.Invalid("record-length-limit", "(record)", _position,
-        string.Create(CultureInfo.InvariantCulture, $"record of {length} octets exceeds the limit of {_maxElement} octets"));
-
-    private bool IsComplete() => _map is not null ? _windowStart + _window!.Length >= _fileLength : _eof;
-
-    private ReadOnlyMemory<byte> Available()
-    {
-        if (_map is not null)
-        {
-            if (_window is null) MoveWindow();
-            return _window!.Memory.Slice((int)(_position - _windowStart));
-        }
-        return new ReadOnlyMemory<byte>(_buffer, _start, _end - _start);
-    }
-
-    private void Consume(int n)
-    {
-        if (_map is null)
-        {
-            int inBuffer = Math.Min(n, _end - _start);
-            _start += inBuffer;
-            if (n > inBuffer) Discard(n - inBuffer, _position + inBuffer);
-        }
-        _position += n;
-    }
-
-    /// <summary>Reads and drops octets a check skipped (they were never buffered).</summary>
-    private void Discard(long count, long at)
-    {
-        _scratch ??= new byte[MinRead];
-        while (count > 0)
-        {
-            int n = _input.Read(_scratch, 0, (int)Math.Min(count, _scratch.Length));
-            if (n <= 0)
-            {
-                _eof = true;
-                throw FgException.Invalid("truncated", "(record)", at,
-                    string.Create(CultureInfo.InvariantCulture, $"input ends inside the record: {count} more octet(s) expected"));
-            }
-            count -= n;
-            at += n;
-        }
-    }
-
-    /// <summary>Makes at least <paramref name="need"/> octets available from the current position, or sets end of input.</summary>
-    private void Fill(long need)
-    {
-        if (_map is not null)
-        {
-            // The whole file is mapped; only the 2 GiB window a span can cover runs short.
-            MoveWindow();
-            return;
-        }
-        if (need > int.MaxValue) throw TooLong(need);
-        int want = (int)need;
-        if (_buffer!.Length - _start < Math.Max(want, MinRead))
-        {
-            int have = _end - _start;
-            if (_buffer.Length < want)
-            {
-                // Grow by doubling, but never past the largest record plus one read: a record
-                // near the limit must not cost twice its size (the pool would round up to a power of two).
-                long cap = _maxElement + MinRead;
-                int size = (int)Math.Min(Math.Min(Math.Max((long)want + MinRead, _buffer.Length * 2L), Math.Max(cap, want)), Array.MaxLength);
-                var bigger = GC.AllocateUninitializedArray<byte>(size);
-                Buffer.BlockCopy(_buffer, _start, bigger, 0, have);
-                ReturnBuffer();
-                _buffer = bigger;
-            }
-            else
-            {
-                Buffer.BlockCopy(_buffer, _start, _buffer, 0, have);
-            }
-            _start = 0;
-            _end = have;
-        }
-        while (_end - _start < want && !_eof)
-        {
-            int room = _buffer.Length - _end;
-            int ask = Math.Min(room, Math.Max(want - (_end - _start), MinRead));
-            int n = _input.Read(_buffer, _end, ask);
-            if (n <= 0) _eof = true;
-            else _end += n;
-        }
-    }
-
-    private const int PooledSize = 1 << 20;
-
-    /// <summary>Only the first, small buffer comes from the pool; larger ones are sized exactly.</summary>
-    private void ReturnBuffer()
-    {
-        if (_buffer is { Length: PooledSize }) ArrayPool<byte>.Shared.Return(_buffer);
-    }
-
-    private void MoveWindow()
-    {
-        long len = Math.Min(_fileLength - _position, int.MaxValue);
-        _window = new PointerMemory(_mapped + _position, (int)len);
-        _windowStart = _position;
-    }
-
-    private void ReleaseMap()
-    {
-        if (_view is not null && _mapped != null) _view.SafeMemoryMappedViewHandle.ReleasePointer();
-        _mapped = null;
-        _view?.Dispose();
-        _map?.Dispose();
-        _view = null;
-        _map = null;
-    }
+    private FgException TooLong(long length) => FgSource.TooLong(length, _maxElement, _source.Position);
 
     public void Dispose()
     {
-        ReleaseMap();
-        ReturnBuffer();
-        _buffer = null;
-    }
-
-    /// <summary>Memory over mapped octets, so models can slice a mapped file without copying.</summary>
-    private sealed class PointerMemory : MemoryManager<byte>
-    {
-        private readonly byte* _p;
-        private readonly int _length;
-        public PointerMemory(byte* p, int length) { _p = p; _length = length; }
-        public int Length => _length;
-        public override Span<byte> GetSpan() => new(_p, _length);
-        public override MemoryHandle Pin(int elementIndex = 0) => new(_p + elementIndex);
-        public override void Unpin() { }
-        protected override void Dispose(bool disposing) { }
+        if (_ownsSource) _source.Dispose();
     }
 }
