@@ -9,21 +9,61 @@ using FormatGen.Xen.Libxc;
 
 namespace FormatGen.Cli;
 
-/// <summary>dump [FILE|-] [--json]: the record table with a one-line summary of each record.</summary>
+/// <summary>
+/// dump [FILE|-] [--json] [--config] [-f FORMAT]: every layer's headers and
+/// records in wire order, nested as on the wire (xl header, libxl records, the
+/// libxc records inside LIBXC_CONTEXT), each checkpoint round marked.
+/// </summary>
 internal static class DumpCommand
 {
     public static Command Create()
     {
         var input = Program.InputArgument();
         var sample = Program.SampleOption();
-        var json = new Option<bool>("--json") { Description = "Write JSON (one document: image, records, violations)." };
+        var json = new Option<bool>("--json") { Description = "Write JSON (one document: headers, records with layer, depth and round, checkpoints, violations)." };
+        var config = new Option<bool>("--config") { Description = "Print only the domain configuration an xl save file carries." };
+        var format = Program.FormatOption();
         var maxRecord = Program.MaxRecordOption();
-        var cmd = new Command("dump", "List the records of a libxc stream: index, offset, type, length and a summary.") { input, sample, json, maxRecord };
-        cmd.SetAction(p => Run(p.GetValue(input), p.GetValue(sample), p.GetValue(json), p.GetValue(maxRecord)!, Console.OpenStandardOutput()));
+        var cmd = new Command("dump", "List the headers and records of a Xen image, layer by layer: index, offset, type, length and a summary.") { input, sample, json, config, format, maxRecord };
+        cmd.SetAction(p => p.GetValue(config)
+            ? Config(p.GetValue(input), p.GetValue(sample), Program.ParseFormat(p.GetValue(format)), p.GetValue(maxRecord)!, Console.OpenStandardOutput())
+            : RunWith(p.GetValue(input), p.GetValue(sample), p.GetValue(json), Program.ParseFormat(p.GetValue(format)), p.GetValue(maxRecord)!, Console.OpenStandardOutput()));
         return cmd;
     }
 
     public static int Run(string? path, bool sample, bool json, string maxRecord, Stream stdout)
+        => RunWith(path, sample, json, null, maxRecord, stdout);
+
+    /// <summary>dump --config: the configuration text as saved (JSON or xl syntax), nothing else.</summary>
+    public static int Config(string? path, bool sample, ImageKind? format, string maxRecord, Stream stdout)
+    {
+        var options = Program.StreamOptions(maxRecord);
+        using var input = Inputs.Open(path, sample, out var name);
+        using var reader = Program.OpenReader(input, name, format, options);
+        if (reader.Format != ImageKind.XlSaveFile)
+            throw new UsageException(name + ": a " + ImageDetector.Describe(reader.Format) + " carries no domain configuration (only an xl save file does)");
+        try
+        {
+            reader.MoveNext(build: false);
+        }
+        catch (FgException e)
+        {
+            Console.Error.WriteLine("xenstream: " + name + ": " + e.Format());
+            return Program.Invalid;
+        }
+        var config = reader.XlHeader!.Header.OptionalData.Config;
+        if (config is null)
+        {
+            Console.Error.WriteLine("xenstream: " + name + ": the xl header carries no configuration (its optional data is empty)");
+            return Program.Invalid;
+        }
+        var bytes = new System.Text.UTF8Encoding(false).GetBytes(config.EndsWith('\n') ? config : config + "\n");
+        stdout.Write(bytes);
+        stdout.Flush();
+        return Program.Ok;
+    }
+
+    public static int RunWith(string? path, bool sample, bool json, ImageKind? format, string maxRecord, Stream stdout)
     {
         var options = Program.StreamOptions(maxRecord);
         using var input = Inputs.Open(path, sample, out var name);
@@ -37,108 +77,154 @@ internal static class DumpCommand
                 sink.Violation(v);
             }
         }
-        LibxcReader? reader = null;
+        XenReader? reader = null;
         try
         {
-            reader = new LibxcReader(Program.ExpectLibxc(input, name), options);
-            reader.ReadHeaders();
-            sink.Header(reader);
-            Note(reader.Violations);
+            reader = Program.OpenReader(input, name, format, options);
+            int complete = 0;
             while (reader.MoveNext(build: true))
             {
-                var rec = reader.Current!;
-                sink.Record(reader.Index, reader.Offset, RecordNames.Of(reader.Type), reader.BodyLength, RecordSummary.Of(rec));
+                if (reader.Kind != XenItemKind.Record) sink.Header(reader);
+                else
+                {
+                    var summary = reader.Layer == XenLayer.Libxc ? RecordSummary.Of(reader.LibxcRecord!) : RecordSummary.Of(reader.LibxlRecord!);
+                    sink.Record(reader, summary);
+                }
                 Note(reader.Violations);
+                if (reader.CompleteRounds != complete) sink.Checkpoint(complete = reader.CompleteRounds);
             }
+            Note(reader.Violations);
         }
         catch (FgException e)
         {
+            if (e.Rule == "legacy-image") throw new UsageException(name + ": " + e.Detail);
             sink.Error(e);
-            sink.End(false);
+            sink.End(reader, false);
+            reader?.Dispose();
             return Program.Invalid;
         }
-        finally
-        {
-            reader?.Dispose();
-        }
-        sink.End(errors == 0);
+        sink.End(reader, errors == 0);
+        reader.Dispose();
         return errors == 0 ? Program.Ok : Program.Invalid;
     }
 
     private interface ISink : IDisposable
     {
-        void Header(LibxcReader r);
-        void Record(long index, long offset, string type, uint length, string summary);
+        void Header(XenReader r);
+        void Record(XenReader r, string summary);
+        void Checkpoint(int complete);
         void Violation(FgViolation v);
         void Error(FgException e);
-        void End(bool valid);
+        void End(XenReader? r, bool valid);
     }
 
     private sealed class TextSink(Stream stdout) : ISink
     {
         private readonly StreamWriter _w = new(stdout, new System.Text.UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
+        private bool _table;
 
-        public void Header(LibxcReader r)
+        public void Header(XenReader r)
         {
-            var ih = r.ImageHeader;
-            var dh = r.DomainHeader;
-            _w.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"image: libxc version {ih.Version}, {(r.LittleEndian ? "little" : "big")}-endian; domain {RecordNames.UpperSnake(dh.Type.ToString())}, page size {1L << dh.PageShift}, Xen {dh.XenMajor}.{dh.XenMinor}"));
-            _w.WriteLine($"{"index",8} {"offset",-12} {"type",-26} {"length",10}  summary");
+            var indent = new string(' ', 2 * r.Depth);
+            switch (r.Kind)
+            {
+                case XenItemKind.XlHeader:
+                    _w.WriteLine(indent + Program.DescribeXl(r.XlHeader!));
+                    if (r.XlHeader!.Header.OptionalData.Config is { } config)
+                        foreach (var line in config.TrimEnd('\n').Split('\n')) _w.WriteLine(indent + "  | " + line);
+                    break;
+                case XenItemKind.LibxlHeader:
+                    _w.WriteLine(indent + Program.DescribeLibxl(r.LibxlHeader!.Value));
+                    break;
+                case XenItemKind.LibxcHeader:
+                    _w.WriteLine(indent + Program.DescribeLibxc(r.Libxc!));
+                    break;
+            }
+            if (!_table && r.Kind != XenItemKind.XlHeader)
+            {
+                _w.WriteLine($"{"index",8} {"offset",-12} {"type",-26} {"length",10}  summary");
+                _table = true;
+            }
         }
 
-        public void Record(long index, long offset, string type, uint length, string summary)
-            => _w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{index,8} 0x{offset:x10} {type,-26} {length,10}  {summary}"));
+        public void Record(XenReader r, string summary)
+            => _w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{new string(' ', 2 * r.Depth)}{r.Index,8} 0x{r.Offset:x10} {r.Name,-26} {r.BodyLength,10}  {summary}"));
+
+        public void Checkpoint(int complete) => _w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"--- checkpoint {complete} complete"));
 
         public void Violation(FgViolation v) => _w.WriteLine("  " + v);
 
         public void Error(FgException e) => _w.WriteLine("error: " + e.Format());
 
-        public void End(bool valid) => _w.Flush();
+        public void End(XenReader? r, bool valid) => _w.Flush();
 
         public void Dispose() => _w.Dispose();
     }
 
+    /// <summary>
+    /// One JSON document: "records" lists the records of every layer in wire
+    /// order (each with its layer, depth and, when checkpointed, round), then
+    /// the headers as objects with their offsets ("xl", "libxl", "image"), the
+    /// checkpoints, the violations and the verdict.
+    /// </summary>
     private sealed class JsonSink(Stream stdout) : ISink
     {
         private readonly Utf8JsonWriter _j = new(stdout, new JsonWriterOptions { Indented = false });
         private readonly System.Collections.Generic.List<FgViolation> _violations = new();
         private FgException? _error;
 
-        public void Header(LibxcReader r)
+        private void Begin()
         {
+            if (_j.CurrentDepth > 0) return;
             _j.WriteStartObject();
-            _j.WriteStartObject("image");
-            _j.WriteNumber("version", r.ImageHeader.Version);
-            _j.WriteBoolean("bigEndian", !r.LittleEndian);
-            _j.WriteString("domainType", RecordNames.UpperSnake(r.DomainHeader.Type.ToString()));
-            _j.WriteNumber("pageShift", r.DomainHeader.PageShift);
-            _j.WriteNumber("xenMajor", r.DomainHeader.XenMajor);
-            _j.WriteNumber("xenMinor", r.DomainHeader.XenMinor);
-            _j.WriteEndObject();
             _j.WriteStartArray("records");
         }
 
-        public void Record(long index, long offset, string type, uint length, string summary)
+        private void Item(XenReader r)
         {
+            Begin();
             _j.WriteStartObject();
-            _j.WriteNumber("index", index);
-            _j.WriteNumber("offset", offset);
-            _j.WriteString("type", type);
-            _j.WriteNumber("length", length);
+            _j.WriteString("layer", r.Layer switch { XenLayer.Xl => "xl", XenLayer.Libxl => "libxl", _ => "libxc" });
+            _j.WriteNumber("depth", r.Depth);
+            if (r.Checkpointed || r.InCheckpoint) _j.WriteNumber("round", r.Round);
+            _j.WriteNumber("offset", r.Offset);
+        }
+
+        // Where each header was: written with the header objects at the end.
+        private readonly System.Collections.Generic.Dictionary<XenItemKind, (long Offset, long Length, int Depth)> _headers = new();
+
+        public void Header(XenReader r) => _headers.TryAdd(r.Kind, (r.Offset, r.Length, r.Depth));
+
+        private void Place(XenItemKind kind)
+        {
+            if (!_headers.TryGetValue(kind, out var at)) return;
+            _j.WriteNumber("offset", at.Offset);
+            _j.WriteNumber("length", at.Length);
+            _j.WriteNumber("depth", at.Depth);
+        }
+
+        public void Record(XenReader r, string summary)
+        {
+            Item(r);
+            _j.WriteNumber("index", r.Index);
+            _j.WriteString("type", r.Name);
+            _j.WriteNumber("length", r.BodyLength);
             _j.WriteString("summary", summary);
             _j.WriteEndObject();
             if (_j.BytesPending > 1 << 16) _j.Flush();
         }
 
+        public void Checkpoint(int complete) { }
+
         public void Violation(FgViolation v) => _violations.Add(v);
 
         public void Error(FgException e) => _error = e;
 
-        public void End(bool valid)
+        public void End(XenReader? r, bool valid)
         {
-            if (_j.CurrentDepth == 0) { _j.WriteStartObject(); _j.WriteStartArray("records"); }
+            Begin();
             _j.WriteEndArray();
+            if (r is not null) Headers(r);
             _j.WriteStartArray("violations");
             foreach (var v in _violations)
             {
@@ -146,6 +232,7 @@ internal static class DumpCommand
                 _j.WriteString("severity", v.Severity.ToString().ToLowerInvariant());
                 _j.WriteString("rule", v.Rule);
                 _j.WriteNumber("record", v.RecordIndex);
+                if (v.RecordName is not null) _j.WriteString("recordType", v.RecordName);
                 _j.WriteString("field", v.FieldPath);
                 _j.WriteNumber("offset", v.Offset);
                 _j.WriteString("expected", v.Expected);
@@ -160,9 +247,10 @@ internal static class DumpCommand
                 _j.WriteStartObject("error");
                 _j.WriteString("rule", _error.Rule);
                 _j.WriteNumber("record", _error.RecordIndex);
+                if (_error.RecordName is not null) _j.WriteString("recordType", _error.RecordName);
                 _j.WriteString("field", _error.FieldPath);
                 _j.WriteNumber("offset", _error.Offset);
-                _j.WriteString("message", _error.Detail);
+                _j.WriteString("message", _error.Detail + (_error.Context is null ? "" : "; " + _error.Context));
                 _j.WriteEndObject();
             }
             _j.WriteBoolean("valid", valid && _error is null);
@@ -170,6 +258,53 @@ internal static class DumpCommand
             _j.Flush();
             stdout.WriteByte((byte)'\n');
             stdout.Flush();
+        }
+
+        /// <summary>The format, the headers read and the checkpoints.</summary>
+        private void Headers(XenReader r)
+        {
+            _j.WriteString("format", r.Format switch { ImageKind.XlSaveFile => "xl", ImageKind.Libxl => "libxl", ImageKind.Libxc => "libxc", _ => "unknown" });
+            if (r.XlHeader is { } xl)
+            {
+                var h = xl.Header;
+                _j.WriteStartObject("xl");
+                _j.WriteBoolean("bigEndian", xl.ByteOrder.Span[0] != 4);
+                _j.WriteNumber("mandatoryFlags", h.MandatoryFlags);
+                _j.WriteNumber("optionalFlags", h.OptionalFlags);
+                _j.WriteBoolean("configIsJson", h.ConfigIsJson);
+                _j.WriteBoolean("streamV2", h.StreamV2);
+                Place(XenItemKind.XlHeader);
+                if (h.OptionalData.Config is { } c) _j.WriteString("config", c);
+                else _j.WriteNull("config");
+                _j.WriteEndObject();
+            }
+            if (r.LibxlHeader is { } lh)
+            {
+                _j.WriteStartObject("libxl");
+                _j.WriteNumber("version", 2);
+                _j.WriteBoolean("bigEndian", lh.BigEndian);
+                _j.WriteBoolean("legacy", lh.Legacy);
+                Place(XenItemKind.LibxlHeader);
+                _j.WriteEndObject();
+            }
+            if (r.Libxc is { } x && x.HeadersRead)
+            {
+                _j.WriteStartObject("image");
+                _j.WriteNumber("version", x.ImageHeader.Version);
+                _j.WriteBoolean("bigEndian", !x.LittleEndian);
+                _j.WriteString("domainType", RecordNames.UpperSnake(x.DomainHeader.Type.ToString()));
+                _j.WriteNumber("pageShift", x.DomainHeader.PageShift);
+                _j.WriteNumber("xenMajor", x.DomainHeader.XenMajor);
+                _j.WriteNumber("xenMinor", x.DomainHeader.XenMinor);
+                Place(XenItemKind.LibxcHeader);
+                _j.WriteEndObject();
+            }
+            _j.WriteStartObject("checkpoints");
+            _j.WriteBoolean("checkpointed", r.Checkpointed);
+            _j.WriteBoolean("colo", r.Colo);
+            _j.WriteNumber("complete", r.CompleteRounds);
+            _j.WriteBoolean("endedOnCheckpoint", r.EndedOnCheckpoint);
+            _j.WriteEndObject();
         }
 
         public void Dispose() => _j.Dispose();

@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Linq;
 using System.Runtime.InteropServices;
 using System.Threading;
 using FormatGen.Xen;
@@ -38,6 +39,15 @@ internal static class Inputs
             name = "(stdin)";
             GrowPipe(0);
             return new FileStream(new SafeFileHandle(0, ownsHandle: false), FileAccess.Read, bufferSize: 0);
+        }
+        // verify-stream-v2's -i takes a file descriptor number too.
+        if (path.Length > 0 && path.Length < 6 && path.All(char.IsAsciiDigit) && !File.Exists(path))
+        {
+            int fd = int.Parse(path, System.Globalization.CultureInfo.InvariantCulture);
+            name = "(fd " + path + ")";
+            if (fd == 0) GrowPipe(0);
+            try { return new FileStream(new SafeFileHandle(fd, ownsHandle: false), FileAccess.Read, bufferSize: 0); }
+            catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { throw new UsageException("file descriptor " + path + " cannot be read: " + e.Message); }
         }
         name = path;
         if (path.Length == 0) throw new UsageException("'' is not a file name (an empty argument: is a variable unset?)");

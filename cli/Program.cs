@@ -1,5 +1,6 @@
 using System;
 using System.CommandLine;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using FormatGen.Runtime;
@@ -100,33 +101,66 @@ public static class Program
         }
     }
 
-    /// <summary>
-    /// Looks at the first octets of an input that should be a libxc stream and
-    /// returns the stream to read it from. An input that is no Xen image at all
-    /// is a bad stream (<see cref="FgException"/>); a Xen format this version
-    /// does not read is a usage error (<see cref="UsageException"/>).
-    /// </summary>
-    internal static Stream ExpectLibxc(Stream input, string name)
+    /// <summary>-f: the format to read the input as (verify-stream-v2's flag), instead of detecting it.</summary>
+    internal static Option<string?> FormatOption()
     {
-        var stream = PeekStream.Peek(input, ImageDetector.PeekLength, out var head);
-        switch (ImageDetector.Detect(head))
+        var o = new Option<string?>("--format", "-f") { Description = "Read the input as libxc, libxl or xl instead of detecting its format (verify-stream-v2's -f)." };
+        o.AcceptOnlyFromAmong("libxc", "libxl", "xl");
+        return o;
+    }
+
+    internal static ImageKind? ParseFormat(string? format) => format switch
+    {
+        "libxc" => ImageKind.Libxc,
+        "libxl" => ImageKind.Libxl,
+        "xl" => ImageKind.XlSaveFile,
+        _ => null,
+    };
+
+    /// <summary>The input named by the FILE argument or by -i (verify-stream-v2's), not both.</summary>
+    internal static string? OneInput(string? argument, string? inOption)
+    {
+        if (argument is not null && inOption is not null && argument != inOption)
+            throw new UsageException("give the input once: as FILE or with -i, not both");
+        return argument ?? inOption;
+    }
+
+    /// <summary>
+    /// A reader of whatever Xen image the input holds (or the forced format).
+    /// A legacy image is a usage error pointing at convert-legacy; what is no
+    /// Xen image at all is a bad stream, said when the first item is read.
+    /// </summary>
+    internal static XenReader OpenReader(Stream input, string name, ImageKind? format, FgStreamOptions options)
+    {
+        var reader = new XenReader(input, format, options);
+        if (reader.Format == ImageKind.Legacy)
         {
-            case ImageKind.Libxc:
-                return stream;
-            case ImageKind.Unknown:
-                throw FgException.Invalid("not-a-xen-image", "(input)", 0, head.Length == 0
-                    ? "the input is empty"
-                    : "the input ends after " + head.Length + " octet(s), too short for any Xen image: " + ImageDetector.Show(head));
-            case ImageKind.NotXen:
-                throw FgException.Invalid("not-a-xen-image", "(input)", 0,
-                    "not a Xen image: it starts with " + ImageDetector.Show(head) + ", the start of no Xen format (libxc, libxl, xl, or a pre-v2 save)");
-            case ImageKind.Legacy:
-                ImageDetector.TryGuessLegacy(head, out var guess);
-                throw new UsageException(name + ": a legacy (pre-v2) libxc image (by its first octets, a " + guess
-                    + "); convert it to a version 3 stream with convert-legacy, which this version does not have yet");
-            case var kind:
-                throw new UsageException(name + ": " + ImageDetector.Describe(kind) + ": only bare libxc streams are read by this version");
+            ImageDetector.TryGuessLegacy(reader.Head, out var guess);
+            reader.Dispose();
+            throw new UsageException(name + ": a legacy (pre-v2) libxc image (by its first octets, a " + guess
+                + "); convert it to a version 3 stream with convert-legacy, which this version does not have yet");
         }
+        return reader;
+    }
+
+    internal static string DescribeXl(FormatGen.Xen.Xl.Xl xl)
+    {
+        var h = xl.Header;
+        var config = h.OptionalData.Config;
+        return "xl: save file, " + (xl.ByteOrder.Span[0] == 4 ? "little" : "big") + "-endian header, "
+            + (config is null ? "no configuration" : string.Create(CultureInfo.InvariantCulture, $"configuration of {System.Text.Encoding.UTF8.GetByteCount(config)} octets ({(h.ConfigIsJson ? "JSON" : "xl syntax")})"))
+            + ", " + (h.StreamV2 ? "a libxl stream follows" : "a legacy libxc image follows");
+    }
+
+    internal static string DescribeLibxl(FormatGen.Xen.Libxl.Header h)
+        => "libxl: version 2, " + (h.BigEndian ? "big" : "little") + "-endian" + (h.Legacy ? ", converted from a legacy image" : "");
+
+    internal static string DescribeLibxc(LibxcReader r)
+    {
+        var ih = r.ImageHeader;
+        var dh = r.DomainHeader;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"libxc: version {ih.Version}, {(r.LittleEndian ? "little" : "big")}-endian; domain {RecordNames.UpperSnake(dh.Type.ToString())}, page size {1L << dh.PageShift}, Xen {dh.XenMajor}.{dh.XenMinor}");
     }
 }
 

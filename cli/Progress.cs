@@ -20,6 +20,9 @@ internal sealed class Progress : IProgress<long>
     /// <param name="total">Octets in all, when known (shown as a share), else 0.</param>
     public static Progress Start(string name, long total = 0) => new(name, total, !Console.IsErrorRedirected);
 
+    /// <summary>No progress at all (quiet runs).</summary>
+    public static Progress None => new("", 0, false);
+
     public void Report(long position)
     {
         if (!_enabled || _clock.ElapsedMilliseconds < _next) return;

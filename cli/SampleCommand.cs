@@ -19,13 +19,19 @@ internal static class SampleCommand
         version.AcceptOnlyFromAmong("2", "3");
         var big = new Option<bool>("--big-endian") { Description = "Write a big-endian stream (Xen itself only writes little-endian)." };
         var output = new Option<string>("--output", "-o") { Description = "Output file, or - for standard output.", Required = true };
-        var cmd = new Command("sample", "Write a realistic libxc image of a PV or HVM guest with the library's writer.") { guest, memory, version, big, output };
-        cmd.SetAction(p => Run(p.GetValue(guest)!, p.GetValue(memory)!, p.GetValue(version), p.GetValue(big), p.GetValue(output)!));
+        var wrap = new Option<string?>("--wrap") { Description = "Wrap the libxc stream: libxl (a libxl stream) or xl (a complete xl save file: xl header with the domain configuration, libxl stream)." };
+        wrap.AcceptOnlyFromAmong("libxl", "xl");
+        var checkpoints = new Option<int>("--checkpoints") { Description = "Write a checkpointed (Remus) stream of N rounds (needs --wrap)." };
+        var cmd = new Command("sample", "Write a realistic Xen image of a PV or HVM guest with the library's writers: a libxc stream, a libxl stream or an xl save file, plain or checkpointed.")
+            { guest, memory, version, big, output, wrap, checkpoints };
+        cmd.SetAction(p => Run(p.GetValue(guest)!, p.GetValue(memory)!, p.GetValue(version), p.GetValue(big), p.GetValue(output)!, p.GetValue(wrap), p.GetValue(checkpoints)));
         return cmd;
     }
 
-    public static int Run(string guest, string memory, int version, bool bigEndian, string output)
+    public static int Run(string guest, string memory, int version, bool bigEndian, string output, string? wrap = null, int checkpoints = 0)
     {
+        if (checkpoints < 0) throw new UsageException("--checkpoints cannot be negative");
+        if (checkpoints > 0 && wrap is null) throw new UsageException("--checkpoints needs --wrap libxl or --wrap xl: a checkpointed stream is a libxl stream");
         SampleOptions options;
         try
         {
@@ -35,6 +41,8 @@ internal static class SampleCommand
                 MemoryBytes = LibxcSample.ParseSize(memory),
                 Version = (uint)version,
                 BigEndian = bigEndian,
+                Wrap = wrap switch { "libxl" => SampleWrap.Libxl, "xl" => SampleWrap.Xl, _ => SampleWrap.None },
+                Checkpoints = checkpoints,
             };
         }
         catch (Exception e) when (e is FormatException or OverflowException)

@@ -175,19 +175,20 @@ internal sealed partial class Emitter
         var wcall = string.Join(", ", new[] { "ref " + Names.W }.Concat(elemArgTypes.Select((_, i) => "__a" + i)).Concat(elemHidden.Select((_, i) => "__h" + i)));
         var rcall = string.Join(", ", new[] { "ref __check", "__v", "false" }.Concat(elemArgTypes.Select((_, i) => "__a" + i)).Concat(elemHidden.Select((_, i) => "__h" + i))
             .Concat(element.Exports.Select(_ => "out _")));
-        w.Doc("Writes one element. Throws FgInvalidModelException, writing nothing, when it would break a rule.");
+        w.Doc("Writes one element. Throws FgInvalidModelException, writing nothing, when it would break a rule. A field marked -fg-handoff is left out: the caller writes that nested stream to the output next (Position counts this writer's octets only).");
         w.Open("public void Write(" + Q(element.CsName) + " element)");
         w.Line(Names.ArgumentNullException + ".ThrowIfNull(element);");
         w.Line("var " + Names.W + " = " + Names.Writer + ".Measure(__le);");
+        w.Line(Names.W + ".StopAtHandoff = true;");
         w.Line("element.WriteCore(" + wcall + ");");
         w.Line(Names.W + ".AlignToByte();");
         w.Line("int __size = " + Names.W + ".Position;");
         w.Line("if (__buffer.Length < __size) __buffer = new byte[" + Names.Math + ".Max(__size, __buffer.Length * 2)];");
         w.Line("var __span = new " + Names.Span + "(__buffer, 0, __size);");
-        w.Line(Names.W + " = new " + Names.Writer + "(__span, __le);");
+        w.Line(Names.W + " = new " + Names.Writer + "(__span, __le) { StopAtHandoff = true };");
         w.Line("element.WriteCore(" + wcall + ");");
         w.Line(Names.W + ".AlignToByte();");
-        w.Line("var __check = new " + Names.Reader + "(__span, __le);");
+        w.Line("var __check = new " + Names.Reader + "(__span, __le) { StopAtHandoff = true };");
         w.Line("var __v = __validation;");
         w.Line("__v.Clear();");
         w.Line("try { " + Q(element.CsName) + ".ReadCore(" + rcall + "); }");

@@ -34,6 +34,8 @@ internal sealed partial class Emitter
             {
                 // A condition on the stream (_io) cannot be known before writing: the model says whether the field is there.
                 var cond = UsesIo(f.If.T) ? "this." + f.CsName + " is not null" : Code(f.If, scope);
+                // A stream writer leaves a handed-off field to its caller, who writes the nested stream next.
+                if (f.Handoff) cond = "!" + Names.W + ".StopAtHandoff && (" + cond + ")";
                 w.Open("if (" + cond + ")");
                 w.Line("if (this." + f.CsName + " is null) throw new " + Names.Runtime + ".FgWriteException(" + Lit(f.Id) + ", \"is required when \" + " + Lit(f.If.Text) + ");");
                 EmitWriteField(w, t, scope, f, "this." + f.CsName + (f.Repeat == RepeatKind.None && (f.Kind is FieldKind.Primitive or FieldKind.Bytes || f.Kind == FieldKind.User && IsStruct(_types[f.UserType!])) ? ".Value" : ""), pendingSizes);

@@ -78,6 +78,7 @@ types:
         type: record
         repeat: until
         repeat-until: _.type == record_type::end
+        -fg-stream: true
         doc: Records up to and including END; LIBXC_CONTEXT carries the libxc stream after it.
     types:
       record:
@@ -113,7 +114,11 @@ types:
           - id: libxc
             type: libxc
             if: type == record_type::libxc_context
-            doc: The complete libxc stream, inline, up to and including its END record.
+            -fg-handoff: true
+            doc: |
+              The complete libxc stream, inline, up to and including its END
+              record. Streamed, the record ends before it and the libxc stream
+              is read in turn (a checkpointed stream interleaves the two).
         -fg-checks:
           - rule: libxl-record-type
             expr: type.to_i <= 5

@@ -29,10 +29,12 @@ seq:
   - id: libxl
     type: libxl
     if: header.stream_v2
+    -fg-handoff: true
     doc: The domain, as a libxl stream (with the libxc stream inside it).
   - id: legacy_image
     size-eos: true
     if: not header.stream_v2
+    -fg-handoff: true
     doc: The domain, as a legacy libxc image (Xen 4.5 and earlier); convert-legacy translates it.
 types:
   header:

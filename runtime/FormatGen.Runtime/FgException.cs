@@ -35,6 +35,9 @@ public sealed class FgException : Exception
 
     public string Detail { get; }
 
+    /// <summary>What the reader knew when the error struck (a layer, a checkpoint round), appended to the message.</summary>
+    public string? Context { get; set; }
+
     public override string Message => Format();
 
     /// <summary>Generated code calls this as the error leaves a nested field.</summary>
@@ -51,7 +54,7 @@ public sealed class FgException : Exception
     }
 
     /// <summary>The error as a violation (severity Error), keeping its record.</summary>
-    public FgViolation ToViolation() => new(Rule, FgSeverity.Error, FieldPath, Offset, "", "", Detail)
+    public FgViolation ToViolation() => new(Rule, FgSeverity.Error, FieldPath, Offset, "", "", Detail + (Context is null ? "" : "; " + Context))
     {
         RecordIndex = RecordIndex,
         RecordName = RecordName,
@@ -66,7 +69,7 @@ public sealed class FgException : Exception
         var parts = new System.Collections.Generic.List<string>(2);
         if (FieldPath.Length > 0) parts.Add((Offset < 0 ? "value " : "field ") + FieldPath);
         if (Offset >= 0) parts.Add(string.Create(CultureInfo.InvariantCulture, $"offset {Offset} (0x{Offset:x})"));
-        return Rule + ": " + where + string.Join(", ", parts) + (parts.Count > 0 ? ": " : "") + Detail;
+        return Rule + ": " + where + string.Join(", ", parts) + (parts.Count > 0 ? ": " : "") + Detail + (Context is null ? "" : "; " + Context);
     }
 
     internal static FgException Truncated(string field, long offset, long needed, long available, bool inSubstream)

@@ -38,6 +38,9 @@ public ref struct FgWriter
 
     public bool LittleEndian;
 
+    /// <summary>Set by a stream writer: fields marked <c>-fg-handoff</c> are left out (their caller writes the nested stream after the element).</summary>
+    public bool StopAtHandoff;
+
     public readonly int Position => _pos;
 
     public readonly bool IsMeasuring => _measure;

@@ -31,6 +31,7 @@ public sealed class LayoutRules
     private readonly uint _version;
     private readonly int _pageShift;
     private readonly bool _le;
+    private readonly bool _checkpointed;
 
     // What has been seen, and what has been reported missing (never reported twice).
     private Need _seen, _reported;
@@ -58,8 +59,10 @@ public sealed class LayoutRules
     /// <param name="version">The stream version.</param>
     /// <param name="pageShift">The domain header's page shift.</param>
     /// <param name="littleEndian">The byte order of the records.</param>
-    public LayoutRules(DomainType domain, uint version, ushort pageShift, bool littleEndian)
+    /// <param name="checkpointed">A checkpointed (Remus/COLO) stream, where CHECKPOINT records end each round.</param>
+    public LayoutRules(DomainType domain, uint version, ushort pageShift, bool littleEndian, bool checkpointed = false)
     {
+        _checkpointed = checkpointed;
         _domain = domain;
         _version = version;
         _pageShift = pageShift is >= 12 and <= 30 ? pageShift : 12;
@@ -119,7 +122,7 @@ public sealed class LayoutRules
         }
         if (type == RecordType.Checkpoint)
         {
-            if (!_checkpointReported)
+            if (!_checkpointReported && !_checkpointed)
                 at.Fail("layout-checkpoint-in-plain-stream", "type", offset, "CHECKPOINT only in a checkpointed (Remus/COLO) stream", "CHECKPOINT",
                     "Xen's restore of a plain stream refuses CHECKPOINT records.");
             _checkpointReported = true;

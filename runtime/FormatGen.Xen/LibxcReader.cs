@@ -22,11 +22,24 @@ public sealed class LibxcReader : IDisposable
     private readonly LibxcStreamGrammar _grammar = new();
     private readonly FgValidation _layout = new();
     private readonly List<FgViolation> _violations = new();
+    private readonly bool _checkpointed;
     private LayoutRules? _rules;
 
     public LibxcReader(Stream input, FgStreamOptions? options = null)
     {
         _reader = new FgStreamReader<Record>(input, _grammar, options);
+    }
+
+    /// <summary>
+    /// A reader taking the libxc stream from <paramref name="source"/> at its
+    /// position, in turn with other readers of the same wire (the libxl
+    /// stream that carries it). <paramref name="checkpointed"/>: CHECKPOINT
+    /// records end rounds of a Remus/COLO stream rather than being misplaced.
+    /// </summary>
+    public LibxcReader(FgSource source, FgStreamOptions? options = null, bool checkpointed = false)
+    {
+        _reader = new FgStreamReader<Record>(source, _grammar, options);
+        _checkpointed = checkpointed;
     }
 
     /// <summary>The image header (after <see cref="ReadHeaders"/>).</summary>
@@ -36,6 +49,9 @@ public sealed class LibxcReader : IDisposable
     public DomainHeader DomainHeader => _grammar.DomainHeader;
 
     public bool LittleEndian => _grammar.ElementsLittleEndian;
+
+    /// <summary>Whether <see cref="ReadHeaders"/> has succeeded.</summary>
+    public bool HeadersRead => _rules is not null;
 
     /// <summary>Violations of the last step (headers or one record), grammar and layout rules together.</summary>
     public IReadOnlyList<FgViolation> Violations => _violations;
@@ -78,7 +94,7 @@ public sealed class LibxcReader : IDisposable
                         (x.Description.Length > 0 ? x.Description + " " : "") + "(expected " + x.Expected + ", found " + x.Actual + ")");
             _violations.AddRange(v.Violations);
         }
-        _rules = new LayoutRules(DomainHeader.Type, ImageHeader.Version, DomainHeader.PageShift, LittleEndian);
+        _rules = new LayoutRules(DomainHeader.Type, ImageHeader.Version, DomainHeader.PageShift, LittleEndian, _checkpointed);
     }
 
     /// <summary>Reads the next record; false after END. <paramref name="build"/>: also build its model.</summary>

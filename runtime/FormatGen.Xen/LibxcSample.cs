@@ -26,7 +26,21 @@ public sealed record SampleOptions
 
     /// <summary>Pages per PAGE_DATA record, 1 to 1024 (Xen sends batches of 1024).</summary>
     public int PagesPerRecord { get; init; } = 1024;
+
+    /// <summary>What wraps the libxc stream: nothing, a libxl stream, or an xl save file (xl header, libxl stream).</summary>
+    public SampleWrap Wrap { get; init; } = SampleWrap.None;
+
+    /// <summary>
+    /// Checkpoint rounds of a checkpointed (Remus) stream; 0 for a plain one.
+    /// Round 1 sends all memory, later rounds a sixteenth of it as dirty pages;
+    /// each ends with libxc CHECKPOINT, the emulator records (HVM) and libxl
+    /// CHECKPOINT_END. Needs a libxl or xl wrap.
+    /// </summary>
+    public int Checkpoints { get; init; }
 }
+
+/// <summary>The container of a sample image.</summary>
+public enum SampleWrap { None, Libxl, Xl }
 
 /// <summary>
 /// Writes a realistic libxc image with the generated stream writer: the
@@ -42,30 +56,49 @@ public static class LibxcSample
     public static void Write(Stream output, SampleOptions o, IProgress<long>? progress = null, CancellationToken cancel = default)
     {
         Check(o);
-        var writer = new LibxcStreamWriter(output, ImageHeaderOf(o), DomainHeaderOf(o));
-        long written = ImageHeader.Layout.Size + DomainHeader.Layout.Size, reported = 0;
-        foreach (var body in Records(o))
-        {
-            cancel.ThrowIfCancellationRequested();
-            var record = new Record { Body = body };
-            writer.Write(record);
-            written += record.Measure(PageShift, o.Version, !o.BigEndian);
-            if (progress is not null && written - reported >= 64L << 20) progress.Report(reported = written);
-        }
+        var counted = new Counter(output, progress);
+        XenSample.Write(counted, o, withPages: true, cancel);
         output.Flush();
-        progress?.Report(written);
+        progress?.Report(counted.Written);
     }
 
     /// <summary>The octets <see cref="Write"/> produces for these options, without writing them.</summary>
     public static long Size(SampleOptions o)
     {
         Check(o);
-        long size = ImageHeader.Layout.Size + DomainHeader.Layout.Size;
-        foreach (var body in Records(o, withPages: false)) size += new Record { Body = body }.Measure(PageShift, o.Version, !o.BigEndian);
-        long pages = o.MemoryBytes / PageSize;
-        long full = pages / o.PagesPerRecord, rest = pages % o.PagesPerRecord;
-        size += full * PageRecordSize(o, o.PagesPerRecord) + (rest > 0 ? PageRecordSize(o, (int)rest) : 0);
+        // Everything but the pages, written to nowhere; the page records by their size.
+        var counted = new Counter(Stream.Null, null);
+        XenSample.Write(counted, o, withPages: false, default);
+        long size = counted.Written;
+        foreach (var (_, count) in XenSample.Rounds(o))
+        {
+            long full = count / o.PagesPerRecord, rest = count % o.PagesPerRecord;
+            size += full * PageRecordSize(o, o.PagesPerRecord) + (rest > 0 ? PageRecordSize(o, (int)rest) : 0);
+        }
         return size;
+    }
+
+    /// <summary>Counts what passes to the output, reporting progress every 64 MiB.</summary>
+    private sealed class Counter(Stream inner, IProgress<long>? progress) : Stream
+    {
+        private long _reported;
+        public long Written { get; private set; }
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            inner.Write(buffer);
+            Written += buffer.Length;
+            if (progress is not null && Written - _reported >= 64L << 20) progress.Report(_reported = Written);
+        }
+        public override void Flush() => inner.Flush();
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => Written;
+        public override long Position { get => Written; set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 
     private static long PageRecordSize(SampleOptions o, int pages)
@@ -84,73 +117,93 @@ public static class LibxcSample
             throw new ArgumentException("a PV guest has at most 2^32 pages (16 TiB)", nameof(o));
         if (o.PagesPerRecord is < 1 or > Batch) throw new ArgumentException("pages per record must be 1 to 1024", nameof(o));
         if (o.Vcpus < 1) throw new ArgumentException("at least one vcpu", nameof(o));
+        if (o.Checkpoints < 0) throw new ArgumentException("checkpoints cannot be negative", nameof(o));
+        if (o.Checkpoints > 0 && o.Wrap == SampleWrap.None)
+            throw new ArgumentException("a checkpointed stream is a libxl stream: wrap it in libxl or xl", nameof(o));
     }
 
-    private static ImageHeader ImageHeaderOf(SampleOptions o) => new() { Version = o.Version, Options = (ushort)(o.BigEndian ? 1 : 0) };
+    internal static ImageHeader ImageHeaderOf(SampleOptions o) => new() { Version = o.Version, Options = (ushort)(o.BigEndian ? 1 : 0) };
 
-    private static DomainHeader DomainHeaderOf(SampleOptions o)
+    internal static DomainHeader DomainHeaderOf(SampleOptions o)
         => new() { Type = o.Guest == GuestKind.Pv ? DomainType.X86Pv : DomainType.X86Hvm, PageShift = PageShift, XenMajor = 4, XenMinor = 19 };
 
-    /// <summary>
-    /// The records, in the order Xen sends them. PAGE_DATA bodies share one
-    /// buffer: each is valid until the next is produced.
-    /// </summary>
-    private static IEnumerable<IRecordBody> Records(SampleOptions o, bool withPages = true)
+    /// <summary>Pages of the guest, and where its P2M frames and page tables lie (a 64-bit PV guest).</summary>
+    internal readonly record struct Memory(long Pages, bool Pv, long FirstFrame, long FirstTable, long Frames)
     {
-        long pages = o.MemoryBytes / PageSize;
-        bool pv = o.Guest == GuestKind.Pv;
-        // A 64-bit PV guest: its P2M (one 8-octet mfn per pfn) fills the top frames of memory;
-        // page tables lie just below them.
-        const long perFrame = PageSize / 8;
-        long frames = pv ? (pages + perFrame - 1) / perFrame : 0;
-        long firstFrame = pages - frames;
-        long firstTable = Math.Max(0, firstFrame - 64);
+        public static Memory Of(SampleOptions o)
+        {
+            long pages = o.MemoryBytes / PageSize;
+            bool pv = o.Guest == GuestKind.Pv;
+            // A 64-bit PV guest: its P2M (one 8-octet mfn per pfn) fills the top frames of memory;
+            // page tables lie just below them.
+            const long perFrame = PageSize / 8;
+            long frames = pv ? (pages + perFrame - 1) / perFrame : 0;
+            long firstFrame = pages - frames;
+            return new Memory(pages, pv, firstFrame, Math.Max(0, firstFrame - 64), frames);
+        }
+    }
 
-        if (pv) yield return new X86PvInfo { GuestWidth = 8, PtLevels = 4 };
+    /// <summary>What Xen sends before any memory: guest info, policies, STATIC_DATA_END, the P2M frames.</summary>
+    internal static IEnumerable<IRecordBody> Prologue(SampleOptions o)
+    {
+        var m = Memory.Of(o);
+        if (m.Pv) yield return new X86PvInfo { GuestWidth = 8, PtLevels = 4 };
         if (o.Version >= 3)
         {
             yield return CpuidPolicy();
             yield return new X86MsrPolicy { Entries = new[] { new MsrEntry { Idx = 0xce, Val = 0x80000000 }, new MsrEntry { Idx = 0x10a, Val = 0 } } };
             yield return new StaticDataEnd();
         }
-        if (pv)
+        if (m.Pv)
         {
-            var p2m = new ulong[frames];
-            for (long i = 0; i < frames; i++) p2m[i] = (ulong)(firstFrame + i);
-            yield return new X86PvP2mFrames { P2mStartPfn = 0, P2mEndPfn = (uint)(pages - 1), P2mPfns = p2m };
+            var p2m = new ulong[m.Frames];
+            for (long i = 0; i < m.Frames; i++) p2m[i] = (ulong)(m.FirstFrame + i);
+            yield return new X86PvP2mFrames { P2mStartPfn = 0, P2mEndPfn = (uint)(m.Pages - 1), P2mPfns = p2m };
         }
+    }
 
+    /// <summary>
+    /// PAGE_DATA records for pfns <paramref name="start"/> to start + count - 1.
+    /// Their bodies share one buffer: each is valid until the next is produced.
+    /// </summary>
+    internal static IEnumerable<IRecordBody> Pages(SampleOptions o, long start, long count)
+    {
+        var m = Memory.Of(o);
         // Page contents: one batch of pseudo-random pages reused for every record, but for the P2M frames.
         int batch = o.PagesPerRecord;
-        long sent = withPages ? pages : 0;
         var random = new byte[batch * PageSize];
         new Random(0x58454E46).NextBytes(random);
         byte[]? framed = null;
         var pfns = new PfnEntry[batch];
-        for (long first = 0; first < sent; first += batch)
+        for (long first = start; first < start + count; first += batch)
         {
-            int n = (int)Math.Min(batch, pages - first);
+            int n = (int)Math.Min(batch, start + count - first);
             var entries = n == batch ? pfns : new PfnEntry[n];
             for (int i = 0; i < n; i++)
             {
                 long pfn = first + i;
-                var type = pv && pfn >= firstTable && pfn < firstFrame ? (PageType)(1 + (pfn % 4)) : PageType.Notab;
+                var type = m.Pv && pfn >= m.FirstTable && pfn < m.FirstFrame ? (PageType)(1 + (pfn % 4)) : PageType.Notab;
                 entries[i] = new PfnEntry { Type = type, Pfn = (ulong)pfn };
             }
             var data = random;
-            if (first + n > firstFrame && pv)
+            if (first + n > m.FirstFrame && m.Pv)
             {
                 framed ??= new byte[random.Length];
                 random.AsSpan().CopyTo(framed);
-                for (long pfn = Math.Max(first, firstFrame); pfn < first + n; pfn++)
-                    FillP2mFrame(framed.AsSpan((int)(pfn - first) * PageSize, PageSize), pfn - firstFrame, pages);
+                for (long pfn = Math.Max(first, m.FirstFrame); pfn < first + n; pfn++)
+                    FillP2mFrame(framed.AsSpan((int)(pfn - first) * PageSize, PageSize), pfn - m.FirstFrame, m.Pages);
                 data = framed;
             }
             yield return new PageData { Pfns = entries, Data = data.AsMemory(0, n * PageSize) };
         }
+    }
 
+    /// <summary>What Xen sends after the memory of each checkpoint (or of a plain stream): TSC, shared info and vCPUs, or HVM params and context.</summary>
+    internal static IEnumerable<IRecordBody> Epilogue(SampleOptions o)
+    {
+        var m = Memory.Of(o);
         yield return new TscInfo { Mode = 0, Khz = 2_400_000, Nsec = 123_456_789_000, Incarnation = 1 };
-        if (pv)
+        if (m.Pv)
         {
             yield return new SharedInfo { Data = Filled(PageSize, 0x5a) };
             for (uint v = 0; v < o.Vcpus; v++)
@@ -167,16 +220,15 @@ public static class LibxcSample
             {
                 Params = new[]
                 {
-                    new HvmParam { Index = 1, Value = (ulong)pages - 2 },   // HVM_PARAM_STORE_PFN
-                    new HvmParam { Index = 2, Value = 1 },                 // HVM_PARAM_STORE_EVTCHN
-                    new HvmParam { Index = 5, Value = (ulong)pages - 4 },   // HVM_PARAM_IOREQ_PFN
-                    new HvmParam { Index = 6, Value = (ulong)pages - 3 },   // HVM_PARAM_BUFIOREQ_PFN
-                    new HvmParam { Index = 12, Value = 0xfeffc000 },        // HVM_PARAM_IDENT_PT
+                    new HvmParam { Index = 1, Value = (ulong)m.Pages - 2 },   // HVM_PARAM_STORE_PFN
+                    new HvmParam { Index = 2, Value = 1 },                   // HVM_PARAM_STORE_EVTCHN
+                    new HvmParam { Index = 5, Value = (ulong)m.Pages - 4 },   // HVM_PARAM_IOREQ_PFN
+                    new HvmParam { Index = 6, Value = (ulong)m.Pages - 3 },   // HVM_PARAM_BUFIOREQ_PFN
+                    new HvmParam { Index = 12, Value = 0xfeffc000 },          // HVM_PARAM_IDENT_PT
                 },
             };
             yield return new HvmContext { Data = Filled(2048 + 24 * o.Vcpus, 0x11) };
         }
-        yield return new End();
     }
 
     /// <summary>
@@ -201,7 +253,7 @@ public static class LibxcSample
         return new X86CpuidPolicy { Leaves = leaves };
     }
 
-    private static byte[] Filled(int n, byte seed)
+    internal static byte[] Filled(int n, byte seed)
     {
         var b = new byte[n];
         for (int i = 0; i < n; i++) b[i] = (byte)(seed + i * 7);

@@ -18,6 +18,10 @@ public static class RecordNames
         return UpperSnake(type.ToString());
     }
 
+    /// <summary>The Xen name of a libxl record type (LIBXC_CONTEXT, CHECKPOINT_END, ...), or its number.</summary>
+    public static string Of(Libxl.RecordType type)
+        => Enum.IsDefined(type) ? UpperSnake(type.ToString()) : "UNKNOWN_0x" + ((ulong)type).ToString("X8", System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>PascalCase back to the grammar's UPPER_SNAKE spelling (X86PvP2mFrames -> X86_PV_P2M_FRAMES).</summary>
     public static string UpperSnake(string pascal)
     {
@@ -41,6 +45,17 @@ namespace FormatGen.Xen.Libxc
         partial void LabelCore(ReadOnlySpan<byte> element, ref string? label)
         {
             if (element.Length >= 4) label = RecordNames.Of(Record.PeekType(element, ElementsLittleEndian));
+        }
+    }
+}
+
+namespace FormatGen.Xen.Libxl
+{
+    public sealed partial class LibxlStreamGrammar
+    {
+        partial void LabelCore(ReadOnlySpan<byte> element, ref string? label)
+        {
+            if (element.Length >= 4) label = "libxl " + FormatGen.Xen.RecordNames.Of(Record.PeekType(element, ElementsLittleEndian));
         }
     }
 }

@@ -16,6 +16,29 @@ public static class RecordSummary
         _ => "",
     };
 
+    /// <summary>A libxl record: the xenstore keys and values, the emulator, the checkpoint step.</summary>
+    public static string Of(Libxl.Record record) => record.Body switch
+    {
+        Libxl.EmulatorXenstoreData x => "emulator=" + RecordNames.UpperSnake(x.Emulator.EmulatorId.ToString()) + ", index=" + x.Emulator.Index.ToString(CultureInfo.InvariantCulture)
+            + ", " + XenstorePairs(x.Strings),
+        Libxl.EmulatorContext c => "emulator=" + RecordNames.UpperSnake(c.Emulator.EmulatorId.ToString()) + ", index=" + c.Emulator.Index.ToString(CultureInfo.InvariantCulture)
+            + ", state=" + c.State.Length.ToString(CultureInfo.InvariantCulture) + " octets",
+        Libxl.CheckpointState s => "control=" + RecordNames.UpperSnake(s.ControlId.ToString()),
+        { } body => body.Summary(),
+        _ => "",
+    };
+
+    private static string XenstorePairs(IReadOnlyList<string> strings)
+    {
+        var sb = new StringBuilder();
+        for (int i = 0; i + 1 < strings.Count; i += 2)
+        {
+            if (i > 0) sb.Append(", ");
+            sb.Append(strings[i]).Append("=\"").Append(strings[i + 1]).Append('"');
+        }
+        return sb.ToString();
+    }
+
     public static string PageData(PageData p)
     {
         var sb = new StringBuilder();

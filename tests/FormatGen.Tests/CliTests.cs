@@ -276,12 +276,46 @@ public class CliTests : IDisposable
     }
 
     [Fact]
-    public void Containers_this_version_does_not_read_are_refused_with_a_message()
+    public void Every_container_is_verified_and_dumped_with_its_layers_and_checkpoints()
     {
-        var xl = new byte[64];
-        "Xen saved domain, xl format\n \0 \r"u8.CopyTo(xl);
-        var (exit, _, err) = Run("verify \"" + File_("x.sav", xl) + "\"");
+        var xl = Path.Combine(_dir, "cp.sav");
+        Assert.Equal(0, SampleCommand.Run("hvm", "1M", 3, false, xl, "xl", 2));
+        var (exit, stdout, _) = Run("verify -v \"" + xl + "\"");
+        Assert.Equal(0, exit);
+        Assert.Contains("xl: save file, little-endian header, configuration of", stdout);
+        Assert.Contains("  libxl: version 2, little-endian", stdout);
+        Assert.Contains("    libxc: version 3", stdout);
+        Assert.Contains("--- checkpoint 2 complete", stdout);
+        Assert.Contains("VALID: " + xl + ": xl save file,", stdout);
+        Assert.Contains("checkpointed, 2 checkpoint(s) complete", stdout);
+
+        // verify-stream-v2's flags: -i FILE or FD, -f, -q.
+        Assert.Equal(0, Run("verify -i \"" + xl + "\" -f xl").Exit);
+        Assert.Equal(0, Run("verify -i 0 -f xl -q", xl).Exit);
+        (exit, stdout, var stderr) = Run("verify -q -f libxc \"" + xl + "\"");
+        Assert.Equal((1, "", ""), (exit, stdout, stderr));
+
+        // dump: the configuration alone, and JSON with every layer in wire order.
+        (exit, stdout, _) = Run("dump --config \"" + xl + "\"");
+        Assert.Equal(0, exit);
+        Assert.Contains("\"name\": \"sample-hvm\"", stdout);
+        Assert.StartsWith("{", stdout);
+        (exit, stdout, _) = Run("dump --json \"" + xl + "\"");
+        Assert.Equal(0, exit);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        Assert.Equal("xl", root.GetProperty("format").GetString());
+        Assert.Equal(2, root.GetProperty("checkpoints").GetProperty("complete").GetInt32());
+        var layers = root.GetProperty("records").EnumerateArray().Select(r => r.GetProperty("layer").GetString() + r.GetProperty("depth").GetInt32()).Distinct().ToList();
+        Assert.Equal(new[] { "libxl1", "libxc2" }, layers);
+        Assert.Equal(0, root.GetProperty("xl").GetProperty("offset").GetInt64());
+        Assert.Equal(2, root.GetProperty("image").GetProperty("depth").GetInt32());
+        Assert.Contains("sample-hvm", root.GetProperty("xl").GetProperty("config").GetString());
+
+        // A libxc stream carries no configuration.
+        var bare = File_("bare.img", Streams.Sample());
+        (exit, _, stderr) = Run("dump --config \"" + bare + "\"");
         Assert.Equal(2, exit);
-        Assert.Contains("xl save file", err);
+        Assert.Contains("carries no domain configuration", stderr);
     }
 }

@@ -138,21 +138,22 @@ public sealed partial class FrameStreamWriter
     }
 
     /// <summary>
-    /// Writes one element. Throws FgInvalidModelException, writing nothing, when it would break a rule.
+    /// Writes one element. Throws FgInvalidModelException, writing nothing, when it would break a rule. A field marked -fg-handoff is left out: the caller writes that nested stream to the output next (Position counts this writer's octets only).
     /// </summary>
     public void Write(global::Snapshots.Frame.Cell element)
     {
         global::System.ArgumentNullException.ThrowIfNull(element);
         var __w = global::FormatGen.Runtime.FgWriter.Measure(__le);
+        __w.StopAtHandoff = true;
         element.WriteCore(ref __w);
         __w.AlignToByte();
         int __size = __w.Position;
         if (__buffer.Length < __size) __buffer = new byte[global::System.Math.Max(__size, __buffer.Length * 2)];
         var __span = new global::System.Span<byte>(__buffer, 0, __size);
-        __w = new global::FormatGen.Runtime.FgWriter(__span, __le);
+        __w = new global::FormatGen.Runtime.FgWriter(__span, __le) { StopAtHandoff = true };
         element.WriteCore(ref __w);
         __w.AlignToByte();
-        var __check = new global::FormatGen.Runtime.FgReader(__span, __le);
+        var __check = new global::FormatGen.Runtime.FgReader(__span, __le) { StopAtHandoff = true };
         var __v = __validation;
         __v.Clear();
         try { global::Snapshots.Frame.Cell.ReadCore(ref __check, __v, false, out _); }

@@ -1,0 +1,397 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using FormatGen.Runtime;
+using FormatGen.Xen.Libxc;
+using LibxlRecord = FormatGen.Xen.Libxl.Record;
+using LibxlRecordType = FormatGen.Xen.Libxl.RecordType;
+
+namespace FormatGen.Xen;
+
+/// <summary>The layer of a Xen image an item belongs to.</summary>
+public enum XenLayer
+{
+    /// <summary>The xl save file header (with the domain configuration).</summary>
+    Xl,
+    /// <summary>The libxl stream: its header and records.</summary>
+    Libxl,
+    /// <summary>The libxc stream: its headers and records (inside LIBXC_CONTEXT when wrapped).</summary>
+    Libxc,
+}
+
+/// <summary>What a <see cref="XenReader"/> item is.</summary>
+public enum XenItemKind
+{
+    /// <summary>The xl header and its optional data (<see cref="XenReader.XlHeader"/>).</summary>
+    XlHeader,
+    /// <summary>The libxl stream header (<see cref="XenReader.LibxlHeader"/>).</summary>
+    LibxlHeader,
+    /// <summary>The libxc image and domain headers (<see cref="XenReader.Libxc"/>).</summary>
+    LibxcHeader,
+    /// <summary>A record of the libxl or the libxc layer.</summary>
+    Record,
+}
+
+/// <summary>
+/// Reads any Xen image (an xl save file, a libxl stream, a libxc stream) from
+/// a file or a pipe in one pass, yielding the headers and records of every
+/// layer in wire order, each tagged with its layer, nesting depth and
+/// checkpoint round. The libxc layout rules apply inside LIBXC_CONTEXT and
+/// the libxl rules outside it (<see cref="LibxlRules"/>). A checkpointed
+/// (Remus/COLO) stream takes turns between the layers at each libxc
+/// CHECKPOINT and libxl CHECKPOINT_END; <see cref="CompleteRounds"/> says how
+/// many checkpoints a receiver could commit to.
+/// </summary>
+/// <remarks>
+/// Memory stays flat: one record is held at a time, and an item (its model,
+/// its octets) is valid until the next <see cref="MoveNext"/>. A structural
+/// error throws <see cref="FgException"/> with the byte offset, the record and
+/// (in <see cref="FgException.Context"/>) the layer and round; rule
+/// violations are reported per item in <see cref="Violations"/>.
+/// </remarks>
+public sealed class XenReader : IDisposable
+{
+    private readonly FgSource _source;
+    private readonly FgStreamOptions _options;
+    private readonly List<FgViolation> _violations = new();
+    private FgStreamReader<LibxlRecord>? _libxl;
+    private Libxl.LibxlStreamGrammar? _libxlGrammar;
+    private LibxcReader? _libxc;
+    private LibxlRules? _rules;
+    private State _state = State.Start;
+    private long _libxlIndex = -1;
+
+    private enum State { Start, LibxlHeader, LibxlRecords, LibxcHeader, LibxcRecords, RoundBoundary, Legacy, End, Done }
+
+    /// <param name="input">A file or a pipe, read from its current position.</param>
+    /// <param name="format">Read as this format (<see cref="ImageKind.Libxc"/>, <see cref="ImageKind.Libxl"/> or <see cref="ImageKind.XlSaveFile"/>) instead of detecting it.</param>
+    /// <param name="options">Record limit, validation, mapping.</param>
+    public XenReader(Stream input, ImageKind? format = null, FgStreamOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (format is not (null or ImageKind.Libxc or ImageKind.Libxl or ImageKind.XlSaveFile))
+            throw new ArgumentException("a format to force is libxc, libxl or xl", nameof(format));
+        _options = options ?? new FgStreamOptions();
+        _source = new FgSource(input, _options.MapFiles);
+        Head = _source.Peek(ImageDetector.PeekLength).ToArray();
+        Detected = ImageDetector.Detect(Head);
+        Format = format ?? Detected;
+    }
+
+    /// <summary>The first octets of the input (up to <see cref="ImageDetector.PeekLength"/>).</summary>
+    public byte[] Head { get; }
+
+    /// <summary>What the first octets show.</summary>
+    public ImageKind Detected { get; }
+
+    /// <summary>The format being read: forced, or <see cref="Detected"/>.</summary>
+    public ImageKind Format { get; }
+
+    /// <summary>The xl header, once read (its <c>Libxl</c> and <c>LegacyImage</c> are left to the layers that follow).</summary>
+    public Xl.Xl? XlHeader { get; private set; }
+
+    /// <summary>The libxl stream header, once read.</summary>
+    public Libxl.Header? LibxlHeader => _libxlGrammar?.Header;
+
+    /// <summary>The libxc layer, once its headers are read (<see cref="LibxcReader.ImageHeader"/>, <see cref="LibxcReader.DomainHeader"/>).</summary>
+    public LibxcReader? Libxc => _libxc;
+
+    /// <summary>The current item.</summary>
+    public XenItemKind Kind { get; private set; }
+
+    /// <summary>The layer of the current item.</summary>
+    public XenLayer Layer { get; private set; }
+
+    /// <summary>Nesting of the current item: 0 for the outermost layer, one more for each layer that wraps it.</summary>
+    public int Depth { get; private set; }
+
+    /// <summary>Index of the current record within its layer (libxc indices restart for each libxc stream); -1 for a header.</summary>
+    public long Index { get; private set; } = -1;
+
+    /// <summary>Absolute offset of the current item in the input.</summary>
+    public long Offset { get; private set; }
+
+    /// <summary>Length of the current item in octets (for LIBXC_CONTEXT: the record alone, not the stream after it).</summary>
+    public long Length { get; private set; }
+
+    /// <summary>The current record's type name, as Xen spells it (PAGE_DATA, LIBXC_CONTEXT), or the header's name.</summary>
+    public string Name { get; private set; } = "";
+
+    /// <summary>The body length of the current record.</summary>
+    public uint BodyLength { get; private set; }
+
+    /// <summary>The current libxc record's type (when <see cref="Layer"/> is libxc and <see cref="Kind"/> a record).</summary>
+    public RecordType LibxcType { get; private set; }
+
+    /// <summary>The current libxl record's type (when <see cref="Layer"/> is libxl and <see cref="Kind"/> a record).</summary>
+    public LibxlRecordType LibxlType { get; private set; }
+
+    /// <summary>The current libxc record's model (read with build), else null.</summary>
+    public Record? LibxcRecord => Kind == XenItemKind.Record && Layer == XenLayer.Libxc ? _libxc!.Current : null;
+
+    /// <summary>The current libxl record's model (libxl records are always built: they are few and small).</summary>
+    public LibxlRecord? LibxlRecord => Kind == XenItemKind.Record && Layer == XenLayer.Libxl ? _libxl!.Current : null;
+
+    /// <summary>The current record's octets (header, body, padding).</summary>
+    public ReadOnlySpan<byte> CurrentBytes => Kind != XenItemKind.Record ? default
+        : Layer == XenLayer.Libxc ? _libxc!.CurrentBytes : _libxl!.ElementBytes;
+
+    /// <summary>Rule violations of the current item; after <see cref="MoveNext"/> returns false, those of the end of the input.</summary>
+    public IReadOnlyList<FgViolation> Violations => _violations;
+
+    /// <summary>Absolute offset just past what has been read.</summary>
+    public long Position => _source.Position;
+
+    /// <summary>Whether the input is memory-mapped.</summary>
+    public bool IsMapped => _source.IsMapped;
+
+    /// <summary>The checkpoint round of the current item: 1 + the rounds completed before it.</summary>
+    public int Round => CompleteRounds + 1;
+
+    /// <summary>Whether the stream is checkpointed (a CHECKPOINT record was seen inside a libxl stream).</summary>
+    public bool Checkpointed => _rules?.Checkpointed ?? false;
+
+    /// <summary>Whether CHECKPOINT_STATE records follow the checkpoints (COLO).</summary>
+    public bool Colo => _rules?.Colo ?? false;
+
+    /// <summary>Checkpoints completed so far (each ends with CHECKPOINT_END): what a receiver commits to if the wire breaks now.</summary>
+    public int CompleteRounds => _rules?.CompleteRounds ?? 0;
+
+    /// <summary>Inside a checkpoint: after its libxc CHECKPOINT, before its CHECKPOINT_END.</summary>
+    public bool InCheckpoint => _rules?.InCheckpoint ?? false;
+
+    /// <summary>True once the outermost stream's END has been read.</summary>
+    public bool Ended { get; private set; }
+
+    /// <summary>True when the input ended right after a complete checkpoint, without END (a broken-off Remus/COLO stream a receiver resumes from).</summary>
+    public bool EndedOnCheckpoint { get; private set; }
+
+    /// <summary>Where the legacy image inside an xl save file begins (for convert-legacy), or -1.</summary>
+    public long LegacyOffset { get; private set; } = -1;
+
+    private int LibxcDepth => Format == ImageKind.Libxc ? 0 : LibxlDepth + 1;
+    private int LibxlDepth => Format == ImageKind.XlSaveFile ? 1 : 0;
+
+    /// <summary>
+    /// Reads the next item; false at the end of the outermost stream (then
+    /// <see cref="Violations"/> holds what the end showed: data after END, a
+    /// stream broken off after a complete checkpoint). <paramref name="build"/>:
+    /// also build the libxc records' models.
+    /// </summary>
+    public bool MoveNext(bool build = true)
+    {
+        _violations.Clear();
+        try
+        {
+            return Step(build);
+        }
+        catch (FgException e)
+        {
+            e.Context ??= Where();
+            throw;
+        }
+    }
+
+    private bool Step(bool build)
+    {
+        switch (_state)
+        {
+            case State.Start:
+                Refuse();
+                if (Format == ImageKind.XlSaveFile) return ReadXl();
+                if (Format == ImageKind.Libxl) return ReadLibxlHeader();
+                return ReadLibxcHeader();
+            case State.LibxlHeader:
+                return ReadLibxlHeader();
+            case State.LibxcHeader:
+                return ReadLibxcHeader();
+            case State.Legacy:
+                throw FgException.Invalid("legacy-image", "(xl)", LegacyOffset,
+                    "the xl save file holds a legacy (pre-v2) libxc image from here (mandatory flag bit 1 clear): convert it to a version 3 stream with convert-legacy");
+            case State.RoundBoundary:
+                // After a checkpoint: the wire may end here (what a Remus receiver commits to),
+                // COLO sends a CHECKPOINT_STATE, otherwise the libxc stream resumes.
+                if (_source.AtEnd)
+                {
+                    EndedOnCheckpoint = true;
+                    _state = State.Done;
+                    _violations.Add(new FgViolation("checkpoint-stream-broken-off", FgSeverity.Warning, "(end)", _source.Position,
+                        "END", "the end of the input",
+                        string.Create(CultureInfo.InvariantCulture, $"The checkpointed stream ends after checkpoint {CompleteRounds} without END; a receiver fails over to checkpoint {CompleteRounds}, which is complete.")));
+                    return false;
+                }
+                if (IsCheckpointStateNext())
+                {
+                    _state = State.LibxlRecords;
+                    return ReadLibxlRecord();
+                }
+                _state = State.LibxcRecords;
+                return ReadLibxcRecord(build);
+            case State.LibxlRecords:
+                return ReadLibxlRecord();
+            case State.LibxcRecords:
+                return ReadLibxcRecord(build);
+            case State.End:
+                _state = State.Done;
+                if (!_source.AtEnd)
+                    _violations.Add(new FgViolation("trailing-data", FgSeverity.Warning, "(end)", _source.Position, "nothing after END", "more octets",
+                        "Data follows the END record."));
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Inputs no layer here reads: a clear error naming what they are.</summary>
+    private void Refuse()
+    {
+        var head = Head.AsSpan();
+        switch (Format)
+        {
+            case ImageKind.Unknown:
+                throw FgException.Invalid("not-a-xen-image", "(input)", 0, head.Length == 0
+                    ? "the input is empty"
+                    : "the input ends after " + head.Length + " octet(s), too short for any Xen image: " + ImageDetector.Show(head));
+            case ImageKind.NotXen:
+                throw FgException.Invalid("not-a-xen-image", "(input)", 0,
+                    "not a Xen image: it starts with " + ImageDetector.Show(head) + ", the start of no Xen format (libxc, libxl, xl, or a pre-v2 save)");
+            case ImageKind.Legacy:
+                ImageDetector.TryGuessLegacy(head, out var guess);
+                throw FgException.Invalid("legacy-image", "(input)", 0,
+                    "a legacy (pre-v2) libxc image (by its first octets, a " + guess + "): convert it to a version 3 stream with convert-legacy");
+        }
+    }
+
+    private bool ReadXl()
+    {
+        var validation = _options.Validate ? new FgValidation() : null;
+        XlHeader = _source.Read((ref FgReader r) => FormatGen.Xen.Xl.Xl.ReadCore(ref r, validation, true)!, littleEndian: true, _options.MaxElementLength, out _);
+        if (validation is not null) _violations.AddRange(validation.Violations);
+        Set(XenItemKind.XlHeader, XenLayer.Xl, 0, -1, 0, _source.Position, "XL_HEADER");
+        if (XlHeader.Header.StreamV2) _state = State.LibxlHeader;
+        else
+        {
+            LegacyOffset = _source.Position;
+            _state = State.Legacy;
+        }
+        return true;
+    }
+
+    private bool ReadLibxlHeader()
+    {
+        long at = _source.Position;
+        _libxlGrammar = new Libxl.LibxlStreamGrammar();
+        _libxl = new FgStreamReader<LibxlRecord>(_source, _libxlGrammar, _options);
+        _libxl.ReadPrefix();
+        if (_libxl.Validation is { } v)
+        {
+            // A stream that is not libxl, or of another version, cannot be read any further.
+            foreach (var x in v.Violations)
+                if (x.Rule is "libxl-ident" or "libxl-version")
+                    throw FgException.Invalid(x.Rule, x.FieldPath, x.Offset,
+                        (x.Description.Length > 0 ? x.Description + " " : "") + "(expected " + x.Expected + ", found " + x.Actual + ")");
+            _violations.AddRange(v.Violations);
+        }
+        _rules = new LibxlRules();
+        Set(XenItemKind.LibxlHeader, XenLayer.Libxl, LibxlDepth, -1, at, _source.Position - at, "LIBXL_HEADER");
+        _state = State.LibxlRecords;
+        return true;
+    }
+
+    private bool ReadLibxcHeader()
+    {
+        long at = _source.Position;
+        _libxc?.Dispose();
+        _libxc = new LibxcReader(_source, _options, checkpointed: _rules is not null);
+        _libxc.ReadHeaders();
+        _violations.AddRange(_libxc.Violations);
+        Set(XenItemKind.LibxcHeader, XenLayer.Libxc, LibxcDepth, -1, at, _source.Position - at, "LIBXC_HEADER");
+        _rules?.LibxcStarted(_libxc.DomainHeader.Type);
+        _state = State.LibxcRecords;
+        return true;
+    }
+
+    private bool ReadLibxlRecord()
+    {
+        if (!_libxl!.MoveNext(build: true)) { _state = State.Done; return false; }
+        _libxlIndex = _libxl.Index;
+        var bytes = _libxl.ElementBytes;
+        LibxlType = LibxlRecord.PeekType(bytes, _libxlGrammar!.ElementsLittleEndian);
+        if (_libxl.Validation is { } v) _violations.AddRange(v.Violations);
+        Set(XenItemKind.Record, XenLayer.Libxl, LibxlDepth, _libxl.Index, _libxl.ElementOffset, _libxl.ElementLength, RecordNames.Of(LibxlType));
+        BodyLength = LibxlRecord.PeekBodyLength(bytes, _libxlGrammar.ElementsLittleEndian);
+        var next = _rules!.Observe(_libxl.Current, LibxlType, _libxl.Index, _libxl.ElementOffset, "libxl " + Name, _violations);
+        if (_libxl.HandedOff) _state = State.LibxcHeader;
+        else if (_libxl.Finished) { Ended = true; _state = State.End; }
+        else _state = next switch
+        {
+            LibxlRules.Next.Libxc when _libxc is { Finished: false } => State.RoundBoundary,
+            _ => State.LibxlRecords,
+        };
+        return true;
+    }
+
+    private bool ReadLibxcRecord(bool build)
+    {
+        if (!_libxc!.MoveNext(build)) { _state = _rules is null ? State.End : State.LibxlRecords; return Step(build); }
+        LibxcType = _libxc.Type;
+        BodyLength = _libxc.BodyLength;
+        _violations.AddRange(_libxc.Violations);
+        Set(XenItemKind.Record, XenLayer.Libxc, LibxcDepth, _libxc.Index, _libxc.Offset, _libxc.Length, RecordNames.Of(LibxcType));
+        if (_libxc.Finished)
+        {
+            if (_rules is null) { Ended = true; _state = State.End; }
+            else { _rules.LibxcEnded(); _state = State.LibxlRecords; }
+        }
+        else if (LibxcType == RecordType.Checkpoint && _rules is not null)
+        {
+            _rules.CheckpointStarted();
+            _state = State.LibxlRecords;
+        }
+        return true;
+    }
+
+    /// <summary>After CHECKPOINT_END: whether a libxl CHECKPOINT_STATE record (COLO) comes next rather than libxc records.</summary>
+    private bool IsCheckpointStateNext()
+    {
+        var next = _source.Peek(8);
+        if (next.Length < 8) return false;
+        // A libxl CHECKPOINT_STATE header (type 5, 4-octet body); no libxc record of type 5 is that short.
+        var type = LibxlRecord.PeekType(next, _libxlGrammar!.ElementsLittleEndian);
+        return type == LibxlRecordType.CheckpointState && LibxlRecord.PeekBodyLength(next, _libxlGrammar.ElementsLittleEndian) == 4;
+    }
+
+    private void Set(XenItemKind kind, XenLayer layer, int depth, long index, long offset, long length, string name)
+    {
+        Kind = kind;
+        Layer = layer;
+        Depth = depth;
+        Index = index;
+        Offset = offset;
+        Length = length;
+        Name = name;
+        if (kind != XenItemKind.Record) BodyLength = 0;
+    }
+
+    /// <summary>Where the reader was, for an error's context: the layer, and in a checkpointed stream the round.</summary>
+    private string? Where()
+    {
+        string? layer = null;
+        if (_rules is not null && _state is State.LibxcHeader or State.LibxcRecords or State.RoundBoundary)
+            layer = string.Create(CultureInfo.InvariantCulture, $"in the libxc stream that libxl record {_libxlIndex} (LIBXC_CONTEXT) carries");
+        else if (_state == State.LibxlRecords) layer = "in the libxl stream";
+        if (!Checkpointed) return layer;
+        var round = CompleteRounds == 0
+            ? "inside checkpoint 1: no checkpoint is complete, so a receiver has nothing to fail over to"
+            : string.Create(CultureInfo.InvariantCulture, $"inside checkpoint {CompleteRounds + 1}; checkpoints 1-{CompleteRounds} are complete (a receiver fails over to checkpoint {CompleteRounds})");
+        return layer is null ? round : layer + ", " + round;
+    }
+
+    public void Dispose()
+    {
+        _libxc?.Dispose();
+        _libxl?.Dispose();
+        _source.Dispose();
+    }
+}
