@@ -8,6 +8,9 @@
 # Usage: bench/cli-throughput.sh [SIZE (default 1G)] [RUNS (default 7)]
 #   XENSTREAM=path       time that build instead of a fresh native (AOT) one
 #   BASELINE=path        also time another build (e.g. the last release) in the same rounds
+#   WRAP=libxl|xl        also time the same guest as a libxl stream or xl save file (sample --wrap),
+#                        with CHECKPOINTS=N as a checkpointed stream of N rounds, and compare its
+#                        ratios against cat with the bare libxc stream's
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size=${1:-1G}
@@ -24,8 +27,15 @@ else
   xs=$XENSTREAM
 fi
 base=${BASELINE:-}
+wrap=${WRAP:-}
 [ -f "$img" ] || "$xs" sample --guest pv --memory "$size" --version 3 -o "$img"
 cat "$img" > /dev/null; cat "$img" > /dev/null   # warm the page cache
+if [ -n "$wrap" ]; then
+  cps=${CHECKPOINTS:-0}
+  wimg="$dir/pv-$size-$wrap-cp$cps.img"
+  [ -f "$wimg" ] || "$xs" sample --guest pv --memory "$size" --version 3 --wrap "$wrap" ${cps:+--checkpoints "$cps"} -o "$wimg"
+  cat "$wimg" > /dev/null; cat "$wimg" > /dev/null
+fi
 
 names=("cat FILE > /dev/null" "xenstream verify FILE" "cat FILE | cat > /dev/null" "cat FILE | xenstream verify -")
 cmds=("cat '$img' > /dev/null" "'$xs' verify '$img'" "cat '$img' | cat > /dev/null" "cat '$img' | '$xs' verify -")
@@ -33,6 +43,12 @@ if [ -n "$base" ]; then
   names+=("baseline verify FILE" "cat FILE | baseline verify -")
   cmds+=("'$base' verify '$img'" "cat '$img' | '$base' verify -")
 fi
+
+if [ -n "$wrap" ]; then
+  names+=("cat WRAPPED > /dev/null" "xenstream verify WRAPPED" "cat WRAPPED | cat > /dev/null" "cat WRAPPED | xenstream verify -")
+  cmds+=("cat '$wimg' > /dev/null" "'$xs' verify '$wimg'" "cat '$wimg' | cat > /dev/null" "cat '$wimg' | '$xs' verify -")
+fi
+w0=${#cmds[@]}; [ -n "$wrap" ] && w0=$(( ${#cmds[@]} - 4 ))
 
 declare -A times
 for _ in $(seq "$runs"); do
@@ -59,9 +75,18 @@ if [ -n "$base" ]; then
   awk -v a="${m[4]}" -v b="${m[0]}" -v c="${m[5]}" -v d="${m[2]}" -v x="${m[1]}" -v y="${m[3]}" 'BEGIN {
     printf "baseline ratio file: %.2fx, pipe: %.2fx; this build against the baseline: file %.2fx, pipe %.2fx\n", a/b, c/d, x/a, y/c }'
 fi
+if [ -n "$wrap" ]; then
+  echo "wrapped: $wimg ($(stat -c %s "$wimg") octets, $wrap, ${CHECKPOINTS:-0} checkpoint(s))"
+  awk -v a="${m[1]}" -v b="${m[0]}" -v c="${m[3]}" -v d="${m[2]}" \
+      -v wa="${m[$((w0+1))]}" -v wb="${m[$w0]}" -v wc="${m[$((w0+3))]}" -v wd="${m[$((w0+2))]}" 'BEGIN {
+    printf "wrapped ratio file: %.2fx, pipe: %.2fx; against the bare stream ratios: file %.3f, pipe %.3f (target within 5%%)\n",
+      wa/wb, wc/wd, (wa/wb)/(a/b), (wc/wd)/(c/d)
+    printf "wrapped verify against bare verify (same guest, same size): file %.3f, pipe %.3f\n", wa/a, wc/c }'
+fi
 rss() { /usr/bin/time -f '%M' bash -c "$1" 2>&1 >/dev/null | tail -n 1; }
 if [ -x /usr/bin/time ]; then
   echo "peak RSS, file: $(rss "'$xs' verify '$img'") KiB; pipe: $(rss "cat '$img' | '$xs' verify -") KiB (target < 153600 KiB)"
+  [ -n "$wrap" ] && echo "peak RSS wrapped, file: $(rss "'$xs' verify '$wimg'") KiB; pipe: $(rss "cat '$wimg' | '$xs' verify -") KiB"
 else
   echo "peak RSS: /usr/bin/time not installed (apt-get install time)"
 fi
