@@ -34,6 +34,9 @@ internal sealed class SyslogWriter : TextWriter
         }
     }
 
+    /// <summary>Whether lines reach syslog (otherwise they go to standard error).</summary>
+    public bool Connected => _socket is not null;
+
     public override Encoding Encoding => Encoding.UTF8;
 
     public override void Write(char value)

@@ -80,7 +80,7 @@ internal static class VerifyCommand
             progress.Done();
             if (e.Rule == "legacy-image") throw new UsageException(name + ": " + e.Detail);
             output.WriteLine("error: " + e.Format());
-            if (output != Console.Out && !quiet) Console.Error.WriteLine("xenstream: " + name + ": " + e.Format());
+            if (output is SyslogWriter { Connected: true } && !quiet) Console.Error.WriteLine("xenstream: " + name + ": " + e.Format());
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"INVALID: {name}: stopped at offset {e.Offset} after {tally.Records} record(s){Rounds(reader)}; {tally.Errors + 1} error(s), {tally.Warnings} warning(s)"));
             return Program.Invalid;
@@ -93,7 +93,7 @@ internal static class VerifyCommand
         var verdict = tally.Errors == 0 ? "VALID" : "INVALID";
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{verdict}: {name}: {ImageDetector.Describe(reader!.Format)}, {tally.Describe()}, {reader.Position} octets{Rounds(reader)}; {tally.Errors} error(s), {tally.Warnings} warning(s)"));
-        if (tally.Errors > 0 && output != Console.Out && !quiet) Console.Error.WriteLine("xenstream: " + name + ": INVALID (" + tally.Errors + " error(s))");
+        if (tally.Errors > 0 && output is SyslogWriter { Connected: true } && !quiet) Console.Error.WriteLine("xenstream: " + name + ": INVALID (" + tally.Errors + " error(s))");
         return tally.Errors == 0 ? Program.Ok : Program.Invalid;
     }
 
