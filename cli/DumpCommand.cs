@@ -250,7 +250,7 @@ internal static class DumpCommand
                 if (_error.RecordName is not null) _j.WriteString("recordType", _error.RecordName);
                 _j.WriteString("field", _error.FieldPath);
                 _j.WriteNumber("offset", _error.Offset);
-                _j.WriteString("message", _error.Detail + (_error.Context is null ? "" : "; " + _error.Context));
+                _j.WriteString("message", _error.DetailInContext);
                 _j.WriteEndObject();
             }
             _j.WriteBoolean("valid", valid && _error is null);

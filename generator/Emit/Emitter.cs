@@ -531,10 +531,10 @@ internal sealed partial class Emitter
         w.Line();
     }
 
-    /// <summary>The C# type of a switch's key: the field's own type when it switches on a field, else the expression's.</summary>
     /// <summary>The type a parse instance's reader was made for, by the reader's name.</summary>
     private readonly Dictionary<string, TypeModel> _instanceOwner = new(StringComparer.Ordinal);
 
+    /// <summary>The C# type of a switch's key: the field's own type when it switches on a field, else the expression's.</summary>
     private string SwitchOnType(TypeModel t, SwitchModel sw)
     {
         if (_instanceOwner.TryGetValue(t.CsName, out var owner)) t = owner;

@@ -38,6 +38,9 @@ public sealed class FgException : Exception
     /// <summary>What the reader knew when the error struck (a layer, a checkpoint round), appended to the message.</summary>
     public string? Context { get; set; }
 
+    /// <summary>The detail, followed by the <see cref="Context"/> when there is one.</summary>
+    public string DetailInContext => Context is null ? Detail : Detail + "; " + Context;
+
     public override string Message => Format();
 
     /// <summary>Generated code calls this as the error leaves a nested field.</summary>
@@ -54,7 +57,7 @@ public sealed class FgException : Exception
     }
 
     /// <summary>The error as a violation (severity Error), keeping its record.</summary>
-    public FgViolation ToViolation() => new(Rule, FgSeverity.Error, FieldPath, Offset, "", "", Detail + (Context is null ? "" : "; " + Context))
+    public FgViolation ToViolation() => new(Rule, FgSeverity.Error, FieldPath, Offset, "", "", DetailInContext)
     {
         RecordIndex = RecordIndex,
         RecordName = RecordName,
@@ -69,7 +72,7 @@ public sealed class FgException : Exception
         var parts = new System.Collections.Generic.List<string>(2);
         if (FieldPath.Length > 0) parts.Add((Offset < 0 ? "value " : "field ") + FieldPath);
         if (Offset >= 0) parts.Add(string.Create(CultureInfo.InvariantCulture, $"offset {Offset} (0x{Offset:x})"));
-        return Rule + ": " + where + string.Join(", ", parts) + (parts.Count > 0 ? ": " : "") + Detail + (Context is null ? "" : "; " + Context);
+        return Rule + ": " + where + string.Join(", ", parts) + (parts.Count > 0 ? ": " : "") + DetailInContext;
     }
 
     internal static FgException Truncated(string field, long offset, long needed, long available, bool inSubstream)
@@ -89,12 +92,16 @@ public sealed class FgException : Exception
     public static FgException? FirstError(FgValidation found)
     {
         foreach (var v in found.Violations)
-            if (v.Severity == FgSeverity.Error)
-                return new(v.Rule, v.FieldPath, v.Offset, v.Expected.Length == 0 && v.Actual.Length == 0
-                    ? v.Description
-                    : v.Description + " (expected " + v.Expected + ", found " + v.Actual + ")");
+            if (v.Severity == FgSeverity.Error) return Of(v);
         return null;
     }
+
+    /// <summary>A violation that stops reading (nothing after it can be read), as the error it then is.</summary>
+    public static FgException Of(FgViolation v) => new(v.Rule, v.FieldPath, v.Offset, v.Explanation)
+    {
+        RecordIndex = v.RecordIndex,
+        RecordName = v.RecordName,
+    };
 
     /// <summary>Raised by generated code when a computed size or count is impossible.</summary>
     public static FgException Invalid(string rule, string field, long offset, string detail) => new(rule, field, offset, detail);

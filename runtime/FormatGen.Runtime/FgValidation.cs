@@ -40,14 +40,22 @@ public sealed record FgViolation(
         var where = RecordIndex >= 0
             ? string.Create(CultureInfo.InvariantCulture, $"record {RecordIndex}{(RecordName is null ? "" : " (" + RecordName + ")")}, ")
             : "";
-        var more = More > 0 ? string.Create(CultureInfo.InvariantCulture, $"{More} more element(s) alike") : "";
-        var found = Expected.Length == 0 && Actual.Length == 0
-            ? (more.Length > 0 ? "(" + more + ")" : "")
-            : "(expected " + Expected + ", found " + Actual + (more.Length > 0 ? "; " + more : "") + ")";
-        var what = Description.Length > 0 && found.Length > 0 ? Description + " " + found : Description + found;
         // A value computed from fields (an instance) has a name but no offset of its own.
         var at = Offset < 0 ? "value " + FieldPath : string.Create(CultureInfo.InvariantCulture, $"field {FieldPath}, offset {Offset} (0x{Offset:x})");
-        return sev + ": " + Rule + ": " + where + at + ": " + what;
+        return sev + ": " + Rule + ": " + where + at + ": " + Explanation;
+    }
+
+    /// <summary>What is wrong, in words: the description, then what was expected and found (and how many more alike).</summary>
+    public string Explanation
+    {
+        get
+        {
+            var more = More > 0 ? string.Create(CultureInfo.InvariantCulture, $"{More} more element(s) alike") : "";
+            var found = Expected.Length == 0 && Actual.Length == 0
+                ? (more.Length > 0 ? "(" + more + ")" : "")
+                : "(expected " + Expected + ", found " + Actual + (more.Length > 0 ? "; " + more : "") + ")";
+            return Description.Length > 0 && found.Length > 0 ? Description + " " + found : Description + found;
+        }
     }
 }
 

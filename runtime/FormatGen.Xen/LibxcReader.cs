@@ -90,8 +90,7 @@ public sealed class LibxcReader : IDisposable
         {
             foreach (var x in v.Violations)
                 if (x.Rule is "image-marker" or "image-id" or "image-version")
-                    throw FgException.Invalid(x.Rule, x.FieldPath, x.Offset,
-                        (x.Description.Length > 0 ? x.Description + " " : "") + "(expected " + x.Expected + ", found " + x.Actual + ")");
+                    throw FgException.Of(x);
             _violations.AddRange(v.Violations);
         }
         _rules = new LayoutRules(DomainHeader.Type, ImageHeader.Version, DomainHeader.PageShift, LittleEndian, _checkpointed);

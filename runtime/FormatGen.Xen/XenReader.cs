@@ -289,8 +289,7 @@ public sealed class XenReader : IDisposable
             // A stream that is not libxl, or of another version, cannot be read any further.
             foreach (var x in v.Violations)
                 if (x.Rule is "libxl-ident" or "libxl-version")
-                    throw FgException.Invalid(x.Rule, x.FieldPath, x.Offset,
-                        (x.Description.Length > 0 ? x.Description + " " : "") + "(expected " + x.Expected + ", found " + x.Actual + ")");
+                    throw FgException.Of(x);
             _violations.AddRange(v.Violations);
         }
         _rules = new LibxlRules();

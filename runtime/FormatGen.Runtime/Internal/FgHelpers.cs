@@ -140,7 +140,6 @@ public static class FgText
     private static readonly Encoding Utf32Le = new UTF32Encoding(false, false, false);
     private static readonly Encoding Utf32Be = new UTF32Encoding(true, false, false);
 
-    /// <summary>The octets of a value, with the octets of a pad-right strip and a terminator cut applied (Kaitai's order).</summary>
     /// <summary>
     /// Whether the octets read for a sized, terminated or padded value still
     /// hold it (what follows its terminator is the input's, to give back as it was).
@@ -148,6 +147,7 @@ public static class FgText
     public static bool Keeps(ReadOnlySpan<byte> value, ReadOnlyMemory<byte> raw, int pad, int terminator, bool include)
         => !raw.IsEmpty && StripAndTerminate(raw.Span, pad, terminator, include).SequenceEqual(value);
 
+    /// <summary>The octets of a value, with the octets of a pad-right strip and a terminator cut applied (Kaitai's order).</summary>
     public static ReadOnlySpan<byte> StripAndTerminate(ReadOnlySpan<byte> v, int pad, int terminator, bool include)
     {
         if (pad >= 0)
