@@ -139,28 +139,44 @@ public sealed unsafe class FgSource : IDisposable
     /// Reads one structure at the position with <paramref name="read"/>, over
     /// more octets each time it runs short, and consumes what it read. The
     /// reader is soft and stops at fields marked <c>-fg-handoff</c>.
-    /// <paramref name="maxLength"/> bounds what is buffered for it.
+    /// <paramref name="maxLength"/> bounds the structure, and what is buffered for it.
     /// </summary>
-    public T Read<T>(FgReadFunc<T> read, bool littleEndian, int maxLength, out bool handedOff)
+    public T Read<T>(FgReadFunc<T> read, bool littleEndian, long maxLength, out bool handedOff)
+    {
+        var result = Parse(read, littleEndian, maxLength, skipAhead: false, out int length, out handedOff);
+        Consume(length);
+        return result;
+    }
+
+    /// <summary>
+    /// <see cref="Read"/> without consuming: the structure's <paramref name="length"/>
+    /// is the caller's to <see cref="Consume"/>. With <paramref name="skipAhead"/>,
+    /// reading from a pipe may skip octets no rule reads (opaque blobs, page data)
+    /// without buffering them; <see cref="Consume"/> discards them from the input.
+    /// </summary>
+    public T Parse<T>(FgReadFunc<T> read, bool littleEndian, long maxLength, bool skipAhead, out int length, out bool handedOff)
     {
         while (true)
         {
             var memory = Available();
-            var reader = new FgReader(memory, littleEndian, _position, soft: !IsComplete) { StopAtHandoff = true };
+            bool complete = IsComplete;
+            var reader = new FgReader(memory, littleEndian, _position, soft: !complete, skipAhead && _map is null && !complete) { StopAtHandoff = true };
             var result = read(ref reader);
             if (!reader.IsShort)
             {
+                if (reader.Position > maxLength) throw TooLong(reader.Position, maxLength, _position);
+                length = reader.Position;
                 handedOff = reader.HandedOff;
-                Consume(reader.Position);
                 return result;
             }
-            if (reader.Needed > maxLength) throw TooLong(reader.Needed, maxLength);
+            if (reader.Needed > maxLength) throw TooLong(reader.Needed, maxLength, _position);
+            // A short read always asks for more than there is; anything else would loop forever.
             if (reader.Needed <= memory.Length) throw new InvalidOperationException("A short read asked for octets that are already there.");
             Fill(reader.Needed, maxLength);
         }
     }
 
-    internal static FgException TooLong(long length, long max, long at = -1) => FgException.Invalid("record-length-limit", "(record)", at,
+    private static FgException TooLong(long length, long max, long at) => FgException.Invalid("record-length-limit", "(record)", at,
         string.Create(CultureInfo.InvariantCulture, $"record of {length} octets exceeds the limit of {max} octets"));
 
     /// <summary>Index in the buffer of the next unconsumed octet (buffered sources).</summary>

@@ -46,6 +46,7 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
     private readonly FgStreamOptions _options;
     private readonly FgValidation? _validation;
     private readonly long _maxElement;   // the whole element's limit
+    private readonly FgReadFunc<TElement?> _readOne;
 
     private bool _prefixRead;
     private bool _finished;
@@ -73,6 +74,7 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
         _options = options ?? new FgStreamOptions();
         _validation = _options.Validate ? new FgValidation() : null;
         _maxElement = grammar.LimitsField ? (long)_options.MaxElementLength + FramingAllowance : _options.MaxElementLength;
+        _readOne = ReadOne;
     }
 
     /// <summary>Violations found by the last <see cref="ReadPrefix"/> or <see cref="MoveNext"/>.</summary>
@@ -171,36 +173,33 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
 
     private int Parse(bool prefix, bool build, long index, out bool last)
     {
-        while (true)
-        {
-            var memory = _source.Available();
-            bool complete = _source.IsComplete;
-            // Checking a piped element may skip octets no rule reads (opaque blobs, page data)
-            // without buffering them; they are discarded from the input afterwards.
-            bool skipAhead = !build && !prefix && !_source.IsMapped && !complete;
-            var reader = new FgReader(memory, _prefixRead && _grammar.ElementsLittleEndian, _source.Position, soft: !complete, skipAhead) { StopAtHandoff = true };
-            if (!prefix) reader.SizeLimit = _options.MaxElementLength;
-            int mark = _validation?.Count ?? 0;
-            TElement? element = null;
-            last = false;
-            if (prefix) _grammar.ReadPrefix(ref reader, _validation);
-            else element = _grammar.ReadElement(ref reader, _validation, build, index, out last);
-            if (!reader.IsShort)
-            {
-                if (!prefix && reader.Position > _maxElement) throw TooLong(reader.Position);
-                Current = element;
-                HandedOff = reader.HandedOff;
-                return reader.Position;
-            }
-            _validation?.TruncateTo(mark);
-            if (reader.Needed > _maxElement) throw TooLong(reader.Needed);
-            // A short read always asks for more than there is; anything else would loop forever.
-            if (reader.Needed <= memory.Length) throw new InvalidOperationException("A short read asked for octets that are already there.");
-            _source.Fill(reader.Needed, _maxElement);
-        }
+        _prefixing = prefix;
+        _build = build;
+        _index = index;
+        // Checking (not building) an element may skip the octets no rule reads.
+        var element = _source.Parse(_readOne, _prefixRead && _grammar.ElementsLittleEndian, _maxElement, skipAhead: !build && !prefix, out int length, out bool handedOff);
+        last = _last;
+        Current = element;
+        HandedOff = handedOff;
+        return length;
     }
 
-    private FgException TooLong(long length) => FgSource.TooLong(length, _maxElement, _source.Position);
+    // What _readOne reads: set by Parse (a delegate made once, so reading an element allocates nothing).
+    private bool _prefixing, _build, _last;
+    private long _index;
+
+    private TElement? ReadOne(ref FgReader reader)
+    {
+        if (!_prefixing) reader.SizeLimit = _options.MaxElementLength;
+        int mark = _validation?.Count ?? 0;
+        TElement? element = null;
+        _last = false;
+        if (_prefixing) _grammar.ReadPrefix(ref reader, _validation);
+        else element = _grammar.ReadElement(ref reader, _validation, _build, _index, out _last);
+        // A short read is read again over more octets: what it reported is reported then.
+        if (reader.IsShort) _validation?.TruncateTo(mark);
+        return element;
+    }
 
     public void Dispose()
     {
