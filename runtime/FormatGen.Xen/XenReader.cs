@@ -60,7 +60,7 @@ public sealed class XenReader : IDisposable
     private LibxcReader? _libxc;
     private LibxlRules? _rules;
     private State _state = State.Start;
-    private long _libxlIndex = -1;
+    private long _libxcContextIndex = -1;   // the libxl record that carries the libxc stream
 
     private enum State { Start, LibxlHeader, LibxlRecords, LibxcHeader, LibxcRecords, RoundBoundary, Legacy, End, Done }
 
@@ -313,31 +313,32 @@ public sealed class XenReader : IDisposable
 
     private bool ReadLibxlRecord()
     {
-        if (!_libxl!.MoveNext(build: true)) { _state = State.Done; return false; }
-        _libxlIndex = _libxl.Index;
+        // After END the state is End: the libxl stream is never read past it.
+        if (!_libxl!.MoveNext(build: true)) throw new InvalidOperationException("The libxl stream was read past its END.");
         var bytes = _libxl.ElementBytes;
-        LibxlType = LibxlRecord.PeekType(bytes, _libxlGrammar!.ElementsLittleEndian);
+        bool le = _libxlGrammar!.ElementsLittleEndian;
+        LibxlType = LibxlRecord.PeekType(bytes, le);
         if (_libxl.Validation is { } v) _violations.AddRange(v.Violations);
-        Set(XenItemKind.Record, XenLayer.Libxl, LibxlDepth, _libxl.Index, _libxl.ElementOffset, _libxl.ElementLength, RecordNames.Of(LibxlType));
-        BodyLength = LibxlRecord.PeekBodyLength(bytes, _libxlGrammar.ElementsLittleEndian);
+        Set(XenItemKind.Record, XenLayer.Libxl, LibxlDepth, _libxl.Index, _libxl.ElementOffset, _libxl.ElementLength, RecordNames.Of(LibxlType), LibxlRecord.PeekBodyLength(bytes, le));
         var next = _rules!.Observe(_libxl.Current, LibxlType, _libxl.Index, _libxl.ElementOffset, "libxl " + Name, _violations);
-        if (_libxl.HandedOff) _state = State.LibxcHeader;
-        else if (_libxl.Finished) { Ended = true; _state = State.End; }
-        else _state = next switch
+        if (_libxl.HandedOff)
         {
-            LibxlRules.Next.Libxc when _libxc is { Finished: false } => State.RoundBoundary,
-            _ => State.LibxlRecords,
-        };
+            _libxcContextIndex = _libxl.Index;
+            _state = State.LibxcHeader;
+        }
+        else if (_libxl.Finished) { Ended = true; _state = State.End; }
+        // The rules say libxc comes next only after a checkpoint of a libxc stream that has not ended.
+        else _state = next == LibxlRules.Next.Libxc ? State.RoundBoundary : State.LibxlRecords;
         return true;
     }
 
     private bool ReadLibxcRecord(bool build)
     {
-        if (!_libxc!.MoveNext(build)) { _state = _rules is null ? State.End : State.LibxlRecords; return Step(build); }
+        // After its END the state moves on: the libxc stream is never read past it.
+        if (!_libxc!.MoveNext(build)) throw new InvalidOperationException("The libxc stream was read past its END.");
         LibxcType = _libxc.Type;
-        BodyLength = _libxc.BodyLength;
         _violations.AddRange(_libxc.Violations);
-        Set(XenItemKind.Record, XenLayer.Libxc, LibxcDepth, _libxc.Index, _libxc.Offset, _libxc.Length, RecordNames.Of(LibxcType));
+        Set(XenItemKind.Record, XenLayer.Libxc, LibxcDepth, _libxc.Index, _libxc.Offset, _libxc.Length, RecordNames.Of(LibxcType), _libxc.BodyLength);
         if (_libxc.Finished)
         {
             if (_rules is null) { Ended = true; _state = State.End; }
@@ -361,7 +362,7 @@ public sealed class XenReader : IDisposable
         return type == LibxlRecordType.CheckpointState && LibxlRecord.PeekBodyLength(next, _libxlGrammar.ElementsLittleEndian) == 4;
     }
 
-    private void Set(XenItemKind kind, XenLayer layer, int depth, long index, long offset, long length, string name)
+    private void Set(XenItemKind kind, XenLayer layer, int depth, long index, long offset, long length, string name, uint bodyLength = 0)
     {
         Kind = kind;
         Layer = layer;
@@ -370,7 +371,7 @@ public sealed class XenReader : IDisposable
         Offset = offset;
         Length = length;
         Name = name;
-        if (kind != XenItemKind.Record) BodyLength = 0;
+        BodyLength = bodyLength;
     }
 
     /// <summary>Where the reader was, for an error's context: the layer, and in a checkpointed stream the round.</summary>
@@ -378,7 +379,7 @@ public sealed class XenReader : IDisposable
     {
         string? layer = null;
         if (_rules is not null && _state is State.LibxcHeader or State.LibxcRecords or State.RoundBoundary)
-            layer = string.Create(CultureInfo.InvariantCulture, $"in the libxc stream that libxl record {_libxlIndex} (LIBXC_CONTEXT) carries");
+            layer = string.Create(CultureInfo.InvariantCulture, $"in the libxc stream that libxl record {_libxcContextIndex} (LIBXC_CONTEXT) carries");
         else if (_state == State.LibxlRecords) layer = "in the libxl stream";
         if (!Checkpointed) return layer;
         var round = CompleteRounds == 0

@@ -136,6 +136,7 @@ public class XenReaderTests
         Assert.NotNull(mid.Error);
         Assert.Equal("truncated", mid.Error!.Rule);
         Assert.Contains("inside checkpoint 3; checkpoints 1-2 are complete (a receiver fails over to checkpoint 2)", mid.Error.Message);
+        Assert.Contains("in the libxc stream that libxl record 0 (LIBXC_CONTEXT) carries", mid.Error.Message);
         Assert.Single(Problems(mid));
     }
 
