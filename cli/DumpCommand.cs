@@ -39,7 +39,7 @@ internal static class DumpCommand
     {
         var options = Program.StreamOptions(maxRecord);
         using var input = Inputs.Open(path, sample, out var name);
-        using var reader = Program.OpenReader(input, name, format, options);
+        using var reader = new XenReader(input, format, options);
         if (reader.Format != ImageKind.XlSaveFile)
             throw new UsageException(name + ": a " + ImageDetector.Describe(reader.Format) + " carries no domain configuration (only an xl save file does)");
         try
@@ -77,10 +77,9 @@ internal static class DumpCommand
                 sink.Violation(v);
             }
         }
-        XenReader? reader = null;
+        using var reader = new XenReader(input, format, options);
         try
         {
-            reader = Program.OpenReader(input, name, format, options);
             int complete = 0;
             while (reader.MoveNext(build: true))
             {
@@ -97,14 +96,12 @@ internal static class DumpCommand
         }
         catch (FgException e)
         {
-            if (e.Rule == "legacy-image") throw new UsageException(name + ": " + e.Detail);
+            Program.RefuseLegacy(e, name);
             sink.Error(e);
             sink.End(reader, false);
-            reader?.Dispose();
             return Program.Invalid;
         }
         sink.End(reader, errors == 0);
-        reader.Dispose();
         return errors == 0 ? Program.Ok : Program.Invalid;
     }
 
@@ -115,7 +112,7 @@ internal static class DumpCommand
         void Checkpoint(int complete);
         void Violation(FgViolation v);
         void Error(FgException e);
-        void End(XenReader? r, bool valid);
+        void End(XenReader r, bool valid);
     }
 
     private sealed class TextSink(Stream stdout) : ISink
@@ -156,7 +153,7 @@ internal static class DumpCommand
 
         public void Error(FgException e) => _w.WriteLine("error: " + e.Format());
 
-        public void End(XenReader? r, bool valid) => _w.Flush();
+        public void End(XenReader r, bool valid) => _w.Flush();
 
         public void Dispose() => _w.Dispose();
     }
@@ -186,7 +183,7 @@ internal static class DumpCommand
             _j.WriteStartObject();
             _j.WriteString("layer", r.Layer switch { XenLayer.Xl => "xl", XenLayer.Libxl => "libxl", _ => "libxc" });
             _j.WriteNumber("depth", r.Depth);
-            if (r.Checkpointed || r.InCheckpoint) _j.WriteNumber("round", r.Round);
+            if (r.Checkpointed) _j.WriteNumber("round", r.Round);
             _j.WriteNumber("offset", r.Offset);
         }
 
@@ -220,11 +217,11 @@ internal static class DumpCommand
 
         public void Error(FgException e) => _error = e;
 
-        public void End(XenReader? r, bool valid)
+        public void End(XenReader r, bool valid)
         {
             Begin();
             _j.WriteEndArray();
-            if (r is not null) Headers(r);
+            Headers(r);
             _j.WriteStartArray("violations");
             foreach (var v in _violations)
             {

@@ -126,21 +126,12 @@ public static class Program
     }
 
     /// <summary>
-    /// A reader of whatever Xen image the input holds (or the forced format).
-    /// A legacy image is a usage error pointing at convert-legacy; what is no
-    /// Xen image at all is a bad stream, said when the first item is read.
+    /// A legacy image (bare, or inside an xl save file) is a usage error
+    /// (exit 2) that points at convert-legacy; any other error is the input's.
     /// </summary>
-    internal static XenReader OpenReader(Stream input, string name, ImageKind? format, FgStreamOptions options)
+    internal static void RefuseLegacy(FgException e, string name)
     {
-        var reader = new XenReader(input, format, options);
-        if (reader.Format == ImageKind.Legacy)
-        {
-            ImageDetector.TryGuessLegacy(reader.Head, out var guess);
-            reader.Dispose();
-            throw new UsageException(name + ": a legacy (pre-v2) libxc image (by its first octets, a " + guess
-                + "); convert it to a version 3 stream with convert-legacy, which this version does not have yet");
-        }
-        return reader;
+        if (e.Rule == "legacy-image") throw new UsageException(name + ": " + e.Detail + ", which this version does not have yet");
     }
 
     internal static string DescribeXl(FormatGen.Xen.Xl.Xl xl)

@@ -57,7 +57,7 @@ internal static class VerifyCommand
         XenReader? reader = null;
         try
         {
-            reader = Program.OpenReader(input, name, o.Format, options);
+            reader = new XenReader(input, o.Format, options);
             int complete = 0;
             while (reader.MoveNext(build: false))
             {
@@ -78,7 +78,7 @@ internal static class VerifyCommand
         {
             run.Flush();
             progress.Done();
-            if (e.Rule == "legacy-image") throw new UsageException(name + ": " + e.Detail);
+            Program.RefuseLegacy(e, name);
             output.WriteLine("error: " + e.Format());
             if (output is SyslogWriter { Connected: true } && !quiet) Console.Error.WriteLine("xenstream: " + name + ": " + e.Format());
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
