@@ -354,17 +354,17 @@ internal sealed partial class Emitter
         {
             var outer = "__if_" + f.Id;
             w.Line(FieldCsType(f) + "? " + outer + " = null;");
-            var cond = Code(f.If, scope);
+            w.Open("if (" + Code(f.If, scope) + ")");
             if (f.Handoff)
             {
                 // Streaming: the element ends here, and another reader takes the octets from here on.
-                w.Line("if (" + R + ".StopAtHandoff && (" + cond + ")) " + R + ".HandedOff = true;");
-                cond = "!" + R + ".StopAtHandoff && (" + cond + ")";
+                w.Line("if (" + R + ".StopAtHandoff) " + R + ".HandedOff = true;");
+                w.Open("else");
             }
-            w.Open("if (" + cond + ")");
             var inner = f with { If = null };
             EmitReadField(w, t, scope, inner, counters);
             w.Line(outer + " = " + (f.Repeat != RepeatKind.None ? "__list_" + f.Id : Names.Field(f.Id)) + ";");
+            if (f.Handoff) w.Close();
             w.Close();
             scope.Locals[f.Id] = f.Repeat != RepeatKind.None ? new Typed(outer, TK.Array, Size: "(" + outer + "?.Count ?? 0)") : f.Kind switch
             {
