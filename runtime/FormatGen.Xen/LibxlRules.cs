@@ -91,8 +91,7 @@ public sealed class LibxlRules
                 }
                 InCheckpoint = false;
                 CompleteRounds++;
-                _atBoundary = true;
-                return _libxcEnded ? Next.Libxl : Next.Libxc;
+                return Boundary();
             case LibxlRecordType.CheckpointState:
                 if (!wasBoundary)
                 {
@@ -101,8 +100,7 @@ public sealed class LibxlRules
                     return Next.Libxl;
                 }
                 Colo = true;
-                _atBoundary = true;
-                return _libxcEnded ? Next.Libxl : Next.Libxc;
+                return Boundary();
             case LibxlRecordType.End:
                 if (InCheckpoint)
                     Fail(into, "libxl-end-in-checkpoint", index, offset, name, "CHECKPOINT_END before END",
@@ -112,6 +110,13 @@ public sealed class LibxlRules
             default:
                 return Next.Libxl;
         }
+    }
+
+    /// <summary>Between checkpoints: the libxc stream resumes next, unless it has ended.</summary>
+    private Next Boundary()
+    {
+        _atBoundary = true;
+        return _libxcEnded ? Next.Libxl : Next.Libxc;
     }
 
     /// <summary>Keys as libxl's restore accepts them: not empty, relative, printable (values may be anything NUL-free).</summary>
