@@ -103,7 +103,9 @@ public class XenReaderTests
         // Offsets are absolute in the file: the libxc headers follow LIBXC_CONTEXT's 8 octets.
         Assert.Equal(r.Items[2].Offset + 8, r.Items[3].Offset);
         Assert.Equal("name = \"g\"\n", r.State.XlHeader!.Header.OptionalData.Config);
-        Assert.Equal(libxc.Length, r.Items.Where(i => i.Layer == XenLayer.Libxc).Sum(i => 0L) + libxc.Length);
+        // The libxc layer is the libxc stream, octet for octet: from its headers to the end of its 8-octet END.
+        var inner = r.Items.Where(i => i.Layer == XenLayer.Libxc).ToList();
+        Assert.Equal(libxc.Length, inner[^1].Offset + 8 - inner[0].Offset);
         Assert.False(r.State.Checkpointed);
     }
 
@@ -144,8 +146,8 @@ public class XenReaderTests
     public void A_colo_stream_reads_its_checkpoint_state_records()
     {
         // Round 1: the plain libxc stream up to CHECKPOINT, CHECKPOINT_END, then CHECKPOINT_STATE (new checkpoint), round 2, END.
-        var records = Streams.RecordOffsets(Streams.Sample(GuestKind.Pv, 3));
         var libxc = Streams.Sample(GuestKind.Pv, 3);
+        var records = Streams.RecordOffsets(libxc);
         var endAt = (int)records[^1];
         var checkpoint = Streams.Raw(0x0e, Array.Empty<byte>());
         var state = Containers.Record(5, BitConverter.GetBytes(0u));
