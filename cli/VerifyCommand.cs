@@ -35,9 +35,9 @@ internal static class VerifyCommand
             if (p.GetValue(syslog))
             {
                 using var log = new SyslogWriter("xenstream");
-                return RunWith(path, p.GetValue(sample), options, log, quiet: options.Quiet);
+                return RunWith(path, p.GetValue(sample), options, log);
             }
-            return RunWith(path, p.GetValue(sample), options, options.Quiet ? TextWriter.Null : Console.Out, options.Quiet);
+            return RunWith(path, p.GetValue(sample), options, options.Quiet ? TextWriter.Null : Console.Out);
         });
         return cmd;
     }
@@ -45,19 +45,18 @@ internal static class VerifyCommand
     public sealed record Options(bool Verbose = false, bool Quiet = false, ImageKind? Format = null, string MaxRecord = "128M");
 
     public static int Run(string? path, bool sample, bool verbose, string maxRecord, TextWriter output)
-        => RunWith(path, sample, new Options(verbose, MaxRecord: maxRecord), output, quiet: false);
+        => RunWith(path, sample, new Options(verbose, MaxRecord: maxRecord), output);
 
-    public static int RunWith(string? path, bool sample, Options o, TextWriter output, bool quiet)
+    public static int RunWith(string? path, bool sample, Options o, TextWriter output)
     {
         var options = Program.StreamOptions(o.MaxRecord);
         using var input = Inputs.Open(path, sample, out var name);
         var tally = new Tally(output);
         var run = new PageRun(output);
-        var progress = quiet ? Progress.None : Progress.Start(name);
-        XenReader? reader = null;
+        var progress = o.Quiet ? Progress.None : Progress.Start(name);
+        using var reader = new XenReader(input, o.Format, options);
         try
         {
-            reader = new XenReader(input, o.Format, options);
             int complete = 0;
             while (reader.MoveNext(build: false))
             {
@@ -80,24 +79,20 @@ internal static class VerifyCommand
             progress.Done();
             Program.RefuseLegacy(e, name);
             output.WriteLine("error: " + e.Format());
-            if (output is SyslogWriter { Connected: true } && !quiet) Console.Error.WriteLine("xenstream: " + name + ": " + e.Format());
+            if (output is SyslogWriter { Connected: true } && !o.Quiet) Console.Error.WriteLine("xenstream: " + name + ": " + e.Format());
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"INVALID: {name}: stopped at offset {e.Offset} after {tally.Records} record(s){Rounds(reader)}; {tally.Errors + 1} error(s), {tally.Warnings} warning(s)"));
             return Program.Invalid;
         }
-        finally
-        {
-            reader?.Dispose();
-        }
         progress.Done();
         var verdict = tally.Errors == 0 ? "VALID" : "INVALID";
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{verdict}: {name}: {ImageDetector.Describe(reader!.Format)}, {tally.Describe()}, {reader.Position} octets{Rounds(reader)}; {tally.Errors} error(s), {tally.Warnings} warning(s)"));
-        if (tally.Errors > 0 && output is SyslogWriter { Connected: true } && !quiet) Console.Error.WriteLine("xenstream: " + name + ": INVALID (" + tally.Errors + " error(s))");
+            $"{verdict}: {name}: {ImageDetector.Describe(reader.Format)}, {tally.Describe()}, {reader.Position} octets{Rounds(reader)}; {tally.Errors} error(s), {tally.Warnings} warning(s)"));
+        if (tally.Errors > 0 && output is SyslogWriter { Connected: true } && !o.Quiet) Console.Error.WriteLine("xenstream: " + name + ": INVALID (" + tally.Errors + " error(s))");
         return tally.Errors == 0 ? Program.Ok : Program.Invalid;
     }
 
-    private static string Rounds(XenReader? r) => r is not { Checkpointed: true } ? ""
+    private static string Rounds(XenReader r) => !r.Checkpointed ? ""
         : string.Create(CultureInfo.InvariantCulture, $"; checkpointed{(r.Colo ? " (COLO)" : "")}, {r.CompleteRounds} checkpoint(s) complete");
 
     /// <summary>The verbose line of an item: headers in words, records in a table indented by their nesting.</summary>
