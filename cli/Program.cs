@@ -19,6 +19,7 @@ public static class Program
         root.Subcommands.Add(VerifyCommand.Create());
         root.Subcommands.Add(DumpCommand.Create());
         root.Subcommands.Add(SampleCommand.Create());
+        root.Subcommands.Add(ConvertLegacyCommand.Create());
         var parsed = root.Parse(args);
         // An option the command does not have is named as such, whatever the parser made of it.
         if (UnknownOption(args, parsed) is { } unknown)

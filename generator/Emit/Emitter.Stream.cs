@@ -34,6 +34,10 @@ internal sealed partial class Emitter
         var elemArgTypes = element.Params.Select(ParamCsType).ToList();
         var elemHidden = HiddenOf(element.CsName).Select(HiddenCsType).ToList();
         var grammarName = _g.RootCsName + "StreamGrammar";
+        // The root's parameters: given to the grammar (and the writer) at construction.
+        var rootParams = _root.Params.Select(p => (Type: ParamCsType(p), Name: Names.Param(p.Id), Arg: "@" + Names.Param(p.Id).Substring(2), p.Doc)).ToList();
+        var rootParamDecl = string.Join(", ", rootParams.Select(p => p.Type + " " + p.Arg));
+        var rootParamArgs = string.Join(", ", rootParams.Select(p => p.Arg));
 
         // ---- reader side ----
         w.Doc("Reads a " + _root.KsyId + " stream one " + element.KsyId + " at a time; use with FgStreamReader. Properties hold the fields read before the first " + element.KsyId + ".");
@@ -47,7 +51,16 @@ internal sealed partial class Emitter
         for (int i = 0; i < elemArgTypes.Count; i++) w.Line("private " + elemArgTypes[i] + " __a" + i + ";");
         for (int i = 0; i < elemHidden.Count; i++) w.Line("private " + elemHidden[i] + " __h" + i + ";");
         w.Line("private bool __le;");
+        foreach (var p in rootParams) w.Line("private readonly " + p.Type + " " + p.Name + ";");
         w.Line();
+        if (rootParams.Count > 0)
+        {
+            w.Doc("A grammar for a stream read with the root's parameters.");
+            w.Open("public " + grammarName + "(" + rootParamDecl + ")");
+            foreach (var p in rootParams) w.Line(p.Name + " = " + p.Arg + ";");
+            w.Close();
+            w.Line();
+        }
         w.Doc("Byte order of the elements.");
         w.Line("public override bool ElementsLittleEndian => __le;");
         w.Line();
@@ -112,7 +125,7 @@ internal sealed partial class Emitter
 
         // ---- writer side ----
         var writerName = _g.RootCsName + "StreamWriter";
-        var ctorParams = prefix.Select(p => FieldCsType(p.Field) + " " + LowerFirst(p.Field.CsName)).ToList();
+        var ctorParams = prefix.Select(p => FieldCsType(p.Field) + " " + LowerFirst(p.Field.CsName)).Concat(rootParams.Select(p => p.Type + " " + p.Arg)).ToList();
         w.Doc("Writes a " + _root.KsyId + " stream: the fields before the first " + element.KsyId + " at construction, then each " + element.KsyId + " as it is given. Every element is checked against the grammar before it is written.");
         w.Line("[" + Names.GeneratedCode + "]");
         w.Open("public sealed partial class " + writerName);
@@ -133,7 +146,7 @@ internal sealed partial class Emitter
         w.Line("__out = output ?? throw new " + Names.ArgumentNullException + "(nameof(output));");
         // Measure, then write the prefix with the same code.
         w.Line("var " + Names.W + " = " + Names.Writer + ".Measure();");
-        var prefixArgs = string.Concat(prefix.Select(p => ", " + LowerFirst(p.Field.CsName)));
+        var prefixArgs = string.Concat(prefix.Select(p => ", " + LowerFirst(p.Field.CsName)).Concat(rootParams.Select(p => ", " + p.Arg)));
         var elementOuts = string.Concat(elemArgTypes.Select((_, i) => ", out __a" + i)) + string.Concat(elemHidden.Select((_, i) => ", out __h" + i));
         w.Line("WritePrefix(ref " + Names.W + prefixArgs + ", out __le" + elementOuts + ");");
         w.Line("var __bytes = new byte[" + Names.W + ".Position];");
@@ -141,7 +154,7 @@ internal sealed partial class Emitter
         w.Line("WritePrefix(ref " + Names.W + prefixArgs + ", out __le" + elementOuts + ");");
         w.Line("var __check = new " + Names.Reader + "(__bytes);");
         w.Line("var __v = new " + Names.Validation + "();");
-        w.Line("new " + grammarName + "().ReadPrefix(ref __check, __v);");
+        w.Line("new " + grammarName + "(" + rootParamArgs + ").ReadPrefix(ref __check, __v);");
         w.Line("var __errors = " + Names.WriteHelpers + ".Errors(__v.Violations);");
         w.Line("if (__errors is not null) throw new " + Names.Runtime + ".FgInvalidModelException(" + Lit(_root.KsyId) + ", __errors);");
         w.Line("__out.Write(__bytes, 0, __bytes.Length);");
@@ -157,6 +170,7 @@ internal sealed partial class Emitter
         {
             var t = _types[s.Steps[k].TypeCsName];
             var scope = new WriterPrefixScope(this, t, prefix);
+            if (k == 0) foreach (var p in rootParams) w.Line("var " + p.Name + " = " + p.Arg + ";");
             if (prevWT is not null) EmitStepHidden(w, prevWT, prevW!, t);
             EmitEndianSet(w, t, scope, Names.W);
             foreach (var f in t.Fields)

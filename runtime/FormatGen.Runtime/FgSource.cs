@@ -201,6 +201,107 @@ public sealed unsafe class FgSource : IDisposable
         _position += n;
     }
 
+    /// <summary>
+    /// Copies the next <paramref name="count"/> octets to <paramref name="output"/>
+    /// and consumes them, without parsing or holding them: from file to file
+    /// inside the kernel where the output allows it (see <see cref="FgOutput"/>),
+    /// otherwise through the buffer, one buffer at a time. Input that ends
+    /// first is a <c>truncated</c> error naming <paramref name="field"/>.
+    /// </summary>
+    public void CopyTo(FgOutput output, long count, string field)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        if (count < 0) throw new ArgumentOutOfRangeException(nameof(count));
+        if (_map is not null)
+        {
+            if (count > _fileLength - _position) throw Short(field, _position, count, _fileLength - _position);
+            if (_input is FileStream mapped && output.TryCopyDirect(mapped.SafeFileHandle, _position, count, out long direct) && direct == count)
+            {
+                _position += count;
+                return;
+            }
+            for (long done = 0; done < count;)
+            {
+                int n = (int)Math.Min(count - done, 1 << 30);
+                output.Write(new ReadOnlySpan<byte>(_mapped + _position + done, n));
+                done += n;
+            }
+            _position += count;
+            return;
+        }
+        int inBuffer = (int)Math.Min(count, _end - _start);
+        output.Write(_buffer.AsSpan(_start, inBuffer));
+        _start += inBuffer;
+        _position += inBuffer;
+        long rest = count - inBuffer;
+        if (rest == 0) return;
+        if (!_eof && _input is FileStream fs && fs.CanSeek)
+        {
+            long at = fs.Position;
+            if (output.TryCopyDirect(fs.SafeFileHandle, at, rest, out long copied))
+            {
+                fs.Position = at + copied;
+                _position += copied;
+                if (copied < rest)
+                {
+                    _eof = true;
+                    throw Short(field, _position, rest - copied, 0);
+                }
+                return;
+            }
+        }
+        while (rest > 0)
+        {
+            if (_end == _start) Fill(Math.Min(rest, PooledSize), PooledSize);
+            int n = (int)Math.Min(rest, _end - _start);
+            if (n == 0) throw Short(field, _position, rest, 0);
+            output.Write(_buffer.AsSpan(_start, n));
+            _start += n;
+            _position += n;
+            rest -= n;
+        }
+    }
+
+    /// <summary>
+    /// Consumes the next <paramref name="count"/> octets without reading them
+    /// where the input can seek; input that ends first is a <c>truncated</c>
+    /// error naming <paramref name="field"/>.
+    /// </summary>
+    public void Skip(long count, string field)
+    {
+        if (count < 0) throw new ArgumentOutOfRangeException(nameof(count));
+        if (_map is not null)
+        {
+            if (count > _fileLength - _position) throw Short(field, _position, count, _fileLength - _position);
+            _position += count;
+            return;
+        }
+        int inBuffer = (int)Math.Min(count, _end - _start);
+        _start += inBuffer;
+        _position += inBuffer;
+        long rest = count - inBuffer;
+        if (rest == 0) return;
+        if (_input is FileStream fs && fs.CanSeek)
+        {
+            long left = fs.Length - fs.Position;
+            if (rest > left)
+            {
+                fs.Position += left;
+                _position += left;
+                _eof = true;
+                throw Short(field, _position, rest - left, 0);
+            }
+            fs.Position += rest;
+            _position += rest;
+            return;
+        }
+        Discard(rest, _position);
+        _position += rest;
+    }
+
+    private static FgException Short(string field, long at, long needed, long available) => FgException.Invalid("truncated", field, at,
+        string.Create(CultureInfo.InvariantCulture, $"the input ends here: {needed} more octet(s) expected, {available} there"));
+
     private void Discard(long count, long at)
     {
         _scratch ??= new byte[MinRead];

@@ -228,8 +228,9 @@ public static class FgEval
         => i >= 0 && i < v.Length ? v[(int)i] : throw OutOfRange(i, v.Length, "octet");
 
     /// <summary>a[i] of a list; an index outside it is an error of the expression.</summary>
-    public static T At<T>(System.Collections.Generic.IReadOnlyList<T> v, long i)
-        => i >= 0 && i < v.Count ? v[(int)i] : throw OutOfRange(i, v.Count, "element");
+    // Nullable: a writer may index a list whose count it has just null-checked.
+    public static T At<T>(System.Collections.Generic.IReadOnlyList<T>? v, long i)
+        => v is not null && i >= 0 && i < v.Count ? v[(int)i] : throw OutOfRange(i, v?.Count ?? 0, "element");
 
     private static FgException OutOfRange(long i, int count, string what)
         => new("index", "", -1, "index " + i.ToString(CultureInfo.InvariantCulture) + " is outside the " + count.ToString(CultureInfo.InvariantCulture) + " " + what + "(s) there are");

@@ -1,0 +1,140 @@
+using System;
+using System.IO;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace FormatGen.Runtime;
+
+/// <summary>
+/// A sequential output that bulk data can be copied into without passing
+/// through this process: small writes are buffered, and octets copied from a
+/// regular file (<see cref="FgSource.CopyTo"/>) go from file to file inside
+/// the kernel when both ends are regular files on Linux (copy_file_range).
+/// Anything else (pipes, other systems) is copied through a buffer.
+/// </summary>
+public sealed class FgOutput : IDisposable
+{
+    private const int BufferSize = 256 << 10;
+
+    private readonly Stream _stream;
+    private readonly SafeFileHandle? _file;   // a regular file written at offsets
+    private readonly bool _leaveOpen;
+    private readonly byte[] _buffer = new byte[BufferSize];
+    private int _used;
+    private long _fileOffset;
+    private bool _directFailed;
+
+    /// <param name="output">Where the octets go; a <see cref="FileStream"/> on a regular file is written at its current position.</param>
+    /// <param name="leaveOpen">Leave <paramref name="output"/> open on dispose.</param>
+    public FgOutput(Stream output, bool leaveOpen = true)
+    {
+        _stream = output ?? throw new ArgumentNullException(nameof(output));
+        _leaveOpen = leaveOpen;
+        if (output is FileStream fs && fs.CanSeek && OperatingSystem.IsLinux())
+        {
+            fs.Flush();
+            _file = fs.SafeFileHandle;
+            _fileOffset = fs.Position;
+        }
+    }
+
+    /// <summary>Octets written so far.</summary>
+    public long Position { get; private set; }
+
+    /// <summary>Octets that went from file to file without being copied through this process.</summary>
+    public long CopiedDirectly { get; private set; }
+
+    public void Write(ReadOnlySpan<byte> data)
+    {
+        Position += data.Length;
+        if (data.Length > _buffer.Length - _used)
+        {
+            Flush();
+            if (data.Length >= _buffer.Length)
+            {
+                WriteOut(data);
+                return;
+            }
+        }
+        data.CopyTo(_buffer.AsSpan(_used));
+        _used += data.Length;
+    }
+
+    /// <summary>Writes out what is buffered (and, for a stream, flushes it).</summary>
+    public void Flush()
+    {
+        if (_used > 0)
+        {
+            WriteOut(_buffer.AsSpan(0, _used));
+            _used = 0;
+        }
+        if (_file is null) _stream.Flush();
+    }
+
+    private void WriteOut(ReadOnlySpan<byte> data)
+    {
+        if (_file is not null)
+        {
+            RandomAccess.Write(_file, data, _fileOffset);
+            _fileOffset += data.Length;
+        }
+        else _stream.Write(data);
+    }
+
+    /// <summary>
+    /// Copies <paramref name="count"/> octets of <paramref name="input"/> from
+    /// <paramref name="inputOffset"/> inside the kernel; false (nothing copied)
+    /// when that cannot be done here. Returns the octets copied otherwise
+    /// through <paramref name="copied"/>, which may be fewer when the input ends.
+    /// </summary>
+    internal bool TryCopyDirect(SafeFileHandle input, long inputOffset, long count, out long copied)
+    {
+        copied = 0;
+        if (_file is null || _directFailed) return false;
+        Flush();
+        long inOff = inputOffset, outOff = _fileOffset;
+        while (copied < count)
+        {
+            nint n = CopyFileRange(input, ref inOff, _file, ref outOff, (nuint)Math.Min(count - copied, 1L << 30), 0);
+            if (n < 0)
+            {
+                if (copied > 0) throw new IOException("copying to the output failed: error " + Marshal.GetLastPInvokeError());
+                // Not supported between these files (other file systems on old kernels, special files): copy by hand.
+                _directFailed = true;
+                return false;
+            }
+            if (n == 0) break;
+            copied += n;
+        }
+        _fileOffset = outOff;
+        Position += copied;
+        CopiedDirectly += copied;
+        return true;
+    }
+
+    private static nint CopyFileRange(SafeFileHandle input, ref long inOff, SafeFileHandle output, ref long outOff, nuint length, uint flags)
+    {
+        bool addIn = false, addOut = false;
+        try
+        {
+            input.DangerousAddRef(ref addIn);
+            output.DangerousAddRef(ref addOut);
+            return copy_file_range((int)input.DangerousGetHandle(), ref inOff, (int)output.DangerousGetHandle(), ref outOff, length, flags);
+        }
+        finally
+        {
+            if (addIn) input.DangerousRelease();
+            if (addOut) output.DangerousRelease();
+        }
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern nint copy_file_range(int fdIn, ref long offIn, int fdOut, ref long offOut, nuint length, uint flags);
+
+    public void Dispose()
+    {
+        Flush();
+        if (_file is not null && _stream is FileStream fs) fs.Position = _fileOffset;
+        if (!_leaveOpen) _stream.Dispose();
+    }
+}

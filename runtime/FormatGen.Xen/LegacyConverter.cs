@@ -1,0 +1,615 @@
+using System;
+using System.Buffers.Binary;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Text;
+using System.Threading;
+using FormatGen.Runtime;
+using FormatGen.Xen.Legacy;
+using FormatGen.Xen.Libxc;
+using LegacyChunk = FormatGen.Xen.Legacy.Chunk;
+using LibxlRecord = FormatGen.Xen.Libxl.Record;
+using LibxlRecordType = FormatGen.Xen.Libxl.RecordType;
+
+namespace FormatGen.Xen;
+
+/// <summary>The stream <see cref="LegacyConverter"/> writes.</summary>
+public enum LegacyOutputFormat
+{
+    /// <summary>A version 3 libxc stream (an HVM guest's device model record follows its END, as the legacy image had it).</summary>
+    Libxc,
+    /// <summary>A libxl stream carrying the libxc stream, the emulator's xenstore data and its state.</summary>
+    Libxl,
+}
+
+/// <summary>How to read a legacy image and what to write (the flags of convert-legacy).</summary>
+public sealed record LegacyOptions
+{
+    /// <summary>The saving toolstack's word size, 32 or 64 (-w); null: tell from the image.</summary>
+    public int? ToolstackBits { get; init; }
+
+    /// <summary>The guest type (-g); null: tell from the image.</summary>
+    public GuestKind? Guest { get; init; }
+
+    /// <summary>The stream to write (-f).</summary>
+    public LegacyOutputFormat Format { get; init; } = LegacyOutputFormat.Libxc;
+
+    /// <summary>An xl header comes first (-x): true requires one; null: take one if it is there.</summary>
+    public bool? XlHeader { get; init; }
+
+    /// <summary>Leave out an HVM guest's device model record (libxc output only, as Xen's converter does).</summary>
+    public bool SkipQemu { get; init; }
+
+    /// <summary>Where the lines of a verbose summary go (-v), or null.</summary>
+    public Action<string>? Log { get; init; }
+}
+
+/// <summary>What a conversion read and wrote.</summary>
+public sealed record LegacyReport
+{
+    public bool XlHeader { get; init; }
+    public int ToolstackBits { get; init; }
+    public GuestKind Guest { get; init; }
+    public ulong P2mSize { get; init; }
+    /// <summary>PV: the guest's own width in octets (4 or 8).</summary>
+    public int GuestWidth { get; init; }
+    public long Batches { get; init; }
+    public long Pages { get; init; }
+    /// <summary>Page batches that held only padding entries and were left out.</summary>
+    public long EmptyBatches { get; init; }
+    public IReadOnlyList<int> OnlineVcpus { get; init; } = Array.Empty<int>();
+    public long OutputLength { get; init; }
+    /// <summary>Octets after the legacy image that were not converted (a legacy Remus stream's later checkpoints).</summary>
+    public bool TrailingData { get; init; }
+    public IReadOnlyList<FgViolation> Warnings { get; init; } = Array.Empty<FgViolation>();
+}
+
+/// <summary>
+/// Translates a legacy (Xen 4.5 and earlier) image into a version 3 libxc
+/// stream, or a libxl stream around one, exactly as Xen's own converter
+/// (tools/python/scripts/convert-legacy-stream) does, in one pass with flat
+/// memory: one chunk is held at a time, and page contents go from the input
+/// to the output without being parsed (inside the kernel when both are
+/// regular files). The output is verified as it is written by the same
+/// reader <c>verify</c> uses: a conversion whose result that reader would
+/// reject stops with an error. See docs/legacy.md.
+/// </summary>
+public sealed class LegacyConverter
+{
+    private const int PageSize = 4096;
+    private const int MaxChunk = 128 << 20;
+
+    private readonly FgSource _source;
+    private readonly FgOutput _out;
+    private readonly LegacyOptions _o;
+    private readonly LegacyFeed _feed;
+    private readonly LegacyTee _tee;
+    private readonly IEnumerator<bool> _steps;
+    private readonly CancellationToken _cancel;
+
+    private int _bits;
+    private bool _pv;
+    private bool _xl;
+    private ulong _p2mSize;
+    private int _guestWidth;
+    private long _batches, _pages, _emptyBatches;
+    private bool _trailing;
+    private readonly List<int> _online = new();
+    private readonly List<FgViolation> _warnings = new();
+    private long _outputVerified;
+
+    private LegacyConverter(Stream input, Stream output, LegacyOptions options, CancellationToken cancel)
+    {
+        _o = options;
+        _cancel = cancel;
+        _source = new FgSource(input, mapFiles: false);
+        _out = new FgOutput(output);
+        _feed = new LegacyFeed(Step);
+        _tee = new LegacyTee(_out, _feed);
+        _steps = Steps().GetEnumerator();
+    }
+
+    /// <summary>
+    /// Converts <paramref name="input"/> (read from its position) into
+    /// <paramref name="output"/>. Errors in the input, and a result the
+    /// verifier rejects, throw <see cref="FgException"/> with the input offset;
+    /// the output then holds a partial stream, for the caller to discard.
+    /// </summary>
+    public static LegacyReport Convert(Stream input, Stream output, LegacyOptions? options = null, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
+        var c = new LegacyConverter(input, output, options ?? new LegacyOptions(), cancel);
+        try
+        {
+            return c.Run();
+        }
+        finally
+        {
+            c._source.Dispose();
+        }
+    }
+
+    private LegacyReport Run()
+    {
+        // The verifier pulls the converted stream; each pull runs the converter a step further.
+        var format = _o.Format == LegacyOutputFormat.Libxc ? ImageKind.Libxc : ImageKind.Libxl;
+        try
+        {
+            // The xl header and the legacy image's first octets are read before the verifier starts.
+            Begin();
+            using var verifier = new XenReader(_feed, _xl ? ImageKind.XlSaveFile : format, new FgStreamOptions { MapFiles = false });
+            while (verifier.MoveNext(build: false))
+            {
+                foreach (var v in verifier.Violations)
+                {
+                    if (v.Severity == FgSeverity.Error) throw Invalid(v, verifier);
+                    _warnings.Add(v);
+                }
+            }
+            foreach (var v in verifier.Violations)
+                if (v.Severity == FgSeverity.Error) throw Invalid(v, verifier);
+            // The verifier stops at its END; the converter may have more to write (the legacy device model record).
+            while (Step()) { }
+            _outputVerified = _feed.Taken;
+        }
+        catch (InputError e)
+        {
+            throw e.Error;
+        }
+        _out.Flush();
+        var report = new LegacyReport
+        {
+            XlHeader = _xl,
+            ToolstackBits = _bits,
+            Guest = _pv ? GuestKind.Pv : GuestKind.Hvm,
+            P2mSize = _p2mSize,
+            GuestWidth = _guestWidth,
+            Batches = _batches,
+            Pages = _pages,
+            EmptyBatches = _emptyBatches,
+            OnlineVcpus = _online.ToArray(),
+            OutputLength = _out.Position,
+            TrailingData = _trailing,
+            Warnings = _warnings.ToArray(),
+        };
+        Log(string.Create(CultureInfo.InvariantCulture,
+            $"Wrote a {(_o.Format == LegacyOutputFormat.Libxl ? "libxl" : "libxc")} stream of {_out.Position} octets ({_outputVerified} verified as written; {_out.CopiedDirectly} copied file to file)"));
+        return report;
+    }
+
+    private FgException Invalid(FgViolation v, XenReader verifier)
+        => FgException.Invalid("legacy-output-invalid", v.FieldPath, _source.Position, string.Create(CultureInfo.InvariantCulture,
+            $"the converted stream would be invalid, so nothing is written: at its octet {v.Offset} ({verifier.Name}), {v.Explanation}; converting the legacy image up to its octet {_source.Position}"));
+
+    /// <summary>An error of the input, carried through the verifier's read untouched.</summary>
+    private sealed class InputError : Exception
+    {
+        public InputError(FgException e) : base(e.Message, e) => Error = e;
+        public FgException Error { get; }
+    }
+
+    private bool Step()
+    {
+        _cancel.ThrowIfCancellationRequested();
+        try
+        {
+            return _steps.MoveNext();
+        }
+        catch (FgException e)
+        {
+            throw new InputError(e);
+        }
+    }
+
+    private void Log(string line) => _o.Log?.Invoke(line);
+
+    private static string Hex(ulong v) => "0x" + v.ToString("x", CultureInfo.InvariantCulture);
+
+    // ---------------------------------------------------------------- start
+
+    private static ReadOnlySpan<byte> XlMagic => "Xen saved domain, xl format\n \0 \r"u8;
+
+    private byte[]? _xlHeader;
+
+    /// <summary>The xl header (kept to be written first), then what kind of legacy image follows.</summary>
+    private void Begin()
+    {
+        var head = _source.Peek(XlMagic.Length);
+        bool hasXl = head.SequenceEqual(XlMagic);
+        if (_o.XlHeader == true && !hasXl)
+            throw FgException.Invalid("legacy-no-xl-header", "(xl)", 0, "no xl header (-x was given): the input starts with " + ImageDetector.Show(head));
+        if (hasXl) ReadXlHeader();
+        DetectImage();
+    }
+
+    private void ReadXlHeader()
+    {
+        _xl = true;
+        var validation = new FgValidation();
+        long at = _source.Position;
+        var xl = _source.Read((ref FgReader r) => Xl.Xl.ReadCore(ref r, validation, true)!, littleEndian: true, MaxChunk, out _);
+        foreach (var v in validation.Violations)
+            if (v.Severity == FgSeverity.Error) throw FgException.Of(v);
+        if (xl.Header.StreamV2)
+            throw FgException.Invalid("legacy-not-legacy", "(xl)", at, "the xl save file holds a libxl (v2) stream, not a legacy image (its mandatory flag bit 1 is set): nothing to convert; verify reads it as it is");
+        // Written as read, with the flag that says a libxl stream follows set for a libxl output (Xen's converter does the same).
+        int length = (int)(_source.Position - at);
+        var header = new byte[length];
+        WriteXlHeader(xl, header);
+        _xlHeader = header;
+        Log("Processed the xl header (" + length + " octets)");
+    }
+
+    private void WriteXlHeader(Xl.Xl xl, byte[] into)
+    {
+        var model = _o.Format == LegacyOutputFormat.Libxl ? xl with { Header = xl.Header with { MandatoryFlags = xl.Header.MandatoryFlags | 2 } } : xl;
+        var w = new FgWriter(into, true) { StopAtHandoff = true };
+        model.WriteCore(ref w);
+    }
+
+    private void DetectImage()
+    {
+        long at = _source.Position;
+        var head = _source.Peek(24).ToArray();
+        bool guessed = ImageDetector.TryGuessLegacy(head, out var guess);
+        if (!guessed && (_o.ToolstackBits is null || _o.Guest is null))
+        {
+            var kind = ImageDetector.Detect(head);
+            throw FgException.Invalid("legacy-not-legacy", "(input)", at, kind is ImageKind.Libxc or ImageKind.Libxl or ImageKind.XlSaveFile
+                ? "this is a " + ImageDetector.Describe(kind) + ", not a legacy image: nothing to convert; verify reads it as it is"
+                : "not a legacy image: it starts with " + ImageDetector.Show(head) + ", which no Xen 4.5 or earlier save begins with (give -w and -g to convert it anyway)");
+        }
+        _bits = _o.ToolstackBits ?? guess.ToolstackBits;
+        _pv = _o.Guest is { } g ? g == GuestKind.Pv : guess.Pv;
+        if (_bits is not (32 or 64)) throw new ArgumentException("the toolstack width is 32 or 64", nameof(LegacyOptions.ToolstackBits));
+
+        // A forced value that the image contradicts would be a silent misread: refuse it.
+        if (head.Length >= 8)
+        {
+            bool highZero = BinaryPrimitives.ReadUInt32LittleEndian(head.AsSpan(4)) == 0;
+            if (_bits == 64 && !highZero)
+                throw Contradiction(at + 4, "-w 64", "octets 4-7 are not zero: a 64-bit toolstack puts the upper half of p2m_size there, which would make the guest larger than 16 TiB; this image was written by a 32-bit toolstack (-w 32)");
+            if (_bits == 32 && highZero && _pv)
+                throw Contradiction(at + 4, "-w 32", "octets 4-7 are zero, where a 32-bit toolstack's PV image has its extended-info marker (all ones); this image was written by a 64-bit toolstack (-w 64)");
+        }
+        int word = _bits / 8;
+        bool marker = head.Length >= 2 * word && head.AsSpan(word, word).IndexOfAnyExcept((byte)0xff) < 0;
+        if (_pv && !marker && head.Length >= 2 * word)
+            throw Contradiction(at + word, "-g pv", "a PV image has its extended-info marker (all ones) after p2m_size, and this one has " + ImageDetector.Show(head.AsSpan(word, word)) + ": it is an HVM image (-g hvm)");
+        if (!_pv && marker)
+            throw Contradiction(at + word, "-g hvm", "the PV extended-info marker (all ones) follows p2m_size: this is a PV image (-g pv)");
+        Log(string.Create(CultureInfo.InvariantCulture,
+            $"Legacy image: {(_pv ? "PV" : "HVM")} guest, {_bits}-bit toolstack ({(_o.ToolstackBits is null ? "from octets 4-7" : "as given")}; guest type {(_o.Guest is null ? "from the image" : "as given")})"));
+    }
+
+    private static FgException Contradiction(long at, string flag, string why)
+        => FgException.Invalid("legacy-forced-contradicts", "(input)", at, flag + " contradicts the image: " + why);
+
+    // ---------------------------------------------------------------- steps
+
+    private FgStreamReader<LegacyChunk>? _chunks;
+    private LegacyStreamGrammar? _grammar;
+    private Libxl.LibxlStreamWriter? _libxl;
+    private LibxcStreamWriter? _libxc;
+    private readonly List<Libxc.HvmParam> _hvmParams = new();
+    private readonly List<string> _xenstore = new();
+
+    private static readonly FgStreamOptions ChunkOptions = new() { MapFiles = false, MaxElementLength = MaxChunk };
+
+    private IEnumerable<bool> Steps()
+    {
+        if (_xlHeader is not null) _tee.Write(_xlHeader);
+
+        _grammar = new LegacyStreamGrammar((byte)(_bits / 8), _pv);
+        _chunks = new FgStreamReader<LegacyChunk>(_source, _grammar, ChunkOptions);
+        Guard(() => _chunks.ReadPrefix());
+        FailOn(_chunks.Validation);
+        _p2mSize = _grammar.P2mSize!.Value;
+        Log("P2M size: " + Hex(_p2mSize));
+
+        if (_o.Format == LegacyOutputFormat.Libxl)
+        {
+            // Little-endian, and converted from a legacy image (options bit 1).
+            _libxl = new Libxl.LibxlStreamWriter(_tee, new Libxl.Header { Options = 2 });
+            _libxl.Write(new LibxlRecord { Type = LibxlRecordType.LibxcContext, Body = new Libxl.EmptyBody() });
+        }
+        _libxc = new LibxcStreamWriter(_tee, new ImageHeader { Version = 3, Options = 0 },
+            new DomainHeader { Type = _pv ? DomainType.X86Pv : DomainType.X86Hvm, PageShift = 12, XenMajor = 0, XenMinor = 1 });
+        if (_pv) WritePvHeader(_grammar.PvHeader!);
+        else Record(new StaticDataEnd());
+        yield return true;
+
+        while (true)
+        {
+            bool more = false;
+            Guard(() => more = _chunks.MoveNext(build: true));
+            if (!more) break;
+            FailOn(_chunks.Validation);
+            Chunk(_chunks.Current!);
+            yield return true;
+        }
+        if (_hvmParams.Count > 0) Record(new HvmParams { Params = _hvmParams.ToArray() });
+
+        if (_pv) foreach (var x in PvTail()) yield return x;
+        else foreach (var x in HvmTail()) yield return x;
+
+        if (_libxl is not null && _xenstore.Count > 0)
+        {
+            _libxl.Write(new LibxlRecord
+            {
+                Type = LibxlRecordType.EmulatorXenstoreData,
+                Body = new Libxl.EmulatorXenstoreData { Emulator = new Libxl.EmulatorHeader { EmulatorId = Libxl.EmulatorId.Unknown }, Strings = _xenstore.ToArray() },
+            });
+            yield return true;
+        }
+        if (!_pv && (_libxl is not null || !_o.SkipQemu)) DeviceModel();
+        _libxl?.Write(new LibxlRecord { Type = LibxlRecordType.End, Body = new Libxl.EmptyBody() });
+        _trailing = !_source.AtEnd;
+        if (_trailing)
+            Log(string.Create(CultureInfo.InvariantCulture, $"Not converted: the input goes on after the image, from its octet {_source.Position} (a legacy Remus stream's later checkpoints; Xen's converter stops here too)"));
+    }
+
+    private void Record(IRecordBody body) => _libxc!.Write(new Record { Body = body });
+
+    private void Guard(Action read)
+    {
+        try
+        {
+            read();
+        }
+        catch (FgException e)
+        {
+            // An error inside a chunk after a rule it broke: the rule is the one mistake.
+            if (FgException.FirstError(_chunks!.Validation!) is { } first && first.Offset <= e.Offset) throw first;
+            throw;
+        }
+    }
+
+    private static void FailOn(FgValidation? v)
+    {
+        if (v is not null && FgException.FirstError(v) is { } e) throw e;
+    }
+
+    private void WritePvHeader(PvHeader h)
+    {
+        var ext = h.ExtendedInfo;
+        Log("Extended info: " + Hex(ext.TotalLength) + " octets");
+        foreach (var b in ext.Blocks)
+        {
+            Log("  Block \"" + b.Id + "\", " + Hex(b.Size) + " octets");
+            // One X86_PV_INFO for each "vcpu" block, where the block is, as Xen's converter writes it.
+            if (b.Id == "vcpu") Record(new X86PvInfo { GuestWidth = (byte)b.GuestWidth, PtLevels = (byte)b.PtLevels });
+        }
+        _guestWidth = (int)ext.GuestWidth;
+        Log(string.Create(CultureInfo.InvariantCulture, $"  {_guestWidth * 8}-bit guest, {(ext.GuestWidth == 4 ? 3 : 4)} page-table levels; vcpu context {Hex((ulong)ext.VcpuContextSize)} octets{(ext.HasExtendedContext ? ", extended context" : "")}{(ext.XsaveSize != 0 ? ", xsave " + Hex((ulong)ext.XsaveSize) : "")}"));
+        Record(new StaticDataEnd());
+        var frames = new ulong[h.P2mFrames.Count];
+        for (int i = 0; i < frames.Length; i++) frames[i] = h.P2mFrames[i].Value;
+        Log(string.Create(CultureInfo.InvariantCulture, $"P2M frames: {frames.Length}, {4096 / _guestWidth} entries to a frame"));
+        Record(new X86PvP2mFrames { P2mStartPfn = 0, P2mEndPfn = (uint)(_p2mSize - 1), P2mPfns = frames });
+    }
+
+    // ---------------------------------------------------------------- chunks
+
+    private readonly HashSet<ulong> _seen = new();
+    private Libxc.PfnEntry[] _entries = new Libxc.PfnEntry[1024];
+    private byte[] _pageHeader = new byte[16 + 8 * 1024];
+
+    private void Chunk(LegacyChunk c)
+    {
+        long at = _chunks!.ElementOffset;
+        if (c.Batch is { } batch)
+        {
+            PageBatch(batch, at);
+            return;
+        }
+        switch (c.Marker)
+        {
+            case ChunkType.EnableVerifyMode:
+                Log("Chunk: enable verify mode (a debug stream)");
+                break;
+            case ChunkType.LastCheckpoint:
+                Log("Chunk: last checkpoint");
+                break;
+            case ChunkType.VcpuInfo:
+                var info = (VcpuInfo)c.Body!;
+                for (int word = 0; word < info.Online.Count; word++)
+                    for (int bit = 0; bit < 64; bit++)
+                        if ((info.Online[word] >> bit & 1) != 0) _online.Add(word * 64 + bit);
+                Log("Chunk: vcpu info, max id " + info.MaxVcpuId + ", online " + string.Join(",", _online));
+                break;
+            case ChunkType.TscInfo:
+                var tsc = (Legacy.TscInfo)c.Body!;
+                Log(string.Create(CultureInfo.InvariantCulture, $"Chunk: TSC info, mode {tsc.Mode}, {tsc.Nsec} ns, {tsc.Khz} kHz, incarnation {tsc.Incarnation}"));
+                Record(new Libxc.TscInfo { Mode = tsc.Mode, Khz = tsc.Khz, Nsec = tsc.Nsec, Incarnation = tsc.Incarnation });
+                break;
+            case ChunkType.Toolstack:
+                Toolstack(((SizedData)c.Body!).Data, at + 8);
+                break;
+            case ChunkType.Tmem or ChunkType.TmemExtra:
+            case ChunkType.CompressedData or ChunkType.EnableCompression:
+                throw FgException.Invalid("legacy-chunk-unsupported", "chunk", at, string.Create(CultureInfo.InvariantCulture,
+                    $"a {Name(c.Marker)} chunk ({(int)c.Marker}): {(c.Marker is ChunkType.Tmem or ChunkType.TmemExtra ? "transcendent memory" : "Remus checkpoint compression")} cannot be converted to a version 3 stream (Xen's converter refuses it too)"));
+            default:
+                if (c.HvmParamIndex < 0) break;
+                var param = (Legacy.HvmParam)c.Body!;
+                if (_pv)
+                    throw FgException.Invalid("legacy-hvm-param-in-pv", "chunk", at, "a " + Name(c.Marker) + " chunk, which sets an HVM parameter, in a PV image");
+                Log("Chunk: " + Name(c.Marker) + " " + Hex(param.Value));
+                _hvmParams.Add(new Libxc.HvmParam { Index = (ulong)c.HvmParamIndex, Value = param.Value });
+                break;
+        }
+    }
+
+    private static string Name(ChunkType t) => t switch
+    {
+        ChunkType.Tmem => "tmem",
+        ChunkType.TmemExtra => "tmem extra",
+        ChunkType.CompressedData => "compressed data",
+        ChunkType.EnableCompression => "enable compression",
+        _ => t.ToString(),
+    };
+
+    private void PageBatch(PageBatch batch, long at)
+    {
+        // Padding entries dropped; the rest widened, the type moved from bits 31-28 to 63-60.
+        int n = 0;
+        _seen.Clear();
+        var pfns = batch.Pfns;
+        for (int i = 0; i < pfns.Count; i++)
+        {
+            var e = pfns[i];
+            ulong whole = e.Raw | (ulong)(e.High ?? 0) << 32;
+            if (whole == 0xf0000000) continue;
+            if (!_seen.Add(whole))
+                throw FgException.Invalid("legacy-duplicate-pfn", "chunk/batch/pfns[" + i + "]", at + 4 + (long)i * (_bits / 8), string.Create(CultureInfo.InvariantCulture,
+                    $"pfn entry {Hex(whole)} appears twice in the batch of {pfns.Count}: a batch sends each page once"));
+            _entries[n++] = new Libxc.PfnEntry { Raw = ((ulong)(e.Raw & 0xf0000000) << 32) | (e.Raw & 0x0fffffff) };
+        }
+        long pages = pfns.Count == 0 ? 0 : pfns[pfns.Count - 1].PagesThrough;
+        long bytes = pages * PageSize;
+        _batches++;
+        _pages += pages;
+        if (n == 0)
+        {
+            // Xen's converter writes an empty PAGE_DATA here, which no restore accepts: leave the batch out.
+            _emptyBatches++;
+            Log(string.Create(CultureInfo.InvariantCulture, $"Left out: the batch at octet {at} holds only padding entries"));
+            return;
+        }
+        // The PAGE_DATA record without its pages, its length covering the pages that follow it.
+        var record = new Record { Body = new PageData { Pfns = new ArraySegment<Libxc.PfnEntry>(_entries, 0, n) } };
+        int headerLength = record.Write(_pageHeader, 12, 3, littleEndian: true, verify: false);
+        BinaryPrimitives.WriteUInt32LittleEndian(_pageHeader.AsSpan(Libxc.Record.Layout.BodyLengthOffset), checked((uint)(headerLength - 8 + bytes)));
+        _tee.Write(_pageHeader.AsSpan(0, headerLength));
+        _source.CopyTo(_out, bytes, "chunk/batch/pages");
+        _feed.AddOpaque(bytes);
+    }
+
+    private void Toolstack(ReadOnlyMemory<byte> data, long at)
+    {
+        Log(string.Create(CultureInfo.InvariantCulture, $"Chunk: toolstack data, {data.Length} octets{(_o.Format == LegacyOutputFormat.Libxl ? "" : ", not needed for a libxc stream")}"));
+        if (_o.Format != LegacyOutputFormat.Libxl || data.IsEmpty) return;
+        // libxl's physmap, version 1; a 64-bit libxl leaked 4 octets of padding after each name.
+        var validation = new FgValidation();
+        var reader = new FgReader(data, true, at);
+        var ts = LibxlToolstack.ReadCore(ref reader, validation, true, (byte)(_bits == 64 ? 4 : 0))!;
+        if (FgException.FirstError(validation) is { } e) throw e;
+        foreach (var entry in ts.Entries)
+        {
+            string root = "physmap/" + entry.PhysOffset.ToString("x", CultureInfo.InvariantCulture);
+            string name = Encoding.UTF8.GetString(entry.Name.Span);
+            _xenstore.Add(root + "/start_addr");
+            _xenstore.Add(entry.StartAddr.ToString("x", CultureInfo.InvariantCulture));
+            _xenstore.Add(root + "/size");
+            _xenstore.Add(entry.Size.ToString("x", CultureInfo.InvariantCulture));
+            _xenstore.Add(root + "/name");
+            _xenstore.Add(name);
+            Log("  " + root + ": start " + Hex(entry.StartAddr) + ", size " + Hex(entry.Size) + ", name '" + name + "'");
+        }
+    }
+
+    // ---------------------------------------------------------------- tails
+
+    private T ReadTail<T>(FgReadFunc<T> read, string what)
+    {
+        var validation = new FgValidation();
+        _readValidation = validation;
+        T result;
+        try
+        {
+            result = _source.Read((ref FgReader r) =>
+            {
+                validation.Clear();
+                return read(ref r);
+            }, littleEndian: true, MaxChunk, out _);
+        }
+        catch (FgException e)
+        {
+            e.RecordName ??= what;
+            throw;
+        }
+        if (FgException.FirstError(validation) is { } error)
+        {
+            error.RecordName = what;
+            throw error;
+        }
+        return result;
+    }
+
+    private FgValidation? _readValidation;
+
+    private IEnumerable<bool> PvTail()
+    {
+        var head = ReadTail((ref FgReader r) => PvTailHead.ReadCore(ref r, _readValidation, true, (byte)(_bits / 8))!, "PV tail");
+        if (head.Count != 0)
+        {
+            Log("Dropped " + head.Count + " 'unmapped' pfns");
+            _source.Skip((long)head.Count * (_bits / 8), "PV tail/unmapped pfns");
+        }
+        var ext = _grammar!.PvHeader!.ExtendedInfo;
+        uint contextSize = (uint)ext.VcpuContextSize, xsaveSize = (uint)ext.XsaveSize;
+        bool extended = ext.HasExtendedContext;
+        foreach (int id in _online)
+        {
+            var vcpu = ReadTail((ref FgReader r) => PvVcpu.ReadCore(ref r, _readValidation, true, contextSize, extended, xsaveSize)!, "vcpu " + id);
+            Log("Vcpu " + id + ": context " + Hex(contextSize) + (extended ? ", extended" : "") + (vcpu.Xsave is { } x ? ", xsave " + Hex((ulong)x.Length) + " mask " + Hex(vcpu.XsaveMask ?? 0) : ""));
+            Record(new X86PvVcpuBasic { Vcpu = new VcpuContext { VcpuId = (uint)id, Context = vcpu.Context } });
+            if (vcpu.Extended is { } e) Record(new X86PvVcpuExtended { Vcpu = new VcpuContext { VcpuId = (uint)id, Context = e } });
+            if (vcpu.Xsave is { } xs) Record(new X86PvVcpuXsave { Vcpu = new VcpuContext { VcpuId = (uint)id, Context = xs } });
+            yield return true;
+        }
+        var shared = ReadTail((ref FgReader r) => Legacy.SharedInfo.ReadCore(ref r, _readValidation, true)!, "shared info");
+        Log("Shared info page");
+        Record(new Libxc.SharedInfo { Data = shared.Page });
+        Record(new End());
+        yield return true;
+    }
+
+    private IEnumerable<bool> HvmTail()
+    {
+        var tail = ReadTail((ref FgReader r) => Legacy.HvmTail.ReadCore(ref r, _readValidation, true)!, "HVM tail");
+        Log("Magic pfns: ioreq " + Hex(tail.IoreqPfn) + ", buffered ioreq " + Hex(tail.BufioreqPfn) + ", store " + Hex(tail.StorePfn));
+        Record(new HvmParams
+        {
+            Params = new[]
+            {
+                new Libxc.HvmParam { Index = 5, Value = tail.IoreqPfn },
+                new Libxc.HvmParam { Index = 6, Value = tail.BufioreqPfn },
+                new Libxc.HvmParam { Index = 1, Value = tail.StorePfn },
+            },
+        });
+        Log("HVM context: " + tail.Context.Length + " octets");
+        Record(new HvmContext { Data = tail.Context });
+        Record(new End());
+        yield return true;
+    }
+
+    private void DeviceModel()
+    {
+        long at = _source.Position;
+        var dm = ReadTail((ref FgReader r) => Legacy.DeviceModel.ReadCore(ref r, _readValidation, true)!, "device model");
+        if (dm.Signature != "DeviceModelRecord0002")
+            throw FgException.Invalid("legacy-device-model-unsupported", "device model/signature", at,
+                "a \"" + dm.Signature + "\" device model record: only \"DeviceModelRecord0002\" can be converted (as with Xen's converter); --skip-qemu leaves it out of a libxc stream");
+        var data = dm.Data!.Value;
+        Log("Device model record: " + data.Length + " octets");
+        if (_libxl is not null)
+        {
+            _libxl.Write(new LibxlRecord
+            {
+                Type = LibxlRecordType.EmulatorContext,
+                Body = new Libxl.EmulatorContext { Emulator = new Libxl.EmulatorHeader { EmulatorId = Libxl.EmulatorId.Unknown }, State = data },
+            });
+            return;
+        }
+        // After the libxc stream's END, as the legacy image had it: signature, length, data.
+        Span<byte> head = stackalloc byte[25];
+        "DeviceModelRecord0002"u8.CopyTo(head);
+        BinaryPrimitives.WriteUInt32LittleEndian(head.Slice(21), (uint)data.Length);
+        _out.Write(head);
+        _out.Write(data.Span);
+    }
+}
