@@ -96,7 +96,7 @@ internal static class DumpCommand
         }
         catch (FgException e)
         {
-            Program.RefuseLegacy(e, name);
+            Program.RefuseLegacy(e, name, path, reader);
             sink.Error(e);
             sink.End(reader, false);
             return Program.Invalid;

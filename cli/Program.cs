@@ -130,10 +130,38 @@ public static class Program
     /// A legacy image (bare, or inside an xl save file) is a usage error
     /// (exit 2) that points at convert-legacy; any other error is the input's.
     /// </summary>
-    internal static void RefuseLegacy(FgException e, string name)
+    internal static void RefuseLegacy(FgException e, string name, string? path, XenReader reader)
     {
-        if (e.Rule == "legacy-image") throw new UsageException(name + ": " + e.Detail + ", which this version does not have yet");
+        if (e.Rule != "legacy-image") return;
+        var what = reader.XlHeader is not null
+            ? string.Create(CultureInfo.InvariantCulture, $"an xl save file holding a legacy (pre-v2) libxc image from octet {reader.LegacyOffset}")
+            : "a legacy (pre-v2) libxc image";
+        if (reader.Legacy is { } g) what += " (by its first octets: " + g + ")";
+        throw new UsageException(name + ": " + what + ", which " + (reader.XlHeader is not null ? "xenstream reads once converted to a libxl stream" : "xenstream reads once converted to a version 3 stream")
+            + ". Convert it with:\n  " + ConvertLegacyLine(path, reader));
     }
+
+    /// <summary>
+    /// The convert-legacy command line for the legacy image a reader met: its
+    /// width and guest type as detected, an xl save file to a libxl stream
+    /// (what xl restores), a bare image to a libxc stream.
+    /// </summary>
+    internal static string ConvertLegacyLine(string? path, XenReader reader)
+    {
+        bool xl = reader.XlHeader is not null;
+        bool stdin = path is null or "-";
+        string input = stdin ? "-" : Quote(path!);
+        string output = stdin ? "converted.img" : Quote(path + ".v3");
+        var g = reader.Legacy;
+        return "xenstream convert-legacy " + input + " " + output
+            + (g is { } guess ? string.Create(CultureInfo.InvariantCulture, $" -w {guess.ToolstackBits} -g {(guess.Pv ? "pv" : "hvm")}") : "")
+            + (xl ? " -x -f libxl" : "");
+    }
+
+    /// <summary>A word as a POSIX shell reads it back.</summary>
+    internal static string Quote(string s)
+        => s.Length > 0 && s.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '.' or '_' or '-' or '+' or ':' or '@' or '%' or ',' or '=')
+            ? s : "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     internal static string DescribeXl(FormatGen.Xen.Xl.Xl xl)
     {

@@ -77,7 +77,7 @@ internal static class VerifyCommand
         {
             run.Flush();
             progress.Done();
-            Program.RefuseLegacy(e, name);
+            Program.RefuseLegacy(e, name, path, reader);
             output.WriteLine("error: " + e.Format());
             if (output is SyslogWriter { Connected: true } && !o.Quiet) Console.Error.WriteLine("xenstream: " + name + ": " + e.Format());
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,

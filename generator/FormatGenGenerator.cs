@@ -27,9 +27,22 @@ public sealed class FormatGenGenerator : IIncrementalGenerator
         var rootNamespace = context.AnalyzerConfigOptionsProvider.Select(static (o, _) =>
             o.GlobalOptions.TryGetValue("build_property.RootNamespace", out var ns) && !string.IsNullOrWhiteSpace(ns) ? ns : "FormatGen.Generated");
 
+        // Per grammar, from its AdditionalFiles item: FormatGenNamespace (overrides meta/-fg-namespace)
+        // and FormatGenWriters="false" (readers and validators only).
         var grammars = context.AdditionalTextsProvider
             .Where(static f => f.Path.EndsWith(".ksy", StringComparison.OrdinalIgnoreCase))
-            .Select(static (f, ct) => KsyParser.Parse(f.Path, f.GetText(ct)?.ToString()))
+            .Combine(context.AnalyzerConfigOptionsProvider)
+            .Select(static (pair, ct) =>
+            {
+                var (f, provider) = pair;
+                var file = KsyParser.Parse(f.Path, f.GetText(ct)?.ToString());
+                var options = provider.GetOptions(f);
+                if (options.TryGetValue("build_metadata.AdditionalFiles.FormatGenNamespace", out var ns) && !string.IsNullOrWhiteSpace(ns))
+                    file = file with { Namespace = ns.Trim() };
+                if (options.TryGetValue("build_metadata.AdditionalFiles.FormatGenWriters", out var writers) && string.Equals(writers.Trim(), "false", StringComparison.OrdinalIgnoreCase))
+                    file = file with { Writers = false };
+                return file;
+            })
             .WithTrackingName(ParseStep);
 
         // Each grammar with the grammars it imports: a unit changes only when one of its files does.

@@ -124,8 +124,10 @@ internal sealed partial class Emitter
         w.Line();
 
         // ---- writer side ----
+        if (!_g.Writers) return w.ToString();
         var writerName = _g.RootCsName + "StreamWriter";
-        var ctorParams = prefix.Select(p => FieldCsType(p.Field) + " " + LowerFirst(p.Field.CsName)).Concat(rootParams.Select(p => p.Type + " " + p.Arg)).ToList();
+        // Typed as the model's properties: a field with an 'if' may be null.
+        var ctorParams = prefix.Select(p => FieldCsType(p.Field) + (p.Field.If is not null ? "?" : "") + " " + LowerFirst(p.Field.CsName)).Concat(rootParams.Select(p => p.Type + " " + p.Arg)).ToList();
         w.Doc("Writes a " + _root.KsyId + " stream: the fields before the first " + element.KsyId + " at construction, then each " + element.KsyId + " as it is given. Every element is checked against the grammar before it is written.");
         w.Line("[" + Names.GeneratedCode + "]");
         w.Open("public sealed partial class " + writerName);
@@ -176,7 +178,7 @@ internal sealed partial class Emitter
             foreach (var f in t.Fields)
             {
                 if (f.Id == s.Steps[k].FieldId) break;
-                EmitWriteField(w, t, scope, f, LowerFirst(f.CsName), new Dictionary<string, FieldModel>());
+                EmitWriteFieldIf(w, t, scope, f, LowerFirst(f.CsName), new Dictionary<string, FieldModel>());
             }
             prevW = scope;
             prevWT = t;

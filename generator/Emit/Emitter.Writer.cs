@@ -28,26 +28,29 @@ internal sealed partial class Emitter
         w.Line("bool __savedLe = " + Names.W + ".LittleEndian;");
         EmitEndianSet(w, t, scope, Names.W);
         var pendingSizes = new Dictionary<string, FieldModel>();
-        foreach (var f in t.Fields)
-        {
-            if (f.If is not null)
-            {
-                // A condition on the stream (_io) cannot be known before writing: the model says whether the field is there.
-                var cond = UsesIo(f.If.T) ? "this." + f.CsName + " is not null" : Code(f.If, scope);
-                // A stream writer leaves a handed-off field to its caller, who writes the nested stream next.
-                if (f.Handoff) cond = "!" + Names.W + ".StopAtHandoff && (" + cond + ")";
-                w.Open("if (" + cond + ")");
-                w.Line("if (this." + f.CsName + " is null) throw new " + Names.Runtime + ".FgWriteException(" + Lit(f.Id) + ", \"is required when \" + " + Lit(f.If.Text) + ");");
-                EmitWriteField(w, t, scope, f, "this." + f.CsName + (f.Repeat == RepeatKind.None && (f.Kind is FieldKind.Primitive or FieldKind.Bytes || f.Kind == FieldKind.User && IsStruct(_types[f.UserType!])) ? ".Value" : ""), pendingSizes);
-                w.Close();
-                // What was written inside the condition is out of scope after it: later expressions read the model.
-                scope.Locals.Remove(f.Id);
-                continue;
-            }
-            EmitWriteField(w, t, scope, f, "this." + f.CsName, pendingSizes);
-        }
+        foreach (var f in t.Fields) EmitWriteFieldIf(w, t, scope, f, "this." + f.CsName, pendingSizes);
         w.Line(Names.W + ".LittleEndian = __savedLe;");
         w.Close();
+    }
+
+    /// <summary>A field, inside its condition when it has one (<paramref name="value"/>: where its value is, "this.X" or a local).</summary>
+    private void EmitWriteFieldIf(SourceWriter w, TypeModel t, ILocalScope scope, FieldModel f, string value, Dictionary<string, FieldModel> pendingSizes)
+    {
+        if (f.If is null)
+        {
+            EmitWriteField(w, t, scope, f, value, pendingSizes);
+            return;
+        }
+        // A condition on the stream (_io) cannot be known before writing: the model says whether the field is there.
+        var cond = UsesIo(f.If.T) ? value + " is not null" : Code(f.If, scope);
+        // A stream writer leaves a handed-off field to its caller, who writes the nested stream next.
+        if (f.Handoff) cond = "!" + Names.W + ".StopAtHandoff && (" + cond + ")";
+        w.Open("if (" + cond + ")");
+        w.Line("if (" + value + " is null) throw new " + Names.Runtime + ".FgWriteException(" + Lit(f.Id) + ", \"is required when \" + " + Lit(f.If.Text) + ");");
+        EmitWriteField(w, t, scope, f, value + (f.Repeat == RepeatKind.None && (f.Kind is FieldKind.Primitive or FieldKind.Bytes || f.Kind == FieldKind.User && IsStruct(_types[f.UserType!])) ? ".Value" : ""), pendingSizes);
+        w.Close();
+        // What was written inside the condition is out of scope after it: later expressions read the model.
+        scope.Locals.Remove(f.Id);
     }
 
     private void EmitWriteField(SourceWriter w, TypeModel t, ILocalScope scope, FieldModel f, string value, Dictionary<string, FieldModel> pendingSizes, bool element = false)
@@ -408,6 +411,7 @@ internal sealed partial class Emitter
         w.Line("return " + Names.V + ".Violations;");
         w.Close();
 
+        if (!_g.Writers) return;
         var writeArgs = string.Concat(parArgs.Select(a => ", " + a));
         w.Line();
         w.Doc("The number of octets Write produces.");

@@ -162,6 +162,9 @@ internal sealed partial class Emitter
                 Walk(e, x =>
                 {
                     if (x is TMember { Target: TRef { Kind: RefKind.Field } target }) _modelNeeded.Add(t.CsName + "." + target.Id);
+                    // A member of an element (list[i].x, list.first.x): the elements must be built.
+                    if (x is TMember { Target: TIndex { Target: TRef { Kind: RefKind.Field } list } }) _modelNeeded.Add(t.CsName + "." + list.Id);
+                    if (x is TMember { Target: TBuiltin { Target: TRef { Kind: RefKind.Field } owner } }) _modelNeeded.Add(t.CsName + "." + owner.Id);
                 });
             // A model passed down to a child (read there as _root.x or _parent.x) must be built, even when checking.
             foreach (var p in t.Provides)
@@ -443,7 +446,7 @@ internal sealed partial class Emitter
         _encodings.Clear();
         EmitReadCore(w, t);
         foreach (var pi in t.ParseInstances) EmitParseInstanceReader(w, t, pi);
-        EmitWriteCore(w, t);
+        if (_g.Writers) EmitWriteCore(w, t);
         foreach (var e in _encodings.ToList())
         {
             w.Line();

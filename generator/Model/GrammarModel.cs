@@ -14,7 +14,8 @@ internal sealed record GrammarModel(
     EquatableArray<EnumModel> Enums,
     StreamModel? Stream,
     EquatableArray<DiagInfo> Diagnostics,
-    bool Blocked = false);
+    bool Blocked = false,
+    bool Writers = true);
 
 internal enum EndianKind { BigEndian, LittleEndian, Switch, Inherit }
 

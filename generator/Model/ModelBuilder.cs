@@ -186,7 +186,7 @@ internal sealed class ModelBuilder
         var all = new List<DiagInfo>(_file.Diagnostics);
         all.AddRange(_diags);
         return new GrammarModel(_file.Path, ns, _types[Key(Array.Empty<string>(), root.Id)].CsName,
-            typeModels.ToEquatable(), enumModels.Concat(externalEnums).ToEquatable(), stream, all.ToEquatable());
+            typeModels.ToEquatable(), enumModels.Concat(externalEnums).ToEquatable(), stream, all.ToEquatable(), Writers: _file.Writers);
     }
 
     /// <summary>

@@ -9,7 +9,8 @@ internal sealed record GrammarFile(
     string? Namespace,
     TypeSpec? Root,
     EquatableArray<DiagInfo> Diagnostics,
-    EquatableArray<Scalar> Imports = default);
+    EquatableArray<Scalar> Imports = default,
+    bool Writers = true);
 
 /// <summary>
 /// A grammar with every grammar it imports, directly or not (dependencies

@@ -126,7 +126,7 @@ types:
           any-of: ['"vcpu"', '"extv"', '"xcnt"']
         -fg-rule: legacy-extended-block
         -fg-expect: '"vcpu", "extv" or "xcnt"'
-        -fg-found: '"{_}"'
+        -fg-found: '{_}'
       - id: size
         type: u4
       - id: xsave_record_size
@@ -446,7 +446,7 @@ types:
           any-of: ['"DeviceModelRecord0002"', '"RemusDeviceModelState"', '"QemuDeviceModelRecord"']
         -fg-rule: legacy-device-model-signature
         -fg-expect: '"DeviceModelRecord0002", "RemusDeviceModelState" or "QemuDeviceModelRecord"'
-        -fg-found: '"{_}"'
+        -fg-found: '{_}'
       - id: length
         type: u4
         if: signature != "QemuDeviceModelRecord"

@@ -33,6 +33,9 @@ public sealed class FgException : Exception
     /// <summary>Name of the record type being read, when known.</summary>
     public string? RecordName { get; set; }
 
+    /// <summary>What the stream's elements are called in messages ("record", "chunk").</summary>
+    public string RecordNoun { get; set; } = "record";
+
     public string Detail { get; }
 
     /// <summary>What the reader knew when the error struck (a layer, a checkpoint round), appended to the message.</summary>
@@ -61,12 +64,13 @@ public sealed class FgException : Exception
     {
         RecordIndex = RecordIndex,
         RecordName = RecordName,
+        RecordNoun = RecordNoun,
     };
 
     public string Format()
     {
         var where = RecordIndex >= 0
-            ? string.Create(CultureInfo.InvariantCulture, $"record {RecordIndex}{(RecordName is null ? "" : " (" + RecordName + ")")}, ")
+            ? string.Create(CultureInfo.InvariantCulture, $"{RecordNoun} {RecordIndex}{(RecordName is null ? "" : " (" + RecordName + ")")}, ")
             : "";
         // A value computed from fields (an instance) has a name but no offset of its own.
         var parts = new System.Collections.Generic.List<string>(2);
@@ -101,6 +105,7 @@ public sealed class FgException : Exception
     {
         RecordIndex = v.RecordIndex,
         RecordName = v.RecordName,
+        RecordNoun = v.RecordNoun,
     };
 
     /// <summary>Raised by generated code when a computed size or count is impossible.</summary>

@@ -28,6 +28,9 @@ public abstract class FgStreamGrammar<TElement> where TElement : class
     /// </summary>
     public virtual bool LimitsField => false;
 
+    /// <summary>What the elements are called in messages: "record" unless the format names them otherwise.</summary>
+    public virtual string ElementNoun => "record";
+
     /// <summary>A short label for an element's raw bytes (used in messages), or null.</summary>
     public virtual string? Label(ReadOnlySpan<byte> element) => null;
 }

@@ -159,12 +159,13 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
         catch (FgException e)
         {
             e.RecordIndex = Index;
+            e.RecordNoun = _grammar.ElementNoun;
             // A failed discard has consumed the element's buffered octets already.
             e.RecordName ??= _grammar.Label(_elementBuffered > 0 ? CurrentSpan() : _source.Available().Span);
             throw;
         }
         // The label is a string: only made when there is something to report.
-        if (_validation is { Count: > 0 }) _validation.StampRecord(0, Index, _grammar.Label(CurrentSpan()));
+        if (_validation is { Count: > 0 }) _validation.StampRecord(0, Index, _grammar.Label(CurrentSpan()), _grammar.ElementNoun);
         return true;
     }
 

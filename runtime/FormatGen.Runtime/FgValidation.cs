@@ -31,6 +31,9 @@ public sealed record FgViolation(
     /// <summary>Name of the record type, when known.</summary>
     public string? RecordName { get; init; }
 
+    /// <summary>What the stream's elements are called in messages ("record", "chunk").</summary>
+    public string RecordNoun { get; init; } = "record";
+
     /// <summary>How many more elements of the same repeat break the same rule (reported once, here).</summary>
     public long More { get; init; }
 
@@ -38,7 +41,7 @@ public sealed record FgViolation(
     {
         var sev = Severity switch { FgSeverity.Error => "error", FgSeverity.Warning => "warning", _ => "info" };
         var where = RecordIndex >= 0
-            ? string.Create(CultureInfo.InvariantCulture, $"record {RecordIndex}{(RecordName is null ? "" : " (" + RecordName + ")")}, ")
+            ? string.Create(CultureInfo.InvariantCulture, $"{RecordNoun} {RecordIndex}{(RecordName is null ? "" : " (" + RecordName + ")")}, ")
             : "";
         // A value computed from fields (an instance) has a name but no offset of its own.
         var at = Offset < 0 ? "value " + FieldPath : string.Create(CultureInfo.InvariantCulture, $"field {FieldPath}, offset {Offset} (0x{Offset:x})");
@@ -156,10 +159,10 @@ public sealed class FgValidation
     }
 
     /// <summary>Stamps the violations recorded since <paramref name="from"/> with their record.</summary>
-    public void StampRecord(int from, long recordIndex, string? recordName)
+    public void StampRecord(int from, long recordIndex, string? recordName, string recordNoun = "record")
     {
         for (int i = from; i < _items.Count; i++)
-            _items[i] = _items[i] with { RecordIndex = recordIndex, RecordName = recordName };
+            _items[i] = _items[i] with { RecordIndex = recordIndex, RecordName = recordName, RecordNoun = recordNoun };
     }
 
     private string PathOf(string field, int index)

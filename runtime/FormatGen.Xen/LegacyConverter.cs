@@ -327,7 +327,18 @@ public sealed class LegacyConverter
             Guard(() => more = _chunks.MoveNext(build: true));
             if (!more) break;
             FailOn(_chunks.Validation);
-            Chunk(_chunks.Current!);
+            try
+            {
+                Chunk(_chunks.Current!);
+            }
+            catch (FgException e) when (e.RecordIndex < 0)
+            {
+                // What the converter finds wrong in a chunk is said of that chunk, as the grammar's rules are.
+                e.RecordIndex = _chunks.Index;
+                e.RecordNoun = _grammar.ElementNoun;
+                e.RecordName ??= _grammar.Label(_chunks.ElementBytes);
+                throw;
+            }
             yield return true;
         }
         if (_hvmParams.Count > 0) Record(new HvmParams { Params = _hvmParams.ToArray() });
@@ -430,13 +441,13 @@ public sealed class LegacyConverter
                 break;
             case ChunkType.Tmem or ChunkType.TmemExtra:
             case ChunkType.CompressedData or ChunkType.EnableCompression:
-                throw FgException.Invalid("legacy-chunk-unsupported", "chunk", at, string.Create(CultureInfo.InvariantCulture,
+                throw FgException.Invalid("legacy-chunk-unsupported", "marker", at, string.Create(CultureInfo.InvariantCulture,
                     $"a {Name(c.Marker)} chunk ({(int)c.Marker}): {(c.Marker is ChunkType.Tmem or ChunkType.TmemExtra ? "transcendent memory" : "Remus checkpoint compression")} cannot be converted to a version 3 stream (Xen's converter refuses it too)"));
             default:
                 if (c.HvmParamIndex < 0) break;
                 var param = (Legacy.HvmParam)c.Body!;
                 if (_pv)
-                    throw FgException.Invalid("legacy-hvm-param-in-pv", "chunk", at, "a " + Name(c.Marker) + " chunk, which sets an HVM parameter, in a PV image");
+                    throw FgException.Invalid("legacy-hvm-param-in-pv", "marker", at, "an " + Name(c.Marker) + " chunk, which sets an HVM parameter, in a PV image (Xen's converter refuses it too)");
                 Log("Chunk: " + Name(c.Marker) + " " + Hex(param.Value));
                 _hvmParams.Add(new Libxc.HvmParam { Index = (ulong)c.HvmParamIndex, Value = param.Value });
                 break;
@@ -449,7 +460,7 @@ public sealed class LegacyConverter
         ChunkType.TmemExtra => "tmem extra",
         ChunkType.CompressedData => "compressed data",
         ChunkType.EnableCompression => "enable compression",
-        _ => t.ToString(),
+        _ => RecordNames.UpperSnake(t.ToString()),
     };
 
     private void PageBatch(PageBatch batch, long at)
@@ -464,7 +475,7 @@ public sealed class LegacyConverter
             ulong whole = e.Raw | (ulong)(e.High ?? 0) << 32;
             if (whole == 0xf0000000) continue;
             if (!_seen.Add(whole))
-                throw FgException.Invalid("legacy-duplicate-pfn", "chunk/batch/pfns[" + i + "]", at + 4 + (long)i * (_bits / 8), string.Create(CultureInfo.InvariantCulture,
+                throw FgException.Invalid("legacy-duplicate-pfn", "batch.pfns[" + i + "]", at + 4 + (long)i * (_bits / 8), string.Create(CultureInfo.InvariantCulture,
                     $"pfn entry {Hex(whole)} appears twice in the batch of {pfns.Count}: a batch sends each page once"));
             _entries[n++] = new Libxc.PfnEntry { Raw = ((ulong)(e.Raw & 0xf0000000) << 32) | (e.Raw & 0x0fffffff) };
         }
@@ -484,7 +495,7 @@ public sealed class LegacyConverter
         int headerLength = record.Write(_pageHeader, 12, 3, littleEndian: true, verify: false);
         BinaryPrimitives.WriteUInt32LittleEndian(_pageHeader.AsSpan(Libxc.Record.Layout.BodyLengthOffset), checked((uint)(headerLength - 8 + bytes)));
         _tee.Write(_pageHeader.AsSpan(0, headerLength));
-        _source.CopyTo(_out, bytes, "chunk/batch/pages");
+        _source.CopyTo(_out, bytes, "batch.pages");
         _feed.AddOpaque(bytes);
     }
 
@@ -495,8 +506,16 @@ public sealed class LegacyConverter
         // libxl's physmap, version 1; a 64-bit libxl leaked 4 octets of padding after each name.
         var validation = new FgValidation();
         var reader = new FgReader(data, true, at);
-        var ts = LibxlToolstack.ReadCore(ref reader, validation, true, (byte)(_bits == 64 ? 4 : 0))!;
-        if (FgException.FirstError(validation) is { } e) throw e;
+        LibxlToolstack ts;
+        try
+        {
+            ts = LibxlToolstack.ReadCore(ref reader, validation, true, (byte)(_bits == 64 ? 4 : 0))!;
+        }
+        catch (FgException e)
+        {
+            throw e.Under("body.data");
+        }
+        if (FgException.FirstError(validation) is { } error) throw error.Under("body.data");
         foreach (var entry in ts.Entries)
         {
             string root = "physmap/" + entry.PhysOffset.ToString("x", CultureInfo.InvariantCulture);
@@ -528,14 +547,9 @@ public sealed class LegacyConverter
         }
         catch (FgException e)
         {
-            e.RecordName ??= what;
-            throw;
+            throw e.Under(what);
         }
-        if (FgException.FirstError(validation) is { } error)
-        {
-            error.RecordName = what;
-            throw error;
-        }
+        if (FgException.FirstError(validation) is { } error) throw error.Under(what);
         return result;
     }
 
@@ -543,25 +557,25 @@ public sealed class LegacyConverter
 
     private IEnumerable<bool> PvTail()
     {
-        var head = ReadTail((ref FgReader r) => PvTailHead.ReadCore(ref r, _readValidation, true, (byte)(_bits / 8))!, "PV tail");
+        var head = ReadTail((ref FgReader r) => PvTailHead.ReadCore(ref r, _readValidation, true, (byte)(_bits / 8))!, "tail");
         if (head.Count != 0)
         {
             Log("Dropped " + head.Count + " 'unmapped' pfns");
-            _source.Skip((long)head.Count * (_bits / 8), "PV tail/unmapped pfns");
+            _source.Skip((long)head.Count * (_bits / 8), "tail.pfns");
         }
         var ext = _grammar!.PvHeader!.ExtendedInfo;
         uint contextSize = (uint)ext.VcpuContextSize, xsaveSize = (uint)ext.XsaveSize;
         bool extended = ext.HasExtendedContext;
         foreach (int id in _online)
         {
-            var vcpu = ReadTail((ref FgReader r) => PvVcpu.ReadCore(ref r, _readValidation, true, contextSize, extended, xsaveSize)!, "vcpu " + id);
+            var vcpu = ReadTail((ref FgReader r) => PvVcpu.ReadCore(ref r, _readValidation, true, contextSize, extended, xsaveSize)!, "tail.vcpu[" + id + "]");
             Log("Vcpu " + id + ": context " + Hex(contextSize) + (extended ? ", extended" : "") + (vcpu.Xsave is { } x ? ", xsave " + Hex((ulong)x.Length) + " mask " + Hex(vcpu.XsaveMask ?? 0) : ""));
             Record(new X86PvVcpuBasic { Vcpu = new VcpuContext { VcpuId = (uint)id, Context = vcpu.Context } });
             if (vcpu.Extended is { } e) Record(new X86PvVcpuExtended { Vcpu = new VcpuContext { VcpuId = (uint)id, Context = e } });
             if (vcpu.Xsave is { } xs) Record(new X86PvVcpuXsave { Vcpu = new VcpuContext { VcpuId = (uint)id, Context = xs } });
             yield return true;
         }
-        var shared = ReadTail((ref FgReader r) => Legacy.SharedInfo.ReadCore(ref r, _readValidation, true)!, "shared info");
+        var shared = ReadTail((ref FgReader r) => Legacy.SharedInfo.ReadCore(ref r, _readValidation, true)!, "tail.shared_info");
         Log("Shared info page");
         Record(new Libxc.SharedInfo { Data = shared.Page });
         Record(new End());
@@ -570,7 +584,7 @@ public sealed class LegacyConverter
 
     private IEnumerable<bool> HvmTail()
     {
-        var tail = ReadTail((ref FgReader r) => Legacy.HvmTail.ReadCore(ref r, _readValidation, true)!, "HVM tail");
+        var tail = ReadTail((ref FgReader r) => Legacy.HvmTail.ReadCore(ref r, _readValidation, true)!, "tail");
         Log("Magic pfns: ioreq " + Hex(tail.IoreqPfn) + ", buffered ioreq " + Hex(tail.BufioreqPfn) + ", store " + Hex(tail.StorePfn));
         Record(new HvmParams
         {
@@ -590,9 +604,9 @@ public sealed class LegacyConverter
     private void DeviceModel()
     {
         long at = _source.Position;
-        var dm = ReadTail((ref FgReader r) => Legacy.DeviceModel.ReadCore(ref r, _readValidation, true)!, "device model");
+        var dm = ReadTail((ref FgReader r) => Legacy.DeviceModel.ReadCore(ref r, _readValidation, true)!, "tail.device_model");
         if (dm.Signature != "DeviceModelRecord0002")
-            throw FgException.Invalid("legacy-device-model-unsupported", "device model/signature", at,
+            throw FgException.Invalid("legacy-device-model-unsupported", "tail.device_model.signature", at,
                 "a \"" + dm.Signature + "\" device model record: only \"DeviceModelRecord0002\" can be converted (as with Xen's converter); --skip-qemu leaves it out of a libxc stream");
         var data = dm.Data!.Value;
         Log("Device model record: " + data.Length + " octets");

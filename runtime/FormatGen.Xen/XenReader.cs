@@ -170,6 +170,13 @@ public sealed class XenReader : IDisposable
     /// <summary>Where the legacy image inside an xl save file begins (for convert-legacy), or -1.</summary>
     public long LegacyOffset { get; private set; } = -1;
 
+    /// <summary>
+    /// A legacy image's toolstack width and guest type as its first octets
+    /// suggest (bare, or after an xl header), once the reader has met one; the
+    /// reader then stops with error <c>legacy-image</c>: convert it first.
+    /// </summary>
+    public LegacyGuess? Legacy { get; private set; }
+
     private int LibxcDepth => Format == ImageKind.Libxc ? 0 : LibxlDepth + 1;
     private int LibxlDepth => Format == ImageKind.XlSaveFile ? 1 : 0;
 
@@ -208,7 +215,8 @@ public sealed class XenReader : IDisposable
                 return ReadLibxcHeader();
             case State.Legacy:
                 throw FgException.Invalid("legacy-image", "(xl)", LegacyOffset,
-                    "the xl save file holds a legacy (pre-v2) libxc image from here (mandatory flag bit 1 clear): convert it to a version 3 stream with convert-legacy");
+                    "the xl save file holds a legacy (pre-v2) libxc image from here (mandatory flag bit 1 clear"
+                    + (Legacy is { } g ? "; by its first octets, a " + g : "") + "): convert it to a version 3 stream with convert-legacy");
             case State.RoundBoundary:
                 // After a checkpoint: the wire may end here (what a Remus receiver commits to),
                 // COLO sends a CHECKPOINT_STATE, otherwise the libxc stream resumes.
@@ -236,7 +244,9 @@ public sealed class XenReader : IDisposable
                 _state = State.Done;
                 if (!_source.AtEnd)
                     _violations.Add(new FgViolation("trailing-data", FgSeverity.Warning, "(end)", _source.Position, "nothing after END", "more octets",
-                        "Data follows the END record."));
+                        _source.Peek(21).SequenceEqual("DeviceModelRecord0002"u8)
+                            ? "A legacy device model record (qemu's state) follows the END record, as convert-legacy -f libxc leaves it for an HVM guest; libxl reads it after the libxc stream."
+                            : "Data follows the END record."));
                 return false;
             default:
                 return false;
@@ -258,6 +268,8 @@ public sealed class XenReader : IDisposable
                     "not a Xen image: it starts with " + ImageDetector.Show(head) + ", the start of no Xen format (libxc, libxl, xl, or a pre-v2 save)");
             case ImageKind.Legacy:
                 ImageDetector.TryGuessLegacy(head, out var guess);
+                Legacy = guess;
+                LegacyOffset = 0;
                 throw FgException.Invalid("legacy-image", "(input)", 0,
                     "a legacy (pre-v2) libxc image (by its first octets, a " + guess + "): convert it to a version 3 stream with convert-legacy");
         }
@@ -272,7 +284,18 @@ public sealed class XenReader : IDisposable
         if (XlHeader.Header.StreamV2) _state = State.LibxlHeader;
         else
         {
+            var next = _source.Peek(24);
+            if (next.Length >= 8 && ImageDetector.Detect(next) == ImageKind.Libxc)
+            {
+                // What convert-legacy -f libxc makes of an xl save file: the header as it was, a libxc stream after it.
+                _violations.Add(new FgViolation("xl-legacy-flag-libxc", FgSeverity.Warning, "(xl)", _source.Position,
+                    "a legacy image (mandatory flag bit 1 clear)", "a libxc stream",
+                    "The xl header says a legacy image follows, but a libxc stream does (convert-legacy -f libxc of an xl save file); xl restores a libxl stream: convert with -f libxl for xl."));
+                _state = State.LibxcHeader;
+                return true;
+            }
             LegacyOffset = _source.Position;
+            if (ImageDetector.TryGuessLegacy(next, out var guess)) Legacy = guess;
             _state = State.Legacy;
         }
         return true;

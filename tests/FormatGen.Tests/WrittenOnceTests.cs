@@ -57,7 +57,7 @@ public class WrittenOnceTests
             .Select(File.ReadAllText).ToArray();
         // The containers import libxc: they are generated over the extended grammar too.
         var driver = GeneratorHarness.Driver(new AdditionalText[] { new GeneratorHarness.Text("/g/libxc.ksy", ExtendedGrammar()) }
-            .Concat(new[] { "libxl.ksy", "xl.ksy" }.Select(f => new GeneratorHarness.Text("/g/" + f, File.ReadAllText(Path.Combine(RepoPaths.Root, "grammar", "xen", f)))))
+            .Concat(new[] { "libxl.ksy", "xl.ksy", "legacy.ksy" }.Select(f => new GeneratorHarness.Text("/g/" + f, File.ReadAllText(Path.Combine(RepoPaths.Root, "grammar", "xen", f)))))
             .ToArray());
         var compilation = GeneratorHarness.Compilation(hand)
             .AddReferences(new[] { typeof(System.CommandLine.RootCommand), typeof(System.Net.Sockets.Socket), typeof(System.ComponentModel.Win32Exception) }
