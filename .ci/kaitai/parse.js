@@ -6,6 +6,7 @@
 //   node parse.js [--as-written] GRAMMAR.ksy FILE...   one result per FILE
 //   node parse.js --stdin                             one request on standard input:
 //     {"grammar": "path.ksy", "asWritten": false, "inputs": [{"name": "a", "base64": "..."}, {"name": "b", "path": "file"}]}
+//     an input may give "params": [...], the root type's parameters (a grammar whose root has params)
 //
 // --as-written (asWritten) compiles the grammar exactly as written, without
 // the exclusions below, and runs Kaitai's JS runtime without the corrections
@@ -302,12 +303,13 @@ function slackOf(v, parentIo) {
   return hex(new Uint8Array(io._buffer, io._byteOffset + end, io.size - end));
 }
 
-function parse(compiled, bytes) {
+function parse(compiled, bytes, params) {
   // A fresh buffer at offset 0, so offsets in errors are offsets in the input.
   const copy = new Uint8Array(bytes.length);
   copy.set(bytes);
   try {
-    const root = new compiled.Root(new KaitaiStream(copy.buffer));
+    // A root with params takes them after (_io, _parent, _root).
+    const root = new compiled.Root(new KaitaiStream(copy.buffer), null, null, ...(params || []));
     root._read();
     return { ok: tree(root, compiled.js32Keys) };
   } catch (e) {
@@ -354,6 +356,7 @@ async function main() {
     inputs = (request.inputs || []).map(i => ({
       name: i.name,
       read: () => (i.base64 !== undefined ? Buffer.from(i.base64, 'base64') : fs.readFileSync(i.path)),
+      params: i.params,
     }));
   } else if (args.length >= 1 && !args[0].startsWith('-')) {
     grammar = args[0];
@@ -379,7 +382,7 @@ async function main() {
       write({ input: input.name, error: { kind: 'input', message: String(e), pos: null, srcPath: null } });
       continue;
     }
-    write(Object.assign({ input: input.name }, parse(compiled, bytes)));
+    write(Object.assign({ input: input.name }, parse(compiled, bytes, input.params)));
   }
 }
 

@@ -278,7 +278,8 @@ types:
         if: _root.ulong_size == 8
     instances:
       value:
-        value: '_root.ulong_size == 8 ? (high.as<u8> << 32) | low : low'
+        value: '_root.ulong_size == 8 ? high * 0x100000000 + low : low'
+        doc: Arithmetic, not shifts, so that every Kaitai target computes it in 64 bits.
 
   vcpu_info:
     seq:

@@ -306,7 +306,7 @@ public sealed class LegacyConverter
         _chunks = new FgStreamReader<LegacyChunk>(_source, _grammar, ChunkOptions);
         Guard(() => _chunks.ReadPrefix());
         FailOn(_chunks.Validation);
-        _p2mSize = _grammar.P2mSize!.Value;
+        _p2mSize = unchecked((ulong)_grammar.P2mSize!.Value);
         Log("P2M size: " + Hex(_p2mSize));
 
         if (_o.Format == LegacyOutputFormat.Libxl)
@@ -397,7 +397,7 @@ public sealed class LegacyConverter
         Log(string.Create(CultureInfo.InvariantCulture, $"  {_guestWidth * 8}-bit guest, {(ext.GuestWidth == 4 ? 3 : 4)} page-table levels; vcpu context {Hex((ulong)ext.VcpuContextSize)} octets{(ext.HasExtendedContext ? ", extended context" : "")}{(ext.XsaveSize != 0 ? ", xsave " + Hex((ulong)ext.XsaveSize) : "")}"));
         Record(new StaticDataEnd());
         var frames = new ulong[h.P2mFrames.Count];
-        for (int i = 0; i < frames.Length; i++) frames[i] = h.P2mFrames[i].Value;
+        for (int i = 0; i < frames.Length; i++) frames[i] = unchecked((ulong)h.P2mFrames[i].Value);
         Log(string.Create(CultureInfo.InvariantCulture, $"P2M frames: {frames.Length}, {4096 / _guestWidth} entries to a frame"));
         Record(new X86PvP2mFrames { P2mStartPfn = 0, P2mEndPfn = (uint)(_p2mSize - 1), P2mPfns = frames });
     }

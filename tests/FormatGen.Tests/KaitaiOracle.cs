@@ -16,8 +16,8 @@ using YamlDotNet.RepresentationModel;
 
 namespace FormatGen.Tests;
 
-/// <summary>One input handed to both readers.</summary>
-internal sealed record OracleInput(string Name, byte[] Data);
+/// <summary>One input handed to both readers; <paramref name="Params"/>: the root's parameters (a grammar whose root has params).</summary>
+internal sealed record OracleInput(string Name, byte[] Data, object[]? Params = null);
 
 /// <summary>Why Kaitai refused an input: the JS error's name, message, offset in the input and grammar path (for `valid` failures).</summary>
 internal sealed record KaitaiError(string Kind, string Message, long? Pos, string? SrcPath)
@@ -96,6 +96,16 @@ internal static class KaitaiNode
                 json.WriteStartObject();
                 json.WriteString("name", input.Name);
                 json.WriteBase64String("base64", input.Data);
+                if (input.Params is { } ps)
+                {
+                    json.WriteStartArray("params");
+                    foreach (var p in ps)
+                    {
+                        if (p is bool b) json.WriteBooleanValue(b);
+                        else json.WriteNumberValue(System.Convert.ToInt64(p, CultureInfo.InvariantCulture));
+                    }
+                    json.WriteEndArray();
+                }
                 json.WriteEndObject();
             }
             json.WriteEndArray();
@@ -188,14 +198,63 @@ internal sealed class GeneratedGrammar
             Read = data => r(data, false);
             Validate = data => v(data, false);
         }
-        else throw new InvalidOperationException(root + " has no Read(ReadOnlyMemory<byte>): a root type with params cannot be compared");
+        else if (ParamsRead(root) is { } withParams)
+        {
+            // A root with params: each input brings its own (OracleInput.Params).
+            _readParams = withParams;
+            _validateParams = root.GetMethod("Validate", withParams.GetParameters().Select((p, i) => i == 0 ? typeof(ReadOnlySpan<byte>) : p.ParameterType).ToArray())!;
+            Read = _ => throw new InvalidOperationException(root + " takes params: read with ReadWith");
+            Validate = _ => throw new InvalidOperationException(root + " takes params: validate with ValidateWith");
+        }
+        else throw new InvalidOperationException(root + " has no Read(ReadOnlyMemory<byte>, ...)");
     }
+
+    private readonly MethodInfo? _readParams, _validateParams;
+
+    /// <summary>A root's Read taking its params after the octets (and no byte order: the grammar sets it).</summary>
+    private static MethodInfo? ParamsRead(Type t)
+        => t.GetMethods(BindingFlags.Public | BindingFlags.Static).FirstOrDefault(m => m.Name == "Read" && m.GetParameters() is { Length: > 1 } ps && ps[0].ParameterType == typeof(ReadOnlyMemory<byte>));
+
+    /// <summary>Reads with the root's params, when it has some.</summary>
+    public object ReadWith(ReadOnlyMemory<byte> data, object[]? ps)
+    {
+        if (_readParams is null) return Read(data);
+        try { return _readParams.Invoke(null, new object[] { data }.Concat(Args(_readParams, ps)).ToArray())!; }
+        catch (TargetInvocationException e) when (e.InnerException is not null) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw(); throw; }
+    }
+
+    /// <summary>Validates with the root's params, when it has some (a span cannot be passed by reflection: a typed delegate is made).</summary>
+    public IReadOnlyList<FgViolation> ValidateWith(ReadOnlySpan<byte> data, object[]? ps)
+    {
+        if (_validateParams is null) return Validate(data);
+        var args = Args(_validateParams, ps);
+        var types = _validateParams.GetParameters().Skip(1).Select(p => p.ParameterType).ToArray();
+        var bind = typeof(GeneratedGrammar).GetMethod(types.Length switch { 1 => nameof(Bind1), 2 => nameof(Bind2), 3 => nameof(Bind3), _ => throw new NotSupportedException("a root with more than 3 params") },
+            BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(types);
+        var fn = (ValidateFn)bind.Invoke(null, new object[] { _validateParams }.Concat(args).ToArray())!;
+        return fn(data);
+    }
+
+    private static object[] Args(MethodInfo m, object[]? ps)
+    {
+        var types = m.GetParameters().Skip(1).Select(p => p.ParameterType).ToArray();
+        if (ps is null || ps.Length != types.Length) throw new InvalidOperationException(m.DeclaringType + " takes " + types.Length + " params; the input gives " + (ps?.Length ?? 0));
+        return ps.Select((p, i) => System.Convert.ChangeType(p, types[i], CultureInfo.InvariantCulture)).ToArray();
+    }
+
+    private delegate IReadOnlyList<FgViolation> V1<A>(ReadOnlySpan<byte> d, A a);
+    private delegate IReadOnlyList<FgViolation> V2<A, B>(ReadOnlySpan<byte> d, A a, B b);
+    private delegate IReadOnlyList<FgViolation> V3<A, B, C>(ReadOnlySpan<byte> d, A a, B b, C c);
+    private static ValidateFn Bind1<A>(MethodInfo m, A a) { var f = m.CreateDelegate<V1<A>>(); return d => f(d, a); }
+    private static ValidateFn Bind2<A, B>(MethodInfo m, A a, B b) { var f = m.CreateDelegate<V2<A, B>>(); return d => f(d, a, b); }
+    private static ValidateFn Bind3<A, B, C>(MethodInfo m, A a, B b, C c) { var f = m.CreateDelegate<V3<A, B, C>>(); return d => f(d, a, b, c); }
 
     private delegate IReadOnlyList<FgViolation> ValidateLeFn(ReadOnlySpan<byte> data, bool littleEndian);
 
     /// <summary>Whether a type is a grammar's root as the oracle reads it: a Read of the octets alone (or with the byte order).</summary>
     internal static bool IsReadable(Type t)
-        => t.GetMethod("Read", new[] { typeof(ReadOnlyMemory<byte>) }) is not null || t.GetMethod("Read", new[] { typeof(ReadOnlyMemory<byte>), typeof(bool) }) is not null;
+        => t.GetMethod("Read", new[] { typeof(ReadOnlyMemory<byte>) }) is not null || t.GetMethod("Read", new[] { typeof(ReadOnlyMemory<byte>), typeof(bool) }) is not null
+           || ParamsRead(t) is not null;
 
     public string Path { get; }
     public string Id { get; }
@@ -350,7 +409,7 @@ internal sealed class OracleComparer
         IReadOnlyList<FgViolation> violations;
         try
         {
-            model = _grammar.Read(input.Data);
+            model = _grammar.ReadWith(input.Data, input.Params);
         }
         catch (FgException e)
         {
@@ -362,7 +421,7 @@ internal sealed class OracleComparer
         }
         try
         {
-            violations = _grammar.Validate(input.Data);
+            violations = _grammar.ValidateWith(input.Data, input.Params);
         }
         catch (Exception e)
         {

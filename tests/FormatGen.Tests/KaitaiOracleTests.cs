@@ -356,12 +356,15 @@ internal static class OracleInputs
             "frame.ksy" => (Frame(g, seed), FrameStructured.Sample(StructuredCount, new Rnd(seed + 2), 50)),
             "libxl.ksy" => (Libxl(), Array.Empty<byte[]>()),
             "xl.ksy" => (Xl(), Array.Empty<byte[]>()),
+            "legacy.ksy" => (Legacy(seed), Array.Empty<byte[]>()),
             _ => (Samples(g), Array.Empty<byte[]>()),
         };
         var all = new List<OracleInput>(valid);
         for (int i = 0; i < structured.Length; i++) all.Add(new OracleInput($"structured#{i}", structured[i]));
         var random = Bytes(0, 96).Sample(RandomCount, new Rnd(seed ^ 0x5EED), 50);
-        for (int i = 0; i < random.Length; i++) all.Add(new OracleInput($"random#{i}", random[i]));
+        // A root with params: random octets are read with those of the valid inputs, in turn.
+        object[]? ParamsOf(int i) => valid.Count == 0 ? null : valid[i % valid.Count].Params;
+        for (int i = 0; i < random.Length; i++) all.Add(new OracleInput($"random#{i}", random[i], ParamsOf(i)));
         if (valid.Count > 0)
         {
             var hot = valid.Select(v => Hotspots(g, v.Data)).ToArray();
@@ -369,7 +372,7 @@ internal static class OracleInputs
                 .SelectMany(i => Mutation(valid[i].Data, hot[i]).Select(m => (Base: i, m.What, m.Data)))
                 .Sample(MutantCount, new Rnd(seed ^ 0xB1F), 50);
             for (int j = 0; j < mutants.Length; j++)
-                all.Add(new OracleInput($"mutant#{j} ({mutants[j].What} of {valid[mutants[j].Base].Name})", mutants[j].Data));
+                all.Add(new OracleInput($"mutant#{j} ({mutants[j].What} of {valid[mutants[j].Base].Name})", mutants[j].Data, valid[mutants[j].Base].Params));
         }
         return (valid.Count, all);
     }
@@ -505,6 +508,24 @@ internal static class OracleInputs
                 : Array.Empty<byte[]>();
             list.Add(new OracleInput($"libxl-{guest}-{(be ? "be" : "le")}".ToLowerInvariant(), Containers.Libxl(libxc, be, legacy: guest == GuestKind.Pv, emulator)));
         }
+        return list;
+    }
+
+    /// <summary>
+    /// Legacy images of random domains (PV and HVM) rendered for both toolstack
+    /// widths by the tests' legacy writer, each read with its params (the
+    /// toolstack's word size, PV or not); the grammar reads up to the END chunk.
+    /// </summary>
+    private static List<OracleInput> Legacy(ulong seed)
+    {
+        var domains = LegacyImage.Domains().Sample(6, new Rnd(seed + 5), 12)
+            .Select(d => d with { XlConfig = null, HvmContextLength = 16, DeviceModelLength = 8 }).ToList();
+        domains.Add(LegacyConverterTests.VectorCases().First(c => c.Name == "pv32-w32").Domain);
+        domains.Add(LegacyConverterTests.VectorCases().First(c => c.Name == "hvm-w64").Domain with { XlConfig = null });
+        var list = new List<OracleInput>();
+        for (int i = 0; i < domains.Count; i++)
+            foreach (var bits in new[] { 32, 64 })
+                list.Add(new OracleInput($"legacy#{i}-{(domains[i].Pv ? "pv" : "hvm")}-w{bits}", LegacyImage.Render(domains[i], bits), new object[] { (byte)(bits / 8), domains[i].Pv }));
         return list;
     }
 
