@@ -72,11 +72,11 @@ internal static class ConvertLegacyCommand
         options = options with { Log = verbose || syslog ? Line : null };
         using var source = Inputs.Open(input, sample: false, out var name);
         if (SameFile(source, output)) throw new UsageException(output + ": is the input; the output must go elsewhere (the input is never modified)");
-        using var interrupted = new Inputs.Interrupted();
+        using var interrupted = new Inputs.Interrupted { Farewell = "xenstream: interrupted; " + (IsStream(output) ? "the output is incomplete" : output + " was not written") };
         LegacyReport? result = null;
         try
         {
-            WriteOutput(output, s => result = LegacyConverter.Convert(source, s, options, interrupted.Token));
+            WriteOutput(output, s => result = LegacyConverter.Convert(source, s, options, interrupted.Token), interrupted);
         }
         catch (OperationCanceledException)
         {
@@ -101,7 +101,7 @@ internal static class ConvertLegacyCommand
     private static bool IsFd(string path) => path.Length is > 0 and < 6 && path.All(char.IsAsciiDigit) && !File.Exists(path);
 
     /// <summary>'-', a file descriptor number (convert-legacy-stream's -o takes one), or a file written beside and renamed.</summary>
-    private static void WriteOutput(string output, Action<Stream> write)
+    private static void WriteOutput(string output, Action<Stream> write, Inputs.Interrupted interrupted)
     {
         if (output != "-" && IsFd(output))
         {
@@ -112,7 +112,7 @@ internal static class ConvertLegacyCommand
             using (stream) write(stream);
             return;
         }
-        Inputs.WriteAtomically(output, write);
+        Inputs.WriteAtomically(output, write, interrupted);
     }
 
     private static bool SameFile(Stream input, string output)

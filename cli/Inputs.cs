@@ -67,7 +67,7 @@ internal static class Inputs
     /// into place only when <paramref name="write"/> succeeds, so a failure or
     /// an interruption never leaves a half-written file. '-' writes to stdout.
     /// </summary>
-    public static void WriteAtomically(string path, Action<Stream> write)
+    public static void WriteAtomically(string path, Action<Stream> write, Interrupted? interrupted = null)
     {
         if (path == "-")
         {
@@ -77,6 +77,8 @@ internal static class Inputs
         }
         var full = Path.GetFullPath(path);
         var tmp = TempBeside(full);
+        // A signal while the work is stuck (a stalled input) exits without it: the temporary file goes first.
+        if (interrupted is not null) interrupted.Cleanup = () => { try { File.Delete(tmp); } catch (IOException) { } };
         try
         {
             using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 20))
@@ -114,6 +116,12 @@ internal static class Inputs
 
         public CancellationToken Token => _cts.Token;
 
+        /// <summary>Run before the process exits on its own when the work does not stop within a second of the signal.</summary>
+        public Action? Cleanup { get; set; }
+
+        /// <summary>What is said then, on standard error.</summary>
+        public string? Farewell { get; set; }
+
         /// <summary>The signal that arrived, if any.</summary>
         public PosixSignal? Signal { get; private set; }
 
@@ -125,6 +133,17 @@ internal static class Inputs
             context.Cancel = true; // stop cooperatively: the work cleans up and exits
             Signal ??= context.Signal;
             _cts.Cancel();
+            // Work blocked in a read (a pipe that stalls) never sees the token: give it a second, then leave.
+            var exit = ExitCode;
+            var cleanup = Cleanup;
+            var farewell = Farewell;
+            new Thread(() =>
+            {
+                Thread.Sleep(1000);
+                cleanup?.Invoke();
+                if (farewell is not null) Console.Error.WriteLine(farewell);
+                Environment.Exit(exit);
+            }) { IsBackground = true }.Start();
         }
 
         public void Dispose()

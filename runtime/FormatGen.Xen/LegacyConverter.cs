@@ -271,8 +271,10 @@ public sealed class LegacyConverter
             bool highZero = BinaryPrimitives.ReadUInt32LittleEndian(head.AsSpan(4)) == 0;
             if (_bits == 64 && !highZero)
                 throw Contradiction(at + 4, "-w 64", "octets 4-7 are not zero: a 64-bit toolstack puts the upper half of p2m_size there, which would make the guest larger than 16 TiB; this image was written by a 32-bit toolstack (-w 32)");
-            if (_bits == 32 && highZero && _pv)
-                throw Contradiction(at + 4, "-w 32", "octets 4-7 are zero, where a 32-bit toolstack's PV image has its extended-info marker (all ones); this image was written by a 64-bit toolstack (-w 64)");
+            if (_bits == 32 && highZero)
+                throw Contradiction(at + 4, "-w 32", _pv
+                    ? "octets 4-7 are zero, where a 32-bit toolstack's PV image has its extended-info marker (all ones); this image was written by a 64-bit toolstack (-w 64)"
+                    : "octets 4-7 are zero, which for a 32-bit toolstack would be the END chunk right after p2m_size (an image without a single page or vcpu); this image was written by a 64-bit toolstack (-w 64)");
         }
         int word = _bits / 8;
         bool marker = head.Length >= 2 * word && head.AsSpan(word, word).IndexOfAnyExcept((byte)0xff) < 0;

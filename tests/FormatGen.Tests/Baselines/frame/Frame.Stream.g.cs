@@ -105,7 +105,7 @@ public sealed partial class FrameStreamWriter
     /// </summary>
     public long Count { get; private set; }
 
-    public FrameStreamWriter(global::System.IO.Stream output, global::Snapshots.Frame.Header @header, uint @word, ushort @extra)
+    public FrameStreamWriter(global::System.IO.Stream output, global::Snapshots.Frame.Header @header, uint @word, ushort? @extra)
     {
         __out = output ?? throw new global::System.ArgumentNullException(nameof(output));
         var __w = global::FormatGen.Runtime.FgWriter.Measure();
@@ -122,7 +122,7 @@ public sealed partial class FrameStreamWriter
         Position = __bytes.Length;
     }
 
-    private static void WritePrefix(ref global::FormatGen.Runtime.FgWriter __w, global::Snapshots.Frame.Header @header, uint @word, ushort @extra, out bool littleEndian)
+    private static void WritePrefix(ref global::FormatGen.Runtime.FgWriter __w, global::Snapshots.Frame.Header @header, uint @word, ushort? @extra, out bool littleEndian)
     {
         __w.LittleEndian = false;
         (@header ?? throw new global::FormatGen.Runtime.FgWriteException("header", "is not set")).WriteCore(ref __w);
@@ -132,8 +132,12 @@ public sealed partial class FrameStreamWriter
         __w.LittleEndian = (h_root_header_options == 0L) ? true : (h_root_header_options == 1L) ? false : throw global::FormatGen.Runtime.FgException.Invalid("endian", "", 0, "no byte order for " + global::FormatGen.Runtime.Internal.FgText.Num(h_root_header_options));
         var f_word = unchecked(@word);
         __w.U4((uint)f_word);
-        var f_extra = unchecked(@extra);
-        __w.U2((ushort)f_extra);
+        if ((h_root_header_version >= 2L))
+        {
+            if (@extra is null) throw new global::FormatGen.Runtime.FgWriteException("extra", "is required when " + "_root.header.version >= 2");
+            var f_extra = unchecked(@extra.Value);
+            __w.U2((ushort)f_extra);
+        }
         littleEndian = __w.LittleEndian;
     }
 
