@@ -71,6 +71,7 @@ internal static class Inputs
     {
         if (path == "-")
         {
+            GrowPipe(1);
             using var stdout = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 1 << 20);
             write(stdout);
             return;
@@ -157,7 +158,7 @@ internal static class Inputs
     [DllImport("libc", SetLastError = true, EntryPoint = "fcntl")]
     private static extern int Fcntl(int fd, int cmd, int arg);
 
-    /// <summary>Asks Linux for a 1 MiB pipe buffer on stdin: fewer, larger reads.</summary>
+    /// <summary>Asks Linux for a 1 MiB pipe buffer (stdin, stdout): fewer, larger reads and writes.</summary>
     private static void GrowPipe(int fd)
     {
         if (!OperatingSystem.IsLinux()) return;
