@@ -19,7 +19,9 @@ public sealed class FgOutput : IDisposable
     private readonly Stream _stream;
     private readonly SafeFileHandle? _file;   // a regular file written at offsets
     private readonly bool _leaveOpen;
-    private readonly byte[] _buffer = new byte[BufferSize];
+    // Page-aligned (pinned, so it stays so): the kernel copies between it and a page-aligned
+    // place in a file faster than from an address at another offset within a page.
+    private readonly Memory<byte> _memory = AlignedBuffer(BufferSize);
     private int _used;
     private long _fileOffset;
     private bool _directFailed;
@@ -38,6 +40,16 @@ public sealed class FgOutput : IDisposable
         }
     }
 
+    private static unsafe Memory<byte> AlignedBuffer(int size)
+    {
+        var array = GC.AllocateUninitializedArray<byte>(size + 4096, pinned: true);
+        fixed (byte* p = array)
+        {
+            int skip = (int)((4096 - ((nint)p & 4095)) & 4095);
+            return new Memory<byte>(array, skip, size);
+        }
+    }
+
     /// <summary>Octets written so far.</summary>
     public long Position { get; private set; }
 
@@ -47,25 +59,53 @@ public sealed class FgOutput : IDisposable
     public void Write(ReadOnlySpan<byte> data)
     {
         Position += data.Length;
-        if (data.Length > _buffer.Length - _used)
+        if (data.Length > BufferSize - _used)
         {
             Flush();
-            if (data.Length >= _buffer.Length)
+            if (data.Length >= BufferSize)
             {
                 WriteOut(data);
                 return;
             }
         }
-        data.CopyTo(_buffer.AsSpan(_used));
+        data.CopyTo(_memory.Span.Slice(_used));
         _used += data.Length;
     }
+
+    /// <summary>
+    /// Room in the output's buffer for at least <paramref name="min"/> octets
+    /// (written out first if need be), to read input straight into; <see cref="Commit"/> says how much was.
+    /// </summary>
+    internal Span<byte> Reserve(int min)
+    {
+        if (BufferSize - _used < min) Flush();
+        return _memory.Span.Slice(_used);
+    }
+
+    /// <summary>Where the next octet goes: in the file, for a file; else the octets written so far.</summary>
+    internal long Offset => _file is not null ? _fileOffset + _used : Position;
+
+    /// <summary>Takes <paramref name="count"/> octets put into the span <see cref="Reserve"/> gave.</summary>
+    internal void Commit(int count)
+    {
+        _used += count;
+        Position += count;
+    }
+
+    /// <summary>
+    /// Whether octets at <paramref name="inputOffset"/> of a file would land at
+    /// the same offset within a page of the output: only then does the kernel
+    /// copy file to file faster than a read and a write through a small buffer
+    /// (ext4 measured: 0.30 s against 0.45 s a GiB when the offsets differ).
+    /// </summary>
+    internal bool PagesLineUp(long inputOffset) => _file is not null && !_directFailed && ((inputOffset - (_fileOffset + _used)) & 4095) == 0;
 
     /// <summary>Writes out what is buffered (and, for a stream, flushes it).</summary>
     public void Flush()
     {
         if (_used > 0)
         {
-            WriteOut(_buffer.AsSpan(0, _used));
+            WriteOut(_memory.Span.Slice(0, _used));
             _used = 0;
         }
         if (_file is null) _stream.Flush();

@@ -103,7 +103,9 @@ public sealed class LegacyConverter
     {
         _o = options;
         _cancel = cancel;
-        _source = new FgSource(input, mapFiles: false);
+        // Not mapped: each copied page of a mapped file would count in resident memory. From a regular
+        // file, pages move file to file (FgSource.CopyTo), so the buffer reads little ahead of the chunks.
+        _source = new FgSource(input, mapFiles: false, readSize: input is FileStream { CanSeek: true } ? 32 << 10 : 256 << 10);
         _out = new FgOutput(output);
         _feed = new LegacyFeed(Step);
         _tee = new LegacyTee(_out, _feed);
