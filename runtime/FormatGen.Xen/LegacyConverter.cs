@@ -177,7 +177,9 @@ public sealed class LegacyConverter
             Warnings = _warnings.ToArray(),
         };
         Log(string.Create(CultureInfo.InvariantCulture,
-            $"Wrote a {(_o.Format == LegacyOutputFormat.Libxl ? "libxl" : "libxc")} stream of {_out.Position} octets ({_outputVerified} verified as written; {_out.CopiedDirectly} copied file to file)"));
+            $"Read: {(_xl ? "an xl header, " : "")}{(_pv ? "PV" : "HVM")} guest{(_pv ? $" ({_guestWidth * 8}-bit)" : "")} from a {_bits}-bit toolstack, p2m_size {Hex(_p2mSize)}, {_batches} page batches of {_pages} pages{(_emptyBatches > 0 ? $" ({_emptyBatches} of padding alone, left out)" : "")}, vcpus online: {(_online.Count == 0 ? "none" : string.Join(",", _online))}{(_trailing ? "; more input after the image, not converted" : "")}"));
+        Log(string.Create(CultureInfo.InvariantCulture,
+            $"Wrote a {(_o.Format == LegacyOutputFormat.Libxl ? "libxl" : "libxc")} stream of {_out.Position} octets ({_outputVerified} verified as written; {_out.CopiedDirectly} copied file to file in the kernel)"));
         return report;
     }
 
