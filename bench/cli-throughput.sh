@@ -50,16 +50,8 @@ if [ -n "$wrap" ]; then
 fi
 w0=${#cmds[@]}; [ -n "$wrap" ] && w0=$(( ${#cmds[@]} - 4 ))
 
-declare -A times
-for _ in $(seq "$runs"); do
-  for i in "${!cmds[@]}"; do
-    s=$(date +%s%N)
-    bash -c "${cmds[$i]}" >/dev/null 2>&1 || { echo "failed: ${cmds[$i]}" >&2; exit 1; }
-    e=$(date +%s%N)
-    times[$i]+="$(( (e - s) / 1000 )) "
-  done
-done
-median() { printf '%s\n' $1 | sort -n | awk '{a[NR]=$1} END {printf "%.4f", a[int((NR+1)/2)]/1e6}'; }
+. bench/lib.sh
+rounds "$runs"
 
 bytes=$(stat -c %s "$img")
 echo "xenstream: $xs${base:+ (baseline: $base)}"

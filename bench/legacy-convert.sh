@@ -44,18 +44,9 @@ if [ -n "${XEN_PYTHON:-}" ]; then
   cmds+=("$xen -i '$img' -o '$out' -w 64 -g pv" "$xen -i '$one' -o '$out' -w 64 -g pv")
 fi
 
-declare -A times
-for _ in $(seq "$runs"); do
-  for i in "${!cmds[@]}"; do
-    rm -f "$out"
-    s=$(date +%s%N)
-    bash -c "${cmds[$i]}" >/dev/null 2>&1 || { echo "failed: ${cmds[$i]}" >&2; exit 1; }
-    e=$(date +%s%N)
-    times[$i]+="$(( (e - s) / 1000 )) "
-  done
-done
+. bench/lib.sh
+rounds "$runs" "rm -f '$out'"
 rm -f "$out"
-median() { printf '%s\n' $1 | sort -n | awk '{a[NR]=$1} END {printf "%.4f", a[int((NR+1)/2)]/1e6}'; }
 
 echo "xenstream: $xs"
 echo "images: $img ($(stat -c %s "$img") octets), $one ($(stat -c %s "$one") octets); $runs interleaved rounds, median wall time"

@@ -113,31 +113,25 @@ public sealed class ConvertLegacyCliTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_dir, "out.img")));
     }
 
-    [Fact]
-    public void Forced_flags_the_image_contradicts_and_misuse_are_refused()
+    [Theory]
+    [InlineData("in.img out.img -g pv", 1, "-g pv contradicts the image")]
+    [InlineData("in.img out.img -w 32", 1, "-w 32 contradicts the image")]
+    [InlineData("in.img out.img -x", 1, "no xl header")]
+    [InlineData("in.img in.img", 2, "is the input")]
+    [InlineData("in.img", 2, "no output")]
+    [InlineData("-i in.img -o out.img other.img", 2, "give the input once")]
+    [InlineData("v2.img out.img", 1, "not a legacy image")]
+    public void Forced_flags_the_image_contradicts_and_misuse_are_refused(string args, int code, string message)
     {
         File_("in.img", LegacyImage.Render(Hvm, 64));
-        var (exit, _, stderr) = Sh("xenstream convert-legacy in.img out.img -g pv");
-        Assert.Equal(1, exit);
-        Assert.Contains("-g pv contradicts the image", stderr);
-        (exit, _, stderr) = Sh("xenstream convert-legacy in.img out.img -w 32");
-        Assert.Equal(1, exit);
-        Assert.Contains("-w 32 contradicts the image", stderr);
-        (exit, _, stderr) = Sh("xenstream convert-legacy in.img in.img");
-        Assert.Equal(2, exit);
-        Assert.Contains("is the input", stderr);
-        (exit, _, stderr) = Sh("xenstream convert-legacy in.img");
-        Assert.Equal(2, exit);
-        Assert.Contains("no output", stderr);
-        (exit, _, stderr) = Sh("xenstream convert-legacy in.img out.img -x");
-        Assert.Equal(1, exit);
-        Assert.Contains("no xl header", stderr);
-        Assert.Equal(new[] { "in.img" }, Directory.GetFiles(_dir).Select(Path.GetFileName));
-        // A v2 stream is not converted.
         File_("v2.img", Streams.Sample(GuestKind.Pv, 3));
-        (exit, _, stderr) = Sh("xenstream convert-legacy v2.img out.img");
-        Assert.Equal(1, exit);
-        Assert.Contains("not a legacy image", stderr);
+        var before = Hash(Path.Combine(_dir, "in.img"));
+        var (exit, stdout, stderr) = Sh("xenstream convert-legacy " + args);
+        Assert.Equal(code, exit);
+        Assert.Contains(message, stderr);
+        Assert.Equal("", stdout);
+        Assert.Equal(new[] { "in.img", "v2.img" }, Directory.GetFiles(_dir).Select(Path.GetFileName).Order());
+        Assert.Equal(before, Hash(Path.Combine(_dir, "in.img")));
     }
 
     [Theory]

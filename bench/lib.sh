@@ -1,0 +1,19 @@
+# Shared by the bench scripts: run commands interleaved, one of each per round,
+# so a noisy machine slows them alike, and take medians.
+#   cmds=(...)  # shell command lines
+#   rounds RUNS [BEFORE]   fills times[i] with microseconds, one per round; BEFORE runs untimed before each command
+#   median "${times[i]}"   prints seconds
+declare -A times
+rounds() {
+  local runs=$1 before=${2:-true} i s e
+  for _ in $(seq "$runs"); do
+    for i in "${!cmds[@]}"; do
+      bash -c "$before"
+      s=$(date +%s%N)
+      bash -c "${cmds[$i]}" >/dev/null 2>&1 || { echo "failed: ${cmds[$i]}" >&2; exit 1; }
+      e=$(date +%s%N)
+      times[$i]+="$(( (e - s) / 1000 )) "
+    done
+  done
+}
+median() { printf '%s\n' $1 | sort -n | awk '{a[NR]=$1} END {printf "%.4f", a[int((NR+1)/2)]/1e6}'; }
