@@ -25,7 +25,8 @@ internal static class ConvertLegacyCommand
         var outOption = new Option<string?>("--out", "-o") { Description = "The output (convert-legacy-stream's -o); same as OUTPUT." };
         var width = new Option<string?>("--width", "-w") { Description = "The saving toolstack's word size, 32 or 64 (default: from the image's octets 4-7)." };
         width.AcceptOnlyFromAmong("32", "64");
-        var guest = new Option<string?>("--guest-type", "-g") { Description = "pv or hvm (default: from the image: a PV image has the extended-info marker)." };
+        // libxl's own call (libxl_convert_callout.c) says --guest, which Xen's converter takes as short for --guest-type.
+        var guest = new Option<string?>("--guest-type", "-g", "--guest") { Description = "pv or hvm (default: from the image: a PV image has the extended-info marker)." };
         guest.AcceptOnlyFromAmong("pv", "hvm");
         var format = new Option<string>("--format", "-f") { Description = "The stream to write: libxc (a version 3 libxc stream, the default) or libxl (a libxl stream around it, as xl restores).", DefaultValueFactory = _ => "libxc" };
         format.AcceptOnlyFromAmong("libxc", "libxl");
@@ -118,7 +119,11 @@ internal static class ConvertLegacyCommand
     private static bool SameFile(Stream input, string output)
     {
         if (input is not FileStream fs || output == "-" || IsFd(output) || !File.Exists(output)) return false;
-        try { return Path.GetFullPath(fs.Name) == Path.GetFullPath(output); }
-        catch (Exception e) when (e is IOException or ArgumentException) { return false; }
+        try { return Resolved(fs.Name) == Resolved(output); }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { return false; }
     }
+
+    /// <summary>A path with its symbolic links followed (the output's is replaced, not the link).</summary>
+    private static string Resolved(string path)
+        => new FileInfo(Path.GetFullPath(path)) is { LinkTarget: not null } link ? link.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? link.FullName : Path.GetFullPath(path);
 }

@@ -66,6 +66,9 @@ internal static class Inputs
     /// Writes to a temporary file beside <paramref name="path"/> and renames it
     /// into place only when <paramref name="write"/> succeeds, so a failure or
     /// an interruption never leaves a half-written file. '-' writes to stdout.
+    /// A symbolic link is followed (the file it names is replaced, the link
+    /// stays); an existing output that is no regular file (a FIFO, a device
+    /// such as /dev/null) is written to as it is: it cannot hold half a file.
     /// </summary>
     public static void WriteAtomically(string path, Action<Stream> write, Interrupted? interrupted = null)
     {
@@ -74,9 +77,18 @@ internal static class Inputs
             GrowPipe(1);
             using var stdout = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 1 << 20);
             write(stdout);
+            stdout.Flush();
+            _ = stdout.SafeFileHandle; // a shared descriptor's offset, `(a; b) > f`, moves past what was written
             return;
         }
         var full = Path.GetFullPath(path);
+        if (new FileInfo(full).LinkTarget is not null && new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true) is { } target) full = target.FullName;
+        if (IsSpecial(full))
+        {
+            using var special = new FileStream(full, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 1 << 20);
+            write(special);
+            return;
+        }
         var tmp = TempBeside(full);
         // A signal while the work is stuck (a stalled input) exits without it: the temporary file goes first.
         if (interrupted is not null) interrupted.Cleanup = () => { try { File.Delete(tmp); } catch (IOException) { } };
@@ -88,6 +100,7 @@ internal static class Inputs
                 fs.Flush(flushToDisk: false);
             }
             File.Move(tmp, full, overwrite: true);
+            if (interrupted is not null) interrupted.Cleanup = null;
         }
         catch
         {
@@ -95,6 +108,34 @@ internal static class Inputs
             throw;
         }
     }
+
+    /// <summary>
+    /// Whether a path names an existing FIFO, socket or device (what .NET
+    /// reports as a plain file): stat(2)'s file type, read where the C
+    /// library puts st_mode on x64 (offset 24) and arm64 (16); elsewhere false.
+    /// </summary>
+    private static bool IsSpecial(string path)
+    {
+        int at = System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture switch
+        {
+            System.Runtime.InteropServices.Architecture.X64 => 24,
+            System.Runtime.InteropServices.Architecture.Arm64 => 16,
+            _ => -1,
+        };
+        if (!OperatingSystem.IsLinux() || at < 0) return false;
+        var buf = new byte[256];
+        var name = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        try
+        {
+            if (Stat(name, buf) != 0) return false;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return false; }
+        uint type = BitConverter.ToUInt32(buf, at) & 0xF000; // S_IFMT
+        return type is 0x1000 or 0x2000 or 0x6000 or 0xC000; // FIFO, character device, block device, socket
+    }
+
+    [DllImport("libc", SetLastError = true, EntryPoint = "stat")]
+    private static extern int Stat(byte[] path, byte[] buf);
 
     /// <summary>The temporary name <see cref="WriteAtomically"/> writes to before the rename.</summary>
     private static string TempBeside(string fullPath)
@@ -134,21 +175,24 @@ internal static class Inputs
             context.Cancel = true; // stop cooperatively: the work cleans up and exits
             Signal ??= context.Signal;
             _cts.Cancel();
-            // Work blocked in a read (a pipe that stalls) never sees the token: give it a second, then leave.
+            // Work blocked in a read (a pipe that stalls) never sees the token: give it a second, then leave
+            // (unless it has finished by then: its own ending stands).
             var exit = ExitCode;
-            var cleanup = Cleanup;
-            var farewell = Farewell;
             new Thread(() =>
             {
                 Thread.Sleep(1000);
-                cleanup?.Invoke();
-                if (farewell is not null) Console.Error.WriteLine(farewell);
+                if (_finished) return;
+                Cleanup?.Invoke();
+                if (Farewell is not null) Console.Error.WriteLine(Farewell);
                 Environment.Exit(exit);
             }) { IsBackground = true }.Start();
         }
 
+        private volatile bool _finished;
+
         public void Dispose()
         {
+            _finished = true;
             _int.Dispose();
             _term.Dispose();
             _cts.Dispose();

@@ -15,6 +15,10 @@ public static class Program
 
     public static int Main(string[] args)
     {
+        // Installed (linked) as convert-legacy-stream, it is Xen's converter: libxl runs it so on a legacy
+        // restore (LIBXL_CONVERT_HELPER), with convert-legacy-stream's flags and no subcommand.
+        var invoked = Path.GetFileNameWithoutExtension(Environment.GetCommandLineArgs()[0]);
+        if (invoked == "convert-legacy-stream" && (args.Length == 0 || args[0] != "convert-legacy")) args = args.Prepend("convert-legacy").ToArray();
         var root = new RootCommand("Verify, dump and write Xen domain images (libxc migration streams v2 and v3).");
         root.Subcommands.Add(VerifyCommand.Create());
         root.Subcommands.Add(DumpCommand.Create());

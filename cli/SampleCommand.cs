@@ -60,7 +60,7 @@ internal static class SampleCommand
         var progress = Progress.Start(output == "-" ? "sample" : output, size);
         try
         {
-            Inputs.WriteAtomically(output, s => LibxcSample.Write(s, options, progress, interrupted.Token));
+            Inputs.WriteAtomically(output, s => LibxcSample.Write(s, options, progress, interrupted.Token), interrupted);
         }
         catch (OperationCanceledException)
         {

@@ -454,9 +454,12 @@ types:
       - id: data
         size: length
         if: signature != "QemuDeviceModelRecord"
+        -fg-handoff: true
+        doc: Streamed, left to the reader (a converter copies it without holding it).
       - id: data_to_end
         size-eos: true
         if: signature == "QemuDeviceModelRecord"
+        -fg-handoff: true
         doc: The oldest qemu-dm wrote its state up to the end of the file.
 
 enums:

@@ -135,11 +135,20 @@ public sealed class FgOutput : IDisposable
         long inOff = inputOffset, outOff = _fileOffset;
         while (copied < count)
         {
-            nint n = CopyFileRange(input, ref inOff, _file, ref outOff, (nuint)Math.Min(count - copied, 1L << 30), 0);
-            if (n < 0)
+            nint n;
+            try
+            {
+                n = CopyFileRange(input, ref inOff, _file, ref outOff, (nuint)Math.Min(count - copied, 1L << 30), 0);
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                n = -1;
+            }
+            // Not supported between these files (other file systems on old kernels, special files), or nothing
+            // copied where octets should be (some file systems answer 0): copy by hand from there on.
+            if (n < 0 || n == 0 && copied == 0)
             {
                 if (copied > 0) throw new IOException("copying to the output failed: error " + Marshal.GetLastPInvokeError());
-                // Not supported between these files (other file systems on old kernels, special files): copy by hand.
                 _directFailed = true;
                 return false;
             }
@@ -171,10 +180,19 @@ public sealed class FgOutput : IDisposable
     [DllImport("libc", SetLastError = true)]
     private static extern nint copy_file_range(int fdIn, ref long offIn, int fdOut, ref long offOut, nuint length, uint flags);
 
+    /// <summary>
+    /// Writes out what is buffered and leaves a file stream's position, and
+    /// its descriptor's offset (which a shell may share: `(a; b) > f`), after
+    /// what was written.
+    /// </summary>
     public void Dispose()
     {
         Flush();
-        if (_file is not null && _stream is FileStream fs) fs.Position = _fileOffset;
+        if (_file is not null && _stream is FileStream fs)
+        {
+            fs.Position = _fileOffset;
+            _ = fs.SafeFileHandle; // handing out the handle sets the descriptor's offset to the position
+        }
         if (!_leaveOpen) _stream.Dispose();
     }
 }

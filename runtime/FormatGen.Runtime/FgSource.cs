@@ -128,6 +128,21 @@ public sealed unsafe class FgSource : IDisposable
     }
 
     /// <summary>
+    /// Whether octets follow the position, when that can be told without
+    /// waiting for a writer: true or false, or null for a pipe or socket with
+    /// nothing buffered (only a read, which may wait, could tell).
+    /// </summary>
+    public bool? MoreWithoutWaiting()
+    {
+        if (_map is not null) return _position < _fileLength;
+        if (_end > _start) return true;
+        if (_eof) return false;
+        if (!_input.CanSeek) return null;
+        try { return _input.Position < _input.Length; }
+        catch (Exception e) when (e is IOException or NotSupportedException) { return null; }
+    }
+
+    /// <summary>
     /// The next <paramref name="count"/> octets without consuming them, or
     /// fewer when the input ends first.
     /// </summary>
@@ -179,7 +194,10 @@ public sealed unsafe class FgSource : IDisposable
             if (reader.Needed > maxLength) throw TooLong(reader.Needed, maxLength, _position);
             // A short read always asks for more than there is; anything else would loop forever.
             if (reader.Needed <= memory.Length) throw new InvalidOperationException("A short read asked for octets that are already there.");
-            Fill(reader.Needed, maxLength);
+            // Each short parse starts again from the element's start: from a file (where reads never wait) take at
+            // least twice what is at hand, so a large element is parsed a few times, not once per read.
+            long want = _input.CanSeek ? Math.Max(reader.Needed, Math.Min(2L * memory.Length, maxLength)) : reader.Needed;
+            Fill(want, maxLength);
         }
     }
 
@@ -222,12 +240,13 @@ public sealed unsafe class FgSource : IDisposable
         if (_map is not null)
         {
             if (count > _fileLength - _position) throw Short(field, _position, count, _fileLength - _position);
-            if (_input is FileStream mapped && output.TryCopyDirect(mapped.SafeFileHandle, _position, count, out long direct) && direct == count)
+            long direct = 0;
+            if (_input is FileStream mapped && output.TryCopyDirect(mapped.SafeFileHandle, _position, count, out direct) && direct == count)
             {
                 _position += count;
                 return;
             }
-            for (long done = 0; done < count;)
+            for (long done = direct; done < count;)
             {
                 int n = (int)Math.Min(count - done, 1 << 30);
                 output.Write(new ReadOnlySpan<byte>(_mapped + _position + done, n));

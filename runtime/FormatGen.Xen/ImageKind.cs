@@ -86,7 +86,8 @@ public static class ImageDetector
 
     private static bool IsAllOnes(ReadOnlySpan<byte> s) => s.IndexOfAnyExcept((byte)0xff) < 0;
 
-    private static bool IsBlockId(ReadOnlySpan<byte> id) => id.SequenceEqual("vcpu"u8) || id.SequenceEqual("extv"u8) || id.SequenceEqual("xcnt"u8);
+    /// <summary>Whether four octets are a PV extended-info block id ("vcpu", "extv", "xcnt").</summary>
+    public static bool IsBlockId(ReadOnlySpan<byte> id) => id.SequenceEqual("vcpu"u8) || id.SequenceEqual("extv"u8) || id.SequenceEqual("xcnt"u8);
 
     public static string Describe(ImageKind kind) => kind switch
     {

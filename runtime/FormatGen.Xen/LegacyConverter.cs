@@ -123,13 +123,22 @@ public sealed class LegacyConverter
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
         var c = new LegacyConverter(input, output, options ?? new LegacyOptions(), cancel);
+        bool done = false;
         try
         {
-            return c.Run();
+            var report = c.Run();
+            c._out.Dispose(); // leaves a file stream's position after the stream
+            done = true;
+            return report;
         }
         finally
         {
             c._source.Dispose();
+            if (!done)
+            {
+                try { c._out.Dispose(); }
+                catch (IOException) { } // the error being thrown is the one to report
+            }
         }
     }
 
@@ -137,10 +146,10 @@ public sealed class LegacyConverter
     {
         // The verifier pulls the converted stream; each pull runs the converter a step further.
         var format = _o.Format == LegacyOutputFormat.Libxc ? ImageKind.Libxc : ImageKind.Libxl;
+        // The xl header and the legacy image's first octets are read before the verifier starts.
+        Begin();
         try
         {
-            // The xl header and the legacy image's first octets are read before the verifier starts.
-            Begin();
             using var verifier = new XenReader(_feed, _xl ? ImageKind.XlSaveFile : format, new FgStreamOptions { MapFiles = false });
             while (verifier.MoveNext(build: false))
             {
@@ -160,7 +169,19 @@ public sealed class LegacyConverter
         {
             throw e.Error;
         }
+        catch (FgException e)
+        {
+            // The verifier's own structural error (a record over its limit, ...): of the converted stream.
+            throw FgException.Invalid("legacy-output-invalid", e.FieldPath, _source.Position, string.Create(CultureInfo.InvariantCulture,
+                $"the converted stream would be invalid, so nothing is written: at its octet {e.Offset}, {e.DetailInContext}; converting the legacy image up to its octet {_source.Position}"));
+        }
         _out.Flush();
+        // What follows the image (a legacy Remus stream's later checkpoints) is not converted, as by Xen's converter.
+        // Said only when known without waiting: a sender may wait for the receiver once the image is through.
+        // An HVM image's device model record, left out by --skip-qemu, is not "more".
+        if (!(!_pv && _libxl is null && _o.SkipQemu)) _trailing = _source.MoreWithoutWaiting() == true;
+        if (_trailing)
+            Log(string.Create(CultureInfo.InvariantCulture, $"Not converted: the input goes on after the image, from its octet {_source.Position} (a legacy Remus stream's later checkpoints; Xen's converter stops here too)"));
         var report = new LegacyReport
         {
             XlHeader = _xl,
@@ -205,6 +226,12 @@ public sealed class LegacyConverter
         {
             throw new InputError(e);
         }
+        catch (Exception e) when (e is FgInvalidModelException or FgWriteException)
+        {
+            // A record the input leads to that the libxc or libxl grammar refuses (a TSC mode, an empty HVM context, ...).
+            throw new InputError(FgException.Invalid("legacy-output-invalid", "(converted record)", _source.Position, string.Create(CultureInfo.InvariantCulture,
+                $"the converted stream would be invalid, so nothing is written: {e.Message}; converting the legacy image up to its octet {_source.Position}")));
+        }
     }
 
     private void Log(string line) => _o.Log?.Invoke(line);
@@ -233,24 +260,18 @@ public sealed class LegacyConverter
         _xl = true;
         var validation = new FgValidation();
         long at = _source.Position;
-        var xl = _source.Read((ref FgReader r) => Xl.Xl.ReadCore(ref r, validation, true)!, littleEndian: true, MaxChunk, out _);
+        var xl = _source.Parse((ref FgReader r) => Xl.Xl.ReadCore(ref r, validation, true)!, littleEndian: true, MaxChunk, skipAhead: false, out int length, out _);
         foreach (var v in validation.Violations)
             if (v.Severity == FgSeverity.Error) throw FgException.Of(v);
         if (xl.Header.StreamV2)
             throw FgException.Invalid("legacy-not-legacy", "(xl)", at, "the xl save file holds a libxl (v2) stream, not a legacy image (its mandatory flag bit 1 is set): nothing to convert; verify reads it as it is");
-        // Written as read, with the flag that says a libxl stream follows set for a libxl output (Xen's converter does the same).
-        int length = (int)(_source.Position - at);
-        var header = new byte[length];
-        WriteXlHeader(xl, header);
+        // Copied octet for octet, with the flag that says a libxl stream follows set for a libxl output, as Xen's
+        // converter does (it reads and writes the flags in the host's order: little-endian).
+        var header = _source.Peek(length).ToArray();
+        _source.Consume(length);
+        if (_o.Format == LegacyOutputFormat.Libxl) header[Xl.Xl.Layout.HeaderOffset + Xl.Header.Layout.MandatoryFlagsOffset] |= 2;
         _xlHeader = header;
         Log("Processed the xl header (" + length + " octets)");
-    }
-
-    private void WriteXlHeader(Xl.Xl xl, byte[] into)
-    {
-        var model = _o.Format == LegacyOutputFormat.Libxl ? xl with { Header = xl.Header with { MandatoryFlags = xl.Header.MandatoryFlags | 2 } } : xl;
-        var w = new FgWriter(into, true) { StopAtHandoff = true };
-        model.WriteCore(ref w);
     }
 
     private void DetectImage()
@@ -282,10 +303,12 @@ public sealed class LegacyConverter
         }
         int word = _bits / 8;
         bool marker = head.Length >= 2 * word && head.AsSpan(word, word).IndexOfAnyExcept((byte)0xff) < 0;
+        // All ones there could also be an HVM image's ENABLE_VERIFY_MODE chunks (-1); extended info goes on with a block.
+        bool extendedInfo = marker && head.Length >= 2 * word + 8 && ImageDetector.IsBlockId(head.AsSpan(2 * word + 4, 4));
         if (_pv && !marker && head.Length >= 2 * word)
             throw Contradiction(at + word, "-g pv", "a PV image has its extended-info marker (all ones) after p2m_size, and this one has " + ImageDetector.Show(head.AsSpan(word, word)) + ": it is an HVM image (-g hvm)");
-        if (!_pv && marker)
-            throw Contradiction(at + word, "-g hvm", "the PV extended-info marker (all ones) follows p2m_size: this is a PV image (-g pv)");
+        if (!_pv && extendedInfo)
+            throw Contradiction(at + word, "-g hvm", "the PV extended-info marker (all ones) and its first block follow p2m_size: this is a PV image (-g pv)");
         Log(string.Create(CultureInfo.InvariantCulture,
             $"Legacy image: {(_pv ? "PV" : "HVM")} guest, {_bits}-bit toolstack ({(_o.ToolstackBits is null ? "from octets 4-7" : "as given")}; guest type {(_o.Guest is null ? "from the image" : "as given")})"));
     }
@@ -300,7 +323,7 @@ public sealed class LegacyConverter
     private Libxl.LibxlStreamWriter? _libxl;
     private LibxcStreamWriter? _libxc;
     private readonly List<Libxc.HvmParam> _hvmParams = new();
-    private readonly List<string> _xenstore = new();
+    private readonly MemoryStream _xenstore = new();
 
     private static readonly FgStreamOptions ChunkOptions = new() { MapFiles = false, MaxElementLength = MaxChunk };
 
@@ -345,6 +368,17 @@ public sealed class LegacyConverter
                 e.RecordName ??= _grammar.Label(_chunks.ElementBytes);
                 throw;
             }
+            catch (Exception e) when (e is FgInvalidModelException or FgWriteException)
+            {
+                // The record this chunk becomes breaks a rule of the libxc grammar (a TSC mode, ...).
+                throw new FgException("legacy-output-invalid", "body", _chunks.ElementOffset,
+                    "the converted stream would be invalid, so nothing is written: the record this chunk becomes: " + e.Message)
+                {
+                    RecordIndex = _chunks.Index,
+                    RecordNoun = _grammar.ElementNoun,
+                    RecordName = _grammar.Label(_chunks.ElementBytes),
+                };
+            }
             yield return true;
         }
         if (_hvmParams.Count > 0) Record(new HvmParams { Params = _hvmParams.ToArray() });
@@ -352,20 +386,21 @@ public sealed class LegacyConverter
         if (_pv) foreach (var x in PvTail()) yield return x;
         else foreach (var x in HvmTail()) yield return x;
 
-        if (_libxl is not null && _xenstore.Count > 0)
+        if (_libxl is not null && _xenstore.Length > 0)
         {
+            // Emulator 0, then the keys and values as octets: a physmap name is copied as it was, whatever its encoding.
+            var body = new MemoryStream();
+            body.Write(new Libxl.EmulatorHeader { EmulatorId = Libxl.EmulatorId.Unknown }.ToArray(littleEndian: true));
+            _xenstore.WriteTo(body);
             _libxl.Write(new LibxlRecord
             {
                 Type = LibxlRecordType.EmulatorXenstoreData,
-                Body = new Libxl.EmulatorXenstoreData { Emulator = new Libxl.EmulatorHeader { EmulatorId = Libxl.EmulatorId.Unknown }, Strings = _xenstore.ToArray() },
+                Body = new Libxl.RecordBodyUnknown { Key = LibxlRecordType.EmulatorXenstoreData, Bytes = body.ToArray() },
             });
             yield return true;
         }
         if (!_pv && (_libxl is not null || !_o.SkipQemu)) DeviceModel();
         _libxl?.Write(new LibxlRecord { Type = LibxlRecordType.End, Body = new Libxl.EmptyBody() });
-        _trailing = !_source.AtEnd;
-        if (_trailing)
-            Log(string.Create(CultureInfo.InvariantCulture, $"Not converted: the input goes on after the image, from its octet {_source.Position} (a legacy Remus stream's later checkpoints; Xen's converter stops here too)"));
     }
 
     private void Record(IRecordBody body) => _libxc!.Write(new Record { Body = body });
@@ -432,10 +467,16 @@ public sealed class LegacyConverter
                 break;
             case ChunkType.VcpuInfo:
                 var info = (VcpuInfo)c.Body!;
+                // Each VCPU_INFO adds to the vcpus (Xen's converter's way); past 4096 no restore could take them.
                 for (int word = 0; word < info.Online.Count; word++)
                     for (int bit = 0; bit < 64; bit++)
-                        if ((info.Online[word] >> bit & 1) != 0) _online.Add(word * 64 + bit);
-                Log("Chunk: vcpu info, max id " + info.MaxVcpuId + ", online " + string.Join(",", _online));
+                        if ((info.Online[word] >> bit & 1) != 0)
+                        {
+                            if (_online.Count == 4096)
+                                throw FgException.Invalid("legacy-vcpu-info-repeated", "body.online", at, "VCPU_INFO chunks name more than 4096 vcpus in all (each adds its vcpus to those of the chunks before it)");
+                            _online.Add(word * 64 + bit);
+                        }
+                if (_o.Log is not null) Log("Chunk: vcpu info, max id " + info.MaxVcpuId + ", online " + string.Join(",", _online));
                 break;
             case ChunkType.TscInfo:
                 var tsc = (Legacy.TscInfo)c.Body!;
@@ -525,14 +566,18 @@ public sealed class LegacyConverter
         foreach (var entry in ts.Entries)
         {
             string root = "physmap/" + entry.PhysOffset.ToString("x", CultureInfo.InvariantCulture);
-            string name = Encoding.UTF8.GetString(entry.Name.Span);
-            _xenstore.Add(root + "/start_addr");
-            _xenstore.Add(entry.StartAddr.ToString("x", CultureInfo.InvariantCulture));
-            _xenstore.Add(root + "/size");
-            _xenstore.Add(entry.Size.ToString("x", CultureInfo.InvariantCulture));
-            _xenstore.Add(root + "/name");
-            _xenstore.Add(name);
-            Log("  " + root + ": start " + Hex(entry.StartAddr) + ", size " + Hex(entry.Size) + ", name '" + name + "'");
+            void Add(ReadOnlySpan<byte> text)
+            {
+                _xenstore.Write(text);
+                _xenstore.WriteByte(0);
+            }
+            Add(Encoding.ASCII.GetBytes(root + "/start_addr"));
+            Add(Encoding.ASCII.GetBytes(entry.StartAddr.ToString("x", CultureInfo.InvariantCulture)));
+            Add(Encoding.ASCII.GetBytes(root + "/size"));
+            Add(Encoding.ASCII.GetBytes(entry.Size.ToString("x", CultureInfo.InvariantCulture)));
+            Add(Encoding.ASCII.GetBytes(root + "/name"));
+            Add(entry.Name.Span);
+            Log("  " + root + ": start " + Hex(entry.StartAddr) + ", size " + Hex(entry.Size) + ", name '" + Encoding.UTF8.GetString(entry.Name.Span) + "'");
         }
     }
 
@@ -553,6 +598,8 @@ public sealed class LegacyConverter
         }
         catch (FgException e)
         {
+            // A rule broken before the point where reading failed is the one mistake (a bad signature, then its length).
+            if (FgException.FirstError(validation) is { } first && first.Offset <= e.Offset) throw first.Under(what);
             throw e.Under(what);
         }
         if (FgException.FirstError(validation) is { } error) throw error.Under(what);
@@ -607,29 +654,46 @@ public sealed class LegacyConverter
         yield return true;
     }
 
+    private static ReadOnlySpan<byte> Qemu0002 => "DeviceModelRecord0002"u8;
+
+    /// <summary>
+    /// The device model record (qemu's state): its data goes from input to
+    /// output without being held, as an EMULATOR_CONTEXT record of a libxl
+    /// output, or as it was after END of a libxc one.
+    /// </summary>
     private void DeviceModel()
     {
         long at = _source.Position;
-        var dm = ReadTail((ref FgReader r) => Legacy.DeviceModel.ReadCore(ref r, _readValidation, true)!, "tail.device_model");
-        if (dm.Signature != "DeviceModelRecord0002")
+        var signature = _source.Peek(Qemu0002.Length);
+        if (signature.Length == Qemu0002.Length
+            && (signature.SequenceEqual("RemusDeviceModelState"u8) || signature.SequenceEqual("QemuDeviceModelRecord"u8)))
             throw FgException.Invalid("legacy-device-model-unsupported", "tail.device_model.signature", at,
-                "a \"" + dm.Signature + "\" device model record: only \"DeviceModelRecord0002\" can be converted (as with Xen's converter); --skip-qemu leaves it out of a libxc stream");
-        var data = dm.Data!.Value;
-        Log("Device model record: " + data.Length + " octets");
+                "a \"" + Encoding.ASCII.GetString(signature) + "\" device model record: only \"DeviceModelRecord0002\" can be converted (as with Xen's converter); --skip-qemu leaves it out of a libxc stream");
+        // Signature and length; the data is handed off (-fg-handoff) to be copied.
+        var dm = ReadTail((ref FgReader r) => Legacy.DeviceModel.ReadCore(ref r, _readValidation, true)!, "tail.device_model");
+        long length = dm.Length!.Value;
+        Log("Device model record: " + length + " octets");
         if (_libxl is not null)
         {
-            _libxl.Write(new LibxlRecord
+            // EMULATOR_CONTEXT (emulator 0): written without its state, its length covering the state that follows.
+            var record = new LibxlRecord
             {
                 Type = LibxlRecordType.EmulatorContext,
-                Body = new Libxl.EmulatorContext { Emulator = new Libxl.EmulatorHeader { EmulatorId = Libxl.EmulatorId.Unknown }, State = data },
-            });
+                Body = new Libxl.EmulatorContext { Emulator = new Libxl.EmulatorHeader { EmulatorId = Libxl.EmulatorId.Unknown } },
+            };
+            var head = record.ToArray(littleEndian: true, verify: false);
+            BinaryPrimitives.WriteUInt32LittleEndian(head.AsSpan(LibxlRecord.Layout.BodyLengthOffset), checked((uint)(head.Length - LibxlRecord.Layout.BodyOffset + length)));
+            _tee.Write(head);
+            _source.CopyTo(_out, length, "tail.device_model.data");
+            _feed.AddOpaque(length);
+            _tee.Write(new byte[(8 - length % 8) % 8]);
             return;
         }
         // After the libxc stream's END, as the legacy image had it: signature, length, data.
-        Span<byte> head = stackalloc byte[25];
-        "DeviceModelRecord0002"u8.CopyTo(head);
-        BinaryPrimitives.WriteUInt32LittleEndian(head.Slice(21), (uint)data.Length);
-        _out.Write(head);
-        _out.Write(data.Span);
+        Span<byte> raw = stackalloc byte[25];
+        Qemu0002.CopyTo(raw);
+        BinaryPrimitives.WriteUInt32LittleEndian(raw.Slice(21), (uint)length);
+        _out.Write(raw);
+        _source.CopyTo(_out, length, "tail.device_model.data");
     }
 }

@@ -156,6 +156,62 @@ public sealed class ConvertLegacyCliTests : IDisposable
         Assert.StartsWith("VALID", stdout);
     }
 
+    [Fact]
+    public void Libxls_own_command_line_converts_from_descriptors()
+    {
+        // What libxl_convert_callout.c runs (with "--guest", short for --guest-type).
+        File_("in.img", LegacyImage.Render(Hvm, 64));
+        var (exit, _, stderr) = Sh("xenstream convert-legacy --in 3 --out 4 --width 64 --guest hvm --format libxl 3<in.img 4>out.img");
+        Assert.True(exit == 0, stderr);
+        Assert.Equal(LegacyConverterTests.Convert(File.ReadAllBytes(Path.Combine(_dir, "in.img")), LegacyConverterTests.Opts(LegacyOutputFormat.Libxl)),
+            File.ReadAllBytes(Path.Combine(_dir, "out.img")));
+    }
+
+    [Fact]
+    public void Outputs_that_are_no_regular_file_are_written_as_they_are()
+    {
+        File_("in.img", LegacyImage.Render(Hvm, 64));
+        var expected = LegacyConverterTests.Convert(File.ReadAllBytes(Path.Combine(_dir, "in.img")));
+        // A symbolic link: the file it names is replaced, the link stays.
+        File.CreateSymbolicLink(Path.Combine(_dir, "link.img"), Path.Combine(_dir, "target.img"));
+        var (exit, _, stderr) = Sh("xenstream convert-legacy in.img link.img");
+        Assert.True(exit == 0, stderr);
+        Assert.NotNull(new FileInfo(Path.Combine(_dir, "link.img")).LinkTarget);
+        Assert.Equal(expected, File.ReadAllBytes(Path.Combine(_dir, "target.img")));
+        // A device and a FIFO are written to, never replaced by a file.
+        (exit, _, stderr) = Sh("xenstream convert-legacy in.img /dev/null && test -c /dev/null");
+        Assert.True(exit == 0, stderr);
+        (exit, var stdout, stderr) = Sh("mkfifo fifo && { cat fifo | wc -c & } && xenstream convert-legacy in.img fifo && wait && test -p fifo");
+        Assert.True(exit == 0, stderr);
+        Assert.Equal(expected.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), stdout.Trim());
+        // Standard output shared with the shell: what the shell writes next goes after the stream.
+        (exit, _, stderr) = Sh("(printf HEAD; xenstream convert-legacy in.img -; printf TAIL) > shared.img");
+        Assert.True(exit == 0, stderr);
+        Assert.Equal("HEAD"u8.ToArray().Concat(expected).Concat("TAIL"u8.ToArray()), File.ReadAllBytes(Path.Combine(_dir, "shared.img")));
+    }
+
+    [Fact]
+    public void The_conversion_ends_when_the_image_does_without_waiting_for_the_end_of_the_input()
+    {
+        // A migration: the sender waits for the receiver once it has sent the image, so the input does not end.
+        var image = LegacyImage.Render(XlHvm, 64);
+        var target = Path.Combine(_dir, "out.img");
+        var psi = new ProcessStartInfo("dotnet", new[] { Dll, "convert-legacy", "-", target, "-f", "libxl" })
+        {
+            RedirectStandardInput = true,
+            RedirectStandardError = true,
+        };
+        using var p = Process.Start(psi)!;
+        p.StandardInput.BaseStream.Write(image);
+        p.StandardInput.BaseStream.Flush();
+        bool ended = p.WaitForExit(60_000);
+        p.StandardInput.Close();
+        if (!ended) p.Kill();
+        Assert.True(ended, "the converter waited for the end of the input");
+        Assert.True(p.ExitCode == 0, p.StandardError.ReadToEnd());
+        Assert.Equal(LegacyConverterTests.Convert(image, LegacyConverterTests.Opts(LegacyOutputFormat.Libxl)), File.ReadAllBytes(target));
+    }
+
     [Theory]
     [InlineData("INT", 130)]
     [InlineData("TERM", 143)]

@@ -77,6 +77,8 @@ public class LegacyConverterTests(ITestOutputHelper output)
             HvmContextLength = 5000, DeviceModelLength = 3000, Seed = 5,
         };
         var xlHvm = hvm with { XlConfig = "name = \"old-hvm\"\nbuilder = \"hvm\"\nmemory = 1\n", Seed = 6 };
+        // A physmap name that is not ASCII: copied octet for octet.
+        var utf8 = hvm with { Physmap = new[] { new LegacyPhysmap(0xf0000000, 0xf0000000, 0x800000, "vgä.vram") }, Seed = 7 };
         foreach (var bits in new[] { 32, 64 })
         {
             yield return ($"pv64-w{bits}", pv64, bits, LegacyOutputFormat.Libxc, false);
@@ -87,6 +89,7 @@ public class LegacyConverterTests(ITestOutputHelper output)
             yield return ($"hvm-w{bits}-libxl", hvm, bits, LegacyOutputFormat.Libxl, false);
             yield return ($"xl-hvm-w{bits}-libxl", xlHvm, bits, LegacyOutputFormat.Libxl, false);
             yield return ($"xl-hvm-w{bits}", xlHvm, bits, LegacyOutputFormat.Libxc, false);
+            yield return ($"hvm-utf8-name-w{bits}-libxl", utf8, bits, LegacyOutputFormat.Libxl, false);
         }
     }
 
@@ -286,6 +289,10 @@ public class LegacyConverterTests(ITestOutputHelper output)
         { "toolstack version", "legacy-toolstack-version" },
         { "old device model record", "legacy-device-model-unsupported" },
         { "PV p2m_size of 0", "legacy-p2m-size" },
+        // Xen's converter copies a TSC mode the hypervisor refuses; the libxc grammar refuses it before it is written.
+        { "TSC mode 5", "legacy-output-invalid" },
+        { "vcpus beyond 4096 over several VCPU_INFO chunks", "legacy-vcpu-info-repeated" },
+        { "unknown device model signature", "legacy-device-model-signature" },
         // Xen's converter writes this one, and Xen's restore refuses what it wrote: the verifier stops it here.
         { "PV p2m_size of 1", "legacy-output-invalid" },
     };
@@ -319,6 +326,14 @@ public class LegacyConverterTests(ITestOutputHelper output)
             "HVM parameter in a PV image" => (Pv(w => Before(w, LegacyWriter.Marker(ChunkType.HvmIdentPt, new FormatGen.Tests.LegacyImages.HvmParam { Value = 1 }))), null),
             "toolstack version" => (Hvm(w => Before(w, LegacyWriter.Marker(ChunkType.Toolstack, new SizedData { Data = new byte[] { 2, 0, 0, 0, 0, 0, 0, 0 } }))), new LegacyOptions { Format = LegacyOutputFormat.Libxl }),
             "old device model record" => (Hvm(w => w.Tail = HvmTailWith(w, LegacyWriter.DeviceModel("RemusDeviceModelState", new byte[8]))), null),
+            "TSC mode 5" => (Hvm(w => Before(w, LegacyWriter.Marker(ChunkType.TscInfo, new FormatGen.Tests.LegacyImages.TscInfo { Mode = 5, Khz = 1 }))), null),
+            "vcpus beyond 4096 over several VCPU_INFO chunks" => (Hvm(w =>
+            {
+                var all = I32(-2, 4095).Concat(Enumerable.Repeat(ulong.MaxValue, 64).SelectMany(BitConverter.GetBytes)).ToArray();
+                Raw(w, all);
+                Raw(w, all);
+            }), null),
+            "unknown device model signature" => (Hvm(w => w.Tail = HvmTailWith(w, "DeviceModelRecord0003"u8.ToArray().Concat(I32(8)).Concat(new byte[8]).ToArray())), null),
             "PV p2m_size of 1" => (LegacyImage.Render(pv with { P2mSize = 1 }, 64), null),
             "PV p2m_size of 0" => (LegacyImage.Render(pv, 64, w => w.Prefix = w.RawPvPrefix(0, 0x1430 + 8, new[] { ("vcpu", Vcpu) }, 0)), new LegacyOptions { ToolstackBits = 64, Guest = GuestKind.Pv }),
             _ => throw new ArgumentException(what),

@@ -261,8 +261,8 @@ internal sealed class LegacyWriter
         var list = entries.Select(e => new PhysmapEntry
         {
             PhysOffset = e.PhysOffset, StartAddr = e.StartAddr, Size = e.Size,
-            NameLength = (uint)Encoding.ASCII.GetByteCount(e.Name) + 1,
-            Name = Encoding.ASCII.GetBytes(e.Name),
+            NameLength = (uint)Encoding.UTF8.GetByteCount(e.Name) + 1,
+            Name = Encoding.UTF8.GetBytes(e.Name),
             Padding = _bits == 64 ? new byte[] { 0xde, 0xad, 0xbe, 0xef } : Array.Empty<byte>(),
         }).ToArray();
         return new LibxlToolstack { Entries = list }.ToArray((byte)(_bits == 64 ? 4 : 0));
