@@ -56,11 +56,7 @@ rounds "$runs"
 bytes=$(stat -c %s "$img")
 echo "xenstream: $xs${base:+ (baseline: $base)}"
 echo "image: $img ($bytes octets), $runs interleaved rounds, median wall time"
-declare -a m
-for i in "${!cmds[@]}"; do
-  m[$i]=$(median "${times[$i]}")
-  printf '%-36s %8ss\n' "${names[$i]}" "${m[$i]}"
-done
+medians 36
 awk -v a="${m[1]}" -v b="${m[0]}" -v c="${m[3]}" -v d="${m[2]}" 'BEGIN {
   printf "ratio file: %.2fx (target <= 1.5x)\nratio pipe: %.2fx (target <= 1.1x)\n", a/b, c/d }'
 if [ -n "$base" ]; then

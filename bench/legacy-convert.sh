@@ -50,11 +50,7 @@ rm -f "$out"
 
 echo "xenstream: $xs"
 echo "images: $img ($(stat -c %s "$img") octets), $one ($(stat -c %s "$one") octets); $runs interleaved rounds, median wall time"
-declare -a m
-for i in "${!cmds[@]}"; do
-  m[$i]=$(median "${times[$i]}")
-  printf '%-40s %8ss\n' "${names[$i]}" "${m[$i]}"
-done
+medians 40
 awk -v a="${m[1]}" -v b="${m[0]}" -v c="${m[3]}" -v d="${m[2]}" 'BEGIN {
   printf "ratio file: %.3fx cp (target <= 1.05x)\nratio pipes: %.3fx cat|cat|cat (target <= 1.1x)\n", a/b, c/d }'
 if [ -n "${JIT:-}" ]; then

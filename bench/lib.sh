@@ -17,3 +17,12 @@ rounds() {
   done
 }
 median() { printf '%s\n' $1 | sort -n | awk '{a[NR]=$1} END {printf "%.4f", a[int((NR+1)/2)]/1e6}'; }
+# medians WIDTH: fills m[i] with each command's median and prints "name  median" lines (names=(...) as cmds).
+declare -a m
+medians() {
+  local i
+  for i in "${!cmds[@]}"; do
+    m[$i]=$(median "${times[$i]}")
+    printf "%-${1}s %8ss\n" "${names[$i]}" "${m[$i]}"
+  done
+}
