@@ -1,0 +1,129 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text.RegularExpressions;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace FormatGen.Tests;
+
+/// <summary>
+/// FormatGen as a .NET user gets it, offline: the packages are packed into a
+/// folder, a fresh console project (outside the repository) takes `FormatGen`
+/// from there and everything else from the machine's package cache, and
+/// builds, runs and publishes (Native AOT) the README's example word for word;
+/// the `xenstream` tool installs from the same folder and runs.
+/// </summary>
+public sealed class PackageConsumptionTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("formatgen-consumer-").FullName;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, recursive: true); }
+        catch (IOException) { }
+    }
+
+    private (int Exit, string Out) Dotnet(string workDir, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet", args)
+        {
+            WorkingDirectory = workDir,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        // Not the test run's MSBuild: a fresh project builds as a user's would.
+        foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) || k.StartsWith("VSTEST", StringComparison.Ordinal)).ToList())
+            psi.Environment.Remove(key);
+        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        psi.Environment["DOTNET_NOLOGO"] = "1";
+        var clock = Stopwatch.StartNew();
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        var text = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        output.WriteLine($"dotnet {string.Join(' ', args)}: exit {p.ExitCode}, {clock.Elapsed.TotalSeconds:F1} s");
+        return (p.ExitCode, text + err.Result);
+    }
+
+    /// <summary>The README's blocks marked <c>&lt;!-- readme-test: NAME --&gt;</c>.</summary>
+    private static Dictionary<string, string> ReadmeBlocks()
+    {
+        var readme = File.ReadAllText(Path.Combine(RepoPaths.Root, "README.md"));
+        return Regex.Matches(readme, @"<!-- readme-test: (\S+) -->\s*```[a-z]*\n(.*?)```", RegexOptions.Singleline)
+            .ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value);
+    }
+
+    private static string Version()
+        => Regex.Match(File.ReadAllText(Path.Combine(RepoPaths.Root, "Directory.Build.props")), "<Version>([^<]+)</Version>").Groups[1].Value;
+
+    [Fact]
+    public void A_fresh_project_reads_and_writes_its_own_format_from_the_packed_packages_and_the_tool_installs()
+    {
+        var version = Version();
+        var packages = Path.Combine(_dir, "packages");
+        foreach (var project in new[] { "pack/FormatGen/FormatGen.csproj", "runtime/FormatGen.Runtime/FormatGen.Runtime.csproj", "runtime/FormatGen.Xen/FormatGen.Xen.csproj", "cli/Cli.csproj" })
+        {
+            var (exit, log) = Dotnet(RepoPaths.Root, "pack", project, "-c", "Release", "-o", packages);
+            Assert.True(exit == 0, log);
+        }
+        Assert.True(File.Exists(Path.Combine(packages, $"FormatGen.{version}.nupkg")));
+
+        // Everything but our packages from the machine's cache, into a cache of the project's own (no stale FormatGen).
+        var (_, locals) = Dotnet(_dir, "nuget", "locals", "global-packages", "--list");
+        var machineCache = Regex.Match(locals, @"global-packages:\s*(\S+)").Groups[1].Value;
+        File.WriteAllText(Path.Combine(_dir, "NuGet.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <config><add key="globalPackagesFolder" value="{Path.Combine(_dir, "cache")}" /></config>
+              <packageSources>
+                <clear />
+                <add key="formatgen" value="{packages}" />
+                <add key="machine" value="{machineCache}" />
+              </packageSources>
+            </configuration>
+            """);
+
+        // The README's three steps.
+        var blocks = ReadmeBlocks();
+        var app = Path.Combine(_dir, "app");
+        var step = Dotnet(_dir, "new", "console", "-n", "App", "-o", "app", "--no-restore");
+        Assert.True(step.Exit == 0, step.Out);
+        step = Dotnet(app, "add", "package", "FormatGen", "--version", version);
+        Assert.True(step.Exit == 0, step.Out);
+        File.WriteAllText(Path.Combine(app, "sensors.ksy"), blocks["sensors.ksy"]);
+        File.WriteAllText(Path.Combine(app, "Program.cs"), blocks["Program.cs"]);
+        step = Dotnet(app, "build", "-c", "Release");
+        Assert.True(step.Exit == 0, step.Out);
+        Assert.DoesNotMatch(@"warning [A-Z]+\d+", step.Out);
+        var run = Dotnet(app, Path.Combine(app, "bin", "Release", "net10.0", "App.dll"));
+        Assert.Equal(0, run.Exit);
+        Assert.Equal(blocks["output"], run.Out);
+
+        // Native AOT: no trim or AOT warnings, the same output.
+        var native = Path.Combine(_dir, "native");
+        step = Dotnet(app, "publish", "-c", "Release", "-r", "linux-x64", "-p:PublishAot=true", "-o", native);
+        Assert.True(step.Exit == 0, step.Out);
+        Assert.DoesNotMatch(@"warning (IL\d+|NETSDK)", step.Out);
+        using (var p = Process.Start(new ProcessStartInfo(Path.Combine(native, "App")) { RedirectStandardOutput = true })!)
+        {
+            var text = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            Assert.Equal(blocks["output"], text);
+        }
+
+        // xenstream as a .NET tool.
+        var tools = Path.Combine(_dir, "tools");
+        step = Dotnet(_dir, "tool", "install", "xenstream", "--tool-path", tools, "--add-source", packages, "--version", version, "--configfile", Path.Combine(_dir, "NuGet.config"));
+        Assert.True(step.Exit == 0, step.Out);
+        using (var p = Process.Start(new ProcessStartInfo(Path.Combine(tools, "xenstream"), new[] { "verify", "--sample" }) { RedirectStandardOutput = true })!)
+        {
+            var text = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            Assert.Equal(0, p.ExitCode);
+            Assert.StartsWith("VALID: (built-in sample)", text);
+        }
+    }
+}
