@@ -26,6 +26,8 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor ImportCycle = Error("FG0017", "Grammars import each other", "Grammars import each other: {0}");
     public static readonly DiagnosticDescriptor NameClash = Error("FG0018", "A name defined by two grammars in one namespace",
         "'{0}' is {1} of this grammar and of {2}, both in namespace {3}: give one of the grammars its own -fg-namespace");
+    public static readonly DiagnosticDescriptor RuntimeMissing = Error("FG0019", "FormatGen.Runtime is missing or too old",
+        "The code generated from {0} needs FormatGen.Runtime {1} or later, and the project {2}: add the package FormatGen (it brings the runtime), or FormatGen.Runtime {1}");
 
     private static DiagnosticDescriptor Error(string id, string title, string format)
         => new(id, title, format, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
@@ -50,6 +52,7 @@ internal static class DiagnosticDescriptors
         "FG0016" => MissingImport,
         "FG0017" => ImportCycle,
         "FG0018" => NameClash,
+        "FG0019" => RuntimeMissing,
         _ => null,
     };
 }

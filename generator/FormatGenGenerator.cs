@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Linq;
 using FormatGen.Generator.Emit;
 using FormatGen.Generator.Model;
 using FormatGen.Generator.Syntax;
@@ -56,10 +57,24 @@ public sealed class FormatGenGenerator : IIncrementalGenerator
             .Select(static (pair, _) => ModelBuilder.Build(pair.Left, pair.Right))
             .WithTrackingName(ModelStep);
 
-        context.RegisterSourceOutput(models, static (spc, model) =>
+        // The runtime the generated code calls: missing or older than this generator is one clear error per
+        // grammar, instead of a cascade of CS0246 in generated files.
+        var runtime = context.CompilationProvider.Select(static (c, _) =>
+            c.ReferencedAssemblyNames.FirstOrDefault(a => a.Name == "FormatGen.Runtime")?.Version?.ToString() ?? "");
+
+        context.RegisterSourceOutput(models.Combine(runtime), static (spc, pair) =>
         {
+            var (model, runtimeVersion) = pair;
             foreach (var d in model.Diagnostics) spc.ReportDiagnostic(d.ToDiagnostic());
             if (model.Diagnostics.Count > 0 || model.Blocked) return;
+            var needed = typeof(FormatGenGenerator).Assembly.GetName().Version ?? new Version(0, 0);
+            var minimum = new Version(needed.Major, needed.Minor, Math.Max(0, needed.Build));
+            if (runtimeVersion.Length == 0 || Version.TryParse(runtimeVersion, out var have) && have < minimum)
+            {
+                spc.ReportDiagnostic(DiagInfo.Of(DiagnosticDescriptors.RuntimeMissing, new Loc(model.File, 1, 1), Path.GetFileName(model.File),
+                    minimum.ToString(3), runtimeVersion.Length == 0 ? "does not reference it" : "references " + runtimeVersion).ToDiagnostic());
+                return;
+            }
             foreach (var (hint, source) in Emitter.Emit(model))
                 spc.AddSource(hint, SourceText.From(source, System.Text.Encoding.UTF8));
         });

@@ -343,7 +343,8 @@ public class GeneratorTests
     {
         var ids = typeof(FormatGenGenerator).Assembly.GetType("FormatGen.Generator.DiagnosticDescriptors")!
             .GetFields(BindingFlags.Static | BindingFlags.Public).Select(f => ((DiagnosticDescriptor)f.GetValue(null)!).Id).OrderBy(x => x).ToArray();
-        var tested = DiagnosticCases().Concat(ImportDiagnosticCases()).Select(c => (string)c[0]).Distinct().OrderBy(x => x).ToArray();
+        // FG0019 (the runtime missing or too old) is a property of the project, not of a grammar: RuntimeReferenceTests.
+        var tested = DiagnosticCases().Concat(ImportDiagnosticCases()).Select(c => (string)c[0]).Append("FG0019").Distinct().OrderBy(x => x).ToArray();
         Assert.Equal(ids, tested);
     }
 }

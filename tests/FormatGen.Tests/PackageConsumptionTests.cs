@@ -102,6 +102,10 @@ public sealed class PackageConsumptionTests(ITestOutputHelper output) : IDisposa
         Assert.Equal(0, run.Exit);
         Assert.Equal(blocks["output"], run.Out);
 
+        // Grammars not picked up (turned off) and not listed: said so, by name.
+        step = Dotnet(app, "build", "-c", "Release", "-p:FormatGenIncludeGrammars=false", "-o", Path.Combine(_dir, "off"));
+        Assert.Matches(@"sensors\.ksy.*warning FG0020: sensors\.ksy is in the project but not an AdditionalFile", step.Out);
+
         // Native AOT: no trim or AOT warnings, the same output.
         var native = Path.Combine(_dir, "native");
         step = Dotnet(app, "publish", "-c", "Release", "-r", "linux-x64", "-p:PublishAot=true", "-o", native);

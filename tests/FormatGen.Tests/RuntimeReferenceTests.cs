@@ -1,0 +1,63 @@
+using System;
+using System.IO;
+using System.Linq;
+using FormatGen.Generator;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Xunit;
+
+namespace FormatGen.Tests;
+
+/// <summary>
+/// A project with a grammar but without FormatGen.Runtime (the generator
+/// package added alone, or an old runtime) gets one error per grammar that
+/// says which package to add, not generated code that does not compile.
+/// </summary>
+public class RuntimeReferenceTests
+{
+    private const string Grammar = "meta:\n  id: tiny\n  endian: le\nseq:\n  - id: a\n    type: u1\n";
+
+    private static GeneratorRunResult Run(params MetadataReference[] extra)
+    {
+        var tpa = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator);
+        var refs = tpa.Where(p => Path.GetFileName(p).StartsWith("System", StringComparison.Ordinal) || Path.GetFileName(p) is "netstandard.dll")
+            .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).Concat(extra);
+        var compilation = CSharpCompilation.Create("App", Array.Empty<SyntaxTree>(), refs, new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+        var driver = GeneratorHarness.Driver(new GeneratorHarness.Text("/p/tiny.ksy", Grammar)).RunGenerators(compilation);
+        return driver.GetRunResult().Results.Single();
+    }
+
+    [Fact]
+    public void Without_the_runtime_one_error_names_the_package_and_nothing_is_generated()
+    {
+        var run = Run();
+        var d = Assert.Single(run.Diagnostics);
+        Assert.Equal("FG0019", d.Id);
+        Assert.Contains("tiny.ksy", d.GetMessage());
+        Assert.Contains("add the package FormatGen", d.GetMessage());
+        Assert.Contains("does not reference it", d.GetMessage());
+        Assert.Empty(run.GeneratedSources);
+    }
+
+    [Fact]
+    public void With_the_runtime_the_grammar_is_generated()
+    {
+        var run = Run(MetadataReference.CreateFromFile(typeof(FormatGen.Runtime.FgReader).Assembly.Location));
+        Assert.Empty(run.Diagnostics);
+        Assert.NotEmpty(run.GeneratedSources);
+    }
+
+    [Fact]
+    public void An_older_runtime_is_named_with_its_version()
+    {
+        // A stand-in FormatGen.Runtime assembly of version 0.1.
+        var old = CSharpCompilation.Create("FormatGen.Runtime",
+            new[] { CSharpSyntaxTree.ParseText("[assembly: System.Reflection.AssemblyVersion(\"0.1.0.0\")]") },
+            new[] { MetadataReference.CreateFromFile(typeof(object).Assembly.Location) },
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+        var run = Run(old.ToMetadataReference());
+        var d = Assert.Single(run.Diagnostics);
+        Assert.Equal("FG0019", d.Id);
+        Assert.Contains("references 0.1.0.0", d.GetMessage());
+    }
+}
