@@ -5,11 +5,10 @@ namespace FormatGen.Runtime;
 
 /// <summary>
 /// A structural error in the input: it cannot be parsed any further. Carries
-/// the byte offset, the field path and, in streams, the record index. An
-/// <see cref="System.IO.InvalidDataException"/>, as .NET's own readers of
-/// malformed data throw, so callers can catch both alike.
+/// the byte offset, the field path and, in streams, the record index.
+/// (Not an <see cref="System.IO.InvalidDataException"/>, which .NET seals.)
 /// </summary>
-public sealed class FgException : System.IO.InvalidDataException
+public sealed class FgException : Exception
 {
     public FgException(string rule, string field, long offset, string detail)
         : base(detail)
