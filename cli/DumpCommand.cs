@@ -289,7 +289,7 @@ internal static class DumpCommand
                 _j.WriteStartObject("image");
                 _j.WriteNumber("version", x.ImageHeader.Version);
                 _j.WriteBoolean("bigEndian", !x.LittleEndian);
-                _j.WriteString("domainType", RecordNames.UpperSnake(x.DomainHeader.Type.ToString()));
+                _j.WriteString("domainType", RecordNames.Upper(x.DomainHeader.Type.KsyName(), (long)x.DomainHeader.Type));
                 _j.WriteNumber("pageShift", x.DomainHeader.PageShift);
                 _j.WriteNumber("xenMajor", x.DomainHeader.XenMajor);
                 _j.WriteNumber("xenMinor", x.DomainHeader.XenMinor);

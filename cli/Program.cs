@@ -184,7 +184,7 @@ public static class Program
         var ih = r.ImageHeader;
         var dh = r.DomainHeader;
         return string.Create(CultureInfo.InvariantCulture,
-            $"libxc: version {ih.Version}, {(r.LittleEndian ? "little" : "big")}-endian; domain {RecordNames.UpperSnake(dh.Type.ToString())}, page size {1L << dh.PageShift}, Xen {dh.XenMajor}.{dh.XenMinor}");
+            $"libxc: version {ih.Version}, {(r.LittleEndian ? "little" : "big")}-endian; domain {RecordNames.Upper(FormatGen.Xen.Libxc.DomainTypeNames.KsyName(dh.Type), (long)dh.Type)}, page size {1L << dh.PageShift}, Xen {dh.XenMajor}.{dh.XenMinor}");
     }
 }
 

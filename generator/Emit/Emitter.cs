@@ -416,6 +416,17 @@ internal sealed partial class Emitter
             }
             w.Close();
             w.Line();
+            // The grammar's own names, from a table: no reflection, no name rebuilt from the C# one.
+            w.Doc("The grammar's names of enum '" + e.KsyId + "'.");
+            w.Line("[" + Names.GeneratedCode + "]");
+            w.Open("public static class " + e.CsName + "Names");
+            w.Doc("The name the grammar gives <paramref name=\"value\"/> (\"" + (e.Members.Count > 0 ? e.Members[0].KsyName : "") + "\"), or null for a value it does not name.");
+            w.Open("public static string? KsyName(this " + e.CsName + " value) => value switch");
+            foreach (var m in e.Members) w.Line(e.CsName + "." + m.CsName + " => " + ExprCompiler.StrLit(m.KsyName) + ",");
+            w.Line("_ => null,");
+            w.Close(";");
+            w.Close();
+            w.Line();
         }
         return w.ToString();
     }

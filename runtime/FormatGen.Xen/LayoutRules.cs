@@ -400,7 +400,7 @@ public sealed class LayoutRules
             at.Fail("p2m-frames-normal", "type", offset,
                 "every P2M frame sent in PAGE_DATA, last as a normal (NOTAB) page",
                 string.Create(CultureInfo.InvariantCulture, $"frame {firstSlot} (pfn {firstPfn}) ")
-                    + (firstPfn > (ulong)_maxPfn ? "beyond the P2M" : firstType is { } t ? "last sent as " + RecordNames.UpperSnake(t.ToString()) : "never sent")
+                    + (firstPfn > (ulong)_maxPfn ? "beyond the P2M" : firstType is { } t ? "last sent as " + RecordNames.Upper(t.KsyName(), (long)t) : "never sent")
                     + (bad > 1 ? string.Create(CultureInfo.InvariantCulture, $", and {bad - 1} more frame(s)") : ""),
                 "Xen's restore writes the guest's P2M into these pages, which must be ordinary memory.");
     }

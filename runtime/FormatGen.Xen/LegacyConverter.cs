@@ -507,7 +507,7 @@ public sealed class LegacyConverter
         ChunkType.TmemExtra => "tmem extra",
         ChunkType.CompressedData => "compressed data",
         ChunkType.EnableCompression => "enable compression",
-        _ => RecordNames.UpperSnake(t.ToString()),
+        _ => RecordNames.Upper(t.KsyName(), (long)t),
     };
 
     private void PageBatch(PageBatch batch, long at)

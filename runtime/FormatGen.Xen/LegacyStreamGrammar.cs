@@ -15,6 +15,6 @@ public sealed partial class LegacyStreamGrammar
         int marker = BinaryPrimitives.ReadInt32LittleEndian(element);
         label = marker > 0
             ? string.Create(CultureInfo.InvariantCulture, $"page batch of {marker}")
-            : Enum.IsDefined((ChunkType)marker) ? RecordNames.UpperSnake(((ChunkType)marker).ToString()) : null;
+            : ((ChunkType)marker).KsyName()?.ToUpperInvariant();
     }
 }

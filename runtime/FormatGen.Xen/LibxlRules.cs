@@ -79,7 +79,7 @@ public sealed class LibxlRules
             case LibxlRecordType.EmulatorXenstoreData or LibxlRecordType.EmulatorContext:
                 if (_libxcSeen && _domain != DomainType.X86Hvm)
                     Fail(into, "libxl-emulator-not-hvm", index, offset, name, "emulator records for an HVM guest only",
-                        "a " + RecordNames.UpperSnake(_domain.ToString()) + " guest", "libxl's restore refuses emulator records for a guest without a device model.");
+                        "a " + RecordNames.Upper(_domain.KsyName(), (long)_domain) + " guest", "libxl's restore refuses emulator records for a guest without a device model.");
                 if (type == LibxlRecordType.EmulatorXenstoreData && record?.Body is Libxl.EmulatorXenstoreData data) CheckKeys(data, index, offset, name, into);
                 return Next.Libxl;
             case LibxlRecordType.CheckpointEnd:

@@ -1,5 +1,5 @@
 using System;
-using System.Text;
+using System.Globalization;
 using FormatGen.Xen.Libxc;
 
 namespace FormatGen.Xen
@@ -10,30 +10,20 @@ public static class RecordNames
 {
     /// <summary>The Xen name of a record type, or its number when the grammar does not name it.</summary>
     public static string Of(RecordType type)
-    {
-        if (!Enum.IsDefined(type))
-            return ((ulong)type & 0x80000000UL) != 0
-                ? "OPTIONAL_0x" + ((ulong)type).ToString("X8", System.Globalization.CultureInfo.InvariantCulture)
-                : "UNKNOWN_0x" + ((ulong)type).ToString("X8", System.Globalization.CultureInfo.InvariantCulture);
-        return UpperSnake(type.ToString());
-    }
+        => type.KsyName() is { } name ? name.ToUpperInvariant()
+            : ((ulong)type & 0x80000000UL) != 0 ? "OPTIONAL_0x" + ((ulong)type).ToString("X8", CultureInfo.InvariantCulture)
+            : "UNKNOWN_0x" + ((ulong)type).ToString("X8", CultureInfo.InvariantCulture);
 
     /// <summary>The Xen name of a libxl record type (LIBXC_CONTEXT, CHECKPOINT_END, ...), or its number.</summary>
     public static string Of(Libxl.RecordType type)
-        => Enum.IsDefined(type) ? UpperSnake(type.ToString()) : "UNKNOWN_0x" + ((ulong)type).ToString("X8", System.Globalization.CultureInfo.InvariantCulture);
+        => Libxl.RecordTypeNames.KsyName(type) is { } name ? name.ToUpperInvariant() : "UNKNOWN_0x" + ((ulong)type).ToString("X8", CultureInfo.InvariantCulture);
 
-    /// <summary>PascalCase back to the grammar's UPPER_SNAKE spelling (X86PvP2mFrames -> X86_PV_P2M_FRAMES).</summary>
-    public static string UpperSnake(string pascal)
-    {
-        var sb = new StringBuilder();
-        for (int i = 0; i < pascal.Length; i++)
-        {
-            char c = pascal[i];
-            if (i > 0 && char.IsUpper(c)) sb.Append('_');
-            sb.Append(char.ToUpperInvariant(c));
-        }
-        return sb.ToString();
-    }
+    /// <summary>
+    /// A grammar's name for an enum value (<c>x.KsyName()</c>) in Xen's
+    /// spelling, UPPER_SNAKE (page_data: PAGE_DATA), or the number itself.
+    /// </summary>
+    public static string Upper(string? ksyName, long value)
+        => ksyName?.ToUpperInvariant() ?? value.ToString(CultureInfo.InvariantCulture);
 }
 
 }

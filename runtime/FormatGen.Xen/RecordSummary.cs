@@ -19,11 +19,11 @@ public static class RecordSummary
     /// <summary>A libxl record: the xenstore keys and values, the emulator, the checkpoint step.</summary>
     public static string Of(Libxl.Record record) => record.Body switch
     {
-        Libxl.EmulatorXenstoreData x => "emulator=" + RecordNames.UpperSnake(x.Emulator.EmulatorId.ToString()) + ", index=" + x.Emulator.Index.ToString(CultureInfo.InvariantCulture)
+        Libxl.EmulatorXenstoreData x => "emulator=" + RecordNames.Upper(Libxl.EmulatorIdNames.KsyName(x.Emulator.EmulatorId), (long)x.Emulator.EmulatorId) + ", index=" + x.Emulator.Index.ToString(CultureInfo.InvariantCulture)
             + ", " + XenstorePairs(x.Strings),
-        Libxl.EmulatorContext c => "emulator=" + RecordNames.UpperSnake(c.Emulator.EmulatorId.ToString()) + ", index=" + c.Emulator.Index.ToString(CultureInfo.InvariantCulture)
+        Libxl.EmulatorContext c => "emulator=" + RecordNames.Upper(Libxl.EmulatorIdNames.KsyName(c.Emulator.EmulatorId), (long)c.Emulator.EmulatorId) + ", index=" + c.Emulator.Index.ToString(CultureInfo.InvariantCulture)
             + ", state=" + c.State.Length.ToString(CultureInfo.InvariantCulture) + " octets",
-        Libxl.CheckpointState s => "control=" + RecordNames.UpperSnake(s.ControlId.ToString()),
+        Libxl.CheckpointState s => "control=" + RecordNames.Upper(Libxl.CheckpointControlNames.KsyName(s.ControlId), (long)s.ControlId),
         { } body => body.Summary(),
         _ => "",
     };
@@ -54,7 +54,7 @@ public static class RecordSummary
         if (types.Count > 1 || !types.ContainsKey(PageType.Notab))
         {
             sb.Append(", types");
-            foreach (var kv in types) sb.Append(CultureInfo.InvariantCulture, $" {RecordNames.UpperSnake(kv.Key.ToString())}:{kv.Value}");
+            foreach (var kv in types) sb.Append(CultureInfo.InvariantCulture, $" {RecordNames.Upper(kv.Key.KsyName(), (long)kv.Key)}:{kv.Value}");
         }
         return sb.ToString();
     }

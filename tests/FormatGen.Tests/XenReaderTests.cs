@@ -20,6 +20,17 @@ namespace FormatGen.Tests;
 /// </summary>
 public class XenReaderTests
 {
+    [Fact]
+    public void Enum_names_are_the_grammars_own_from_a_generated_table()
+    {
+        Assert.Equal("x86_pv_p2m_frames", FormatGen.Xen.Libxc.RecordType.X86PvP2mFrames.KsyName());
+        Assert.Null(((FormatGen.Xen.Libxc.RecordType)0x7777).KsyName());
+        Assert.Equal("X86_PV_P2M_FRAMES", RecordNames.Of(FormatGen.Xen.Libxc.RecordType.X86PvP2mFrames));
+        Assert.Equal("OPTIONAL_0x80000042", RecordNames.Of((FormatGen.Xen.Libxc.RecordType)0x80000042u));
+        Assert.Equal("LIBXC_CONTEXT", RecordNames.Of(FormatGen.Xen.Libxl.RecordType.LibxcContext));
+        Assert.Equal("hvm_nr_ioreq_server_pages", FormatGen.Xen.Legacy.ChunkTypeNames.KsyName(FormatGen.Xen.Legacy.ChunkType.HvmNrIoreqServerPages));
+    }
+
     private sealed record Item(XenItemKind Kind, XenLayer Layer, int Depth, long Index, long Offset, string Name, int Round, List<FgViolation> Violations);
 
     private static (List<Item> Items, List<FgViolation> End, XenReader State, FgException? Error) ReadAll(Stream input, ImageKind? format = null)

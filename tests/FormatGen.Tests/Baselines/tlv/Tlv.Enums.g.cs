@@ -20,3 +20,20 @@ public enum Tag : ulong
     Text = 0x2UL,
 }
 
+/// <summary>
+/// The grammar's names of enum 'tag'.
+/// </summary>
+[global::System.CodeDom.Compiler.GeneratedCode("FormatGen", "1.0")]
+public static class TagNames
+{
+    /// <summary>
+    /// The name the grammar gives &lt;paramref name="value"/&gt; ("number"), or null for a value it does not name.
+    /// </summary>
+    public static string? KsyName(this Tag value) => value switch
+    {
+        Tag.Number => "number",
+        Tag.Text => "text",
+        _ => null,
+    };
+}
+
