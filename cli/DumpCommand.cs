@@ -26,16 +26,16 @@ internal static class DumpCommand
         var maxRecord = Program.MaxRecordOption();
         var cmd = new Command("dump", "List the headers and records of a Xen image, layer by layer: index, offset, type, length and a summary.") { input, sample, json, config, format, maxRecord };
         cmd.SetAction(p => p.GetValue(config)
-            ? Config(p.GetValue(input), p.GetValue(sample), Program.ParseFormat(p.GetValue(format)), p.GetValue(maxRecord)!, Console.OpenStandardOutput())
-            : RunWith(p.GetValue(input), p.GetValue(sample), p.GetValue(json), Program.ParseFormat(p.GetValue(format)), p.GetValue(maxRecord)!, Console.OpenStandardOutput()));
+            ? Config(p.GetValue(input), p.GetValue(sample), Program.ParseFormat(p.GetValue(format)), p.GetValue(maxRecord), Console.OpenStandardOutput())
+            : RunWith(p.GetValue(input), p.GetValue(sample), p.GetValue(json), Program.ParseFormat(p.GetValue(format)), p.GetValue(maxRecord), Console.OpenStandardOutput()));
         return cmd;
     }
 
-    public static int Run(string? path, bool sample, bool json, string maxRecord, Stream stdout)
+    public static int Run(string? path, bool sample, bool json, long maxRecord, Stream stdout)
         => RunWith(path, sample, json, null, maxRecord, stdout);
 
     /// <summary>dump --config: the configuration text as saved (JSON or xl syntax), nothing else.</summary>
-    public static int Config(string? path, bool sample, ImageKind? format, string maxRecord, Stream stdout)
+    public static int Config(string? path, bool sample, ImageKind? format, long maxRecord, Stream stdout)
     {
         var options = Program.StreamOptions(maxRecord);
         using var input = Inputs.Open(path, sample, out var name);
@@ -63,7 +63,7 @@ internal static class DumpCommand
         return Program.Ok;
     }
 
-    public static int RunWith(string? path, bool sample, bool json, ImageKind? format, string maxRecord, Stream stdout)
+    public static int RunWith(string? path, bool sample, bool json, ImageKind? format, long maxRecord, Stream stdout)
     {
         var options = Program.StreamOptions(maxRecord);
         using var input = Inputs.Open(path, sample, out var name);

@@ -33,8 +33,9 @@ public static class Program
         }
         if (parsed.Errors.Count > 0)
         {
-            foreach (var e in parsed.Errors) Console.Error.WriteLine("xenstream: " + e.Message);
-            Console.Error.WriteLine("Try 'xenstream --help'.");
+            // One line, as every usage error: what is wrong, and where to look.
+            var command = parsed.CommandResult.Command == root ? "" : parsed.CommandResult.Command.Name + " ";
+            Console.Error.WriteLine("xenstream: " + string.Join("; ", parsed.Errors.Select(e => e.Message.TrimEnd('.'))) + ". Try 'xenstream " + command + "--help'.");
             return Usage;
         }
         try
@@ -74,11 +75,8 @@ public static class Program
     }
 
     /// <summary>The option every reading command shares.</summary>
-    internal static Option<string> MaxRecordOption() => new("--max-record")
-    {
-        Description = "Largest record body accepted (default 128M, Xen's REC_LENGTH_MAX).",
-        DefaultValueFactory = _ => "128M",
-    };
+    internal static Option<long> MaxRecordOption()
+        => Sizes.Option("--max-record", "Largest record body accepted (default 128M, Xen's REC_LENGTH_MAX).", 128L << 20);
 
     internal static Argument<string?> InputArgument() => new("input")
     {
@@ -92,18 +90,10 @@ public static class Program
     };
 
     /// <summary>The limits of a reading command, from its options; throws <see cref="UsageException"/>.</summary>
-    internal static FgStreamOptions StreamOptions(string maxRecord)
+    internal static FgStreamOptions StreamOptions(long maxRecord)
     {
-        try
-        {
-            long max = LibxcSample.ParseSize(maxRecord);
-            if (max > int.MaxValue) throw new FormatException("--max-record must be below 2 GiB");
-            return new FgStreamOptions { MaxElementLength = (int)max };
-        }
-        catch (FormatException e)
-        {
-            throw new UsageException(e.Message);
-        }
+        if (maxRecord is < 1 or > int.MaxValue) throw new UsageException("--max-record must be from 1 octet to below 2 GiB");
+        return new FgStreamOptions { MaxElementLength = (int)maxRecord };
     }
 
     /// <summary>-f: the format to read the input as (verify-stream-v2's flag), instead of detecting it.</summary>

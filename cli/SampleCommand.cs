@@ -14,7 +14,7 @@ internal static class SampleCommand
     {
         var guest = new Option<string>("--guest") { Description = "pv or hvm.", Required = true };
         guest.AcceptOnlyFromAmong("pv", "hvm");
-        var memory = new Option<string>("--memory") { Description = "Guest memory, e.g. 256M or 1G.", Required = true };
+        var memory = Sizes.Option("--memory", "Guest memory, e.g. 256M or 1G.", required: true);
         var version = new Option<int>("--version") { Description = "Stream version: 2 or 3.", DefaultValueFactory = _ => 3 };
         version.AcceptOnlyFromAmong("2", "3");
         var big = new Option<bool>("--big-endian") { Description = "Write a big-endian stream (Xen itself only writes little-endian)." };
@@ -24,31 +24,23 @@ internal static class SampleCommand
         var checkpoints = new Option<int>("--checkpoints") { Description = "Write a checkpointed (Remus) stream of N rounds (needs --wrap)." };
         var cmd = new Command("sample", "Write a realistic Xen image of a PV or HVM guest with the library's writers: a libxc stream, a libxl stream or an xl save file, plain or checkpointed.")
             { guest, memory, version, big, output, wrap, checkpoints };
-        cmd.SetAction(p => Run(p.GetValue(guest)!, p.GetValue(memory)!, p.GetValue(version), p.GetValue(big), p.GetValue(output)!, p.GetValue(wrap), p.GetValue(checkpoints)));
+        cmd.SetAction(p => Run(p.GetValue(guest)!, p.GetValue(memory), p.GetValue(version), p.GetValue(big), p.GetValue(output)!, p.GetValue(wrap), p.GetValue(checkpoints)));
         return cmd;
     }
 
-    public static int Run(string guest, string memory, int version, bool bigEndian, string output, string? wrap = null, int checkpoints = 0)
+    public static int Run(string guest, long memory, int version, bool bigEndian, string output, string? wrap = null, int checkpoints = 0)
     {
         if (checkpoints < 0) throw new UsageException("--checkpoints cannot be negative");
         if (checkpoints > 0 && wrap is null) throw new UsageException("--checkpoints needs --wrap libxl or --wrap xl: a checkpointed stream is a libxl stream");
-        SampleOptions options;
-        try
+        var options = new SampleOptions
         {
-            options = new SampleOptions
-            {
-                Guest = guest == "hvm" ? GuestKind.Hvm : GuestKind.Pv,
-                MemoryBytes = LibxcSample.ParseSize(memory),
-                Version = (uint)version,
-                BigEndian = bigEndian,
-                Wrap = wrap switch { "libxl" => SampleWrap.Libxl, "xl" => SampleWrap.Xl, _ => SampleWrap.None },
-                Checkpoints = checkpoints,
-            };
-        }
-        catch (Exception e) when (e is FormatException or OverflowException)
-        {
-            throw new UsageException("--memory: " + e.Message);
-        }
+            Guest = guest == "hvm" ? GuestKind.Hvm : GuestKind.Pv,
+            MemoryBytes = memory,
+            Version = (uint)version,
+            BigEndian = bigEndian,
+            Wrap = wrap switch { "libxl" => SampleWrap.Libxl, "xl" => SampleWrap.Xl, _ => SampleWrap.None },
+            Checkpoints = checkpoints,
+        };
         if (options.MemoryBytes < 4096) throw new UsageException("--memory must be at least one page (4096 octets)");
         if (options.MemoryBytes % 4096 != 0) throw new UsageException("--memory must be a multiple of the 4096-octet page");
         long size;

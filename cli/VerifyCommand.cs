@@ -31,7 +31,7 @@ internal static class VerifyCommand
         cmd.SetAction(p =>
         {
             var path = Program.OneInput(p.GetValue(input), p.GetValue(inOption));
-            var options = new Options(p.GetValue(verbose), p.GetValue(quiet), Program.ParseFormat(p.GetValue(format)), p.GetValue(maxRecord)!);
+            var options = new Options(p.GetValue(verbose), p.GetValue(quiet), Program.ParseFormat(p.GetValue(format)), p.GetValue(maxRecord));
             if (p.GetValue(syslog))
             {
                 using var log = new SyslogWriter("xenstream");
@@ -42,9 +42,9 @@ internal static class VerifyCommand
         return cmd;
     }
 
-    public sealed record Options(bool Verbose = false, bool Quiet = false, ImageKind? Format = null, string MaxRecord = "128M");
+    public sealed record Options(bool Verbose = false, bool Quiet = false, ImageKind? Format = null, long MaxRecord = 128L << 20);
 
-    public static int Run(string? path, bool sample, bool verbose, string maxRecord, TextWriter output)
+    public static int Run(string? path, bool sample, bool verbose, long maxRecord, TextWriter output)
         => RunWith(path, sample, new Options(verbose, MaxRecord: maxRecord), output);
 
     public static int RunWith(string? path, bool sample, Options o, TextWriter output)

@@ -259,20 +259,4 @@ public static class LibxcSample
         for (int i = 0; i < n; i++) b[i] = (byte)(seed + i * 7);
         return b;
     }
-
-    /// <summary>Parses 16M, 1G, 512MiB, 4096 (octets); 0 is a size, and callers say whether it is enough.</summary>
-    public static long ParseSize(string text)
-    {
-        var s = text.Trim().ToUpperInvariant();
-        long unit = 1;
-        if (s.EndsWith("IB", StringComparison.Ordinal)) s = s[..^2];
-        else if (s.EndsWith('B')) s = s[..^1];
-        if (s.EndsWith('K')) { unit = 1L << 10; s = s[..^1]; }
-        else if (s.EndsWith('M')) { unit = 1L << 20; s = s[..^1]; }
-        else if (s.EndsWith('G')) { unit = 1L << 30; s = s[..^1]; }
-        else if (s.EndsWith('T')) { unit = 1L << 40; s = s[..^1]; }
-        if (!long.TryParse(s, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n))
-            throw new FormatException("'" + text + "' is not a size (e.g. 512M, 1G)");
-        return checked(n * unit);
-    }
 }

@@ -230,7 +230,7 @@ public class CliTests : IDisposable
         var offsets = Streams.RecordOffsets(image);
         image[offsets[6] + 8 + 20] = 1; // TSC_INFO reserved
         var sw = new StringWriter();
-        Assert.Equal(1, VerifyCommand.Run(File_("tsc.img", image), false, false, "128M", sw));
+        Assert.Equal(1, VerifyCommand.Run(File_("tsc.img", image), false, false, 128L << 20, sw));
         Assert.Contains($"error: tsc-info-reserved: record 6 (TSC_INFO), field body.reserved, offset {offsets[6] + 28}", sw.ToString());
         Assert.Contains("INVALID", sw.ToString());
     }
@@ -239,7 +239,7 @@ public class CliTests : IDisposable
     public void Verbose_verify_squashes_runs_of_page_data()
     {
         var sw = new StringWriter();
-        Assert.Equal(0, VerifyCommand.Run(File_("pv.img", Streams.Sample(GuestKind.Pv, 3, false, 16 << 20)), false, true, "128M", sw));
+        Assert.Equal(0, VerifyCommand.Run(File_("pv.img", Streams.Sample(GuestKind.Pv, 3, false, 16 << 20)), false, true, 128L << 20, sw));
         var lines = sw.ToString().Split('\n');
         var page = Assert.Single(lines, l => l.Contains("PAGE_DATA"));
         Assert.Contains("5-8", page);
@@ -252,7 +252,7 @@ public class CliTests : IDisposable
     public void Dump_json_is_one_document_with_every_record()
     {
         var ms = new MemoryStream();
-        Assert.Equal(0, DumpCommand.Run(File_("hvm.img", Streams.Sample(GuestKind.Hvm, 2, true)), false, true, "128M", ms));
+        Assert.Equal(0, DumpCommand.Run(File_("hvm.img", Streams.Sample(GuestKind.Hvm, 2, true)), false, true, 128L << 20, ms));
         using var doc = JsonDocument.Parse(ms.ToArray());
         var records = doc.RootElement.GetProperty("records").EnumerateArray().ToList();
         Assert.Equal("PAGE_DATA", records[0].GetProperty("type").GetString());
@@ -267,11 +267,11 @@ public class CliTests : IDisposable
     public void Sample_writes_atomically_and_leaves_nothing_on_failure()
     {
         var target = Path.Combine(_dir, "out.img");
-        Assert.Equal(0, SampleCommand.Run("hvm", "1M", 2, false, target));
+        Assert.Equal(0, SampleCommand.Run("hvm", 1L << 20, 2, false, target));
         var (violations, error, records) = Streams.Verify(File.ReadAllBytes(target));
         Assert.Null(error);
         Assert.True(records > 3);
-        Assert.Contains("multiple of the 4096-octet page", Assert.Throws<UsageException>(() => SampleCommand.Run("hvm", "5000", 3, false, Path.Combine(_dir, "odd.img"))).Message);
+        Assert.Contains("multiple of the 4096-octet page", Assert.Throws<UsageException>(() => SampleCommand.Run("hvm", 5000, 3, false, Path.Combine(_dir, "odd.img"))).Message);
         Assert.Equal(new[] { "out.img" }, Directory.GetFiles(_dir).Select(Path.GetFileName).ToArray());
     }
 
@@ -279,7 +279,7 @@ public class CliTests : IDisposable
     public void Every_container_is_verified_and_dumped_with_its_layers_and_checkpoints()
     {
         var xl = Path.Combine(_dir, "cp.sav");
-        Assert.Equal(0, SampleCommand.Run("hvm", "1M", 3, false, xl, "xl", 2));
+        Assert.Equal(0, SampleCommand.Run("hvm", 1L << 20, 3, false, xl, "xl", 2));
         var (exit, stdout, _) = Run("verify -v \"" + xl + "\"");
         Assert.Equal(0, exit);
         Assert.Contains("xl: save file, little-endian header, configuration of", stdout);

@@ -134,14 +134,14 @@ public class WrittenOnceTests
         {
             var verify = asm.GetType("FormatGen.Cli.VerifyCommand")!.GetMethod("Run", BindingFlags.Static | BindingFlags.Public)!;
             var sw = new StringWriter();
-            Assert.Equal(1, verify.Invoke(null, new object?[] { path, false, false, "128M", sw }));
+            Assert.Equal(1, verify.Invoke(null, new object?[] { path, false, false, 128L << 20, sw }));
             Assert.Contains("test-level: record 1 (TEST_EXTENSION), field body.level", sw.ToString());
 
             // Shown by dump.
             File.WriteAllBytes(path, bytes);
             var dump = asm.GetType("FormatGen.Cli.DumpCommand")!.GetMethod("Run", BindingFlags.Static | BindingFlags.Public)!;
             var outStream = new MemoryStream();
-            Assert.Equal(0, dump.Invoke(null, new object?[] { path, false, false, "128M", outStream }));
+            Assert.Equal(0, dump.Invoke(null, new object?[] { path, false, false, 128L << 20, outStream }));
             var text = System.Text.Encoding.UTF8.GetString(outStream.ToArray());
             Assert.Matches(@"1 0x0000000030 TEST_EXTENSION\s+8  widgets=7, level=2", text);
         }
