@@ -1,5 +1,0 @@
-// netstandard2.0 lacks the marker type that `init` and records need.
-namespace System.Runtime.CompilerServices
-{
-    internal static class IsExternalInit { }
-}
