@@ -401,6 +401,25 @@ internal sealed partial class Emitter
         else w.Line("return " + "ReadCore(ref " + Names.R + ", null, true" + readArgs + outs + ")" + (IsStruct(t) ? "" : "!") + ";");
         w.Close();
 
+        // The octets a model took, for a reader of a larger buffer: what follows is not the model's (no slack).
+        string SigOut(string first, params string[] outParams) => string.Join(", ", new[] { first }.Concat(pars).Concat(outParams).Concat(extra).Where(x => x.Length > 0));
+        var passLe = le ? ", littleEndian" : "";
+        w.Line();
+        w.Doc("Reads a " + t.KsyId + " from the start of data and says how many octets it took; octets after them are not part of the model. Throws FgException on a structural error; rules are checked by Validate.");
+        w.Open("public static " + Q(t.CsName) + " Read(" + SigOut(Names.ReadOnlyMemory + " data", "out int bytesConsumed") + ")");
+        w.Line("var " + Names.R + " = new " + Names.Reader + "(data, " + leArg + ");");
+        w.Line("var __m = ReadCore(ref " + Names.R + ", null, true" + readArgs + outs + ")" + (IsStruct(t) ? "" : "!") + ";");
+        w.Line("bytesConsumed = " + Names.R + ".Position;");
+        w.Line("return __m;");
+        w.Close();
+        w.Line();
+        w.Doc("Reads a " + t.KsyId + " from the start of data without throwing: false (and no model) when the octets are not a whole " + t.KsyId + " (too few, or structurally broken). Rules are checked by Validate.");
+        var modelOut = IsStruct(t) ? "out " + Q(t.CsName) + " model" : "[global::System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out " + Q(t.CsName) + "? model";
+        w.Open("public static bool TryRead(" + SigOut(Names.ReadOnlyMemory + " data", modelOut, "out int bytesConsumed") + ")");
+        w.Line("try { model = Read(data" + readArgs + ", out bytesConsumed" + passLe + "); return true; }");
+        w.Line("catch (" + Names.Exception + ") { model = default; bytesConsumed = 0; return false; }");
+        w.Close();
+
         w.Line();
         w.Doc("Checks octets against every rule of the grammar and returns every violation (empty when valid). Allocates nothing when valid.");
         w.Open("public static " + Names.ViolationList + " Validate(" + Sig(Names.ReadOnlySpan + " data") + ")");

@@ -12,7 +12,7 @@ internal sealed class ModelBuilder
         { "u1", "u2", "u4", "u8", "s1", "s2", "s4", "s8" };
 
     private static readonly HashSet<string> ReservedMembers = new(StringComparer.Ordinal)
-        { "Read", "Write", "Validate", "Measure", "Equals", "GetHashCode", "ToString", "Summary", "EqualityContract", "Deconstruct", "Clone", "PrintMembers", "Layout", "Slack" };
+        { "Read", "TryRead", "Write", "Validate", "Measure", "Equals", "GetHashCode", "ToString", "Summary", "EqualityContract", "Deconstruct", "Clone", "PrintMembers", "Layout", "Slack" };
 
     private readonly GrammarFile _file;
     private readonly List<DiagInfo> _diags = new();

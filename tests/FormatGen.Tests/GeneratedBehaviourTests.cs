@@ -37,7 +37,7 @@ public class GeneratedBehaviourTests
     {
         var asm = CompileTlv();
         var tlv = asm.GetType("Snapshots.Tlv.Tlv")!;
-        var model = tlv.GetMethod("Read")!.Invoke(null, new object[] { (ReadOnlyMemory<byte>)Sample })!;
+        var model = LanguageTests.PlainRead(tlv).Invoke(null, new object[] { (ReadOnlyMemory<byte>)Sample })!;
         Assert.Equal(0x01020304u, tlv.GetProperty("Crc")!.GetValue(model));
         var items = (System.Collections.IList)tlv.GetProperty("Items")!.GetValue(model)!;
         Assert.Equal(2, items.Count);
@@ -104,7 +104,7 @@ public class GeneratedBehaviourTests
         var asm = Compile("frame.ksy");
         var frame = asm.GetType("Snapshots.Frame.Frame")!;
         var data = FrameBytes(bigEndian, version);
-        var model = frame.GetMethod("Read")!.Invoke(null, new object[] { (ReadOnlyMemory<byte>)data })!;
+        var model = LanguageTests.PlainRead(frame).Invoke(null, new object[] { (ReadOnlyMemory<byte>)data })!;
         var body = frame.GetProperty("Body")!.GetValue(model)!;
         Assert.Equal(0xdeadbeefu, body.GetType().GetProperty("Word")!.GetValue(body));
         Assert.Equal(version >= 2 ? (ushort?)0x1234 : null, (ushort?)body.GetType().GetProperty("Extra")!.GetValue(body));

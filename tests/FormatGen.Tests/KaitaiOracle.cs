@@ -213,7 +213,7 @@ internal sealed class GeneratedGrammar
 
     /// <summary>A root's Read taking its params after the octets (and no byte order: the grammar sets it).</summary>
     private static MethodInfo? ParamsRead(Type t)
-        => t.GetMethods(BindingFlags.Public | BindingFlags.Static).FirstOrDefault(m => m.Name == "Read" && m.GetParameters() is { Length: > 1 } ps && ps[0].ParameterType == typeof(ReadOnlyMemory<byte>));
+        => t.GetMethods(BindingFlags.Public | BindingFlags.Static).FirstOrDefault(m => m.Name == "Read" && m.GetParameters() is { Length: > 1 } ps && ps[0].ParameterType == typeof(ReadOnlyMemory<byte>) && !ps.Any(p => p.ParameterType.IsByRef));
 
     /// <summary>Reads with the root's params, when it has some.</summary>
     public object ReadWith(ReadOnlyMemory<byte> data, object[]? ps)
@@ -383,7 +383,7 @@ internal sealed class OracleComparer
 {
     /// <summary>Names the generator gives a "Value" suffix (ModelBuilder.ReservedMembers), besides the owner type's own name.</summary>
     private static readonly HashSet<string> ReservedMembers = new(StringComparer.Ordinal)
-        { "Read", "Write", "Validate", "Measure", "Equals", "GetHashCode", "ToString", "Summary", "EqualityContract", "Deconstruct", "Clone", "PrintMembers", "Layout", "Slack" };
+        { "Read", "TryRead", "Write", "Validate", "Measure", "Equals", "GetHashCode", "ToString", "Summary", "EqualityContract", "Deconstruct", "Clone", "PrintMembers", "Layout", "Slack" };
 
     private static readonly Dictionary<Type, Dictionary<string, PropertyInfo>> PropertyCache = new();
 

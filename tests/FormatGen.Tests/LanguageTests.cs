@@ -35,7 +35,11 @@ public class LanguageTests
         return new AssemblyLoadContext(grammar, isCollectible: true).LoadFromStream(ms);
     }
 
-    internal static object Read(Type t, byte[] data) => t.GetMethod("Read")!.Invoke(null, new object[] { (ReadOnlyMemory<byte>)data })!;
+    internal static object Read(Type t, byte[] data) => PlainRead(t).Invoke(null, new object[] { (ReadOnlyMemory<byte>)data })!;
+
+    /// <summary>A generated type's Read(data) (not the overload that says how many octets it took).</summary>
+    internal static System.Reflection.MethodInfo PlainRead(Type t)
+        => t.GetMethods().Single(m => m.Name == "Read" && m.IsStatic && m.GetParameters() is var ps && ps.Length == 1 && ps[0].ParameterType == typeof(ReadOnlyMemory<byte>));
 
     /// <summary>The model's ToArray, its optional parameters at their defaults but verify.</summary>
     internal static byte[] Write(object model, bool verify = true)

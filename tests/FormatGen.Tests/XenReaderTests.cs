@@ -21,6 +21,17 @@ namespace FormatGen.Tests;
 public class XenReaderTests
 {
     [Fact]
+    public void TryRead_says_what_it_took_and_never_throws()
+    {
+        var image = Streams.Sample(GuestKind.Pv, 3);
+        Assert.True(FormatGen.Xen.Libxc.ImageHeader.TryRead(image, out var header, out int used));
+        Assert.Equal((3u, 24), (header.Version, used));
+        Assert.Equal(24, FormatGen.Xen.Libxc.ImageHeader.Read(image, out int consumed).Version == 3 ? consumed : -1);
+        Assert.False(FormatGen.Xen.Libxc.ImageHeader.TryRead(image.AsMemory(0, 23), out _, out used));
+        Assert.Equal(0, used);
+    }
+
+    [Fact]
     public void Enum_names_are_the_grammars_own_from_a_generated_table()
     {
         Assert.Equal("x86_pv_p2m_frames", FormatGen.Xen.Libxc.RecordType.X86PvP2mFrames.KsyName());

@@ -96,6 +96,26 @@ public sealed partial record Tlv
     }
 
     /// <summary>
+    /// Reads a tlv from the start of data and says how many octets it took; octets after them are not part of the model. Throws FgException on a structural error; rules are checked by Validate.
+    /// </summary>
+    public static global::Snapshots.Tlv.Tlv Read(global::System.ReadOnlyMemory<byte> data, out int bytesConsumed)
+    {
+        var __r = new global::FormatGen.Runtime.FgReader(data, false);
+        var __m = ReadCore(ref __r, null, true)!;
+        bytesConsumed = __r.Position;
+        return __m;
+    }
+
+    /// <summary>
+    /// Reads a tlv from the start of data without throwing: false (and no model) when the octets are not a whole tlv (too few, or structurally broken). Rules are checked by Validate.
+    /// </summary>
+    public static bool TryRead(global::System.ReadOnlyMemory<byte> data, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out global::Snapshots.Tlv.Tlv? model, out int bytesConsumed)
+    {
+        try { model = Read(data, out bytesConsumed); return true; }
+        catch (global::FormatGen.Runtime.FgException) { model = default; bytesConsumed = 0; return false; }
+    }
+
+    /// <summary>
     /// Checks octets against every rule of the grammar and returns every violation (empty when valid). Allocates nothing when valid.
     /// </summary>
     public static global::System.Collections.Generic.IReadOnlyList<global::FormatGen.Runtime.FgViolation> Validate(global::System.ReadOnlySpan<byte> data)
