@@ -622,6 +622,23 @@ internal sealed partial class Emitter
         return pieces.Count == 0 ? "\"\"" : string.Join(" + ", pieces);
     }
 
+    private readonly Dictionary<string, bool> _hasRequired = new(StringComparer.Ordinal);
+
+    /// <summary>A stored field that is always there and has no default a model could start from.</summary>
+    private bool IsRequired(FieldModel f)
+        => f.If is null && f.Repeat == RepeatKind.None && IsStored(f) && f.Derivation == Derivation.None
+           && (f.Kind == FieldKind.Switch || f.Kind == FieldKind.User && _types.TryGetValue(f.UserType!, out var u) && HasRequired(u));
+
+    /// <summary>Whether a type has a required member (a switch, or a field of such a type), so that new() of it is no default.</summary>
+    private bool HasRequired(TypeModel t)
+    {
+        if (_hasRequired.TryGetValue(t.CsName, out var known)) return known;
+        _hasRequired[t.CsName] = false; // a type that contains itself: what it contains decides
+        bool result = t.Fields.Any(IsRequired);
+        _hasRequired[t.CsName] = result;
+        return result;
+    }
+
     private void EmitModelMembers(SourceWriter w, TypeModel t, bool isStruct)
     {
         foreach (var f in t.Fields)
@@ -670,13 +687,14 @@ internal sealed partial class Emitter
                 }
             }
             w.Doc(f.Doc, doc);
-            string init = f.If is not null ? ""
+            // A switch has no sensible default (which case?): it is required, and so is a field of a type that has one.
+            bool required = IsRequired(f);
+            string init = f.If is not null || required ? ""
                 : f.Repeat != RepeatKind.None ? " = " + Names.Array + ".Empty<" + ElemCsType(f) + ">();"
                 : f.Kind == FieldKind.User && !IsStruct(_types[f.UserType!]) ? " = new();"
-                : f.Kind == FieldKind.Switch ? " = null!;"
                 : f.Kind == FieldKind.Str ? " = \"\";" : "";
             var nullable = f.If is not null ? "?" : "";
-            w.Line("public " + type + nullable + " " + f.CsName + " { get; init; }" + init);
+            w.Line("public " + (required ? "required " : "") + type + nullable + " " + f.CsName + " { get; init; }" + init);
         }
         if (t.KeepsSlack)
         {

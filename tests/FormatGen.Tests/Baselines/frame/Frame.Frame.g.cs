@@ -13,7 +13,7 @@ public sealed partial record Frame
     /// <summary>
     /// Grammar: 'header', Header, offset 0.
     /// </summary>
-    public global::Snapshots.Frame.Header Header { get; init; } = new();
+    public required global::Snapshots.Frame.Header Header { get; init; }
     /// <summary>
     /// Grammar: 'body', Body.
     /// </summary>

@@ -62,7 +62,7 @@ public sealed partial record Header
     /// <summary>
     /// Grammar: 'payload', switch on kind, offset 3; size 4.
     /// </summary>
-    public global::Snapshots.Frame.IHeaderPayload Payload { get; init; } = null!;
+    public required global::Snapshots.Frame.IHeaderPayload Payload { get; init; }
     /// <summary>
     /// Octets after the fields, inside the size the enclosing field gives this header (the grammar names no field for them): kept as read, so that writing the model gives them back. Empty where the fields fill the size, and in a model built by hand.
     /// </summary>

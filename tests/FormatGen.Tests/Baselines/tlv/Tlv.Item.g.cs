@@ -54,7 +54,7 @@ public sealed partial record Item
     /// <summary>
     /// Grammar: 'value', switch on tag, offset 2; size length.
     /// </summary>
-    public global::Snapshots.Tlv.IItemValue Value { get; init; } = null!;
+    public required global::Snapshots.Tlv.IItemValue Value { get; init; }
     /// <summary>
     /// Octets after the fields, inside the size the enclosing field gives this item (the grammar names no field for them): kept as read, so that writing the model gives them back. Empty where the fields fill the size, and in a model built by hand.
     /// </summary>
