@@ -139,7 +139,7 @@ internal sealed partial class Emitter
         w.Line();
         w.Doc("Generated reader of '" + t.KsyId + "'. For generated code only.");
         w.Line(Names.NeverBrowsable);
-        var method = "public static " + ReturnType(t) + " ReadCore(" + ReadSignature(t) + ")";
+        var method = "internal static " + ReturnType(t) + " ReadCore(" + ReadSignature(t) + ")";
         // The method being emitted calls the next one between 'enter' and 'leave', whatever happens.
         void Around(string next, string enter, string leave)
         {

@@ -24,7 +24,7 @@ internal sealed partial class Emitter
         w.Line();
         w.Doc("Generated writer of '" + t.KsyId + "': derives lengths, counts, keys and constants. For generated code only.");
         w.Line(Names.NeverBrowsable);
-        w.Open("public void WriteCore(" + WriteSignature(t) + ")");
+        w.Open("internal void WriteCore(" + WriteSignature(t) + ")");
         w.Line("bool __savedLe = " + Names.W + ".LittleEndian;");
         EmitEndianSet(w, t, scope, Names.W);
         var pendingSizes = new Dictionary<string, FieldModel>();

@@ -81,7 +81,7 @@ public sealed partial record Body
     /// Generated reader of 'body'. For generated code only.
     /// </summary>
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-    public static global::Snapshots.Frame.Body? ReadCore(ref global::FormatGen.Runtime.FgReader __r, global::FormatGen.Runtime.FgValidation? __v, bool __build, long h_root_header_options, long h_root_header_version)
+    internal static global::Snapshots.Frame.Body? ReadCore(ref global::FormatGen.Runtime.FgReader __r, global::FormatGen.Runtime.FgValidation? __v, bool __build, long h_root_header_options, long h_root_header_version)
     {
         int __start = __r.Position;
         long __off = __r.Offset;
@@ -132,7 +132,7 @@ public sealed partial record Body
     /// Generated writer of 'body': derives lengths, counts, keys and constants. For generated code only.
     /// </summary>
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-    public void WriteCore(ref global::FormatGen.Runtime.FgWriter __w, long h_root_header_options, long h_root_header_version)
+    internal void WriteCore(ref global::FormatGen.Runtime.FgWriter __w, long h_root_header_options, long h_root_header_version)
     {
         bool __savedLe = __w.LittleEndian;
         __w.LittleEndian = (h_root_header_options == 0L) ? true : (h_root_header_options == 1L) ? false : throw global::FormatGen.Runtime.FgException.Invalid("endian", "", 0, "no byte order for " + global::FormatGen.Runtime.Internal.FgText.Num(h_root_header_options));

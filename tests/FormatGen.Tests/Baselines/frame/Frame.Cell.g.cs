@@ -177,7 +177,7 @@ public sealed partial record Cell
     /// Generated reader of 'cell'. For generated code only.
     /// </summary>
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-    public static global::Snapshots.Frame.Cell? ReadCore(ref global::FormatGen.Runtime.FgReader __r, global::FormatGen.Runtime.FgValidation? __v, bool __build, out bool x_last)
+    internal static global::Snapshots.Frame.Cell? ReadCore(ref global::FormatGen.Runtime.FgReader __r, global::FormatGen.Runtime.FgValidation? __v, bool __build, out bool x_last)
     {
         int __start = __r.Position;
         long __off = __r.Offset;
@@ -202,7 +202,7 @@ public sealed partial record Cell
     /// Generated writer of 'cell': derives lengths, counts, keys and constants. For generated code only.
     /// </summary>
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-    public void WriteCore(ref global::FormatGen.Runtime.FgWriter __w)
+    internal void WriteCore(ref global::FormatGen.Runtime.FgWriter __w)
     {
         bool __savedLe = __w.LittleEndian;
         var f_raw = unchecked(this.Raw);

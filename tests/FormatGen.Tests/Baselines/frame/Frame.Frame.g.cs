@@ -152,7 +152,7 @@ public sealed partial record Frame
     /// Generated reader of 'frame'. For generated code only.
     /// </summary>
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-    public static global::Snapshots.Frame.Frame? ReadCore(ref global::FormatGen.Runtime.FgReader __r, global::FormatGen.Runtime.FgValidation? __v, bool __build)
+    internal static global::Snapshots.Frame.Frame? ReadCore(ref global::FormatGen.Runtime.FgReader __r, global::FormatGen.Runtime.FgValidation? __v, bool __build)
     {
         int __start = __r.Position;
         long __off = __r.Offset;
@@ -187,7 +187,7 @@ public sealed partial record Frame
     /// Generated writer of 'frame': derives lengths, counts, keys and constants. For generated code only.
     /// </summary>
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-    public void WriteCore(ref global::FormatGen.Runtime.FgWriter __w)
+    internal void WriteCore(ref global::FormatGen.Runtime.FgWriter __w)
     {
         bool __savedLe = __w.LittleEndian;
         __w.LittleEndian = false;

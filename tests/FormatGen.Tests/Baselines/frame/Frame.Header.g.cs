@@ -238,7 +238,7 @@ public sealed partial record Header
     /// Generated reader of 'header'. For generated code only.
     /// </summary>
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-    public static global::Snapshots.Frame.Header? ReadCore(ref global::FormatGen.Runtime.FgReader __r, global::FormatGen.Runtime.FgValidation? __v, bool __build)
+    internal static global::Snapshots.Frame.Header? ReadCore(ref global::FormatGen.Runtime.FgReader __r, global::FormatGen.Runtime.FgValidation? __v, bool __build)
     {
         int __start = __r.Position;
         long __off = __r.Offset;
@@ -301,7 +301,7 @@ public sealed partial record Header
     /// Generated writer of 'header': derives lengths, counts, keys and constants. For generated code only.
     /// </summary>
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-    public void WriteCore(ref global::FormatGen.Runtime.FgWriter __w)
+    internal void WriteCore(ref global::FormatGen.Runtime.FgWriter __w)
     {
         bool __savedLe = __w.LittleEndian;
         __w.LittleEndian = false;

@@ -211,7 +211,7 @@ public sealed partial record Item
     /// Generated reader of 'item'. For generated code only.
     /// </summary>
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-    public static global::Snapshots.Tlv.Item? ReadCore(ref global::FormatGen.Runtime.FgReader __r, global::FormatGen.Runtime.FgValidation? __v, bool __build, ushort p_position)
+    internal static global::Snapshots.Tlv.Item? ReadCore(ref global::FormatGen.Runtime.FgReader __r, global::FormatGen.Runtime.FgValidation? __v, bool __build, ushort p_position)
     {
         long __off = __r.Offset;
         int __ioSize = __r.IoSize;
@@ -303,7 +303,7 @@ public sealed partial record Item
     /// Generated writer of 'item': derives lengths, counts, keys and constants. For generated code only.
     /// </summary>
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-    public void WriteCore(ref global::FormatGen.Runtime.FgWriter __w, ushort p_position)
+    internal void WriteCore(ref global::FormatGen.Runtime.FgWriter __w, ushort p_position)
     {
         bool __savedLe = __w.LittleEndian;
         __w.LittleEndian = true;

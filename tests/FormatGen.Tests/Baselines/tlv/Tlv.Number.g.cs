@@ -157,7 +157,7 @@ public sealed partial record Number : global::Snapshots.Tlv.IItemValue
     /// Generated reader of 'number'. For generated code only.
     /// </summary>
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-    public static global::Snapshots.Tlv.Number? ReadCore(ref global::FormatGen.Runtime.FgReader __r, global::FormatGen.Runtime.FgValidation? __v, bool __build)
+    internal static global::Snapshots.Tlv.Number? ReadCore(ref global::FormatGen.Runtime.FgReader __r, global::FormatGen.Runtime.FgValidation? __v, bool __build)
     {
         long __off = __r.Offset;
         int __ioSize = __r.IoSize;
@@ -206,7 +206,7 @@ public sealed partial record Number : global::Snapshots.Tlv.IItemValue
     /// Generated writer of 'number': derives lengths, counts, keys and constants. For generated code only.
     /// </summary>
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-    public void WriteCore(ref global::FormatGen.Runtime.FgWriter __w)
+    internal void WriteCore(ref global::FormatGen.Runtime.FgWriter __w)
     {
         bool __savedLe = __w.LittleEndian;
         __w.LittleEndian = true;

@@ -145,7 +145,7 @@ public sealed partial record Text : global::Snapshots.Tlv.IItemValue
     /// Generated reader of 'text'. For generated code only.
     /// </summary>
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-    public static global::Snapshots.Tlv.Text? ReadCore(ref global::FormatGen.Runtime.FgReader __r, global::FormatGen.Runtime.FgValidation? __v, bool __build)
+    internal static global::Snapshots.Tlv.Text? ReadCore(ref global::FormatGen.Runtime.FgReader __r, global::FormatGen.Runtime.FgValidation? __v, bool __build)
     {
         int __start = __r.Position;
         long __off = __r.Offset;
@@ -172,7 +172,7 @@ public sealed partial record Text : global::Snapshots.Tlv.IItemValue
     /// Generated writer of 'text': derives lengths, counts, keys and constants. For generated code only.
     /// </summary>
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-    public void WriteCore(ref global::FormatGen.Runtime.FgWriter __w)
+    internal void WriteCore(ref global::FormatGen.Runtime.FgWriter __w)
     {
         bool __savedLe = __w.LittleEndian;
         __w.LittleEndian = true;

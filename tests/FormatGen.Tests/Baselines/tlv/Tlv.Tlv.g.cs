@@ -179,7 +179,7 @@ public sealed partial record Tlv
     /// Generated reader of 'tlv'. For generated code only.
     /// </summary>
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-    public static global::Snapshots.Tlv.Tlv? ReadCore(ref global::FormatGen.Runtime.FgReader __r, global::FormatGen.Runtime.FgValidation? __v, bool __build)
+    internal static global::Snapshots.Tlv.Tlv? ReadCore(ref global::FormatGen.Runtime.FgReader __r, global::FormatGen.Runtime.FgValidation? __v, bool __build)
     {
         int __start = __r.Position;
         long __off = __r.Offset;
@@ -240,7 +240,7 @@ public sealed partial record Tlv
     /// Generated writer of 'tlv': derives lengths, counts, keys and constants. For generated code only.
     /// </summary>
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-    public void WriteCore(ref global::FormatGen.Runtime.FgWriter __w)
+    internal void WriteCore(ref global::FormatGen.Runtime.FgWriter __w)
     {
         bool __savedLe = __w.LittleEndian;
         __w.LittleEndian = true;
