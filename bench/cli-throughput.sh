@@ -19,13 +19,8 @@ dir=${BENCH_DIR:-/tmp/formatgen-bench}
 mkdir -p "$dir"
 img="$dir/pv-$size.img"
 
-# The shipped form: a native (AOT) executable.
-if [ -z "${XENSTREAM:-}" ]; then
-  dotnet publish cli -c Release -r linux-x64 -p:NativeXenstream=true -o "$dir/native" -v q -nologo >/dev/null
-  xs="$dir/native/xenstream"
-else
-  xs=$XENSTREAM
-fi
+. bench/lib.sh
+xs=$(xenstream_under_test)
 base=${BASELINE:-}
 wrap=${WRAP:-}
 [ -f "$img" ] || "$xs" sample --guest pv --memory "$size" --version 3 -o "$img"
@@ -50,7 +45,6 @@ if [ -n "$wrap" ]; then
 fi
 w0=${#cmds[@]}; [ -n "$wrap" ] && w0=$(( ${#cmds[@]} - 4 ))
 
-. bench/lib.sh
 rounds "$runs"
 
 bytes=$(stat -c %s "$img")

@@ -20,12 +20,8 @@ img="$dir/legacy-pv-$size.img"
 one="$dir/legacy-pv-$size-batch1.img"
 out="$dir/legacy-out.img"
 
-if [ -z "${XENSTREAM:-}" ]; then
-  dotnet publish cli -c Release -r linux-x64 -p:NativeXenstream=true -o "$dir/native" -v q -nologo >/dev/null
-  xs="$dir/native/xenstream"
-else
-  xs=$XENSTREAM
-fi
+. bench/lib.sh
+xs=$(xenstream_under_test)
 [ -f "$img" ] || python3 bench/legacy-image.py "$size" 1024 "$img"
 [ -f "$one" ] || python3 bench/legacy-image.py "$size" 1 "$one"
 cat "$img" "$one" > /dev/null; cat "$img" "$one" > /dev/null   # warm the page cache
@@ -44,7 +40,6 @@ if [ -n "${XEN_PYTHON:-}" ]; then
   cmds+=("$xen -i '$img' -o '$out' -w 64 -g pv" "$xen -i '$one' -o '$out' -w 64 -g pv")
 fi
 
-. bench/lib.sh
 rounds "$runs" "rm -f '$out'"
 rm -f "$out"
 

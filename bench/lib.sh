@@ -26,3 +26,9 @@ medians() {
     printf "%-${1}s %8ss\n" "${names[$i]}" "${m[$i]}"
   done
 }
+# The xenstream to time: $XENSTREAM, or the shipped form, a native (AOT) executable built into $dir/native.
+xenstream_under_test() {
+  if [ -n "${XENSTREAM:-}" ]; then echo "$XENSTREAM"; return; fi
+  dotnet publish cli -c Release -r linux-x64 -p:NativeXenstream=true -o "$dir/native" -v q -nologo >/dev/null
+  echo "$dir/native/xenstream"
+}
