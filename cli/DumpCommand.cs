@@ -177,39 +177,22 @@ internal static class DumpCommand
             _j.WriteStartArray("records");
         }
 
-        private void Item(XenReader r)
-        {
-            Begin();
-            _j.WriteStartObject();
-            _j.WriteString("layer", r.Layer switch { XenLayer.Xl => "xl", XenLayer.Libxl => "libxl", _ => "libxc" });
-            _j.WriteNumber("depth", r.Depth);
-            if (r.Checkpointed) _j.WriteNumber("round", r.Round);
-            _j.WriteNumber("offset", r.Offset);
-        }
-
         // Where each header was: written with the header objects at the end.
         private readonly System.Collections.Generic.Dictionary<XenItemKind, (long Offset, long Length, int Depth)> _headers = new();
 
         public void Header(XenReader r) => _headers.TryAdd(r.Kind, (r.Offset, r.Length, r.Depth));
 
-        private void Place(XenItemKind kind)
-        {
-            if (!_headers.TryGetValue(kind, out var at)) return;
-            _j.WriteNumber("offset", at.Offset);
-            _j.WriteNumber("length", at.Length);
-            _j.WriteNumber("depth", at.Depth);
-        }
+        private (long? Offset, long? Length, int? Depth) Place(XenItemKind kind)
+            => _headers.TryGetValue(kind, out var at) ? (at.Offset, at.Length, at.Depth) : (null, null, null);
 
         public void Record(XenReader r, string summary)
         {
-            Item(r);
-            _j.WriteNumber("index", r.Index);
-            _j.WriteString("type", r.Name);
-            _j.WriteNumber("length", r.BodyLength);
-            _j.WriteString("summary", summary);
-            _j.WriteEndObject();
+            Begin();
+            JsonSerializer.Serialize(_j, new RecordJson(Layer(r.Layer), r.Depth, r.Checkpointed ? r.Round : null, r.Offset, r.Index, r.Name, r.BodyLength, summary), DumpJson.Default.RecordJson);
             if (_j.BytesPending > 1 << 16) _j.Flush();
         }
+
+        private static string Layer(XenLayer layer) => layer switch { XenLayer.Xl => "xl", XenLayer.Libxl => "libxl", _ => "libxc" };
 
         public void Checkpoint(int complete) { }
 
@@ -222,33 +205,13 @@ internal static class DumpCommand
             Begin();
             _j.WriteEndArray();
             Headers(r);
-            _j.WriteStartArray("violations");
-            foreach (var v in _violations)
+            _j.WritePropertyName("violations");
+            JsonSerializer.Serialize(_j, _violations.ConvertAll(v => new ViolationJson(v.Severity.ToString().ToLowerInvariant(), v.Rule, v.RecordIndex, v.RecordName,
+                v.FieldPath, v.Offset, v.Expected, v.Actual, v.Description, v.More > 0 ? v.More : null)), DumpJson.Default.ListViolationJson);
+            if (_error is { } e)
             {
-                _j.WriteStartObject();
-                _j.WriteString("severity", v.Severity.ToString().ToLowerInvariant());
-                _j.WriteString("rule", v.Rule);
-                _j.WriteNumber("record", v.RecordIndex);
-                if (v.RecordName is not null) _j.WriteString("recordType", v.RecordName);
-                _j.WriteString("field", v.FieldPath);
-                _j.WriteNumber("offset", v.Offset);
-                _j.WriteString("expected", v.Expected);
-                _j.WriteString("actual", v.Actual);
-                _j.WriteString("message", v.Description);
-                if (v.More > 0) _j.WriteNumber("more", v.More);
-                _j.WriteEndObject();
-            }
-            _j.WriteEndArray();
-            if (_error is not null)
-            {
-                _j.WriteStartObject("error");
-                _j.WriteString("rule", _error.Rule);
-                _j.WriteNumber("record", _error.RecordIndex);
-                if (_error.RecordName is not null) _j.WriteString("recordType", _error.RecordName);
-                _j.WriteString("field", _error.FieldPath);
-                _j.WriteNumber("offset", _error.Offset);
-                _j.WriteString("message", _error.DetailInContext);
-                _j.WriteEndObject();
+                _j.WritePropertyName("error");
+                JsonSerializer.Serialize(_j, new ErrorJson(e.Rule, e.RecordIndex, e.RecordName, e.FieldPath, e.Offset, e.DetailInContext), DumpJson.Default.ErrorJson);
             }
             _j.WriteBoolean("valid", valid && _error is null);
             _j.WriteEndObject();
@@ -264,46 +227,56 @@ internal static class DumpCommand
             if (r.XlHeader is { } xl)
             {
                 var h = xl.Header;
-                _j.WriteStartObject("xl");
-                _j.WriteBoolean("bigEndian", xl.ByteOrder.Span[0] != 4);
-                _j.WriteNumber("mandatoryFlags", h.MandatoryFlags);
-                _j.WriteNumber("optionalFlags", h.OptionalFlags);
-                _j.WriteBoolean("configIsJson", h.ConfigIsJson);
-                _j.WriteBoolean("streamV2", h.StreamV2);
-                Place(XenItemKind.XlHeader);
-                if (h.OptionalData.Config is { } c) _j.WriteString("config", c);
-                else _j.WriteNull("config");
-                _j.WriteEndObject();
+                var (offset, length, depth) = Place(XenItemKind.XlHeader);
+                _j.WritePropertyName("xl");
+                JsonSerializer.Serialize(_j, new XlJson(xl.ByteOrder.Span[0] != 4, h.MandatoryFlags, h.OptionalFlags, h.ConfigIsJson, h.StreamV2, offset, length, depth, h.OptionalData.Config), DumpJson.Default.XlJson);
             }
             if (r.LibxlHeader is { } lh)
             {
-                _j.WriteStartObject("libxl");
-                _j.WriteNumber("version", 2);
-                _j.WriteBoolean("bigEndian", lh.BigEndian);
-                _j.WriteBoolean("legacy", lh.Legacy);
-                Place(XenItemKind.LibxlHeader);
-                _j.WriteEndObject();
+                var (offset, length, depth) = Place(XenItemKind.LibxlHeader);
+                _j.WritePropertyName("libxl");
+                JsonSerializer.Serialize(_j, new LibxlJson(2, lh.BigEndian, lh.Legacy, offset, length, depth), DumpJson.Default.LibxlJson);
             }
             if (r.Libxc is { } x && x.HeadersRead)
             {
-                _j.WriteStartObject("image");
-                _j.WriteNumber("version", x.ImageHeader.Version);
-                _j.WriteBoolean("bigEndian", !x.LittleEndian);
-                _j.WriteString("domainType", RecordNames.Upper(x.DomainHeader.Type.KsyName(), (long)x.DomainHeader.Type));
-                _j.WriteNumber("pageShift", x.DomainHeader.PageShift);
-                _j.WriteNumber("xenMajor", x.DomainHeader.XenMajor);
-                _j.WriteNumber("xenMinor", x.DomainHeader.XenMinor);
-                Place(XenItemKind.LibxcHeader);
-                _j.WriteEndObject();
+                var (offset, length, depth) = Place(XenItemKind.LibxcHeader);
+                var dh = x.DomainHeader;
+                _j.WritePropertyName("image");
+                JsonSerializer.Serialize(_j, new ImageJson(x.ImageHeader.Version, !x.LittleEndian, RecordNames.Upper(dh.Type.KsyName(), (long)dh.Type), dh.PageShift, dh.XenMajor, dh.XenMinor,
+                    offset, length, depth), DumpJson.Default.ImageJson);
             }
-            _j.WriteStartObject("checkpoints");
-            _j.WriteBoolean("checkpointed", r.Checkpointed);
-            _j.WriteBoolean("colo", r.Colo);
-            _j.WriteNumber("complete", r.CompleteRounds);
-            _j.WriteBoolean("endedOnCheckpoint", r.EndedOnCheckpoint);
-            _j.WriteEndObject();
+            _j.WritePropertyName("checkpoints");
+            JsonSerializer.Serialize(_j, new CheckpointsJson(r.Checkpointed, r.Colo, r.CompleteRounds, r.EndedOnCheckpoint), DumpJson.Default.CheckpointsJson);
         }
 
         public void Dispose() => _j.Dispose();
     }
 }
+
+// The objects of `dump --json`, serialized by the source-generated context below (no reflection: AOT-safe).
+// Property order is the output's; a null property is left out, except the xl configuration.
+internal sealed record RecordJson(string Layer, int Depth, int? Round, long Offset, long Index, string Type, uint Length, string Summary);
+
+internal sealed record ViolationJson(string Severity, string Rule, long Record, string? RecordType, string Field, long Offset, string Expected, string Actual, string Message, long? More);
+
+internal sealed record ErrorJson(string Rule, long Record, string? RecordType, string Field, long Offset, string Message);
+
+internal sealed record XlJson(bool BigEndian, uint MandatoryFlags, uint OptionalFlags, bool ConfigIsJson, bool StreamV2, long? Offset, long? Length, int? Depth,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] string? Config);
+
+internal sealed record LibxlJson(int Version, bool BigEndian, bool Legacy, long? Offset, long? Length, int? Depth);
+
+internal sealed record ImageJson(uint Version, bool BigEndian, string DomainType, ushort PageShift, uint XenMajor, uint XenMinor, long? Offset, long? Length, int? Depth);
+
+internal sealed record CheckpointsJson(bool Checkpointed, bool Colo, int Complete, bool EndedOnCheckpoint);
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(RecordJson))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(System.Collections.Generic.List<ViolationJson>), TypeInfoPropertyName = "ListViolationJson")]
+[System.Text.Json.Serialization.JsonSerializable(typeof(ErrorJson))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(XlJson))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(LibxlJson))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(ImageJson))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(CheckpointsJson))]
+internal sealed partial class DumpJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -4,6 +4,7 @@ using System.Linq;
 using System.Reflection;
 using System.Runtime.Loader;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Xunit;
 
 namespace FormatGen.Tests;
@@ -56,9 +57,12 @@ public class WrittenOnceTests
             .Concat(Directory.GetFiles(Path.Combine(RepoPaths.Root, "cli"), "*.cs"))
             .Select(File.ReadAllText).ToArray();
         // The containers import libxc: they are generated over the extended grammar too.
-        var driver = GeneratorHarness.Driver(new AdditionalText[] { new GeneratorHarness.Text("/g/libxc.ksy", ExtendedGrammar()) }
+        var texts = new AdditionalText[] { new GeneratorHarness.Text("/g/libxc.ksy", ExtendedGrammar()) }
             .Concat(new[] { "libxl.ksy", "xl.ksy", "legacy.ksy" }.Select(f => new GeneratorHarness.Text("/g/" + f, File.ReadAllText(Path.Combine(RepoPaths.Root, "grammar", "xen", f)))))
-            .ToArray());
+            .ToArray();
+        // The CLI's dump --json objects come from System.Text.Json's source generator: run it too, as the build does.
+        var driver = CSharpGeneratorDriver.Create(new[] { new FormatGen.Generator.FormatGenGenerator().AsSourceGenerator() }.Concat(SystemTextJsonGenerators()),
+            texts, new CSharpParseOptions(LanguageVersion.Latest));
         var compilation = GeneratorHarness.Compilation(hand)
             .AddReferences(new[] { typeof(System.CommandLine.RootCommand), typeof(System.Net.Sockets.Socket), typeof(System.ComponentModel.Win32Exception) }
                 .Select(t => t.Assembly.Location)
@@ -71,6 +75,23 @@ public class WrittenOnceTests
         Assert.True(emit.Success, string.Join("\n", emit.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
         ms.Position = 0;
         return new AssemblyLoadContext("extended-libxc", isCollectible: true).LoadFromStream(ms);
+    }
+
+    /// <summary>System.Text.Json's source generator, from the SDK's targeting pack of the running runtime.</summary>
+    private static System.Collections.Generic.IEnumerable<ISourceGenerator> SystemTextJsonGenerators()
+    {
+        var shared = Path.GetDirectoryName(typeof(object).Assembly.Location)!;               // .../shared/Microsoft.NETCore.App/10.0.x
+        var root = Path.GetFullPath(Path.Combine(shared, "..", "..", ".."));
+        var version = Path.GetFileName(shared);
+        var dll = Directory.GetFiles(Path.Combine(root, "packs", "Microsoft.NETCore.App.Ref", version, "analyzers"), "System.Text.Json.SourceGeneration.dll", SearchOption.AllDirectories)
+            .OrderByDescending(p => p, StringComparer.Ordinal).First();
+        return new Microsoft.CodeAnalysis.Diagnostics.AnalyzerFileReference(dll, new GeneratorAssemblyLoader()).GetGenerators(LanguageNames.CSharp);
+    }
+
+    private sealed class GeneratorAssemblyLoader : Microsoft.CodeAnalysis.IAnalyzerAssemblyLoader
+    {
+        public void AddDependencyLocation(string fullPath) { }
+        public Assembly LoadFromPath(string fullPath) => Assembly.LoadFrom(fullPath);
     }
 
     private static object New(Assembly asm, string type, params (string Name, object Value)[] props)
