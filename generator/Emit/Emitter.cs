@@ -407,10 +407,13 @@ internal sealed partial class Emitter
         {
             w.Doc("Enum '" + e.KsyId + "' of grammar " + System.IO.Path.GetFileName(_g.File) + ".");
             w.Line("[" + Names.GeneratedCode + ", " + Names.KsyName(e.Scope, e.KsyId) + "]");
-            w.Open("public enum " + e.CsName + (e.Signed ? " : long" : " : ulong"));
+            w.Open("public enum " + e.CsName + " : " + e.Underlying);
             foreach (var m in e.Members)
             {
-                var value = e.Signed ? unchecked((long)m.Value).ToString(CultureInfo.InvariantCulture) + "L" : Hex(m.Value) + "UL";
+                long sv = unchecked((long)m.Value);
+                var value = e.Signed
+                    ? sv.ToString(CultureInfo.InvariantCulture) + (sv is >= int.MinValue and <= int.MaxValue ? "" : "L")
+                    : Hex(m.Value) + (m.Value <= int.MaxValue ? "" : m.Value <= uint.MaxValue ? "U" : "UL");
                 w.Doc(m.Doc, m.KsyName + " = " + (e.Signed ? unchecked((long)m.Value).ToString(CultureInfo.InvariantCulture) : Hex(m.Value)));
                 w.Line(m.CsName + " = " + value + ",");
             }

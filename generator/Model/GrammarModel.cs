@@ -205,7 +205,16 @@ internal sealed record CheckModel(string Rule, ExprText Expr, string Severity, s
 internal sealed record TemplatePart(string Text, ExprText? Expr, bool Hex);
 
 /// <summary>An enum; <see cref="Signed"/> when a member is negative (its C# type is then long-backed).</summary>
-internal sealed record EnumModel(string KsyId, string CsName, EquatableArray<EnumMemberModel> Members, EquatableArray<string> Scope, bool Signed = false, bool External = false);
+internal sealed record EnumModel(string KsyId, string CsName, EquatableArray<EnumMemberModel> Members, EquatableArray<string> Scope, bool Signed = false, bool External = false,
+    int Bytes = 8)
+{
+    /// <summary>The C# underlying type: as wide as the widest integer the grammar reads the enum from.</summary>
+    public string Underlying => (Signed, Bytes) switch
+    {
+        (false, 1) => "byte", (false, 2) => "ushort", (false, 4) => "uint", (false, _) => "ulong",
+        (true, 1) => "sbyte", (true, 2) => "short", (true, 4) => "int", (true, _) => "long",
+    };
+}
 
 /// <summary>An enum member; a negative value is kept as its two's complement.</summary>
 internal sealed record EnumMemberModel(string KsyName, string CsName, ulong Value, string? Doc);

@@ -166,6 +166,8 @@ internal sealed class ModelBuilder
             (name, t) => ResolveType(name, t.Scope.ToArray(), t.KsyId),
             t => StaticBits(t, everyType),
             _diags);
+        enumModels = enumModels.Select(e => Sized(e, typeModels.Where(t => !t.External))).ToList();
+        CheckExternalEnumWidths(typeModels.Where(t => !t.External), externalEnums);
         var stream = BuildStream(typeModels.Where(t => !t.External).ToList(), root);
         CheckHandoffs(typeModels.Where(t => !t.External));
         typeModels = typeModels.Select(t => t.External ? t : t with { IsStruct = IsStructType(t, stream) }).ToList();
@@ -194,6 +196,68 @@ internal sealed class ModelBuilder
     /// be this grammar's, not its own), or give '_' members to a repeat (its
     /// reader was generated without them).
     /// </summary>
+    /// <summary>Octets and signedness of an integer primitive (u4, s2, b12).</summary>
+    private static (int Bytes, bool Signed) Width(string primitive)
+    {
+        int bytes = primitive[0] == 'b' ? (int.Parse(primitive.Substring(1), System.Globalization.CultureInfo.InvariantCulture) + 7) / 8 : int.Parse(primitive.Substring(1), System.Globalization.CultureInfo.InvariantCulture);
+        return (bytes <= 1 ? 1 : bytes <= 2 ? 2 : bytes <= 4 ? 4 : 8, primitive[0] == 's');
+    }
+
+    /// <summary>
+    /// An enum as wide as what the grammar reads it from (a u1 field's enum is a byte), wide enough
+    /// for its members, signed when a member is negative or a field is signed; 8 octets when a
+    /// value instance (a computed integer) or nothing at all uses it.
+    /// </summary>
+    private static EnumModel Sized(EnumModel e, IEnumerable<TypeModel> types)
+    {
+        int bytes = 0;
+        bool signed = e.Signed, unsignedAtWidest = false;
+        void Use(string? primitive)
+        {
+            if (primitive is null || primitive is "bool" or "b1" || !(primitive[0] is 'u' or 's' or 'b')) { bytes = 8; return; }
+            var (w, s) = Width(primitive);
+            if (w > bytes) { bytes = w; unsignedAtWidest = !s; }
+            else if (w == bytes && !s) unsignedAtWidest = true;
+            signed |= s;
+        }
+        foreach (var t in types)
+        {
+            foreach (var f in t.Fields.Concat(t.ParseInstances.Select(p => p.Field)))
+                if (f.EnumCsName == e.CsName) Use(f.Kind == FieldKind.Primitive ? f.Primitive : null);
+            foreach (var p in t.Params)
+                if (p.EnumCsName == e.CsName) Use(p.Primitive);
+            foreach (var i in t.Instances)
+                if (i.EnumCsName == e.CsName) bytes = 8;
+        }
+        if (bytes == 0) bytes = 8;
+        int useBytes = bytes;
+        foreach (var m in e.Members)
+        {
+            int need = signed
+                ? unchecked((long)m.Value) is >= sbyte.MinValue and <= sbyte.MaxValue ? 1 : unchecked((long)m.Value) is >= short.MinValue and <= short.MaxValue ? 2 : unchecked((long)m.Value) is >= int.MinValue and <= int.MaxValue ? 4 : 8
+                : m.Value <= byte.MaxValue ? 1 : m.Value <= ushort.MaxValue ? 2 : m.Value <= uint.MaxValue ? 4 : 8;
+            bytes = Math.Max(bytes, need);
+        }
+        // Signed, and also read from an unsigned field as wide: every value of that field must fit.
+        if (signed && unsignedAtWidest) bytes = Math.Max(bytes, Math.Min(8, useBytes * 2));
+        return e with { Signed = signed, Bytes = bytes };
+    }
+
+    /// <summary>Another grammar's enum read here from a wider (or differently signed) integer than it holds would lose values.</summary>
+    private void CheckExternalEnumWidths(IEnumerable<TypeModel> types, List<EnumModel> externals)
+    {
+        var byName = externals.ToDictionary(e => e.CsName, StringComparer.Ordinal);
+        foreach (var t in types)
+            foreach (var f in t.Fields)
+            {
+                if (f.EnumCsName is null || f.Kind != FieldKind.Primitive || !byName.TryGetValue(f.EnumCsName, out var e)) continue;
+                var (w, s) = Width(f.Primitive!);
+                if (w > e.Bytes || s && !e.Signed || !s && e.Signed && w == e.Bytes)
+                    _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, f.Loc,
+                        "Reading enum '" + e.KsyId + "' of another grammar (" + e.Underlying + " there) from a " + f.Primitive + " field"));
+            }
+    }
+
     private void CheckExternalUses(List<TypeModel> types)
     {
         var byName = types.ToDictionary(t => t.CsName, StringComparer.Ordinal);

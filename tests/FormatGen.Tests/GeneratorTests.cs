@@ -260,6 +260,10 @@ public class GeneratorTests
     {
         new object[] { "FG0018", "meta:\n  id: t\n  imports:\n    - other\nseq: []\nenums:\n  kinds:\n    1: one\n", "meta:\n  id: other\nseq: []\nenums:\n  kinds:\n    2: two\n",
             7, 3, "'Kinds' is an enum of this grammar and of other.ksy, both in namespace FormatGen.Generated: give one of the grammars its own -fg-namespace" },
+        // An enum is as wide as its own grammar reads it: another grammar cannot read it from a wider field.
+        new object[] { "FG0011", "meta:\n  id: t\n  -fg-namespace: T\n  imports:\n    - other\nseq:\n  - id: k\n    type: u4\n    enum: other::kinds\n",
+            "meta:\n  id: other\n  -fg-namespace: O\nseq:\n  - id: k\n    type: u1\n    enum: kinds\nenums:\n  kinds:\n    2: two\n",
+            7, 5, "Reading enum 'kinds' of another grammar (byte there) from a u4 field is not supported by FormatGen" },
     };
 
     [Theory]

@@ -61,3 +61,38 @@ public class RuntimeReferenceTests
         Assert.Contains("references 0.1.0.0", d.GetMessage());
     }
 }
+
+/// <summary>Generated enums are as wide as the integers their grammar reads them from.</summary>
+public class EnumWidthTests
+{
+    [Theory]
+    [InlineData("u1", "byte")]
+    [InlineData("u2", "ushort")]
+    [InlineData("u4", "uint")]
+    [InlineData("u8", "ulong")]
+    [InlineData("s1", "sbyte")]
+    [InlineData("s4", "int")]
+    [InlineData("b3", "byte")]
+    public void An_enum_takes_the_width_of_its_field(string type, string underlying)
+    {
+        var grammar = $"meta:\n  id: w\n  endian: le\n  bit-endian: be\nseq:\n  - id: k\n    type: {type}\n    enum: kinds\nenums:\n  kinds:\n    1: one\n    2: two\n";
+        var (run, output) = GeneratorHarness.Generate("/g/w.ksy", grammar);
+        Assert.Empty(run.Diagnostics);
+        var enums = run.GeneratedSources.Single(s => s.HintName.EndsWith("Enums.g.cs", StringComparison.Ordinal)).SourceText.ToString();
+        Assert.Contains("public enum Kinds : " + underlying, enums);
+        Assert.DoesNotContain(output.GetDiagnostics(), d => d.Severity == DiagnosticSeverity.Error);
+    }
+
+    [Fact]
+    public void Members_and_signed_uses_widen_it()
+    {
+        // A member beyond a u1, and a u1 with a negative member (signed: an sbyte would not hold 200).
+        var wide = "meta:\n  id: w\n  endian: le\nseq:\n  - id: k\n    type: u1\n    enum: kinds\nenums:\n  kinds:\n    1: one\n    300: big\n";
+        var signed = "meta:\n  id: w\n  endian: le\nseq:\n  - id: k\n    type: u1\n    enum: kinds\nenums:\n  kinds:\n    -1: minus\n    200: plus\n";
+        foreach (var (g, underlying) in new[] { (wide, "ushort"), (signed, "short") })
+        {
+            var (run, _) = GeneratorHarness.Generate("/g/w.ksy", g);
+            Assert.Contains("public enum Kinds : " + underlying, run.GeneratedSources.Single(s => s.HintName.EndsWith("Enums.g.cs", StringComparison.Ordinal)).SourceText.ToString());
+        }
+    }
+}

@@ -8,16 +8,16 @@ namespace Snapshots.Tlv;
 /// Enum 'tag' of grammar tlv.ksy.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("FormatGen", "1.0"), global::FormatGen.Runtime.FgKsyName("tlv::tag")]
-public enum Tag : ulong
+public enum Tag : byte
 {
     /// <summary>
     /// number = 0x1
     /// </summary>
-    Number = 0x1UL,
+    Number = 0x1,
     /// <summary>
     /// text = 0x2
     /// </summary>
-    Text = 0x2UL,
+    Text = 0x2,
 }
 
 /// <summary>
