@@ -389,7 +389,7 @@ internal sealed partial class Emitter
         var readArgs = string.Concat(parArgs.Select(a => ", " + a));
 
         w.Line();
-        w.Doc("Reads a " + t.KsyId + " from octets. Octets and lists in the model are slices of data, not copies. Throws FgException on a structural error; rules are checked by Validate.");
+        w.Doc("Reads a " + t.KsyId + " from octets, all of them" + (t.KeepsSlack ? " (octets its fields leave are kept as Slack, and written back)" : " (octets after it are an error: Read(data, out bytesConsumed) reads one from the start of a longer buffer)") + ". Octets and lists in the model are slices of data, not copies. Throws FgException on a structural error; rules are checked by Validate.");
         w.Open("public static " + Q(t.CsName) + " Read(" + Sig(Names.ReadOnlyMemory + " data") + ")");
         w.Line("var " + Names.R + " = new " + Names.Reader + "(data, " + leArg + ");");
         if (t.KeepsSlack)
@@ -398,7 +398,13 @@ internal sealed partial class Emitter
             w.Line("var __m = ReadCore(ref " + Names.R + ", null, true" + readArgs + outs + ")" + (IsStruct(t) ? "" : "!") + ";");
             w.Line("return " + Names.R + ".Remaining > 0 ? __m with { " + Names.Slack + " = " + Names.R + ".SliceAt(" + Names.R + ".Position, " + Names.R + ".Remaining) } : __m;");
         }
-        else w.Line("return " + "ReadCore(ref " + Names.R + ", null, true" + readArgs + outs + ")" + (IsStruct(t) ? "" : "!") + ";");
+        else
+        {
+            w.Line("var __m = ReadCore(ref " + Names.R + ", null, true" + readArgs + outs + ")" + (IsStruct(t) ? "" : "!") + ";");
+            // Not silently ignored: what follows the model is not part of it.
+            w.Line("if (" + Names.R + ".Remaining > 0) throw " + Names.Exception + ".Invalid(\"trailing-data\", \"\", " + Names.R + ".Offset, " + Names.R + ".Remaining + \" octet(s) after the " + t.KsyId + ", which ends here (Read(data, out bytesConsumed) reads one from the start of a longer buffer)\");");
+            w.Line("return __m;");
+        }
         w.Close();
 
         // The octets a model took, for a reader of a larger buffer: what follows is not the model's (no slack).

@@ -59,7 +59,7 @@ public sealed partial record Frame
     }
 
     /// <summary>
-    /// Reads a frame from octets. Octets and lists in the model are slices of data, not copies. Throws FgException on a structural error; rules are checked by Validate.
+    /// Reads a frame from octets, all of them (octets its fields leave are kept as Slack, and written back). Octets and lists in the model are slices of data, not copies. Throws FgException on a structural error; rules are checked by Validate.
     /// </summary>
     public static global::Snapshots.Frame.Frame Read(global::System.ReadOnlyMemory<byte> data)
     {

@@ -145,7 +145,7 @@ public sealed partial record Header
     }
 
     /// <summary>
-    /// Reads a header from octets. Octets and lists in the model are slices of data, not copies. Throws FgException on a structural error; rules are checked by Validate.
+    /// Reads a header from octets, all of them (octets its fields leave are kept as Slack, and written back). Octets and lists in the model are slices of data, not copies. Throws FgException on a structural error; rules are checked by Validate.
     /// </summary>
     public static global::Snapshots.Frame.Header Read(global::System.ReadOnlyMemory<byte> data)
     {

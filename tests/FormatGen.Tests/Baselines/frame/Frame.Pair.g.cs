@@ -84,7 +84,7 @@ public sealed partial record Pair : global::Snapshots.Frame.IHeaderPayload
     }
 
     /// <summary>
-    /// Reads a pair from octets. Octets and lists in the model are slices of data, not copies. Throws FgException on a structural error; rules are checked by Validate.
+    /// Reads a pair from octets, all of them (octets its fields leave are kept as Slack, and written back). Octets and lists in the model are slices of data, not copies. Throws FgException on a structural error; rules are checked by Validate.
     /// </summary>
     public static global::Snapshots.Frame.Pair Read(global::System.ReadOnlyMemory<byte> data)
     {

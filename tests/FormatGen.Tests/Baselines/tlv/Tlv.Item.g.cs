@@ -118,7 +118,7 @@ public sealed partial record Item
     }
 
     /// <summary>
-    /// Reads a item from octets. Octets and lists in the model are slices of data, not copies. Throws FgException on a structural error; rules are checked by Validate.
+    /// Reads a item from octets, all of them (octets its fields leave are kept as Slack, and written back). Octets and lists in the model are slices of data, not copies. Throws FgException on a structural error; rules are checked by Validate.
     /// </summary>
     public static global::Snapshots.Tlv.Item Read(global::System.ReadOnlyMemory<byte> data, ushort @position)
     {

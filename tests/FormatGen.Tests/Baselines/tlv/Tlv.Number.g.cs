@@ -64,7 +64,7 @@ public sealed partial record Number : global::Snapshots.Tlv.IItemValue
     }
 
     /// <summary>
-    /// Reads a number from octets. Octets and lists in the model are slices of data, not copies. Throws FgException on a structural error; rules are checked by Validate.
+    /// Reads a number from octets, all of them (octets its fields leave are kept as Slack, and written back). Octets and lists in the model are slices of data, not copies. Throws FgException on a structural error; rules are checked by Validate.
     /// </summary>
     public static global::Snapshots.Tlv.Number Read(global::System.ReadOnlyMemory<byte> data)
     {

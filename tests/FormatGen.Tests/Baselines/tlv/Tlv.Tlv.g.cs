@@ -86,7 +86,7 @@ public sealed partial record Tlv
     }
 
     /// <summary>
-    /// Reads a tlv from octets. Octets and lists in the model are slices of data, not copies. Throws FgException on a structural error; rules are checked by Validate.
+    /// Reads a tlv from octets, all of them (octets its fields leave are kept as Slack, and written back). Octets and lists in the model are slices of data, not copies. Throws FgException on a structural error; rules are checked by Validate.
     /// </summary>
     public static global::Snapshots.Tlv.Tlv Read(global::System.ReadOnlyMemory<byte> data)
     {
