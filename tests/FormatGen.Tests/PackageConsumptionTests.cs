@@ -118,6 +118,19 @@ public sealed class PackageConsumptionTests(ITestOutputHelper output) : IDisposa
             Assert.Equal(blocks["output"], text);
         }
 
+        // A grammar's namespace from item metadata: given with Update (as for Compile items), or on the project's own Include.
+        var csproj = Path.Combine(app, "App.csproj");
+        var original = File.ReadAllText(csproj);
+        File.WriteAllText(Path.Combine(app, "Program.cs"), "System.Console.WriteLine(typeof(Ns.Sensors).FullName);\n");
+        foreach (var (item, ns) in new[] { ("Update", "My.Formats"), ("Include", "X.Y") })
+        {
+            File.WriteAllText(csproj, original.Replace("</Project>", $"  <ItemGroup>\n    <AdditionalFiles {item}=\"sensors.ksy\" FormatGenNamespace=\"{ns}\" />\n  </ItemGroup>\n</Project>"));
+            File.WriteAllText(Path.Combine(app, "Program.cs"), $"System.Console.WriteLine(typeof({ns}.Sensors).FullName);\n");
+            var built = Dotnet(app, "build", "-c", "Release", "-o", Path.Combine(_dir, item));
+            Assert.True(built.Exit == 0, built.Out);
+            Assert.Equal(ns + ".Sensors\n", Dotnet(app, Path.Combine(_dir, item, "App.dll")).Out);
+        }
+
         // xenstream as a .NET tool.
         var tools = Path.Combine(_dir, "tools");
         step = Dotnet(_dir, "tool", "install", "xenstream", "--tool-path", tools, "--add-source", packages, "--version", version, "--configfile", Path.Combine(_dir, "NuGet.config"));
