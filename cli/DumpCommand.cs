@@ -188,7 +188,8 @@ internal static class DumpCommand
         public void Record(XenReader r, string summary)
         {
             Begin();
-            JsonSerializer.Serialize(_j, new RecordJson(Layer(r.Layer), r.Depth, r.Checkpointed ? r.Round : null, r.Offset, r.Index, r.Name, r.BodyLength, summary), DumpJson.Default.RecordJson);
+            // The generated writer itself: JsonSerializer.Serialize would flush (a write to stdout) per record.
+            DumpJson.Default.RecordJson.SerializeHandler!(_j, new RecordJson(Layer(r.Layer), r.Depth, r.Checkpointed ? r.Round : null, r.Offset, r.Index, r.Name, r.BodyLength, summary));
             if (_j.BytesPending > 1 << 16) _j.Flush();
         }
 

@@ -412,18 +412,21 @@ internal sealed partial class Emitter
         var passLe = le ? ", littleEndian" : "";
         w.Line();
         w.Doc("Reads a " + t.KsyId + " from the start of data and says how many octets it took; octets after them are not part of the model. Throws FgException on a structural error; rules are checked by Validate.");
-        w.Open("public static " + Q(t.CsName) + " Read(" + SigOut(Names.ReadOnlyMemory + " data", "out int bytesConsumed") + ")");
+        // Names a grammar parameter could also have (model, bytes_consumed) get another spelling.
+        var consumedName = parArgs.Contains("@bytesConsumed") ? "octetsConsumed" : "bytesConsumed";
+        var modelName = parArgs.Contains("@model") ? "result" : "model";
+        w.Open("public static " + Q(t.CsName) + " Read(" + SigOut(Names.ReadOnlyMemory + " data", "out int " + consumedName) + ")");
         w.Line("var " + Names.R + " = new " + Names.Reader + "(data, " + leArg + ");");
         w.Line("var __m = ReadCore(ref " + Names.R + ", null, true" + readArgs + outs + ")" + (IsStruct(t) ? "" : "!") + ";");
-        w.Line("bytesConsumed = " + Names.R + ".Position;");
+        w.Line(consumedName + " = " + Names.R + ".Position;");
         w.Line("return __m;");
         w.Close();
         w.Line();
         w.Doc("Reads a " + t.KsyId + " from the start of data without throwing: false (and no model) when the octets are not a whole " + t.KsyId + " (too few, or structurally broken). Rules are checked by Validate.");
-        var modelOut = IsStruct(t) ? "out " + Q(t.CsName) + " model" : "[global::System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out " + Q(t.CsName) + "? model";
-        w.Open("public static bool TryRead(" + SigOut(Names.ReadOnlyMemory + " data", modelOut, "out int bytesConsumed") + ")");
-        w.Line("try { model = Read(data" + readArgs + ", out bytesConsumed" + passLe + "); return true; }");
-        w.Line("catch (" + Names.Exception + ") { model = default; bytesConsumed = 0; return false; }");
+        var modelOut = IsStruct(t) ? "out " + Q(t.CsName) + " " + modelName : "[global::System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out " + Q(t.CsName) + "? " + modelName;
+        w.Open("public static bool TryRead(" + SigOut(Names.ReadOnlyMemory + " data", modelOut, "out int " + consumedName) + ")");
+        w.Line("try { " + modelName + " = Read(data" + readArgs + ", out " + consumedName + passLe + "); return true; }");
+        w.Line("catch (" + Names.Exception + ") { " + modelName + " = default; " + consumedName + " = 0; return false; }");
         w.Close();
 
         w.Line();
@@ -432,7 +435,10 @@ internal sealed partial class Emitter
         w.Line("var " + Names.V + " = new " + Names.Validation + "();");
         w.Line("var " + Names.R + " = new " + Names.Reader + "(data, " + leArg + ");");
         w.Line("try { ReadCore(ref " + Names.R + ", " + Names.V + ", false" + readArgs + outs + "); }");
-        w.Line("catch (" + Names.Exception + " e) { " + Names.V + ".Add(e.ToViolation()); }");
+        w.Line("catch (" + Names.Exception + " e) { " + Names.V + ".Add(e.ToViolation()); return " + Names.V + ".Violations; }");
+        // As Read: octets after a type that keeps no slack are not part of it.
+        if (!t.KeepsSlack)
+            w.Line("if (" + Names.R + ".Remaining > 0) " + Names.V + ".Add(new " + Names.Runtime + ".FgViolation(\"trailing-data\", " + Names.Runtime + ".FgSeverity.Error, \"\", " + Names.R + ".Offset, \"the end of the " + t.KsyId + "\", " + Names.R + ".Remaining + \" more octet(s)\", \"Octets follow the " + t.KsyId + ", which ends here.\"));");
         w.Line("return " + Names.V + ".Violations;");
         w.Close();
 

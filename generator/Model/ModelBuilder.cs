@@ -150,6 +150,11 @@ internal sealed class ModelBuilder
         var enumModels = _enums.Values.Select(e => new EnumModel(e.Spec.Id, e.CsName,
             MemberNames(e.Spec.Members).ToEquatable(), e.Scope.ToEquatable(),
             e.Spec.Members.Any(m => m.Negative))).ToList();
+        // Each enum's generated table of names (KindNames) is a type of the namespace too.
+        var typeNames = new HashSet<string>(typeModels.Select(t => t.CsName).Concat(enumModels.Select(e => e.CsName)), StringComparer.Ordinal);
+        foreach (var e in enumModels)
+            if (typeNames.Contains(e.CsName + "Names"))
+                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.DuplicateName, _enums[Key(e.Scope.ToArray(), e.KsyId)].Spec.Loc, e.CsName + "Names (the table of names of enum '" + e.KsyId + "')"));
         foreach (var e in enumModels)
         {
             var seen = new HashSet<string>();
@@ -161,12 +166,13 @@ internal sealed class ModelBuilder
         var externalTypes = _externals.SelectMany(m => m.Types).GroupBy(t => t.CsName).Select(g => g.First()).ToList();
         var externalEnums = _externals.SelectMany(m => m.Enums).GroupBy(e => e.CsName).Select(g => g.First()).ToList();
         var everyType = typeModels.Concat(externalTypes).ToList();
+        // Sized before expressions are checked: an enum read from a signed field is signed (to_i too).
+        enumModels = enumModels.Select(e => Sized(e, typeModels)).ToList();
         typeModels = TypeChecker.Check(everyType, enumModels.Concat(externalEnums).ToList(),
             (name, t) => ResolveEnum(name, t.Scope.ToArray(), t.KsyId),
             (name, t) => ResolveType(name, t.Scope.ToArray(), t.KsyId),
             t => StaticBits(t, everyType),
             _diags);
-        enumModels = enumModels.Select(e => Sized(e, typeModels.Where(t => !t.External))).ToList();
         CheckExternalEnumWidths(typeModels.Where(t => !t.External), externalEnums);
         var stream = BuildStream(typeModels.Where(t => !t.External).ToList(), root);
         CheckHandoffs(typeModels.Where(t => !t.External));
@@ -247,15 +253,20 @@ internal sealed class ModelBuilder
     private void CheckExternalEnumWidths(IEnumerable<TypeModel> types, List<EnumModel> externals)
     {
         var byName = externals.ToDictionary(e => e.CsName, StringComparer.Ordinal);
+        void Check(string? enumCs, string? primitive, Loc loc)
+        {
+            if (enumCs is null || primitive is null || primitive is "bool" or "b1" || !byName.TryGetValue(enumCs, out var e)) return;
+            // Values are bit patterns: only a wider integer loses them.
+            if (Width(primitive).Bytes > e.Bytes)
+                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, loc,
+                    "Reading enum '" + e.KsyId + "' of another grammar (" + e.Underlying + " there) from a " + primitive + " field"));
+        }
         foreach (var t in types)
-            foreach (var f in t.Fields)
-            {
-                if (f.EnumCsName is null || f.Kind != FieldKind.Primitive || !byName.TryGetValue(f.EnumCsName, out var e)) continue;
-                var (w, s) = Width(f.Primitive!);
-                if (w > e.Bytes || s && !e.Signed || !s && e.Signed && w == e.Bytes)
-                    _diags.Add(DiagInfo.Of(DiagnosticDescriptors.UnsupportedFeature, f.Loc,
-                        "Reading enum '" + e.KsyId + "' of another grammar (" + e.Underlying + " there) from a " + f.Primitive + " field"));
-            }
+        {
+            foreach (var f in t.Fields.Concat(t.ParseInstances.Select(p => p.Field)))
+                if (f.Kind == FieldKind.Primitive) Check(f.EnumCsName, f.Primitive, f.Loc);
+            foreach (var p in t.Params) Check(p.EnumCsName, p.Primitive, p.Loc);
+        }
     }
 
     private void CheckExternalUses(List<TypeModel> types)

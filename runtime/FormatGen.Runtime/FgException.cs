@@ -94,8 +94,9 @@ public sealed class FgException : Exception
     /// own when asked for, fails on a broken rule (as Kaitai's does) since no
     /// validation is there to report it. Null when there is none.
     /// </summary>
-    public static FgException? FirstError(FgValidation found)
+    public static FgException? FirstError(FgValidation? found)
     {
+        if (found is null) return null;
         foreach (var v in found.Violations)
             if (v.Severity == FgSeverity.Error) return Of(v);
         return null;

@@ -122,9 +122,10 @@ public sealed class PackageConsumptionTests(ITestOutputHelper output) : IDisposa
         var csproj = Path.Combine(app, "App.csproj");
         var original = File.ReadAllText(csproj);
         File.WriteAllText(Path.Combine(app, "Program.cs"), "System.Console.WriteLine(typeof(Ns.Sensors).FullName);\n");
-        foreach (var (item, ns) in new[] { ("Update", "My.Formats"), ("Include", "X.Y") })
+        // (The Include spells the path otherwise than the pick-up does: it is the same grammar.)
+        foreach (var (item, path, ns) in new[] { ("Update", "sensors.ksy", "My.Formats"), ("Include", "./sensors.ksy", "X.Y") })
         {
-            File.WriteAllText(csproj, original.Replace("</Project>", $"  <ItemGroup>\n    <AdditionalFiles {item}=\"sensors.ksy\" FormatGenNamespace=\"{ns}\" />\n  </ItemGroup>\n</Project>"));
+            File.WriteAllText(csproj, original.Replace("</Project>", $"  <ItemGroup>\n    <AdditionalFiles {item}=\"{path}\" FormatGenNamespace=\"{ns}\" />\n  </ItemGroup>\n</Project>"));
             File.WriteAllText(Path.Combine(app, "Program.cs"), $"System.Console.WriteLine(typeof({ns}.Sensors).FullName);\n");
             var built = Dotnet(app, "build", "-c", "Release", "-o", Path.Combine(_dir, item));
             Assert.True(built.Exit == 0, built.Out);

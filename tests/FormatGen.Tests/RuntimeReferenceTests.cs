@@ -96,3 +96,47 @@ public class EnumWidthTests
         }
     }
 }
+
+/// <summary>Corners of the generated API found in review.</summary>
+public class GeneratedApiCornerTests
+{
+    [Fact]
+    public void An_enums_table_of_names_cannot_clash_with_a_type()
+    {
+        var (run, _) = GeneratorHarness.Generate("/g/c.ksy", "meta:\n  id: c\nseq: []\ntypes:\n  kind_names:\n    seq: []\nenums:\n  kind:\n    1: one\n");
+        var d = Assert.Single(run.Diagnostics);
+        Assert.Equal("FG0010", d.Id);
+        Assert.Contains("KindNames (the table of names of enum 'kind')", d.GetMessage());
+    }
+
+    [Fact]
+    public void Parameters_named_like_the_out_parameters_of_TryRead_still_compile()
+    {
+        var grammar = "meta:\n  id: p\n  endian: le\nparams:\n  - id: model\n    type: u1\n  - id: bytes_consumed\n    type: u1\nseq:\n  - id: a\n    type: u1\n";
+        var (run, output) = GeneratorHarness.Generate("/g/p.ksy", grammar);
+        Assert.Empty(run.Diagnostics);
+        Assert.DoesNotContain(output.GetDiagnostics(), d => d.Severity == DiagnosticSeverity.Error);
+    }
+
+    private delegate System.Collections.Generic.IReadOnlyList<FormatGen.Runtime.FgViolation> ValidateFn(ReadOnlySpan<byte> data);
+
+    [Fact]
+    public void Validate_reports_what_Read_refuses_after_a_type_that_keeps_no_slack()
+    {
+        // A fixed-size header (read nowhere inside a size): octets after it are not its own.
+        var grammar = "meta:\n  id: r\n  endian: le\nseq:\n  - id: h\n    type: header\ntypes:\n  header:\n    seq:\n      - id: a\n        type: u2\n";
+        var (run, output) = GeneratorHarness.Generate("/g/r.ksy", grammar);
+        Assert.Empty(run.Diagnostics);
+        var ms = new MemoryStream();
+        Assert.True(output.Emit(ms).Success);
+        var asm = System.Reflection.Assembly.Load(ms.ToArray());
+        var header = asm.GetTypes().Single(t => t.Name == "Header");
+        var data = new byte[] { 1, 2, 3 };
+        var read = header.GetMethods().Single(m => m.Name == "Read" && m.GetParameters().Length == 1);
+        var e = Assert.Throws<System.Reflection.TargetInvocationException>(() => read.Invoke(null, new object[] { (ReadOnlyMemory<byte>)data }));
+        Assert.Equal("trailing-data", ((FormatGen.Runtime.FgException)e.InnerException!).Rule);
+        var validate = header.GetMethods().Single(m => m.Name == "Validate").CreateDelegate<ValidateFn>();
+        Assert.Equal("trailing-data", Assert.Single(validate(data)).Rule);
+        Assert.Empty(validate(data.AsSpan(0, 2)));
+    }
+}

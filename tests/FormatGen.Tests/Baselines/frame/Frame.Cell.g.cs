@@ -121,7 +121,7 @@ public sealed partial record Cell
         var __v = new global::FormatGen.Runtime.FgValidation();
         var __r = new global::FormatGen.Runtime.FgReader(data, littleEndian);
         try { ReadCore(ref __r, __v, false, out _); }
-        catch (global::FormatGen.Runtime.FgException e) { __v.Add(e.ToViolation()); }
+        catch (global::FormatGen.Runtime.FgException e) { __v.Add(e.ToViolation()); return __v.Violations; }
         return __v.Violations;
     }
 

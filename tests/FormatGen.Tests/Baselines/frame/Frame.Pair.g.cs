@@ -121,7 +121,7 @@ public sealed partial record Pair : global::Snapshots.Frame.IHeaderPayload
         var __v = new global::FormatGen.Runtime.FgValidation();
         var __r = new global::FormatGen.Runtime.FgReader(data, false);
         try { ReadCore(ref __r, __v, false); }
-        catch (global::FormatGen.Runtime.FgException e) { __v.Add(e.ToViolation()); }
+        catch (global::FormatGen.Runtime.FgException e) { __v.Add(e.ToViolation()); return __v.Violations; }
         return __v.Violations;
     }
 

@@ -155,7 +155,7 @@ public sealed partial record Item
         var __v = new global::FormatGen.Runtime.FgValidation();
         var __r = new global::FormatGen.Runtime.FgReader(data, false);
         try { ReadCore(ref __r, __v, false, @position); }
-        catch (global::FormatGen.Runtime.FgException e) { __v.Add(e.ToViolation()); }
+        catch (global::FormatGen.Runtime.FgException e) { __v.Add(e.ToViolation()); return __v.Violations; }
         return __v.Violations;
     }
 
