@@ -97,14 +97,12 @@ internal static class ConvertLegacyCommand
         return Program.Ok;
     }
 
-    private static bool IsStream(string output) => output == "-" || IsFd(output);
-
-    private static bool IsFd(string path) => path.Length is > 0 and < 6 && path.All(char.IsAsciiDigit) && !File.Exists(path);
+    private static bool IsStream(string output) => output == "-" || Inputs.IsFd(output);
 
     /// <summary>'-', a file descriptor number (convert-legacy-stream's -o takes one), or a file written beside and renamed.</summary>
     private static void WriteOutput(string output, Action<Stream> write, Inputs.Interrupted interrupted)
     {
-        if (output != "-" && IsFd(output))
+        if (output != "-" && Inputs.IsFd(output))
         {
             int fd = int.Parse(output, CultureInfo.InvariantCulture);
             FileStream stream;
@@ -118,7 +116,7 @@ internal static class ConvertLegacyCommand
 
     private static bool SameFile(Stream input, string output)
     {
-        if (input is not FileStream fs || output == "-" || IsFd(output) || !File.Exists(output)) return false;
+        if (input is not FileStream fs || output == "-" || Inputs.IsFd(output) || !File.Exists(output)) return false;
         try { return Resolved(fs.Name) == Resolved(output); }
         catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { return false; }
     }

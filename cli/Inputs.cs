@@ -41,7 +41,7 @@ internal static class Inputs
             return new FileStream(new SafeFileHandle(0, ownsHandle: false), FileAccess.Read, bufferSize: 0);
         }
         // verify-stream-v2's -i takes a file descriptor number too.
-        if (path.Length > 0 && path.Length < 6 && path.All(char.IsAsciiDigit) && !File.Exists(path))
+        if (IsFd(path))
         {
             int fd = int.Parse(path, System.Globalization.CultureInfo.InvariantCulture);
             name = "(fd " + path + ")";
@@ -61,6 +61,9 @@ internal static class Inputs
         catch (UnauthorizedAccessException) { throw new UsageException(path + ": permission denied"); }
         catch (Exception e) when (e is IOException or ArgumentException or NotSupportedException) { throw new UsageException(path + ": cannot be opened: " + e.Message); }
     }
+
+    /// <summary>A file descriptor number as Xen's tools take one (-i 0, -o 4): digits that name no file here.</summary>
+    public static bool IsFd(string path) => path.Length is > 0 and < 6 && path.All(char.IsAsciiDigit) && !File.Exists(path);
 
     /// <summary>
     /// Writes to a temporary file beside <paramref name="path"/> and renames it

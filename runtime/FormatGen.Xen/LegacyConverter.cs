@@ -172,8 +172,7 @@ public sealed class LegacyConverter
         catch (FgException e)
         {
             // The verifier's own structural error (a record over its limit, ...): of the converted stream.
-            throw FgException.Invalid("legacy-output-invalid", e.FieldPath, _source.Position, string.Create(CultureInfo.InvariantCulture,
-                $"the converted stream would be invalid, so nothing is written: at its octet {e.Offset}, {e.DetailInContext}; converting the legacy image up to its octet {_source.Position}"));
+            throw OutputInvalid(e.FieldPath, string.Create(CultureInfo.InvariantCulture, $"at its octet {e.Offset}, {e.DetailInContext}"));
         }
         _out.Flush();
         // What follows the image (a legacy Remus stream's later checkpoints) is not converted, as by Xen's converter.
@@ -205,8 +204,12 @@ public sealed class LegacyConverter
     }
 
     private FgException Invalid(FgViolation v, XenReader verifier)
-        => FgException.Invalid("legacy-output-invalid", v.FieldPath, _source.Position, string.Create(CultureInfo.InvariantCulture,
-            $"the converted stream would be invalid, so nothing is written: at its octet {v.Offset} ({verifier.Name}), {v.Explanation}; converting the legacy image up to its octet {_source.Position}"));
+        => OutputInvalid(v.FieldPath, string.Create(CultureInfo.InvariantCulture, $"at its octet {v.Offset} ({verifier.Name}), {v.Explanation}"));
+
+    /// <summary>Error legacy-output-invalid: what in the converted stream breaks a rule, and how far the input was read.</summary>
+    private FgException OutputInvalid(string field, string what)
+        => FgException.Invalid("legacy-output-invalid", field, _source.Position, string.Create(CultureInfo.InvariantCulture,
+            $"the converted stream would be invalid, so nothing is written: {what}; converting the legacy image up to its octet {_source.Position}"));
 
     /// <summary>An error of the input, carried through the verifier's read untouched.</summary>
     private sealed class InputError : Exception
@@ -229,8 +232,7 @@ public sealed class LegacyConverter
         catch (Exception e) when (e is FgInvalidModelException or FgWriteException)
         {
             // A record the input leads to that the libxc or libxl grammar refuses (a TSC mode, an empty HVM context, ...).
-            throw new InputError(FgException.Invalid("legacy-output-invalid", "(converted record)", _source.Position, string.Create(CultureInfo.InvariantCulture,
-                $"the converted stream would be invalid, so nothing is written: {e.Message}; converting the legacy image up to its octet {_source.Position}")));
+            throw new InputError(OutputInvalid("(converted record)", e.Message));
         }
     }
 
@@ -413,15 +415,20 @@ public sealed class LegacyConverter
         }
         catch (FgException e)
         {
-            // An error inside a chunk after a rule it broke: the rule is the one mistake.
-            if (FgException.FirstError(_chunks!.Validation!) is { } first && first.Offset <= e.Offset) throw first;
-            throw;
+            throw OneMistake(_chunks!.Validation, e);
         }
     }
 
+    /// <summary>
+    /// An error found after a rule the same octets broke (a bad signature, then its length): the rule is
+    /// the one mistake to report.
+    /// </summary>
+    private static FgException OneMistake(FgValidation? rules, FgException error)
+        => FgException.FirstError(rules) is { } first && first.Offset <= error.Offset ? first : error;
+
     private static void FailOn(FgValidation? v)
     {
-        if (v is not null && FgException.FirstError(v) is { } e) throw e;
+        if (FgException.FirstError(v) is { } e) throw e;
     }
 
     private void WritePvHeader(PvHeader h)
@@ -537,13 +544,23 @@ public sealed class LegacyConverter
             Log(string.Create(CultureInfo.InvariantCulture, $"Left out: the batch at octet {at} holds only padding entries"));
             return;
         }
-        // The PAGE_DATA record without its pages, its length covering the pages that follow it.
         var record = new Record { Body = new PageData { Pfns = new ArraySegment<Libxc.PfnEntry>(_entries, 0, n) } };
         int headerLength = record.Write(_pageHeader, 12, 3, littleEndian: true, verify: false);
-        BinaryPrimitives.WriteUInt32LittleEndian(_pageHeader.AsSpan(Libxc.Record.Layout.BodyLengthOffset), checked((uint)(headerLength - 8 + bytes)));
-        _tee.Write(_pageHeader.AsSpan(0, headerLength));
-        _source.CopyTo(_out, bytes, "batch.pages");
-        _feed.AddOpaque(bytes);
+        WriteCopying(_pageHeader.AsSpan(0, headerLength), Libxc.Record.Layout.BodyLengthOffset, Libxc.Record.Layout.BodyOffset, bytes, "batch.pages");
+    }
+
+    /// <summary>
+    /// A record written without its bulk data (PAGE_DATA's pages, EMULATOR_CONTEXT's state): its
+    /// length patched to cover the data, which then goes from input to output without being held
+    /// (opaque to the verifier), and the padding after it.
+    /// </summary>
+    private void WriteCopying(Span<byte> head, int bodyLengthOffset, int bodyOffset, long count, string field)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(head.Slice(bodyLengthOffset), checked((uint)(head.Length - bodyOffset + count)));
+        _tee.Write(head);
+        _source.CopyTo(_out, count, field);
+        _feed.AddOpaque(count);
+        if (count % 8 != 0) _tee.Write(new byte[8 - count % 8]);
     }
 
     private void Toolstack(ReadOnlyMemory<byte> data, long at)
@@ -598,9 +615,7 @@ public sealed class LegacyConverter
         }
         catch (FgException e)
         {
-            // A rule broken before the point where reading failed is the one mistake (a bad signature, then its length).
-            if (FgException.FirstError(validation) is { } first && first.Offset <= e.Offset) throw first.Under(what);
-            throw e.Under(what);
+            throw OneMistake(validation, e).Under(what);
         }
         if (FgException.FirstError(validation) is { } error) throw error.Under(what);
         return result;
@@ -681,12 +696,7 @@ public sealed class LegacyConverter
                 Type = LibxlRecordType.EmulatorContext,
                 Body = new Libxl.EmulatorContext { Emulator = new Libxl.EmulatorHeader { EmulatorId = Libxl.EmulatorId.Unknown } },
             };
-            var head = record.ToArray(littleEndian: true, verify: false);
-            BinaryPrimitives.WriteUInt32LittleEndian(head.AsSpan(LibxlRecord.Layout.BodyLengthOffset), checked((uint)(head.Length - LibxlRecord.Layout.BodyOffset + length)));
-            _tee.Write(head);
-            _source.CopyTo(_out, length, "tail.device_model.data");
-            _feed.AddOpaque(length);
-            _tee.Write(new byte[(8 - length % 8) % 8]);
+            WriteCopying(record.ToArray(littleEndian: true, verify: false), LibxlRecord.Layout.BodyLengthOffset, LibxlRecord.Layout.BodyOffset, length, "tail.device_model.data");
             return;
         }
         // After the libxc stream's END, as the legacy image had it: signature, length, data.
