@@ -22,14 +22,16 @@ internal static class SampleCommand
         var wrap = new Option<string?>("--wrap") { Description = "Wrap the libxc stream: libxl (a libxl stream) or xl (a complete xl save file: xl header with the domain configuration, libxl stream)." };
         wrap.AcceptOnlyFromAmong("libxl", "xl");
         var checkpoints = new Option<int>("--checkpoints") { Description = "Write a checkpointed (Remus) stream of N rounds (needs --wrap)." };
+        var pages = new Option<int>("--pages-per-record") { Description = "Pages per PAGE_DATA record, 1 to 1024 (Xen sends up to 1024).", DefaultValueFactory = _ => 1024 };
         var cmd = new Command("sample", "Write a realistic Xen image of a PV or HVM guest with the library's writers: a libxc stream, a libxl stream or an xl save file, plain or checkpointed.")
-            { guest, memory, version, big, output, wrap, checkpoints };
-        cmd.SetAction(p => Run(p.GetValue(guest)!, p.GetValue(memory), p.GetValue(version), p.GetValue(big), p.GetValue(output)!, p.GetValue(wrap), p.GetValue(checkpoints)));
+            { guest, memory, version, big, output, wrap, checkpoints, pages };
+        cmd.SetAction(p => Run(p.GetValue(guest)!, p.GetValue(memory), p.GetValue(version), p.GetValue(big), p.GetValue(output)!, p.GetValue(wrap), p.GetValue(checkpoints), p.GetValue(pages)));
         return cmd;
     }
 
-    public static int Run(string guest, long memory, int version, bool bigEndian, string output, string? wrap = null, int checkpoints = 0)
+    public static int Run(string guest, long memory, int version, bool bigEndian, string output, string? wrap = null, int checkpoints = 0, int pagesPerRecord = 1024)
     {
+        if (pagesPerRecord is < 1 or > 1024) throw new UsageException("--pages-per-record must be 1 to 1024");
         if (checkpoints < 0) throw new UsageException("--checkpoints cannot be negative");
         if (checkpoints > 0 && wrap is null) throw new UsageException("--checkpoints needs --wrap libxl or --wrap xl: a checkpointed stream is a libxl stream");
         var options = new SampleOptions
@@ -40,6 +42,7 @@ internal static class SampleCommand
             BigEndian = bigEndian,
             Wrap = wrap switch { "libxl" => SampleWrap.Libxl, "xl" => SampleWrap.Xl, _ => SampleWrap.None },
             Checkpoints = checkpoints,
+            PagesPerRecord = pagesPerRecord,
         };
         if (options.MemoryBytes < 4096) throw new UsageException("--memory must be at least one page (4096 octets)");
         if (options.MemoryBytes % 4096 != 0) throw new UsageException("--memory must be a multiple of the 4096-octet page");
