@@ -1161,6 +1161,24 @@ internal sealed partial class Emitter
             w.Doc("Reads '" + f.Id + "' straight from the octets of a " + t.KsyId + " (offset " + offset.ToString(CultureInfo.InvariantCulture) + "), without parsing it.");
             w.Open("public static " + type + " Peek" + f.CsName + "(" + Names.ReadOnlySpan + " data, bool littleEndian)");
             var le = t.Endian.Kind switch { EndianKind.BigEndian => "false", EndianKind.LittleEndian => "true", _ => "littleEndian" };
+            // The octets at hand are read straight; a reader is made only to report octets that are missing.
+            int size = Names.PrimSize(f.Primitive!);
+            var at = "data, " + offset.ToString(CultureInfo.InvariantCulture) + ", " + (f.ByteOrder switch { "le" => "true", "be" => "false", _ => le });
+            var direct = f.Primitive switch
+            {
+                "u1" => "data[" + offset.ToString(CultureInfo.InvariantCulture) + "]",
+                "s1" => "(sbyte)data[" + offset.ToString(CultureInfo.InvariantCulture) + "]",
+                "u2" => Names.Reader + ".U2At(" + at + ")",
+                "s2" => "(short)" + Names.Reader + ".U2At(" + at + ")",
+                "u4" => Names.Reader + ".U4At(" + at + ")",
+                "s4" => "(int)" + Names.Reader + ".U4At(" + at + ")",
+                "u8" => Names.Reader + ".U8At(" + at + ")",
+                "s8" => "(long)" + Names.Reader + ".U8At(" + at + ")",
+                "f4" => "global::System.BitConverter.Int32BitsToSingle((int)" + Names.Reader + ".U4At(" + at + "))",
+                "f8" => "global::System.BitConverter.Int64BitsToDouble((long)" + Names.Reader + ".U8At(" + at + "))",
+                _ => null,
+            };
+            if (direct is not null) w.Line("if (data.Length >= " + (offset + size).ToString(CultureInfo.InvariantCulture) + ") return (" + type + ")" + direct + ";");
             w.Line("var __r = new " + Names.Reader + "(data, " + le + ");");
             if (offset > 0) w.Line("__r.Skip(" + offset.ToString(CultureInfo.InvariantCulture) + ", " + Lit(f.Id) + ");");
             w.Line("return (" + type + ")" + Names.ReadCall(f.Primitive!, f.ByteOrder, Lit(f.Id), f.EnumCsName is null) + ";");

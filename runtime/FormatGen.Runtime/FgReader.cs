@@ -319,6 +319,18 @@ public ref struct FgReader
 
     public sbyte S1(string field) => (sbyte)U1(field);
 
+    /// <summary>Two octets at <paramref name="offset"/> of <paramref name="data"/>, which holds them. For generated peekers.</summary>
+    public static ushort U2At(ReadOnlySpan<byte> data, int offset, bool littleEndian)
+        => littleEndian ? BinaryPrimitives.ReadUInt16LittleEndian(data.Slice(offset)) : BinaryPrimitives.ReadUInt16BigEndian(data.Slice(offset));
+
+    /// <summary>Four octets at <paramref name="offset"/> of <paramref name="data"/>, which holds them. For generated peekers.</summary>
+    public static uint U4At(ReadOnlySpan<byte> data, int offset, bool littleEndian)
+        => littleEndian ? BinaryPrimitives.ReadUInt32LittleEndian(data.Slice(offset)) : BinaryPrimitives.ReadUInt32BigEndian(data.Slice(offset));
+
+    /// <summary>Eight octets at <paramref name="offset"/> of <paramref name="data"/>, which holds them. For generated peekers.</summary>
+    public static ulong U8At(ReadOnlySpan<byte> data, int offset, bool littleEndian)
+        => littleEndian ? BinaryPrimitives.ReadUInt64LittleEndian(data.Slice(offset)) : BinaryPrimitives.ReadUInt64BigEndian(data.Slice(offset));
+
     public ushort U2(string field)
     {
         if (!Take(2, field, out int at)) return 0;

@@ -3,6 +3,10 @@ using System.Buffers;
 using System.Globalization;
 using System.IO;
 using System.IO.MemoryMappedFiles;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
 
 namespace FormatGen.Runtime;
 
@@ -15,38 +19,68 @@ public delegate T FgReadFunc<out T>(ref FgReader reader);
 /// it wraps, two protocol layers on one wire). It holds the buffer or the
 /// mapping and the position; each reader consumes exactly the octets of what
 /// it returns and never reads ahead of it, so after any element another
-/// reader can continue from the same octet. Regular files are memory-mapped;
-/// pipes and sockets are read through a buffer that holds one element plus a
-/// read-ahead chunk.
+/// reader can continue from the same octet.
 /// </summary>
 /// <remarks>
-/// Spans into the source stay valid until the next read from it, by any reader.
+/// <para>How the octets are reached depends on the input, and none of them
+/// copies what it does not have to:</para>
+/// <list type="bullet">
+/// <item>memory (<see cref="ReadOnlyMemory{T}"/>, a <c>byte[]</c>, a
+/// <see cref="MemoryStream"/>'s own buffer): read in place;</item>
+/// <item>regular files: mapped in windows of a few MiB that follow the
+/// position, so resident memory stays flat whatever the file's size; octets
+/// a check skips are never touched;</item>
+/// <item>other streams (pipes, sockets, any <see cref="Stream"/>): read
+/// through a buffer holding one element plus a read-ahead chunk; octets a
+/// check skips are passed over with a seek where the stream can seek;</item>
+/// <item>a <see cref="PipeReader"/>: its segments are read in place; only an
+/// element that straddles segments is joined into a buffer.</item>
+/// </list>
+/// <para>Spans and memory from the source stay valid until the next read from
+/// it by any reader (a mapped file: until the read after that).</para>
 /// </remarks>
-public sealed unsafe class FgSource : IDisposable
+public sealed class FgSource : IDisposable
 {
     private const int DefaultRead = 256 << 10;
     private const int PooledSize = 1 << 20;
+    /// <summary>Octets mapped at a time from a regular file; an element larger than this gets a window of its size.</summary>
+    internal const int WindowSize = 8 << 20;
 
-    private readonly Stream _input;
+    private enum Mode : byte { Buffered, Mapped, Memory, Pipe }
+
+    private readonly Mode _mode;
+    private readonly Stream? _input;
     private readonly bool _leaveOpen;
     private readonly int _minRead;
+    private long _position;
 
-    // Buffered source.
+    // Buffered: [_start, _end) of _buffer are the octets from _position on.
     private byte[]? _buffer;
-    private int _start;   // first unconsumed octet in _buffer
-    private int _end;     // end of data in _buffer
+    private int _start;
+    private int _end;
     private bool _eof;
     private byte[]? _scratch;
 
-    // Mapped source.
-    private MemoryMappedFile? _map;
-    private MemoryMappedViewAccessor? _view;
-    private byte* _mapped;
-    private long _fileLength;
-    private PointerMemory? _window;
-    private long _windowStart = -1;
+    // Memory: all of the input; a MemoryStream's position follows ours.
+    private readonly ReadOnlyMemory<byte> _data;
+    private readonly MemoryStream? _memoryStream;
+    private readonly long _memoryStreamStart;
 
-    private long _position;
+    // Mapped: a window that follows the position, and the one before it (whose spans may still be in use).
+    private MemoryMappedFile? _map;
+    private long _fileLength;
+    private Window? _window;
+    private Window? _previous;
+
+    // Pipe: the pipe's unexamined octets from _seqStart on; an element across segments is joined in _joined.
+    private readonly PipeReader? _pipe;
+    private ReadOnlySequence<byte> _seq;
+    private long _seqStart;
+    private bool _pipeDone;
+    private bool _pipeHeld;   // a read's buffer not yet given back with AdvanceTo
+    private byte[]? _joined;
+    private long _joinedStart = -1;
+    private int _joinedLength;
 
     /// <param name="input">The input; read from its current position.</param>
     /// <param name="mapFiles">Map a regular file (read from its start) instead of copying it through a buffer.</param>
@@ -61,15 +95,80 @@ public sealed unsafe class FgSource : IDisposable
         _input = input ?? throw new ArgumentNullException(nameof(input));
         _leaveOpen = leaveOpen;
         _minRead = readSize is >= 4096 and <= PooledSize ? readSize : throw new ArgumentOutOfRangeException(nameof(readSize), "4 KiB to 1 MiB");
-        if (mapFiles && input is FileStream fs && fs.CanSeek && TryMap(fs)) return;
+        if (mapFiles && input is FileStream fs && fs.CanSeek && TryMap(fs))
+        {
+            _mode = Mode.Mapped;
+            return;
+        }
+        if (input is MemoryStream ms && MemoryStreamOctets(ms) is { } octets)
+        {
+            _mode = Mode.Memory;
+            _data = octets;
+            _memoryStream = ms;
+            _memoryStreamStart = ms.Position;
+            return;
+        }
+        _mode = Mode.Buffered;
         _buffer = ArrayPool<byte>.Shared.Rent(PooledSize);
+    }
+
+    /// <summary>A source over octets in memory, read in place (a <c>byte[]</c> converts to this).</summary>
+    public FgSource(ReadOnlyMemory<byte> data)
+    {
+        _mode = Mode.Memory;
+        _data = data;
+        _leaveOpen = true;
+        _minRead = DefaultRead;
+    }
+
+    /// <summary>
+    /// A source over a <see cref="PipeReader"/> (a socket, a pipe of System.IO.Pipelines).
+    /// What the source has consumed is advanced past when it reads more or is disposed.
+    /// </summary>
+    /// <param name="input">The pipe; read from what it has not yet been advanced past.</param>
+    /// <param name="leaveOpen">Leave the reader uncompleted when the source is disposed.</param>
+    public FgSource(PipeReader input, bool leaveOpen = true)
+    {
+        _mode = Mode.Pipe;
+        _pipe = input ?? throw new ArgumentNullException(nameof(input));
+        _leaveOpen = leaveOpen;
+        _minRead = DefaultRead;
     }
 
     /// <summary>Absolute offset of the next unconsumed octet.</summary>
     public long Position => _position;
 
     /// <summary>Whether the input is memory-mapped.</summary>
-    public bool IsMapped => _map is not null;
+    public bool IsMapped => _mode == Mode.Mapped;
+
+    /// <summary>Whether the input is read in place from memory (a memory block or a MemoryStream's buffer).</summary>
+    public bool IsInMemory => _mode == Mode.Memory;
+
+    // A MemoryStream's octets from its position, without copying: its own buffer where the stream
+    // exposes it, and where it does not (made over a caller's byte[]) that array, through the stream's
+    // fields; a type derived from MemoryStream may keep its octets elsewhere, so only MemoryStream itself.
+    private static ReadOnlyMemory<byte>? MemoryStreamOctets(MemoryStream ms)
+    {
+        if (!ms.CanRead || !ms.CanSeek) return null;
+        long at = ms.Position, length = ms.Length;
+        if (at > length) return ReadOnlyMemory<byte>.Empty;
+        if (ms.TryGetBuffer(out var segment)) return segment.AsMemory((int)at, (int)(length - at));
+        if (ms.GetType() != typeof(MemoryStream)) return null;
+        try
+        {
+            var buffer = MemoryStreamBuffer(ms);
+            int origin = MemoryStreamOrigin(ms);
+            if (buffer is null || origin + length > buffer.Length) return null;
+            return buffer.AsMemory(origin + (int)at, (int)(length - at));
+        }
+        catch (MissingFieldException) { return null; }
+    }
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_buffer")]
+    private static extern ref byte[] MemoryStreamBuffer(MemoryStream stream);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_origin")]
+    private static extern ref int MemoryStreamOrigin(MemoryStream stream);
 
     private bool TryMap(FileStream fs)
     {
@@ -79,16 +178,13 @@ public sealed unsafe class FgSource : IDisposable
         try
         {
             _map = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
-            _view = _map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-            byte* p = null;
-            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
-            _mapped = p + _view.PointerOffset;
             _fileLength = length;
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
-            ReleaseMap();
+            _map?.Dispose();
+            _map = null;
             return false;
         }
     }
@@ -96,12 +192,26 @@ public sealed unsafe class FgSource : IDisposable
     /// <summary>The unconsumed octets at hand (more may follow: see <see cref="IsComplete"/>).</summary>
     public ReadOnlyMemory<byte> Available()
     {
-        if (_map is not null)
+        switch (_mode)
         {
-            if (_window is null) MoveWindow();
-            return _window!.Memory.Slice((int)(_position - _windowStart));
+            case Mode.Buffered:
+                return new ReadOnlyMemory<byte>(_buffer, _start, _end - _start);
+            case Mode.Memory:
+                return _position < _data.Length ? _data.Slice((int)_position) : default;
+            case Mode.Mapped:
+                var w = _window;
+                if (w is null || _position < w.Start || _position >= w.End)
+                {
+                    if (_position >= _fileLength) return default;
+                    w = MoveWindow(_position, WindowSize);
+                }
+                return w.Octets.Slice((int)(_position - w.Start));
+            default:
+                if (_joinedStart >= 0 && _position >= _joinedStart && _position < _joinedStart + _joinedLength)
+                    return new ReadOnlyMemory<byte>(_joined, (int)(_position - _joinedStart), (int)(_joinedStart + _joinedLength - _position));
+                var rest = _seq.Slice(_position - _seqStart);
+                return rest.First;
         }
-        return new ReadOnlyMemory<byte>(_buffer, _start, _end - _start);
     }
 
     /// <summary>Whether <see cref="Available"/> reaches the end of the input.</summary>
@@ -109,9 +219,16 @@ public sealed unsafe class FgSource : IDisposable
     {
         get
         {
-            if (_map is null) return _eof;
-            if (_window is null) MoveWindow();
-            return _windowStart + _window!.Length >= _fileLength;
+            switch (_mode)
+            {
+                case Mode.Buffered: return _eof;
+                case Mode.Memory: return true;
+                case Mode.Mapped:
+                    var at = Available();
+                    return _position + at.Length >= _fileLength;
+                default:
+                    return _pipeDone && _position + Available().Length >= _seqStart + _seq.Length;
+            }
         }
     }
 
@@ -120,10 +237,19 @@ public sealed unsafe class FgSource : IDisposable
     {
         get
         {
-            if (_map is not null) return _position >= _fileLength;
-            if (_end > _start) return false;
-            Fill(1, PooledSize);
-            return _end <= _start;
+            switch (_mode)
+            {
+                case Mode.Memory: return _position >= _data.Length;
+                case Mode.Mapped: return _position >= _fileLength;
+                case Mode.Buffered:
+                    if (_end > _start) return false;
+                    Fill(1, PooledSize);
+                    return _end <= _start;
+                default:
+                    if (_position < _seqStart + _seq.Length) return false;
+                    Fill(1, PooledSize);
+                    return _position >= _seqStart + _seq.Length;
+            }
         }
     }
 
@@ -134,10 +260,17 @@ public sealed unsafe class FgSource : IDisposable
     /// </summary>
     public bool? MoreWithoutWaiting()
     {
-        if (_map is not null) return _position < _fileLength;
+        switch (_mode)
+        {
+            case Mode.Memory: return _position < _data.Length;
+            case Mode.Mapped: return _position < _fileLength;
+            case Mode.Pipe:
+                if (_position < _seqStart + _seq.Length) return true;
+                return _pipeDone ? false : null;
+        }
         if (_end > _start) return true;
         if (_eof) return false;
-        if (!_input.CanSeek) return null;
+        if (!_input!.CanSeek) return null;
         try { return _input.Position < _input.Length; }
         catch (Exception e) when (e is IOException or NotSupportedException) { return null; }
     }
@@ -173,32 +306,59 @@ public sealed unsafe class FgSource : IDisposable
     /// <summary>
     /// <see cref="Read"/> without consuming: the structure's <paramref name="length"/>
     /// is the caller's to <see cref="Consume"/>. With <paramref name="skipAhead"/>,
-    /// reading from a pipe may skip octets no rule reads (opaque blobs, page data)
-    /// without buffering them; <see cref="Consume"/> discards them from the input.
+    /// reading through a buffer (a pipe, a stream) may skip octets no rule reads
+    /// (opaque blobs, page data) without buffering them; <see cref="Consume"/> then
+    /// passes over them in the input, with a seek where it can. (A mapped file
+    /// maps each element whole: octets a check does not read are never touched.)
     /// </summary>
     public T Parse<T>(FgReadFunc<T> read, bool littleEndian, long maxLength, bool skipAhead, out int length, out bool handedOff)
     {
         while (true)
         {
-            var memory = Available();
-            bool complete = IsComplete;
-            var reader = new FgReader(memory, littleEndian, _position, soft: !complete, skipAhead && _map is null && !complete) { StopAtHandoff = true };
-            var result = read(ref reader);
-            if (!reader.IsShort)
-            {
-                if (reader.Position > maxLength) throw TooLong(reader.Position, maxLength, _position);
-                length = reader.Position;
-                handedOff = reader.HandedOff;
-                return result;
-            }
-            if (reader.Needed > maxLength) throw TooLong(reader.Needed, maxLength, _position);
-            // A short read always asks for more than there is; anything else would loop forever.
-            if (reader.Needed <= memory.Length) throw new InvalidOperationException("A short read asked for octets that are already there.");
-            // Each short parse starts again from the element's start: from a file (where reads never wait) take at
-            // least twice what is at hand, so a large element is parsed a few times, not once per read.
-            long want = _input.CanSeek ? Math.Max(reader.Needed, Math.Min(2L * memory.Length, maxLength)) : reader.Needed;
+            if (TryParse(read, littleEndian, maxLength, skipAhead, out var result, out length, out handedOff, out long want)) return result;
             Fill(want, maxLength);
         }
+    }
+
+    /// <summary>
+    /// <see cref="Parse"/> for async callers: waits for more octets without
+    /// blocking a thread. Never skips ahead: the element is held whole.
+    /// </summary>
+    public async ValueTask<(T Result, int Length, bool HandedOff)> ParseAsync<T>(FgReadFunc<T> read, bool littleEndian, long maxLength, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            if (TryParse(read, littleEndian, maxLength, skipAhead: false, out var result, out int length, out bool handedOff, out long want))
+                return (result, length, handedOff);
+            await FillAsync(want, maxLength, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // One attempt over the octets at hand: true with the result, or false with how many octets to make available.
+    private bool TryParse<T>(FgReadFunc<T> read, bool littleEndian, long maxLength, bool skipAhead, out T result, out int length, out bool handedOff, out long want)
+    {
+        var memory = Available();
+        bool complete = IsComplete;
+        var reader = new FgReader(memory, littleEndian, _position, soft: !complete,
+            skipAhead && !complete && _mode == Mode.Buffered) { StopAtHandoff = true };
+        result = read(ref reader);
+        if (!reader.IsShort)
+        {
+            if (reader.Position > maxLength) throw TooLong(reader.Position, maxLength, _position);
+            length = reader.Position;
+            handedOff = reader.HandedOff;
+            want = 0;
+            return true;
+        }
+        if (reader.Needed > maxLength) throw TooLong(reader.Needed, maxLength, _position);
+        // A short read always asks for more than there is; anything else would loop forever.
+        if (reader.Needed <= memory.Length) throw new InvalidOperationException("A short read asked for octets that are already there.");
+        // Each short parse starts again from the element's start: from a buffered file (where reads never
+        // wait) take at least twice what is at hand, so a large element is parsed a few times, not once per read.
+        want = _mode == Mode.Buffered && _input!.CanSeek ? Math.Max(reader.Needed, Math.Min(2L * memory.Length, maxLength)) : reader.Needed;
+        length = 0;
+        handedOff = false;
+        return false;
     }
 
     private static FgException TooLong(long length, long max, long at) => FgException.Invalid("record-length-limit", "(record)", at,
@@ -207,54 +367,119 @@ public sealed unsafe class FgSource : IDisposable
     /// <summary>Index in the buffer of the next unconsumed octet (buffered sources).</summary>
     internal int BufferStart => _start;
 
-    /// <summary>Octets buffered past the position (buffered sources).</summary>
-    internal int Buffered => _end - _start;
+    /// <summary>Octets at hand from the position, in one piece.</summary>
+    internal int Buffered => _mode == Mode.Buffered ? _end - _start : Available().Length;
 
-    /// <summary>Octets of the buffer (buffered sources) or of the mapping.</summary>
+    /// <summary>
+    /// <paramref name="length"/> octets at <paramref name="offset"/> that are at hand: for a buffered
+    /// source at <paramref name="bufferIndex"/> in the buffer; for the others where the offset lies.
+    /// </summary>
     internal ReadOnlySpan<byte> Span(long offset, int bufferIndex, int length)
-        => _map is not null ? new ReadOnlySpan<byte>(_mapped + offset, length) : new ReadOnlySpan<byte>(_buffer, bufferIndex, length);
+    {
+        switch (_mode)
+        {
+            case Mode.Buffered: return new ReadOnlySpan<byte>(_buffer, bufferIndex, length);
+            case Mode.Memory: return _data.Span.Slice((int)offset, length);
+            case Mode.Mapped:
+                foreach (var w in (ReadOnlySpan<Window?>)[_window, _previous])
+                    if (w is not null && offset >= w.Start && offset + length <= w.End) return w.Octets.Span.Slice((int)(offset - w.Start), length);
+                return default;
+            default:
+                if (_joinedStart >= 0 && offset >= _joinedStart && offset + length <= _joinedStart + _joinedLength)
+                    return new ReadOnlySpan<byte>(_joined, (int)(offset - _joinedStart), length);
+                if (offset >= _seqStart && offset + length <= _seqStart + _seq.Length)
+                {
+                    var piece = _seq.Slice(offset - _seqStart, length);
+                    if (piece.IsSingleSegment) return piece.FirstSpan;
+                }
+                return default;
+        }
+    }
 
-    /// <summary>Consumes <paramref name="n"/> octets; those past the buffer (skipped by a check) are read and dropped.</summary>
+    /// <summary>
+    /// Consumes <paramref name="n"/> octets. Those past the octets at hand (skipped by a
+    /// check) are passed over in the input: a seek where it can, else read and dropped.
+    /// </summary>
     public void Consume(int n)
     {
-        if (_map is null)
+        switch (_mode)
         {
-            int inBuffer = Math.Min(n, _end - _start);
-            _start += inBuffer;
-            if (n > inBuffer) Discard(n - inBuffer, _position + inBuffer);
+            case Mode.Buffered:
+                int inBuffer = Math.Min(n, _end - _start);
+                _start += inBuffer;
+                if (n > inBuffer) Discard(n - inBuffer, _position + inBuffer, null);
+                break;
+            case Mode.Mapped:
+                if (n > _fileLength - _position) throw InsideRecord(n - (_fileLength - _position), _fileLength, truncate: true);
+                break;
+            case Mode.Memory:
+                if (n > _data.Length - _position) throw InsideRecord(n - (_data.Length - _position), _data.Length, truncate: false);
+                break;
+            default:
+                long have = _seqStart + _seq.Length - _position;
+                if (n > have)
+                {
+                    _position += have;
+                    SkipPipe(n - have, "(record)");
+                    return;
+                }
+                break;
         }
         _position += n;
+        if (_memoryStream is not null) _memoryStream.Position = _memoryStreamStart + _position;
+    }
+
+    private FgException InsideRecord(long missing, long end, bool truncate)
+    {
+        if (truncate) _position = end;
+        return FgException.Invalid("truncated", "(record)", end,
+            string.Create(CultureInfo.InvariantCulture, $"input ends inside the record: {missing} more octet(s) expected"));
     }
 
     /// <summary>
     /// Copies the next <paramref name="count"/> octets to <paramref name="output"/>
     /// and consumes them, without parsing or holding them: from file to file
     /// inside the kernel where the output allows it (see <see cref="FgOutput"/>),
-    /// otherwise through the buffer, one buffer at a time. Input that ends
-    /// first is a <c>truncated</c> error naming <paramref name="field"/>.
+    /// otherwise through the buffer or the mapping, a piece at a time. Input that
+    /// ends first is a <c>truncated</c> error naming <paramref name="field"/>.
     /// </summary>
     public void CopyTo(FgOutput output, long count, string field)
     {
         ArgumentNullException.ThrowIfNull(output);
         if (count < 0) throw new ArgumentOutOfRangeException(nameof(count));
-        if (_map is not null)
+        if (_mode == Mode.Buffered)
         {
-            if (count > _fileLength - _position) throw Short(field, _position, count, _fileLength - _position);
-            long direct = 0;
-            if (_input is FileStream mapped && output.TryCopyDirect(mapped.SafeFileHandle, _position, count, out direct) && direct == count)
-            {
-                _position += count;
-                return;
-            }
-            for (long done = direct; done < count;)
-            {
-                int n = (int)Math.Min(count - done, 1 << 30);
-                output.Write(new ReadOnlySpan<byte>(_mapped + _position + done, n));
-                done += n;
-            }
-            _position += count;
+            CopyBuffered(output, count, field);
             return;
         }
+        long rest = count;
+        if (_mode == Mode.Mapped)
+        {
+            if (count > _fileLength - _position) throw Short(field, _position, count, _fileLength - _position);
+            if (_input is FileStream mapped && output.TryCopyDirect(mapped.SafeFileHandle, _position, count, out long direct))
+            {
+                _position += direct;
+                rest -= direct;
+            }
+        }
+        while (rest > 0)
+        {
+            var at = Available();
+            if (at.Length == 0)
+            {
+                if (!IsComplete) Fill(1, WindowSize);
+                at = Available();
+                if (at.Length == 0) throw Short(field, _position, rest, 0);
+            }
+            int n = (int)Math.Min(rest, at.Length);
+            output.Write(at.Span.Slice(0, n));
+            Consume(n);
+            rest -= n;
+        }
+    }
+
+    private void CopyBuffered(FgOutput output, long count, string field)
+    {
         int inBuffer = (int)Math.Min(count, _end - _start);
         output.Write(_buffer.AsSpan(_start, inBuffer));
         _start += inBuffer;
@@ -291,7 +516,7 @@ public sealed unsafe class FgSource : IDisposable
                 int toBoundary = CopyPiece - (int)(output.Offset % CopyPiece);
                 var room = output.Reserve(toBoundary);
                 room = room.Slice(0, (int)Math.Min(rest, Math.Min(room.Length, toBoundary)));
-                int n = positioned ? RandomAccess.Read(handle!, room, fileAt) : _input.Read(room);
+                int n = positioned ? RandomAccess.Read(handle!, room, fileAt) : _input!.Read(room);
                 if (n <= 0)
                 {
                     _eof = true;
@@ -321,53 +546,64 @@ public sealed unsafe class FgSource : IDisposable
     public void Skip(long count, string field)
     {
         if (count < 0) throw new ArgumentOutOfRangeException(nameof(count));
-        if (_map is not null)
+        switch (_mode)
         {
-            if (count > _fileLength - _position) throw Short(field, _position, count, _fileLength - _position);
-            _position += count;
-            return;
+            case Mode.Mapped:
+            case Mode.Memory:
+                long left = (_mode == Mode.Mapped ? _fileLength : _data.Length) - _position;
+                if (count > left) throw Short(field, _position, count, left);
+                _position += count;
+                if (_memoryStream is not null) _memoryStream.Position = _memoryStreamStart + _position;
+                return;
+            case Mode.Pipe:
+                SkipPipe(count, field);
+                return;
         }
         int inBuffer = (int)Math.Min(count, _end - _start);
         _start += inBuffer;
         _position += inBuffer;
         long rest = count - inBuffer;
         if (rest == 0) return;
-        if (_input is FileStream fs && fs.CanSeek)
-        {
-            long left = fs.Length - fs.Position;
-            if (rest > left)
-            {
-                fs.Position += left;
-                _position += left;
-                _eof = true;
-                throw Short(field, _position, rest - left, 0);
-            }
-            fs.Position += rest;
-            _position += rest;
-            return;
-        }
-        Discard(rest, _position);
+        Discard(rest, _position, field);
         _position += rest;
     }
 
     private static FgException Short(string field, long at, long needed, long available) => FgException.Invalid("truncated", field, at,
         string.Create(CultureInfo.InvariantCulture, $"the input ends here: {needed} more octet(s) expected, {available} there"));
 
-    private void Discard(long count, long at)
+    // Buffered: passes over `count` octets past the buffer at offset `at`: a seek where the input can,
+    // else read and dropped (into a buffer of their own: the element's octets stay in the buffer).
+    // Input that ends first is a truncated error naming `field`, or the record when null.
+    private void Discard(long count, long at, string? field)
     {
-        _scratch ??= new byte[DefaultRead];
-        while (count > 0)
+        long left = long.MaxValue;
+        if (_input!.CanSeek)
         {
-            int n = _input.Read(_scratch, 0, (int)Math.Min(count, _scratch.Length));
-            if (n <= 0)
-            {
-                _eof = true;
-                throw FgException.Invalid("truncated", "(record)", at,
-                    string.Create(CultureInfo.InvariantCulture, $"input ends inside the record: {count} more octet(s) expected"));
-            }
-            count -= n;
-            at += n;
+            try { left = _input.Length - _input.Position; }
+            catch (NotSupportedException) { }
+            _input.Position += Math.Min(count, left);
         }
+        else
+        {
+            _scratch ??= new byte[DefaultRead];
+            for (long done = 0; done < count;)
+            {
+                int n = _input.Read(_scratch, 0, (int)Math.Min(count - done, _scratch.Length));
+                if (n <= 0)
+                {
+                    left = done;
+                    break;
+                }
+                done += n;
+            }
+        }
+        if (count <= left) return;
+        _eof = true;
+        if (field is not null) _position = at + left;
+        throw field is null
+            ? FgException.Invalid("truncated", "(record)", at + left,
+                string.Create(CultureInfo.InvariantCulture, $"input ends inside the record: {count - left} more octet(s) expected"))
+            : Short(field, at + left, count - left, 0);
     }
 
     /// <summary>
@@ -377,12 +613,59 @@ public sealed unsafe class FgSource : IDisposable
     /// </summary>
     public void Fill(long need, long cap)
     {
-        if (_map is not null)
+        switch (_mode)
         {
-            // The whole file is mapped; only the 2 GiB window a span can cover runs short.
-            MoveWindow();
-            return;
+            case Mode.Memory: return;
+            case Mode.Mapped:
+                if (_position < _fileLength) MoveWindow(_position, need);
+                return;
+            case Mode.Pipe:
+                while (!FillPipeFromHand(need))
+                {
+                    AdvancePipe();
+                    ReadPipe(_pipe!.ReadAsync().AsTask().GetAwaiter().GetResult());
+                }
+                return;
         }
+        int want = MakeRoom(need, cap);
+        while (_end - _start < want && !_eof)
+        {
+            int n = _input!.Read(_buffer!, _end, ReadAsk(want));
+            if (n <= 0) _eof = true;
+            else _end += n;
+        }
+    }
+
+    /// <summary><see cref="Fill"/> without blocking a thread while the input waits.</summary>
+    public async ValueTask FillAsync(long need, long cap, CancellationToken cancellationToken = default)
+    {
+        switch (_mode)
+        {
+            case Mode.Buffered:
+                int want = MakeRoom(need, cap);
+                while (_end - _start < want && !_eof)
+                {
+                    int n = await _input!.ReadAsync(_buffer.AsMemory(_end, ReadAsk(want)), cancellationToken).ConfigureAwait(false);
+                    if (n <= 0) _eof = true;
+                    else _end += n;
+                }
+                return;
+            case Mode.Pipe:
+                while (!FillPipeFromHand(need))
+                {
+                    AdvancePipe();
+                    ReadPipe(await _pipe!.ReadAsync(cancellationToken).ConfigureAwait(false));
+                }
+                return;
+            default:
+                Fill(need, cap);
+                return;
+        }
+    }
+
+    // Buffered: room in the buffer for `need` octets from the position plus a read; returns `need`.
+    private int MakeRoom(long need, long cap)
+    {
         if (need > int.MaxValue) throw TooLong(need, cap, _position);
         int want = (int)need;
         if (_buffer!.Length - _start < Math.Max(want, _minRead))
@@ -406,15 +689,10 @@ public sealed unsafe class FgSource : IDisposable
             _start = 0;
             _end = have;
         }
-        while (_end - _start < want && !_eof)
-        {
-            int room = _buffer.Length - _end;
-            int ask = Math.Min(room, Math.Max(want - (_end - _start), _minRead));
-            int n = _input.Read(_buffer, _end, ask);
-            if (n <= 0) _eof = true;
-            else _end += n;
-        }
+        return want;
     }
+
+    private int ReadAsk(int want) => Math.Min(_buffer!.Length - _end, Math.Max(want - (_end - _start), _minRead));
 
     /// <summary>Only the first, small buffer comes from the pool; larger ones are sized exactly.</summary>
     private void ReturnBuffer()
@@ -422,41 +700,163 @@ public sealed unsafe class FgSource : IDisposable
         if (_buffer is { Length: PooledSize }) ArrayPool<byte>.Shared.Return(_buffer);
     }
 
-    private void MoveWindow()
+    // Pipe: true when `need` octets from the position are at hand in one piece (joining segments if
+    // they must be) or the pipe has ended; false when more must be read. Before a read, what is at
+    // hand is taken into the joined buffer and given back to the pipe: a pipe's writer may wait
+    // until its reader consumes (PipeOptions.PauseWriterThreshold), so a reader that holds on to an
+    // element larger than that would wait for ever.
+    private bool FillPipeFromHand(long need)
     {
-        long len = Math.Min(_fileLength - _position, int.MaxValue);
-        _window = new PointerMemory(_mapped + _position, (int)len);
-        _windowStart = _position;
+        if (need > int.MaxValue) throw TooLong(need, int.MaxValue, _position);
+        long joined = JoinedRest();
+        if (joined > 0 ? joined >= need : _seq.Slice(_position - _seqStart).First.Length >= need) return true;
+        long total = joined + _seq.Length - Math.Max(0, _position - _seqStart);
+        if (total >= need || _pipeDone)
+        {
+            // Join what the element needs, and a little more so that the next small element is in it too.
+            Join((int)Math.Min(total, Math.Max(need, 64 << 10)));
+            return true;
+        }
+        Join((int)total);
+        return false;
     }
 
-    private void ReleaseMap()
+    // Pipe: octets of the joined buffer from the position (0 when the position is past it).
+    private long JoinedRest() => _joinedStart >= 0 && _position >= _joinedStart ? Math.Max(0, _joinedStart + _joinedLength - _position) : 0;
+
+    // Pipe: makes the joined buffer hold `n` octets from the position: those it holds, then octets
+    // taken from the pipe's buffer (which then starts after them).
+    private void Join(int n)
     {
-        if (_view is not null && _mapped != null) _view.SafeMemoryMappedViewHandle.ReleasePointer();
-        _mapped = null;
-        _view?.Dispose();
-        _map?.Dispose();
-        _view = null;
-        _map = null;
+        int kept = (int)JoinedRest();
+        var target = _joined;
+        if (target is null || target.Length < n)
+        {
+            target = ArrayPool<byte>.Shared.Rent(Math.Max(n, 64 << 10));
+            if (kept > 0) Array.Copy(_joined!, (int)(_position - _joinedStart), target, 0, kept);
+            if (_joined is not null) ArrayPool<byte>.Shared.Return(_joined);
+            _joined = target;
+        }
+        else if (kept > 0)
+        {
+            Array.Copy(target, (int)(_position - _joinedStart), target, 0, kept);
+        }
+        long skip = Math.Max(0, _position - _seqStart);
+        int take = n - kept;
+        _seq.Slice(skip, take).CopyTo(target.AsSpan(kept));
+        _seq = _seq.Slice(skip + take);
+        _seqStart += skip + take;
+        _joinedStart = _position;
+        _joinedLength = n;
+    }
+
+    // Pipe: what has been consumed is given back, and all of the buffer marked as seen, before the pipe's next read.
+    private void AdvancePipe()
+    {
+        if (!_pipeHeld) return;
+        _pipeHeld = false;
+        long consumed = Math.Clamp(_position - _seqStart, 0, _seq.Length);
+        _pipe!.AdvanceTo(_seq.GetPosition(consumed), _seq.End);
+        _seqStart += consumed;
+        _seq = default;
+    }
+
+    private void ReadPipe(ReadResult result)
+    {
+        if (result.IsCanceled) throw new OperationCanceledException("The pipe's read was canceled.");
+        _seq = result.Buffer;
+        _pipeHeld = true;
+        _pipeDone = result.IsCompleted;
+    }
+
+    // Pipe: passes over `count` octets, reading and dropping those not yet there.
+    private void SkipPipe(long count, string field)
+    {
+        while (true)
+        {
+            long have = _seqStart + _seq.Length - _position;
+            if (count <= have)
+            {
+                _position += count;
+                return;
+            }
+            _position += have;
+            count -= have;
+            if (_pipeDone) throw Short(field, _position, count, 0);
+            AdvancePipe();
+            ReadPipe(_pipe!.ReadAsync().AsTask().GetAwaiter().GetResult());
+        }
+    }
+
+    private Window MoveWindow(long at, long need)
+    {
+        if (need > int.MaxValue) throw TooLong(need, int.MaxValue, at);
+        // An element is mapped whole (mapping costs no memory until octets are touched, and a check
+        // touches little of a large one); a window always reaches the end of the file when the element does.
+        long length = Math.Min(Math.Max(need, WindowSize), _fileLength - at);
+        var accessor = _map!.CreateViewAccessor(at, length, MemoryMappedFileAccess.Read);
+        var window = new Window(accessor, at, (int)length);
+        _previous?.Release();
+        _previous = _window;
+        _window = window;
+        return window;
     }
 
     public void Dispose()
     {
-        ReleaseMap();
+        _window?.Release();
+        _previous?.Release();
+        _window = _previous = null;
+        _map?.Dispose();
+        _map = null;
         ReturnBuffer();
         _buffer = null;
-        if (!_leaveOpen) _input.Dispose();
+        if (_pipe is not null)
+        {
+            if (_pipeHeld) _pipe.AdvanceTo(_seq.GetPosition(Math.Clamp(_position - _seqStart, 0, _seq.Length)));
+            _pipeHeld = false;
+            _seq = default;
+            if (_joined is not null) ArrayPool<byte>.Shared.Return(_joined);
+            _joined = null;
+            if (!_leaveOpen) _pipe.Complete();
+        }
+        if (!_leaveOpen) _input?.Dispose();
     }
 
-    /// <summary>Memory over mapped octets, so models can slice a mapped file without copying.</summary>
-    private sealed class PointerMemory : MemoryManager<byte>
+    /// <summary>A mapped window of the file: octets [Start, End) as memory that models can slice without copying.</summary>
+    private sealed unsafe class Window : MemoryManager<byte>
     {
-        private readonly byte* _p;
+        private readonly MemoryMappedViewAccessor _view;
+        private byte* _p;
         private readonly int _length;
-        public PointerMemory(byte* p, int length) { _p = p; _length = length; }
-        public int Length => _length;
+        public readonly long Start;
+        public readonly long End;
+        public readonly ReadOnlyMemory<byte> Octets;
+
+        public Window(MemoryMappedViewAccessor view, long start, int length)
+        {
+            _view = view;
+            byte* p = null;
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+            _p = p + view.PointerOffset;
+            _length = length;
+            Start = start;
+            End = start + length;
+            Octets = CreateMemory(length);
+        }
+
         public override Span<byte> GetSpan() => new(_p, _length);
         public override MemoryHandle Pin(int elementIndex = 0) => new(_p + elementIndex);
         public override void Unpin() { }
-        protected override void Dispose(bool disposing) { }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (_p == null) return;
+            _p = null;
+            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            _view.Dispose();
+        }
+
+        public void Release() => ((IDisposable)this).Dispose();
     }
 }

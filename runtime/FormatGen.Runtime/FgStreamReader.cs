@@ -1,5 +1,9 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
 
 namespace FormatGen.Runtime;
 
@@ -122,7 +126,7 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
     public ReadOnlySpan<byte> ElementBytes => Index < 0 ? default : CurrentSpan();
 
     // After a skip-ahead only the element's first octets are buffered.
-    private ReadOnlySpan<byte> CurrentSpan() => _source.Span(ElementOffset, _elementBufferStart, _source.IsMapped ? _elementLength : Math.Min(_elementLength, _elementBuffered));
+    private ReadOnlySpan<byte> CurrentSpan() => _source.Span(ElementOffset, _elementBufferStart, Math.Min(_elementLength, _elementBuffered));
 
     /// <summary>Reads the fields before the streamed repeat. Throws <see cref="FgException"/> on a structural error.</summary>
     public void ReadPrefix()
@@ -142,41 +146,107 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
     public bool MoveNext(bool build = true)
     {
         if (!_prefixRead) ReadPrefix();
+        if (!Begin()) return false;
+        int used;
+        try
+        {
+            used = Parse(prefix: false, build, Index, out _);
+        }
+        catch (FgException e) { throw Stamp(e); }
+        return End(used);
+    }
+
+    /// <summary>
+    /// <see cref="MoveNext"/> for async callers: waits for the input without
+    /// blocking a thread (a socket, a <see cref="System.IO.Pipelines.PipeReader"/>).
+    /// Holds each element whole: nothing is skipped ahead.
+    /// </summary>
+    public async ValueTask<bool> MoveNextAsync(bool build = true, CancellationToken cancellationToken = default)
+    {
+        if (!_prefixRead) await ReadPrefixAsync(cancellationToken).ConfigureAwait(false);
+        if (!Begin()) return false;
+        int used;
+        try
+        {
+            SetUp(prefix: false, build, Index);
+            (Current, used, bool handedOff) = await _source.ParseAsync(_readOne, _grammar.ElementsLittleEndian, _maxElement, cancellationToken).ConfigureAwait(false);
+            HandedOff = handedOff;
+        }
+        catch (FgException e) { throw Stamp(e); }
+        return End(used);
+    }
+
+    /// <summary>
+    /// The elements one at a time, for <c>await foreach</c>: each is valid
+    /// until the next is read (see <see cref="MoveNextAsync"/>); with
+    /// <paramref name="build"/> false the elements are checked and null is yielded.
+    /// </summary>
+    public async IAsyncEnumerable<TElement?> ReadAllAsync(bool build = true, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        while (await MoveNextAsync(build, cancellationToken).ConfigureAwait(false)) yield return Current;
+    }
+
+    /// <summary><see cref="ReadPrefix"/> for async callers.</summary>
+    public async ValueTask ReadPrefixAsync(CancellationToken cancellationToken = default)
+    {
+        if (_prefixRead) throw new InvalidOperationException("The prefix has already been read.");
+        _validation?.Clear();
+        SetUp(prefix: true, build: true, -1);
+        (_, int used, _) = await _source.ParseAsync(_readOne, false, _maxElement, cancellationToken).ConfigureAwait(false);
+        _source.Consume(used);
+        _prefixRead = true;
+    }
+
+    // The start of an element: false when the repeat has ended.
+    private bool Begin()
+    {
         if (_finished) return false;
         _validation?.Clear();
         Index++;
         ElementOffset = _source.Position;
         _elementBuffered = 0;
+        return true;
+    }
+
+    // An element of `used` octets has been read: consume it.
+    private bool End(int used)
+    {
+        _elementBufferStart = _source.BufferStart;
+        _elementBuffered = Math.Min(used, _source.Buffered);
         try
         {
-            int used = Parse(prefix: false, build, Index, out bool last);
-            _elementBufferStart = _source.BufferStart;
-            _elementBuffered = _source.IsMapped ? used : Math.Min(used, _source.Buffered);
             _source.Consume(used);
-            _elementLength = used;
-            _finished = last;
         }
-        catch (FgException e)
-        {
-            e.RecordIndex = Index;
-            e.RecordNoun = _grammar.ElementNoun;
-            // A failed discard has consumed the element's buffered octets already.
-            e.RecordName ??= _grammar.Label(_elementBuffered > 0 ? CurrentSpan() : _source.Available().Span);
-            throw;
-        }
+        catch (FgException e) { throw Stamp(e); }
+        _elementLength = used;
+        _finished = _last;
         // The label is a string: only made when there is something to report.
         if (_validation is { Count: > 0 }) _validation.StampRecord(0, Index, _grammar.Label(CurrentSpan()), _grammar.ElementNoun);
         return true;
     }
 
+    private FgException Stamp(FgException e)
+    {
+        e.RecordIndex = Index;
+        e.RecordNoun = _grammar.ElementNoun;
+        // A failed discard has consumed the element's buffered octets already.
+        e.RecordName ??= _grammar.Label(_elementBuffered > 0 ? CurrentSpan() : _source.Available().Span);
+        return e;
+    }
+
     /// <summary>After the repeat ended: whether any octet follows it.</summary>
     public bool HasTrailingData() => !_source.AtEnd;
 
-    private int Parse(bool prefix, bool build, long index, out bool last)
+    private void SetUp(bool prefix, bool build, long index)
     {
         _prefixing = prefix;
         _build = build;
         _index = index;
+    }
+
+    private int Parse(bool prefix, bool build, long index, out bool last)
+    {
+        SetUp(prefix, build, index);
         // Checking (not building) an element may skip the octets no rule reads.
         var element = _source.Parse(_readOne, _prefixRead && _grammar.ElementsLittleEndian, _maxElement, skipAhead: !build && !prefix, out int length, out bool handedOff);
         last = _last;

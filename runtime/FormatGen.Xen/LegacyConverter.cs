@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.IO.Pipelines;
 using System.Text;
 using System.Threading;
 using FormatGen.Runtime;
@@ -99,13 +100,11 @@ public sealed class LegacyConverter
     private readonly List<FgViolation> _warnings = new();
     private long _outputVerified;
 
-    private LegacyConverter(Stream input, Stream output, LegacyOptions options, CancellationToken cancel)
+    private LegacyConverter(FgSource input, Stream output, LegacyOptions options, CancellationToken cancel)
     {
         _o = options;
         _cancel = cancel;
-        // Not mapped: each copied page of a mapped file would count in resident memory. From a regular
-        // file, pages move file to file (FgSource.CopyTo), so the buffer reads little ahead of the chunks.
-        _source = new FgSource(input, mapFiles: false, readSize: input is FileStream { CanSeek: true } ? 32 << 10 : 256 << 10);
+        _source = input;
         _out = new FgOutput(output);
         _feed = new LegacyFeed(Step);
         _tee = new LegacyTee(_out, _feed);
@@ -122,6 +121,22 @@ public sealed class LegacyConverter
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
+        // Not mapped: the pages of a mapped file would count in resident memory as they are copied. From a
+        // regular file, pages move file to file (FgSource.CopyTo), so the buffer reads little ahead of the chunks.
+        return Convert(new FgSource(input, mapFiles: false, readSize: input is FileStream { CanSeek: true } ? 32 << 10 : 256 << 10), output, options, cancel);
+    }
+
+    /// <summary><see cref="Convert(Stream, Stream, LegacyOptions?, CancellationToken)"/> of octets in memory, read in place.</summary>
+    public static LegacyReport Convert(ReadOnlyMemory<byte> input, Stream output, LegacyOptions? options = null, CancellationToken cancel = default)
+        => Convert(new FgSource(input), output ?? throw new ArgumentNullException(nameof(output)), options, cancel);
+
+    /// <summary><see cref="Convert(Stream, Stream, LegacyOptions?, CancellationToken)"/> from a <see cref="PipeReader"/>, its segments read in place.</summary>
+    public static LegacyReport Convert(PipeReader input, Stream output, LegacyOptions? options = null, CancellationToken cancel = default)
+        => Convert(new FgSource(input ?? throw new ArgumentNullException(nameof(input))), output ?? throw new ArgumentNullException(nameof(output)), options, cancel);
+
+    // Takes the source: it is disposed when the conversion ends.
+    private static LegacyReport Convert(FgSource input, Stream output, LegacyOptions? options, CancellationToken cancel)
+    {
         var c = new LegacyConverter(input, output, options ?? new LegacyOptions(), cancel);
         bool done = false;
         try

@@ -1,6 +1,10 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
 using FormatGen.Runtime;
 using FormatGen.Xen.Libxc;
 
@@ -24,10 +28,39 @@ public sealed class LibxcReader : IDisposable
     private readonly List<FgViolation> _violations = new();
     private readonly bool _checkpointed;
     private LayoutRules? _rules;
+    private readonly FgSource? _ownedSource;
 
+    /// <param name="input">
+    /// Read from its position: a regular file is mapped in windows, a <see cref="MemoryStream"/>
+    /// is read in place from its buffer, a stream that can seek is never read to skip.
+    /// </param>
+    /// <param name="options">Record limit, validation, mapping.</param>
     public LibxcReader(Stream input, FgStreamOptions? options = null)
     {
         _reader = new FgStreamReader<Record>(input, _grammar, options);
+    }
+
+    /// <summary>A reader over octets in memory (a <c>byte[]</c> converts to this), read in place.</summary>
+    public LibxcReader(ReadOnlyMemory<byte> input, FgStreamOptions? options = null)
+        : this(new FgSource(input), options, checkpointed: false, ownsSource: true)
+    {
+    }
+
+    /// <summary>
+    /// A reader over a <see cref="PipeReader"/> (a socket): its segments are read in place,
+    /// only a record that straddles two is joined. Use <see cref="MoveNextAsync"/> or
+    /// <see cref="ReadAllAsync"/> not to block a thread while the pipe waits.
+    /// </summary>
+    public LibxcReader(PipeReader input, FgStreamOptions? options = null)
+        : this(new FgSource(input), options, checkpointed: false, ownsSource: true)
+    {
+    }
+
+    private LibxcReader(FgSource source, FgStreamOptions? options, bool checkpointed, bool ownsSource)
+    {
+        _reader = new FgStreamReader<Record>(source, _grammar, options);
+        _checkpointed = checkpointed;
+        _ownedSource = ownsSource ? source : null;
     }
 
     /// <summary>
@@ -37,9 +70,8 @@ public sealed class LibxcReader : IDisposable
     /// records end rounds of a Remus/COLO stream rather than being misplaced.
     /// </summary>
     public LibxcReader(FgSource source, FgStreamOptions? options = null, bool checkpointed = false)
+        : this(source, options, checkpointed, ownsSource: false)
     {
-        _reader = new FgStreamReader<Record>(source, _grammar, options);
-        _checkpointed = checkpointed;
     }
 
     /// <summary>The image header (after <see cref="ReadHeaders"/>).</summary>
@@ -86,6 +118,19 @@ public sealed class LibxcReader : IDisposable
     {
         _violations.Clear();
         _reader.ReadPrefix();
+        HeadersDone();
+    }
+
+    /// <summary><see cref="ReadHeaders"/> for async callers: waits for the input without blocking a thread.</summary>
+    public async ValueTask ReadHeadersAsync(CancellationToken cancellationToken = default)
+    {
+        _violations.Clear();
+        await _reader.ReadPrefixAsync(cancellationToken).ConfigureAwait(false);
+        HeadersDone();
+    }
+
+    private void HeadersDone()
+    {
         if (_reader.Validation is { } v)
         {
             foreach (var x in v.Violations)
@@ -101,20 +146,49 @@ public sealed class LibxcReader : IDisposable
     {
         if (_rules is null) ReadHeaders();
         _violations.Clear();
-        if (!_reader.MoveNext(build)) return false;
+        return _reader.MoveNext(build) && Observed();
+    }
+
+    /// <summary>
+    /// <see cref="MoveNext"/> for async callers: waits for the input without
+    /// blocking a thread. Each record is held whole (a check skips nothing ahead).
+    /// </summary>
+    public async ValueTask<bool> MoveNextAsync(bool build = true, CancellationToken cancellationToken = default)
+    {
+        if (_rules is null) await ReadHeadersAsync(cancellationToken).ConfigureAwait(false);
+        _violations.Clear();
+        return await _reader.MoveNextAsync(build, cancellationToken).ConfigureAwait(false) && Observed();
+    }
+
+    /// <summary>
+    /// The records one at a time, for <c>await foreach</c>, with the headers read first.
+    /// Each record, and <see cref="Violations"/> for it, is valid until the next is read.
+    /// </summary>
+    public async IAsyncEnumerable<Record> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        while (await MoveNextAsync(build: true, cancellationToken).ConfigureAwait(false)) yield return Current!;
+    }
+
+    // The layout rules see the record just read.
+    private bool Observed()
+    {
         var bytes = _reader.ElementBytes;
         Type = Record.PeekType(bytes, LittleEndian);
         BodyLength = Record.PeekBodyLength(bytes, LittleEndian);
-        if (_reader.Validation is { } v) _violations.AddRange(v.Violations);
+        if (_reader.Validation is { Count: > 0 } v) _violations.AddRange(v.Violations);
         _layout.Clear();
         _rules!.Observe(bytes, Index, Offset, _layout);
         if (_reader.Finished) _rules.Finish(Index, Offset, _layout);
-        _violations.AddRange(_layout.Violations);
+        if (_layout.Count > 0) _violations.AddRange(_layout.Violations);
         return true;
     }
 
     /// <summary>After END: whether octets follow it.</summary>
     public bool HasTrailingData() => _reader.HasTrailingData();
 
-    public void Dispose() => _reader.Dispose();
+    public void Dispose()
+    {
+        _reader.Dispose();
+        _ownedSource?.Dispose();
+    }
 }

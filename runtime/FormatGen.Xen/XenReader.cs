@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.IO.Pipelines;
 using FormatGen.Runtime;
 using FormatGen.Xen.Libxc;
 using LibxlRecord = FormatGen.Xen.Libxl.Record;
@@ -68,12 +69,32 @@ public sealed class XenReader : IDisposable
     /// <param name="format">Read as this format (<see cref="ImageKind.Libxc"/>, <see cref="ImageKind.Libxl"/> or <see cref="ImageKind.XlSaveFile"/>) instead of detecting it.</param>
     /// <param name="options">Record limit, validation, mapping.</param>
     public XenReader(Stream input, ImageKind? format = null, FgStreamOptions? options = null)
+        : this(new FgSource(input ?? throw new ArgumentNullException(nameof(input)), (options ?? new FgStreamOptions()).MapFiles), format, options)
     {
-        ArgumentNullException.ThrowIfNull(input);
+    }
+
+    /// <summary>A reader over octets in memory (a <c>byte[]</c> converts to this), read in place.</summary>
+    public XenReader(ReadOnlyMemory<byte> input, ImageKind? format = null, FgStreamOptions? options = null)
+        : this(new FgSource(input), format, options)
+    {
+    }
+
+    /// <summary>A reader over a <see cref="PipeReader"/> (a socket): its segments are read in place.</summary>
+    public XenReader(PipeReader input, ImageKind? format = null, FgStreamOptions? options = null)
+        : this(new FgSource(input ?? throw new ArgumentNullException(nameof(input))), format, options)
+    {
+    }
+
+    // Takes the source: disposing the reader disposes it.
+    private XenReader(FgSource source, ImageKind? format, FgStreamOptions? options)
+    {
         if (format is not (null or ImageKind.Libxc or ImageKind.Libxl or ImageKind.XlSaveFile))
+        {
+            source.Dispose();
             throw new ArgumentException("a format to force is libxc, libxl or xl", nameof(format));
+        }
         _options = options ?? new FgStreamOptions();
-        _source = new FgSource(input, _options.MapFiles);
+        _source = source;
         Head = _source.Peek(ImageDetector.PeekLength).ToArray();
         Detected = ImageDetector.Detect(Head);
         Format = format ?? Detected;
@@ -341,7 +362,7 @@ public sealed class XenReader : IDisposable
         var bytes = _libxl.ElementBytes;
         bool le = _libxlGrammar!.ElementsLittleEndian;
         LibxlType = LibxlRecord.PeekType(bytes, le);
-        if (_libxl.Validation is { } v) _violations.AddRange(v.Violations);
+        if (_libxl.Validation is { Count: > 0 } v) _violations.AddRange(v.Violations);
         Set(XenItemKind.Record, XenLayer.Libxl, LibxlDepth, _libxl.Index, _libxl.ElementOffset, _libxl.ElementLength, RecordNames.Of(LibxlType), LibxlRecord.PeekBodyLength(bytes, le));
         var next = _rules!.Observe(_libxl.Current, LibxlType, _libxl.Index, _libxl.ElementOffset, "libxl " + Name, _violations);
         if (_libxl.HandedOff)
@@ -360,7 +381,7 @@ public sealed class XenReader : IDisposable
         // After its END the state moves on: the libxc stream is never read past it.
         if (!_libxc!.MoveNext(build)) throw new InvalidOperationException("The libxc stream was read past its END.");
         LibxcType = _libxc.Type;
-        _violations.AddRange(_libxc.Violations);
+        if (_libxc.Violations.Count > 0) _violations.AddRange(_libxc.Violations);
         Set(XenItemKind.Record, XenLayer.Libxc, LibxcDepth, _libxc.Index, _libxc.Offset, _libxc.Length, RecordNames.Of(LibxcType), _libxc.BodyLength);
         if (_libxc.Finished)
         {

@@ -122,6 +122,7 @@ public sealed partial record Header
     /// </summary>
     public static byte PeekOptions(global::System.ReadOnlySpan<byte> data, bool littleEndian)
     {
+        if (data.Length >= 1) return (byte)data[0];
         var __r = new global::FormatGen.Runtime.FgReader(data, false);
         return (byte)__r.U1("options");
     }
@@ -130,6 +131,7 @@ public sealed partial record Header
     /// </summary>
     public static byte PeekVersion(global::System.ReadOnlySpan<byte> data, bool littleEndian)
     {
+        if (data.Length >= 2) return (byte)data[1];
         var __r = new global::FormatGen.Runtime.FgReader(data, false);
         __r.Skip(1, "version");
         return (byte)__r.U1("version");
@@ -139,6 +141,7 @@ public sealed partial record Header
     /// </summary>
     public static byte PeekKind(global::System.ReadOnlySpan<byte> data, bool littleEndian)
     {
+        if (data.Length >= 3) return (byte)data[2];
         var __r = new global::FormatGen.Runtime.FgReader(data, false);
         __r.Skip(2, "kind");
         return (byte)__r.U1("kind");

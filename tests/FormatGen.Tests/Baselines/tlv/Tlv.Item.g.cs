@@ -104,6 +104,7 @@ public sealed partial record Item
     /// </summary>
     public static global::Snapshots.Tlv.Tag PeekTag(global::System.ReadOnlySpan<byte> data, bool littleEndian)
     {
+        if (data.Length >= 1) return (global::Snapshots.Tlv.Tag)data[0];
         var __r = new global::FormatGen.Runtime.FgReader(data, true);
         return (global::Snapshots.Tlv.Tag)__r.U1("tag");
     }
@@ -112,6 +113,7 @@ public sealed partial record Item
     /// </summary>
     public static byte PeekLength(global::System.ReadOnlySpan<byte> data, bool littleEndian)
     {
+        if (data.Length >= 2) return (byte)data[1];
         var __r = new global::FormatGen.Runtime.FgReader(data, true);
         __r.Skip(1, "length");
         return (byte)__r.U1("length");

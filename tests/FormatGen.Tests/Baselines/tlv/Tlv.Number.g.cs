@@ -59,6 +59,7 @@ public sealed partial record Number : global::Snapshots.Tlv.IItemValue
     /// </summary>
     public static uint PeekValue(global::System.ReadOnlySpan<byte> data, bool littleEndian)
     {
+        if (data.Length >= 4) return (uint)global::FormatGen.Runtime.FgReader.U4At(data, 0, true);
         var __r = new global::FormatGen.Runtime.FgReader(data, true);
         return (uint)__r.U4("value");
     }

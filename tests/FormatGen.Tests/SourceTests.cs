@@ -1,0 +1,313 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.IO.Pipelines;
+using System.Linq;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Threading.Tasks;
+using FormatGen.Runtime;
+using FormatGen.Xen;
+using FormatGen.Xen.Libxc;
+using Xunit;
+
+namespace FormatGen.Tests;
+
+/// <summary>
+/// Every kind of input gives the same records, violations and errors, and
+/// none copies what it need not: memory is read in place, a file is mapped in
+/// windows, a seekable stream is never read to skip, a PipeReader's segments
+/// are read where they lie.
+/// </summary>
+public class SourceTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("fg-source-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static byte[] Image(int pagesPerRecord, long memory, GuestKind guest = GuestKind.Pv, bool bigEndian = false)
+    {
+        var ms = new MemoryStream();
+        LibxcSample.Write(ms, new SampleOptions { Guest = guest, MemoryBytes = memory, PagesPerRecord = pagesPerRecord, BigEndian = bigEndian });
+        return ms.ToArray();
+    }
+
+    /// <summary>One line per record and violation, and the error that stopped the reading.</summary>
+    private static string Read(LibxcReader r, bool build)
+    {
+        var sb = new StringBuilder();
+        try
+        {
+            r.ReadHeaders();
+            Note(sb, r.Violations);
+            while (r.MoveNext(build))
+            {
+                sb.Append(r.Index).Append(' ').Append(r.Offset).Append(' ').Append(r.Type).Append(' ').Append(r.Length);
+                if (build) sb.Append(' ').Append(RecordSummary.Of(r.Current!));
+                sb.Append('\n');
+                Note(sb, r.Violations);
+            }
+            sb.Append("trailing ").Append(r.HasTrailingData()).Append('\n');
+        }
+        catch (FgException e)
+        {
+            sb.Append("error ").Append(e.Format()).Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    private static async Task<string> ReadAsync(LibxcReader r)
+    {
+        var sb = new StringBuilder();
+        try
+        {
+            await r.ReadHeadersAsync();
+            Note(sb, r.Violations);
+            await foreach (var record in r.ReadAllAsync())
+            {
+                sb.Append(r.Index).Append(' ').Append(r.Offset).Append(' ').Append(r.Type).Append(' ').Append(r.Length)
+                    .Append(' ').Append(RecordSummary.Of(record)).Append('\n');
+                Note(sb, r.Violations);
+            }
+            sb.Append("trailing ").Append(r.HasTrailingData()).Append('\n');
+        }
+        catch (FgException e)
+        {
+            sb.Append("error ").Append(e.Format()).Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    private static void Note(StringBuilder sb, IReadOnlyList<FgViolation> violations)
+    {
+        foreach (var v in violations) sb.Append("  ").Append(v).Append('\n');
+    }
+
+    private string File(byte[] image, string name)
+    {
+        var path = Path.Combine(_dir, name);
+        System.IO.File.WriteAllBytes(path, image);
+        return path;
+    }
+
+    private static PipeReader SmallSegments(byte[] image) => PipeReader.Create(Streams.Chunked(image, 1000), new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 512));
+
+    // Images that exercise the sources: one-page and full batches, a broken rule mid-stream, a cut.
+    public static TheoryData<string> Cases => new() { "one-page", "batches", "big-endian-hvm", "broken", "cut", "trailing" };
+
+    private static byte[] Case(string name)
+    {
+        switch (name)
+        {
+            case "one-page": return Image(1, 1 << 20);
+            case "batches": return Image(1024, 6 << 20);
+            case "big-endian-hvm": return Image(3, 1 << 20, GuestKind.Hvm, bigEndian: true);
+            case "broken":
+                var broken = Image(16, 1 << 20);
+                var at = Streams.RecordOffsets(broken);
+                Streams.U4(broken, (int)at[at.Count / 2], 0x7777); // an unknown mandatory record type
+                return broken;
+            case "cut":
+                var whole = Image(64, 2 << 20);
+                return whole.AsSpan(0, whole.Length - 70_000).ToArray();
+            default:
+                return [.. Image(2, 64 << 10), 1, 2, 3];
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Every_source_reads_the_same(string name)
+    {
+        var image = Case(name);
+        var path = File(image, name + ".img");
+        foreach (bool build in new[] { true, false })
+        {
+            // Sources that hold each record whole, and those where a check skips octets ahead (a pipe, a
+            // seekable stream) and so learns of a cut record only where the input ends: only the message
+            // of that error differs between them.
+            var expected = Read(new LibxcReader(image), build);
+            var skipping = Read(new LibxcReader(Streams.Trickle(image, 5)), build);
+            if (build || name != "cut") Assert.Equal(expected, skipping);
+            else Assert.Equal(expected.Split("error")[0], skipping.Split("error")[0]);
+            void Same(string source, string actual, string? than = null)
+            {
+                Assert.True(actual == (than ?? expected), source + (build ? " (build)" : " (check)") + " reads otherwise than memory:\n" + actual);
+            }
+            Assert.Contains(name is "broken" or "cut" ? "error" : "trailing", expected);
+            using (var fs = new FileStream(path, FileMode.Open, FileAccess.Read))
+            using (var mapped = new LibxcReader(fs))
+            {
+                Same("file", Read(mapped, build));
+                Assert.True(mapped.IsMapped);
+            }
+            Same("MemoryStream", Read(new LibxcReader(new MemoryStream(image)), build));
+            Same("seekable stream", Read(new LibxcReader(new Seekable(image)), build), skipping);
+            Same("PipeReader", Read(new LibxcReader(SmallSegments(image)), build));
+            if (build)
+            {
+                Same("PipeReader async", await ReadAsync(new LibxcReader(SmallSegments(image))));
+                Same("stream async", await ReadAsync(new LibxcReader(Streams.Chunked(image, 3000))));
+            }
+        }
+    }
+
+    [Fact]
+    public void Memory_is_read_in_place()
+    {
+        var image = Image(4, 256 << 10);
+        var framed = new byte[image.Length + 100];
+        image.CopyTo(framed, 100);
+        var sources = new (string Name, Func<LibxcReader> Open, byte[] Array)[]
+        {
+            ("byte[]", () => new LibxcReader(image), image),
+            ("ReadOnlyMemory", () => new LibxcReader(framed.AsMemory(100)), framed),
+            ("MemoryStream over an array", () => new LibxcReader(new MemoryStream(image)), image),
+            ("MemoryStream over part of an array", () => new LibxcReader(new MemoryStream(framed, 100, image.Length)), framed),
+            ("MemoryStream at a position", () => { var ms = new MemoryStream(framed); ms.Position = 100; return new LibxcReader(ms); }, framed),
+        };
+        foreach (var (name, open, array) in sources)
+        {
+            using var r = open();
+            int pages = 0;
+            while (r.MoveNext())
+            {
+                if (r.Current!.Body is not PageData pd || pd.Data.IsEmpty) continue;
+                Assert.True(MemoryMarshal.TryGetArray(pd.Data, out var segment), name);
+                Assert.Same(array, segment.Array);
+                Assert.True(pd.Data.Span.SequenceEqual(array.AsSpan(segment.Offset, segment.Count)), name);
+                pages++;
+            }
+            Assert.True(pages > 0, name);
+        }
+    }
+
+    [Fact]
+    public void A_MemoryStream_is_left_after_what_was_read()
+    {
+        var image = Image(4, 256 << 10);
+        var ms = new MemoryStream([.. image, 9, 9]);
+        using (var r = new LibxcReader(ms))
+            while (r.MoveNext()) { }
+        Assert.Equal(image.Length, ms.Position);
+        Assert.Equal(9, ms.ReadByte());
+    }
+
+    [Fact]
+    public void A_stream_that_can_seek_is_not_read_to_skip()
+    {
+        var image = Image(1024, 16 << 20);
+        var input = new Seekable(image);
+        using (var r = new LibxcReader(input))
+            while (r.MoveNext(build: false)) { }
+        Assert.True(input.OctetsRead < image.Length / 8, $"{input.OctetsRead} of {image.Length} octets read");
+        Assert.Equal(image.Length, input.Position);
+    }
+
+    [Fact]
+    public void A_file_larger_than_its_windows_is_read_whole_and_its_end_named_exactly()
+    {
+        // Windows are 8 MiB; 40 MiB of one-page records cross several, with records across their edges.
+        var image = Image(1, 40 << 20);
+        Assert.True(image.Length > 4 * FgSourceWindow);
+        var path = File(image, "big.img");
+        using (var fs = new FileStream(path, FileMode.Open, FileAccess.Read))
+        using (var r = new LibxcReader(fs))
+        {
+            long records = 0;
+            while (r.MoveNext(build: false))
+            {
+                Assert.Empty(r.Violations);
+                Assert.Equal(r.Length, r.CurrentBytes.Length);
+                records++;
+            }
+            Assert.Equal(Streams.RecordOffsets(image).Count, records);
+        }
+        // Cut inside a page of the last PAGE_DATA: the error names the field, as from memory.
+        var offsets = Streams.RecordOffsets(image);
+        var cut = image.AsSpan(0, (int)offsets[^3] + 40).ToArray();
+        var expected = Read(new LibxcReader(cut), build: false);
+        System.IO.File.WriteAllBytes(path, cut);
+        using (var fs = new FileStream(path, FileMode.Open, FileAccess.Read))
+            Assert.Equal(expected, Read(new LibxcReader(fs), build: false));
+        Assert.Contains("truncated", expected);
+    }
+
+    private const int FgSourceWindow = 8 << 20;
+
+    [Fact]
+    public void Containers_and_legacy_images_read_from_memory_and_pipes()
+    {
+        var xl = new MemoryStream();
+        LibxcSample.Write(xl, new SampleOptions { Guest = GuestKind.Hvm, MemoryBytes = 1 << 20, Wrap = SampleWrap.Xl, Checkpoints = 2 });
+        var image = xl.ToArray();
+        string Items(XenReader r)
+        {
+            var sb = new StringBuilder();
+            using (r)
+                while (r.MoveNext()) sb.Append(r.Layer).Append(' ').Append(r.Offset).Append(' ').Append(r.Name).Append(' ').Append(r.Violations.Count).Append('\n');
+            return sb.ToString();
+        }
+        var expected = Items(new XenReader(Streams.Trickle(image, 9)));
+        Assert.Contains("Libxc", expected);
+        Assert.Equal(expected, Items(new XenReader(image)));
+        Assert.Equal(expected, Items(new XenReader(SmallSegments(image))));
+
+        var (_, domain, bits, _, _) = LegacyConverterTests.VectorCases().First(c => c.Domain.Pv);
+        var legacy = LegacyImage.Render(domain, bits);
+        var fromStream = new MemoryStream();
+        LegacyConverter.Convert(Streams.Trickle(legacy, 4), fromStream);
+        var fromMemory = new MemoryStream();
+        LegacyConverter.Convert(legacy, fromMemory);
+        var fromPipe = new MemoryStream();
+        LegacyConverter.Convert(SmallSegments(legacy), fromPipe);
+        Assert.Equal(fromStream.ToArray(), fromMemory.ToArray());
+        Assert.Equal(fromStream.ToArray(), fromPipe.ToArray());
+    }
+
+    [Fact]
+    public async Task A_pipe_that_is_written_while_read_gives_every_record()
+    {
+        var image = Image(3, 512 << 10);
+        var pipe = new Pipe(new PipeOptions(minimumSegmentSize: 512, pauseWriterThreshold: 8192, resumeWriterThreshold: 4096));
+        var writer = Task.Run(async () =>
+        {
+            var random = new Random(4);
+            for (int at = 0; at < image.Length;)
+            {
+                int n = Math.Min(image.Length - at, 1 + random.Next(5000));
+                await pipe.Writer.WriteAsync(image.AsMemory(at, n));
+                at += n;
+            }
+            await pipe.Writer.CompleteAsync();
+        });
+        using var r = new LibxcReader(pipe.Reader);
+        var read = await ReadAsync(r);
+        await writer;
+        Assert.Equal(Read(new LibxcReader(image), build: true), read);
+    }
+
+    /// <summary>A stream that can seek and is not a file or a MemoryStream; counts the octets read from it.</summary>
+    private sealed class Seekable(byte[] data) : Stream
+    {
+        private long _pos;
+        public long OctetsRead { get; private set; }
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            int n = (int)Math.Max(0, Math.Min(count, data.Length - _pos));
+            Array.Copy(data, _pos, buffer, offset, n);
+            _pos += n;
+            OctetsRead += n;
+            return n;
+        }
+        public override bool CanRead => true;
+        public override bool CanSeek => true;
+        public override bool CanWrite => false;
+        public override long Length => data.Length;
+        public override long Position { get => _pos; set => _pos = value >= 0 ? value : throw new IOException("negative position"); }
+        public override void Flush() { }
+        public override long Seek(long o, SeekOrigin s) => Position = s switch { SeekOrigin.Begin => o, SeekOrigin.Current => _pos + o, _ => data.Length + o };
+        public override void SetLength(long v) => throw new NotSupportedException();
+        public override void Write(byte[] b, int o, int c) => throw new NotSupportedException();
+    }
+}
