@@ -64,6 +64,9 @@ public ref struct FgReader
         SizeLimit = long.MaxValue;
     }
 
+    /// <summary>Octets at hand.</summary>
+    internal int Length => _buf.Length;
+
     public FgReader(ReadOnlyMemory<byte> data, bool littleEndian = false, long baseOffset = 0, bool soft = false, bool skipAhead = false)
         : this(data.Span, littleEndian, baseOffset, soft, skipAhead)
     {

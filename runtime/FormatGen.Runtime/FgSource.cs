@@ -63,6 +63,8 @@ public sealed class FgSource : IDisposable
 
     // Memory: all of the input; a MemoryStream's position follows ours.
     private readonly ReadOnlyMemory<byte> _data;
+    private readonly byte[]? _dataArray;  // the array under _data, when it is one (spans are made from it directly)
+    private readonly int _dataOffset;
     private readonly MemoryStream? _memoryStream;
     private readonly long _memoryStreamStart;
 
@@ -104,6 +106,7 @@ public sealed class FgSource : IDisposable
         {
             _mode = Mode.Memory;
             _data = octets;
+            (_dataArray, _dataOffset) = ArrayOf(octets);
             _memoryStream = ms;
             _memoryStreamStart = ms.Position;
             return;
@@ -117,6 +120,7 @@ public sealed class FgSource : IDisposable
     {
         _mode = Mode.Memory;
         _data = data;
+        (_dataArray, _dataOffset) = ArrayOf(data);
         _leaveOpen = true;
         _minRead = DefaultRead;
     }
@@ -134,6 +138,9 @@ public sealed class FgSource : IDisposable
         _leaveOpen = leaveOpen;
         _minRead = DefaultRead;
     }
+
+    private static (byte[]?, int) ArrayOf(ReadOnlyMemory<byte> data)
+        => System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data, out var segment) ? (segment.Array, segment.Offset) : (null, 0);
 
     /// <summary>Absolute offset of the next unconsumed octet.</summary>
     public long Position => _position;
@@ -197,7 +204,10 @@ public sealed class FgSource : IDisposable
             case Mode.Buffered:
                 return new ReadOnlyMemory<byte>(_buffer, _start, _end - _start);
             case Mode.Memory:
-                return _position < _data.Length ? _data.Slice((int)_position) : default;
+                if (_position >= _data.Length) return default;
+                return _dataArray is not null
+                    ? new ReadOnlyMemory<byte>(_dataArray, _dataOffset + (int)_position, _data.Length - (int)_position)
+                    : _data.Slice((int)_position);
             case Mode.Mapped:
                 var w = _window;
                 if (w is null || _position < w.Start || _position >= w.End)
@@ -337,11 +347,29 @@ public sealed class FgSource : IDisposable
     // One attempt over the octets at hand: true with the result, or false with how many octets to make available.
     private bool TryParse<T>(FgReadFunc<T> read, bool littleEndian, long maxLength, bool skipAhead, out T result, out int length, out bool handedOff, out long want)
     {
+        var reader = ReaderAt(littleEndian, skipAhead);
+        result = read(ref reader);
+        return Parsed(ref reader, maxLength, out length, out handedOff, out want);
+    }
+
+    /// <summary>
+    /// A reader over the octets at hand, for one attempt at an element (see <see cref="Parsed"/>):
+    /// soft unless they reach the end of the input, stopping at fields marked <c>-fg-handoff</c>.
+    /// </summary>
+    internal FgReader ReaderAt(bool littleEndian, bool skipAhead)
+    {
         var memory = Available();
         bool complete = IsComplete;
-        var reader = new FgReader(memory, littleEndian, _position, soft: !complete,
+        return new FgReader(memory, littleEndian, _position, soft: !complete,
             skipAhead && !complete && _mode == Mode.Buffered) { StopAtHandoff = true };
-        result = read(ref reader);
+    }
+
+    /// <summary>
+    /// After an attempt with a reader from <see cref="ReaderAt"/>: true with the element's
+    /// length, or false with how many octets to make available (<see cref="Fill"/>) before the next.
+    /// </summary>
+    internal bool Parsed(ref FgReader reader, long maxLength, out int length, out bool handedOff, out long want)
+    {
         if (!reader.IsShort)
         {
             if (reader.Position > maxLength) throw TooLong(reader.Position, maxLength, _position);
@@ -352,10 +380,11 @@ public sealed class FgSource : IDisposable
         }
         if (reader.Needed > maxLength) throw TooLong(reader.Needed, maxLength, _position);
         // A short read always asks for more than there is; anything else would loop forever.
-        if (reader.Needed <= memory.Length) throw new InvalidOperationException("A short read asked for octets that are already there.");
+        int had = reader.Length;
+        if (reader.Needed <= had) throw new InvalidOperationException("A short read asked for octets that are already there.");
         // Each short parse starts again from the element's start: from a buffered file (where reads never
         // wait) take at least twice what is at hand, so a large element is parsed a few times, not once per read.
-        want = _mode == Mode.Buffered && _input!.CanSeek ? Math.Max(reader.Needed, Math.Min(2L * memory.Length, maxLength)) : reader.Needed;
+        want = _mode == Mode.Buffered && _input!.CanSeek ? Math.Max(reader.Needed, Math.Min(2L * had, maxLength)) : reader.Needed;
         length = 0;
         handedOff = false;
         return false;
@@ -366,6 +395,9 @@ public sealed class FgSource : IDisposable
 
     /// <summary>Index in the buffer of the next unconsumed octet (buffered sources).</summary>
     internal int BufferStart => _start;
+
+    /// <summary>Whether an element is always at hand whole once parsed (nothing is skipped ahead).</summary>
+    internal bool HoldsWholeElements => _mode != Mode.Buffered;
 
     /// <summary>Octets at hand from the position, in one piece.</summary>
     internal int Buffered => _mode == Mode.Buffered ? _end - _start : Available().Length;
@@ -379,7 +411,7 @@ public sealed class FgSource : IDisposable
         switch (_mode)
         {
             case Mode.Buffered: return new ReadOnlySpan<byte>(_buffer, bufferIndex, length);
-            case Mode.Memory: return _data.Span.Slice((int)offset, length);
+            case Mode.Memory: return _dataArray is not null ? new ReadOnlySpan<byte>(_dataArray, _dataOffset + (int)offset, length) : _data.Span.Slice((int)offset, length);
             case Mode.Mapped:
                 foreach (var w in (ReadOnlySpan<Window?>)[_window, _previous])
                     if (w is not null && offset >= w.Start && offset + length <= w.End) return w.Octets.Span.Slice((int)(offset - w.Start), length);

@@ -212,7 +212,7 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
     private bool End(int used)
     {
         _elementBufferStart = _source.BufferStart;
-        _elementBuffered = Math.Min(used, _source.Buffered);
+        _elementBuffered = _source.HoldsWholeElements ? used : Math.Min(used, _source.Buffered);
         try
         {
             _source.Consume(used);
