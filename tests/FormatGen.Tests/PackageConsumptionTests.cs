@@ -2,7 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
+using System.IO.Compression;
 using System.Linq;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using Xunit;
 using Xunit.Abstractions;
@@ -14,7 +16,8 @@ namespace FormatGen.Tests;
 /// folder, a fresh console project (outside the repository) takes `FormatGen`
 /// from there and everything else from the machine's package cache, and
 /// builds, runs and publishes (Native AOT) the README's example word for word;
-/// the `xenstream` tool installs from the same folder and runs.
+/// the `xenstream` tool installs from the same folder and runs: the Native AOT
+/// executable on this machine's runtime, the framework-dependent build on others.
 /// </summary>
 public sealed class PackageConsumptionTests(ITestOutputHelper output) : IDisposable
 {
@@ -132,16 +135,61 @@ public sealed class PackageConsumptionTests(ITestOutputHelper output) : IDisposa
             Assert.Equal(ns + ".Sensors\n", Dotnet(app, Path.Combine(_dir, item, "App.dll")).Out);
         }
 
-        // xenstream as a .NET tool.
-        var tools = Path.Combine(_dir, "tools");
-        step = Dotnet(_dir, "tool", "install", "xenstream", "--tool-path", tools, "--add-source", packages, "--version", version, "--configfile", Path.Combine(_dir, "NuGet.config"));
-        Assert.True(step.Exit == 0, step.Out);
-        using (var p = Process.Start(new ProcessStartInfo(Path.Combine(tools, "xenstream"), new[] { "verify", "--sample" }) { RedirectStandardOutput = true })!)
+        // xenstream as a .NET tool: `xenstream` names a package per runtime, and this machine's is the native executable.
+        var rid = RuntimeInformation.RuntimeIdentifier;
+        foreach (var id in new[] { "xenstream", $"xenstream.{rid}", "xenstream.any" })
+            Assert.True(File.Exists(Path.Combine(packages, $"{id}.{version}.nupkg")), id);
+        var tools = InstallTool(packages, version, "tools");
+        var installed = File.ResolveLinkTarget(Path.Combine(tools, "xenstream"), returnFinalTarget: true)?.FullName ?? "";
+        Assert.Contains($"{Path.DirectorySeparatorChar}xenstream.{rid}{Path.DirectorySeparatorChar}", installed);
+        Assert.Empty(Directory.GetFiles(tools, "*.dll", SearchOption.AllDirectories));
+        AssertVerifiesTheSample(tools);
+
+        // Another runtime's machine takes `xenstream.any` (as if this one's package were for another runtime).
+        var elsewhere = Path.Combine(_dir, "elsewhere");
+        Directory.CreateDirectory(elsewhere);
+        File.Copy(Path.Combine(packages, $"xenstream.any.{version}.nupkg"), Path.Combine(elsewhere, $"xenstream.any.{version}.nupkg"));
+        File.Copy(Path.Combine(packages, $"xenstream.{version}.nupkg"), Path.Combine(elsewhere, $"xenstream.{version}.nupkg"));
+        using (var pointer = ZipFile.Open(Path.Combine(elsewhere, $"xenstream.{version}.nupkg"), ZipArchiveMode.Update))
         {
-            var text = p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            Assert.Equal(0, p.ExitCode);
-            Assert.StartsWith("VALID: (built-in sample)", text);
+            var entry = pointer.Entries.Single(e => e.Name == "DotnetToolSettings.xml");
+            string settings;
+            using (var reader = new StreamReader(entry.Open()))
+                settings = reader.ReadToEnd();
+            var other = rid == "linux-arm64" ? "linux-x64" : "linux-arm64";
+            Assert.Contains($"RuntimeIdentifier=\"{rid}\"", settings);
+            settings = settings.Replace($"RuntimeIdentifier=\"{rid}\" Id=\"xenstream.{rid}\"", $"RuntimeIdentifier=\"{other}\" Id=\"xenstream.{other}\"");
+            entry.Delete();
+            using var writer = new StreamWriter(pointer.CreateEntry(entry.FullName).Open());
+            writer.Write(settings);
         }
+        var fallback = InstallTool(elsewhere, version, "tools-any");
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(fallback, ".store"), "xenstream.dll", SearchOption.AllDirectories));
+        AssertVerifiesTheSample(fallback);
+    }
+
+    /// <summary>`dotnet tool install xenstream` from <paramref name="source"/> alone, into a tool path of its own.</summary>
+    private string InstallTool(string source, string version, string name)
+    {
+        var tools = Path.Combine(_dir, name);
+        File.WriteAllText(Path.Combine(_dir, $"{name}.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <config><add key="globalPackagesFolder" value="{Path.Combine(_dir, name + "-cache")}" /></config>
+              <packageSources><clear /><add key="tool" value="{source}" /></packageSources>
+            </configuration>
+            """);
+        var step = Dotnet(_dir, "tool", "install", "xenstream", "--tool-path", tools, "--version", version, "--configfile", Path.Combine(_dir, $"{name}.config"));
+        Assert.True(step.Exit == 0, step.Out);
+        return tools;
+    }
+
+    private static void AssertVerifiesTheSample(string tools)
+    {
+        using var p = Process.Start(new ProcessStartInfo(Path.Combine(tools, "xenstream"), new[] { "verify", "--sample" }) { RedirectStandardOutput = true })!;
+        var text = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        Assert.Equal(0, p.ExitCode);
+        Assert.StartsWith("VALID: (built-in sample)", text);
     }
 }
