@@ -113,6 +113,7 @@ public sealed class FgSource : IDisposable
         }
         _mode = Mode.Buffered;
         _buffer = ArrayPool<byte>.Shared.Rent(PooledSize);
+        FormatGen.Runtime.Internal.FgPipe.Enlarge(input);
     }
 
     /// <summary>A source over octets in memory, read in place (a <c>byte[]</c> converts to this).</summary>
@@ -617,8 +618,9 @@ public sealed class FgSource : IDisposable
         }
         else
         {
+            long done = 0;
             _scratch ??= new byte[DefaultRead];
-            for (long done = 0; done < count;)
+            while (done < count)
             {
                 int n = _input.Read(_scratch, 0, (int)Math.Min(count - done, _scratch.Length));
                 if (n <= 0)

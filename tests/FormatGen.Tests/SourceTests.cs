@@ -287,6 +287,22 @@ public class SourceTests : IDisposable
         Assert.Equal(Read(new LibxcReader(image), build: true), read);
     }
 
+    [Fact]
+    public void A_pipe_read_through_a_FileStream_gets_a_larger_buffer()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        using var server = new System.IO.Pipes.AnonymousPipeServerStream(System.IO.Pipes.PipeDirection.In);
+        using var client = new System.IO.Pipes.AnonymousPipeClientStream(System.IO.Pipes.PipeDirection.Out, server.ClientSafePipeHandle);
+        var handle = new Microsoft.Win32.SafeHandles.SafeFileHandle(server.SafePipeHandle.DangerousGetHandle(), ownsHandle: false);
+        using var input = new FileStream(handle, FileAccess.Read, bufferSize: 0);
+        Assert.Equal(64 << 10, fcntl((int)handle.DangerousGetHandle(), 1032, 0));
+        using (new FgSource(input))
+            Assert.Equal(1 << 20, fcntl((int)handle.DangerousGetHandle(), 1032, 0));
+    }
+
+    [DllImport("libc")]
+    private static extern int fcntl(int fd, int command, int argument);
+
     /// <summary>A stream that can seek and is not a file or a MemoryStream; counts the octets read from it.</summary>
     private sealed class Seekable(byte[] data) : Stream
     {
