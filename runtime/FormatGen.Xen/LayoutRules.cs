@@ -107,7 +107,7 @@ public sealed class LayoutRules
         var at = new Place(into, index, type);
 
         // Records the grammar refuses outright take no part in the order.
-        if (!Enum.IsDefined(type) || type is RecordType.Toolstack or RecordType.CheckpointDirtyPfnList) return;
+        if (type.KsyName() is null || type is RecordType.Toolstack or RecordType.CheckpointDirtyPfnList) return;
         if (_version < 3 && type > RecordType.CheckpointDirtyPfnList) return;
 
         if (IsPv && IsHvmOnly(type))

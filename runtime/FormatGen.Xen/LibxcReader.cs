@@ -105,11 +105,11 @@ public sealed class LibxcReader : IDisposable
         var bytes = _reader.ElementBytes;
         Type = Record.PeekType(bytes, LittleEndian);
         BodyLength = Record.PeekBodyLength(bytes, LittleEndian);
-        if (_reader.Validation is { } v) _violations.AddRange(v.Violations);
+        if (_reader.Validation is { Count: > 0 } v) _violations.AddRange(v.Violations);
         _layout.Clear();
         _rules!.Observe(bytes, Index, Offset, _layout);
         if (_reader.Finished) _rules.Finish(Index, Offset, _layout);
-        _violations.AddRange(_layout.Violations);
+        if (_layout.Count > 0) _violations.AddRange(_layout.Violations);
         return true;
     }
 

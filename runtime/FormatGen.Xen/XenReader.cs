@@ -360,7 +360,7 @@ public sealed class XenReader : IDisposable
         // After its END the state moves on: the libxc stream is never read past it.
         if (!_libxc!.MoveNext(build)) throw new InvalidOperationException("The libxc stream was read past its END.");
         LibxcType = _libxc.Type;
-        _violations.AddRange(_libxc.Violations);
+        if (_libxc.Violations.Count > 0) _violations.AddRange(_libxc.Violations);
         Set(XenItemKind.Record, XenLayer.Libxc, LibxcDepth, _libxc.Index, _libxc.Offset, _libxc.Length, RecordNames.Of(LibxcType), _libxc.BodyLength);
         if (_libxc.Finished)
         {
