@@ -33,7 +33,7 @@ public sealed record FgStreamOptions
 /// </summary>
 /// <remarks>
 /// Models and spans returned for an element stay valid until the next call to
-/// <see cref="MoveNext"/>; copy what must outlive that.
+/// <see cref="MoveNext(bool)"/>; copy what must outlive that.
 /// </remarks>
 public sealed class FgStreamReader<TElement> : IDisposable where TElement : class
 {
@@ -77,7 +77,7 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
         _readOne = ReadOne;
     }
 
-    /// <summary>Violations found by the last <see cref="ReadPrefix"/> or <see cref="MoveNext"/>.</summary>
+    /// <summary>Violations found by the last <see cref="ReadPrefix"/> or <see cref="MoveNext(bool)"/>.</summary>
     public FgValidation? Validation => _validation;
 
     /// <summary>The grammar, holding the prefix once it is read.</summary>
@@ -129,7 +129,7 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
     {
         if (_prefixRead) throw new InvalidOperationException("The prefix has already been read.");
         _validation?.Clear();
-        int used = Parse(prefix: true, build: true, index: -1, out _);
+        int used = Parse(prefix: true, build: true, skipAhead: false, index: -1, out _);
         _source.Consume(used);
         _prefixRead = true;
     }
@@ -139,7 +139,15 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
     /// repeat has been read. Throws <see cref="FgException"/> (with the
     /// element index) on a structural error or an element over the limit.
     /// </summary>
-    public bool MoveNext(bool build = true)
+    public bool MoveNext(bool build = true) => MoveNext(build, skipAhead: true);
+
+    /// <summary>
+    /// <see cref="MoveNext(bool)"/>; with <paramref name="skipAhead"/> false an
+    /// element checked without building is still buffered whole from a pipe
+    /// (<see cref="ElementBytes"/> holds all of it), so what it reports, a
+    /// truncated element too, is what building it reports.
+    /// </summary>
+    public bool MoveNext(bool build, bool skipAhead)
     {
         if (!_prefixRead) ReadPrefix();
         if (_finished) return false;
@@ -149,7 +157,7 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
         _elementBuffered = 0;
         try
         {
-            int used = Parse(prefix: false, build, Index, out bool last);
+            int used = Parse(prefix: false, build, skipAhead, Index, out bool last);
             _elementBufferStart = _source.BufferStart;
             _elementBuffered = _source.IsMapped ? used : Math.Min(used, _source.Buffered);
             _source.Consume(used);
@@ -172,13 +180,13 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
     /// <summary>After the repeat ended: whether any octet follows it.</summary>
     public bool HasTrailingData() => !_source.AtEnd;
 
-    private int Parse(bool prefix, bool build, long index, out bool last)
+    private int Parse(bool prefix, bool build, bool skipAhead, long index, out bool last)
     {
         _prefixing = prefix;
         _build = build;
         _index = index;
         // Checking (not building) an element may skip the octets no rule reads.
-        var element = _source.Parse(_readOne, _prefixRead && _grammar.ElementsLittleEndian, _maxElement, skipAhead: !build && !prefix, out int length, out bool handedOff);
+        var element = _source.Parse(_readOne, _prefixRead && _grammar.ElementsLittleEndian, _maxElement, skipAhead: skipAhead && !build && !prefix, out int length, out bool handedOff);
         last = _last;
         Current = element;
         HandedOff = handedOff;
