@@ -47,6 +47,32 @@ public class DumpGoldenTests : IDisposable
     }
 
     /// <summary>
+    /// dump allocates nothing per PAGE_DATA record (text or JSON): twice the
+    /// records cost no more allocation than once (the output grows, the
+    /// buffers do not).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Dump_allocates_nothing_per_page_data_record(bool json)
+    {
+        var small = Path.Combine(_dir, "small.img");
+        var large = Path.Combine(_dir, "large.img");
+        Assert.Equal(0, SampleCommand.Run("pv", 4L << 20, 3, false, small, null, 0, 1));
+        Assert.Equal(0, SampleCommand.Run("pv", 8L << 20, 3, false, large, null, 0, 1));
+        long Allocated(string path)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            Assert.Equal(0, DumpCommand.Run(path, false, json, 128L << 20, Stream.Null));
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        Allocated(small);
+        Allocated(large);
+        long perRecord = (Allocated(large) - Allocated(small)) / 1024;   // 1024 more one-page records
+        Assert.True(perRecord < 8, perRecord + " octets allocated per PAGE_DATA record");
+    }
+
+    /// <summary>
     /// A little-endian libxc stream with: STATIC_DATA_END retyped as PAGE_DATA
     /// (a body too short for one), PAGE_DATA records with shuffled and gapped
     /// pfns and undefined page types, a record of an unknown type, and the
