@@ -1,7 +1,10 @@
 using System;
+using System.Buffers;
+using System.Buffers.Text;
 using System.CommandLine;
 using System.Globalization;
 using System.IO;
+using System.Text;
 using System.Text.Json;
 using FormatGen.Runtime;
 using FormatGen.Xen;
@@ -81,14 +84,11 @@ internal static class DumpCommand
         try
         {
             int complete = 0;
-            while (reader.MoveNext(build: true))
+            // PAGE_DATA is summarised from its octets: no model is built for it.
+            while (reader.MoveNext(RecordSummary.NeedsModel))
             {
                 if (reader.Kind != XenItemKind.Record) sink.Header(reader);
-                else
-                {
-                    var summary = reader.Layer == XenLayer.Libxc ? RecordSummary.Of(reader.LibxcRecord!) : RecordSummary.Of(reader.LibxlRecord!);
-                    sink.Record(reader, summary);
-                }
+                else sink.Record(reader);
                 Note(reader.Violations);
                 if (reader.CompleteRounds != complete) sink.Checkpoint(complete = reader.CompleteRounds);
             }
@@ -108,17 +108,31 @@ internal static class DumpCommand
     private interface ISink : IDisposable
     {
         void Header(XenReader r);
-        void Record(XenReader r, string summary);
+        void Record(XenReader r);
         void Checkpoint(int complete);
         void Violation(FgViolation v);
         void Error(FgException e);
         void End(XenReader r, bool valid);
     }
 
+    /// <summary>
+    /// Lines of text, formatted as UTF-8 straight into one buffer that goes to
+    /// standard output when it fills: a record's line makes no string.
+    /// </summary>
     private sealed class TextSink(Stream stdout) : ISink
     {
-        private readonly StreamWriter _w = new(stdout, new System.Text.UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
+        private const int FlushAt = 1 << 16;
+        private readonly ArrayBufferWriter<byte> _out = new(FlushAt + (1 << 12));
         private bool _table;
+
+        private void Line(string text)
+        {
+            var span = _out.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length) + 1);
+            int n = Encoding.UTF8.GetBytes(text, span);
+            span[n] = (byte)'\n';
+            _out.Advance(n + 1);
+            if (_out.WrittenCount >= FlushAt) Flush();
+        }
 
         public void Header(XenReader r)
         {
@@ -126,36 +140,93 @@ internal static class DumpCommand
             switch (r.Kind)
             {
                 case XenItemKind.XlHeader:
-                    _w.WriteLine(indent + Program.DescribeXl(r.XlHeader!));
+                    Line(indent + Program.DescribeXl(r.XlHeader!));
                     if (r.XlHeader!.Header.OptionalData.Config is { } config)
-                        foreach (var line in config.TrimEnd('\n').Split('\n')) _w.WriteLine(indent + "  | " + line);
+                        foreach (var line in config.TrimEnd('\n').Split('\n')) Line(indent + "  | " + line);
                     break;
                 case XenItemKind.LibxlHeader:
-                    _w.WriteLine(indent + Program.DescribeLibxl(r.LibxlHeader!.Value));
+                    Line(indent + Program.DescribeLibxl(r.LibxlHeader!.Value));
                     break;
                 case XenItemKind.LibxcHeader:
-                    _w.WriteLine(indent + Program.DescribeLibxc(r.Libxc!));
+                    Line(indent + Program.DescribeLibxc(r.Libxc!));
                     break;
             }
             if (!_table && r.Kind != XenItemKind.XlHeader)
             {
-                _w.WriteLine($"{"index",8} {"offset",-12} {"type",-26} {"length",10}  summary");
+                Line($"{"index",8} {"offset",-12} {"type",-26} {"length",10}  summary");
                 _table = true;
             }
         }
 
-        public void Record(XenReader r, string summary)
-            => _w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{new string(' ', 2 * r.Depth)}{r.Index,8} 0x{r.Offset:x10} {r.Name,-26} {r.BodyLength,10}  {summary}"));
+        /// <summary>"{indent}{index,8} 0x{offset:x10} {type,-26} {length,10}  {summary}".</summary>
+        public void Record(XenReader r)
+        {
+            var name = TypeColumn(r.Name);
+            int indent = 2 * r.Depth;
+            var span = _out.GetSpan(indent + 64 + name.Length);
+            span[..indent].Fill((byte)' ');
+            int at = indent;
+            at += RightAligned(span[at..], r.Index, 8);
+            " 0x"u8.CopyTo(span[at..]);
+            at += 3;
+            Utf8Formatter.TryFormat(r.Offset, span[at..], out int n, new StandardFormat('x', 10));
+            at += n;
+            span[at++] = (byte)' ';
+            name.CopyTo(span[at..]);
+            at += name.Length;
+            at += RightAligned(span[at..], r.BodyLength, 10);
+            span[at++] = (byte)' ';
+            span[at++] = (byte)' ';
+            _out.Advance(at);
+            RecordSummary.Write(r, _out);
+            _out.Write("\n"u8);
+            if (_out.WrittenCount >= FlushAt) Flush();
+        }
 
-        public void Checkpoint(int complete) => _w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"--- checkpoint {complete} complete"));
+        // The last type name as its column: UTF-8, padded to 26 characters, and the space after it
+        // (the reader names each type with one string).
+        private string? _typeName;
+        private byte[] _typeColumn = [];
 
-        public void Violation(FgViolation v) => _w.WriteLine("  " + v);
+        private ReadOnlySpan<byte> TypeColumn(string name)
+        {
+            if (!ReferenceEquals(name, _typeName))
+            {
+                _typeColumn = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{name,-26} "));
+                _typeName = name;
+            }
+            return _typeColumn;
+        }
 
-        public void Error(FgException e) => _w.WriteLine("error: " + e.Format());
+        /// <summary>A number right-aligned in <paramref name="width"/> columns (as {value,width} formats it).</summary>
+        private static int RightAligned(Span<byte> span, long value, int width)
+        {
+            Utf8Formatter.TryFormat(value, span, out int n);
+            if (n >= width) return n;
+            span[..n].CopyTo(span[(width - n)..]);
+            span[..(width - n)].Fill((byte)' ');
+            return width;
+        }
 
-        public void End(XenReader r, bool valid) => _w.Flush();
+        public void Checkpoint(int complete) => Line(string.Create(CultureInfo.InvariantCulture, $"--- checkpoint {complete} complete"));
 
-        public void Dispose() => _w.Dispose();
+        public void Violation(FgViolation v) => Line("  " + v);
+
+        public void Error(FgException e) => Line("error: " + e.Format());
+
+        public void End(XenReader r, bool valid) => Flush();
+
+        private void Flush()
+        {
+            stdout.Write(_out.WrittenSpan);
+            _out.ResetWrittenCount();
+            stdout.Flush();
+        }
+
+        public void Dispose()
+        {
+            if (_out.WrittenCount > 0) Flush();
+        }
     }
 
     /// <summary>
@@ -185,17 +256,90 @@ internal static class DumpCommand
         private (long? Offset, long? Length, int? Depth) Place(XenItemKind kind)
             => _headers.TryGetValue(kind, out var at) ? (at.Offset, at.Length, at.Depth) : (null, null, null);
 
-        public void Record(XenReader r, string summary)
+        // A record's object: {"layer","depth","round" (when checkpointed),"offset","index","type","length","summary"},
+        // formatted as UTF-8 into a buffer kept for the next (the summary too) and handed to the writer whole.
+        private readonly ArrayBufferWriter<byte> _summary = new(1 << 10);
+        private readonly ArrayBufferWriter<byte> _record = new(1 << 10);
+
+        public void Record(XenReader r)
         {
             Begin();
-            // The generated writer itself: JsonSerializer.Serialize would flush (a write to stdout) per record.
-            DumpJson.Default.RecordJson.SerializeHandler!(_j, new RecordJson(Layer(r.Layer), r.Depth, r.Checkpointed ? r.Round : null, r.Offset, r.Index, r.Name, r.BodyLength, summary));
+            _summary.ResetWrittenCount();
+            RecordSummary.Write(r, _summary);
+            var summary = Escaped(_summary.WrittenSpan);
+            var name = TypeJson(r.Name);
+            _record.ResetWrittenCount();
+            var span = _record.GetSpan(160 + name.Length + summary.Length);
+            int at = Put(span, 0, r.Layer switch { XenLayer.Xl => "{\"layer\":\"xl\",\"depth\":"u8, XenLayer.Libxl => "{\"layer\":\"libxl\",\"depth\":"u8, _ => "{\"layer\":\"libxc\",\"depth\":"u8 });
+            at = Number(span, at, r.Depth);
+            if (r.Checkpointed)
+            {
+                at = Put(span, at, ",\"round\":"u8);
+                at = Number(span, at, r.Round);
+            }
+            at = Put(span, at, ",\"offset\":"u8);
+            at = Number(span, at, r.Offset);
+            at = Put(span, at, ",\"index\":"u8);
+            at = Number(span, at, r.Index);
+            at = Put(span, at, ",\"type\":\""u8);
+            at = Put(span, at, name);
+            at = Put(span, at, "\",\"length\":"u8);
+            at = Number(span, at, r.BodyLength);
+            at = Put(span, at, ",\"summary\":\""u8);
+            at = Put(span, at, summary);
+            at = Put(span, at, "\"}"u8);
+            _j.WriteRawValue(span[..at], skipInputValidation: true);
+            // Flushed by the buffer, not by the record (a write to standard output each).
             if (_j.BytesPending > 1 << 16) _j.Flush();
         }
 
-        private static string Layer(XenLayer layer) => layer switch { XenLayer.Xl => "xl", XenLayer.Libxl => "libxl", _ => "libxc" };
+        /// <summary>
+        /// The octets a JSON string holds as they are, by the writer's own
+        /// escaping (printable ASCII but " \ &lt; &gt; &amp; ' + `): a string of only
+        /// these is copied, any other escaped by JsonEncodedText (the writer's default escaping).
+        /// </summary>
+        private static readonly SearchValues<byte> Plain = SearchValues.Create(PlainOctets());
+
+        private static byte[] PlainOctets()
+        {
+            var plain = new System.Collections.Generic.List<byte>();
+            for (byte b = 0x20; b < 0x7f; b++)
+                if (JsonEncodedText.Encode(new[] { b }).EncodedUtf8Bytes is [var same] && same == b) plain.Add(b);
+            return plain.ToArray();
+        }
+
+        // The last type name, as a JSON string's octets: the reader names each type with one string.
+        private string? _typeName;
+        private byte[] _typeJson = [];
+
+        private ReadOnlySpan<byte> TypeJson(string name)
+        {
+            if (!ReferenceEquals(name, _typeName))
+            {
+                _typeJson = Escaped(Encoding.UTF8.GetBytes(name)).ToArray();
+                _typeName = name;
+            }
+            return _typeJson;
+        }
+
+        private static ReadOnlySpan<byte> Escaped(ReadOnlySpan<byte> utf8)
+            => utf8.IndexOfAnyExcept(Plain) < 0 ? utf8 : JsonEncodedText.Encode(utf8).EncodedUtf8Bytes;
+
+        private static int Put(Span<byte> span, int at, ReadOnlySpan<byte> text)
+        {
+            text.CopyTo(span[at..]);
+            return at + text.Length;
+        }
+
+        private static int Number(Span<byte> span, int at, long value)
+        {
+            Utf8Formatter.TryFormat(value, span[at..], out int n);
+            return at + n;
+        }
 
         public void Checkpoint(int complete) { }
+
+        private static string Severity(FgSeverity severity) => severity switch { FgSeverity.Error => "error", FgSeverity.Warning => "warning", _ => "info" };
 
         public void Violation(FgViolation v) => _violations.Add(v);
 
@@ -207,7 +351,7 @@ internal static class DumpCommand
             _j.WriteEndArray();
             Headers(r);
             _j.WritePropertyName("violations");
-            JsonSerializer.Serialize(_j, _violations.ConvertAll(v => new ViolationJson(v.Severity.ToString().ToLowerInvariant(), v.Rule, v.RecordIndex, v.RecordName,
+            JsonSerializer.Serialize(_j, _violations.ConvertAll(v => new ViolationJson(Severity(v.Severity), v.Rule, v.RecordIndex, v.RecordName,
                 v.FieldPath, v.Offset, v.Expected, v.Actual, v.Description, v.More > 0 ? v.More : null)), DumpJson.Default.ListViolationJson);
             if (_error is { } e)
             {
@@ -256,8 +400,6 @@ internal static class DumpCommand
 
 // The objects of `dump --json`, serialized by the source-generated context below (no reflection: AOT-safe).
 // Property order is the output's; a null property is left out, except the xl configuration.
-internal sealed record RecordJson(string Layer, int Depth, int? Round, long Offset, long Index, string Type, uint Length, string Summary);
-
 internal sealed record ViolationJson(string Severity, string Rule, long Record, string? RecordType, string Field, long Offset, string Expected, string Actual, string Message, long? More);
 
 internal sealed record ErrorJson(string Rule, long Record, string? RecordType, string Field, long Offset, string Message);
@@ -273,7 +415,6 @@ internal sealed record CheckpointsJson(bool Checkpointed, bool Colo, int Complet
 
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
-[System.Text.Json.Serialization.JsonSerializable(typeof(RecordJson))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(System.Collections.Generic.List<ViolationJson>), TypeInfoPropertyName = "ListViolationJson")]
 [System.Text.Json.Serialization.JsonSerializable(typeof(ErrorJson))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(XlJson))]

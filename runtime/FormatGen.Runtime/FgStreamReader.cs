@@ -37,7 +37,7 @@ public sealed record FgStreamOptions
 /// </summary>
 /// <remarks>
 /// Models and spans returned for an element stay valid until the next call to
-/// <see cref="MoveNext"/>; copy what must outlive that.
+/// <see cref="MoveNext(bool)"/>; copy what must outlive that.
 /// </remarks>
 public sealed class FgStreamReader<TElement> : IDisposable where TElement : class
 {
@@ -81,7 +81,7 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
         _readOne = ReadOne;
     }
 
-    /// <summary>Violations found by the last <see cref="ReadPrefix"/> or <see cref="MoveNext"/>.</summary>
+    /// <summary>Violations found by the last <see cref="ReadPrefix"/> or <see cref="MoveNext(bool)"/>.</summary>
     public FgValidation? Validation => _validation;
 
     /// <summary>The grammar, holding the prefix once it is read.</summary>
@@ -133,7 +133,7 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
     {
         if (_prefixRead) throw new InvalidOperationException("The prefix has already been read.");
         _validation?.Clear();
-        int used = Parse(prefix: true, build: true, index: -1, out _);
+        int used = Parse(prefix: true, build: true, skipAhead: false, index: -1, out _);
         _source.Consume(used);
         _prefixRead = true;
     }
@@ -143,21 +143,29 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
     /// repeat has been read. Throws <see cref="FgException"/> (with the
     /// element index) on a structural error or an element over the limit.
     /// </summary>
-    public bool MoveNext(bool build = true)
+    public bool MoveNext(bool build = true) => MoveNext(build, skipAhead: true);
+
+    /// <summary>
+    /// <see cref="MoveNext(bool)"/>; with <paramref name="skipAhead"/> false an
+    /// element checked without building is still buffered whole from a pipe
+    /// (<see cref="ElementBytes"/> holds all of it), so what it reports, a
+    /// truncated element too, is what building it reports.
+    /// </summary>
+    public bool MoveNext(bool build, bool skipAhead)
     {
         if (!_prefixRead) ReadPrefix();
         if (!Begin()) return false;
         int used;
         try
         {
-            used = Parse(prefix: false, build, Index, out _);
+            used = Parse(prefix: false, build, skipAhead, Index, out _);
         }
         catch (FgException e) { throw Stamp(e); }
         return End(used);
     }
 
     /// <summary>
-    /// <see cref="MoveNext"/> for async callers: waits for the input without
+    /// <see cref="MoveNext(bool)"/> for async callers: waits for the input without
     /// blocking a thread (a socket, a <see cref="System.IO.Pipelines.PipeReader"/>).
     /// Holds each element whole: nothing is skipped ahead.
     /// </summary>
@@ -244,11 +252,11 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
         _index = index;
     }
 
-    private int Parse(bool prefix, bool build, long index, out bool last)
+    private int Parse(bool prefix, bool build, bool skipAhead, long index, out bool last)
     {
         SetUp(prefix, build, index);
         // Checking (not building) an element may skip the octets no rule reads.
-        var element = _source.Parse(_readOne, _prefixRead && _grammar.ElementsLittleEndian, _maxElement, skipAhead: !build && !prefix, out int length, out bool handedOff);
+        var element = _source.Parse(_readOne, _prefixRead && _grammar.ElementsLittleEndian, _maxElement, skipAhead: skipAhead && !build && !prefix, out int length, out bool handedOff);
         last = _last;
         Current = element;
         HandedOff = handedOff;

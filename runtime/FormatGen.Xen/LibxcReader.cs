@@ -17,7 +17,7 @@ namespace FormatGen.Xen;
 /// </summary>
 /// <remarks>
 /// A record (its model and page data slices) is valid until the next call to
-/// <see cref="MoveNext"/>. Structural errors throw <see cref="FgException"/>
+/// <see cref="MoveNext(bool)"/>. Structural errors throw <see cref="FgException"/>
 /// with the record index, field path and byte offset.
 /// </remarks>
 public sealed class LibxcReader : IDisposable
@@ -145,12 +145,37 @@ public sealed class LibxcReader : IDisposable
     public bool MoveNext(bool build = true)
     {
         if (_rules is null) ReadHeaders();
-        _violations.Clear();
-        return _reader.MoveNext(build) && Observed();
+        return Next(build, skipAhead: true);
     }
 
     /// <summary>
-    /// <see cref="MoveNext"/> for async callers: waits for the input without
+    /// Reads the next record, building its model only when <paramref name="build"/>
+    /// asks for it by the record's type and body length (read from its header
+    /// first); false after END. A record left unbuilt is still read whole, so
+    /// what is reported (violations, errors, <see cref="CurrentBytes"/>) is
+    /// what <see cref="MoveNext(bool)"/> with build reports.
+    /// </summary>
+    public bool MoveNext(Func<RecordType, uint, bool> build)
+    {
+        ArgumentNullException.ThrowIfNull(build);
+        if (_rules is null) ReadHeaders();
+        bool model = true;
+        if (!_reader.Finished)
+        {
+            var header = _reader.Source.Peek(Record.Layout.BodyOffset);
+            if (header.Length == Record.Layout.BodyOffset) model = build(Record.PeekType(header, LittleEndian), Record.PeekBodyLength(header, LittleEndian));
+        }
+        return Next(model, skipAhead: false);
+    }
+
+    private bool Next(bool build, bool skipAhead)
+    {
+        _violations.Clear();
+        return _reader.MoveNext(build, skipAhead) && Observed();
+    }
+
+    /// <summary>
+    /// <see cref="MoveNext(bool)"/> for async callers: waits for the input without
     /// blocking a thread. Each record is held whole (a check skips nothing ahead).
     /// </summary>
     public async ValueTask<bool> MoveNextAsync(bool build = true, CancellationToken cancellationToken = default)

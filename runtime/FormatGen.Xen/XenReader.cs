@@ -46,7 +46,7 @@ public enum XenItemKind
 /// </summary>
 /// <remarks>
 /// Memory stays flat: one record is held at a time, and an item (its model,
-/// its octets) is valid until the next <see cref="MoveNext"/>. A structural
+/// its octets) is valid until the next <see cref="MoveNext(bool)"/>. A structural
 /// error throws <see cref="FgException"/> with the byte offset, the record and
 /// (in <see cref="FgException.Context"/>) the layer and round; rule
 /// violations are reported per item in <see cref="Violations"/>.
@@ -158,7 +158,7 @@ public sealed class XenReader : IDisposable
     public ReadOnlySpan<byte> CurrentBytes => Kind != XenItemKind.Record ? default
         : Layer == XenLayer.Libxc ? _libxc!.CurrentBytes : _libxl!.ElementBytes;
 
-    /// <summary>Rule violations of the current item; after <see cref="MoveNext"/> returns false, those of the end of the input.</summary>
+    /// <summary>Rule violations of the current item; after <see cref="MoveNext(bool)"/> returns false, those of the end of the input.</summary>
     public IReadOnlyList<FgViolation> Violations => _violations;
 
     /// <summary>Absolute offset just past what has been read.</summary>
@@ -207,12 +207,27 @@ public sealed class XenReader : IDisposable
     /// stream broken off after a complete checkpoint). <paramref name="build"/>:
     /// also build the libxc records' models.
     /// </summary>
-    public bool MoveNext(bool build = true)
+    public bool MoveNext(bool build = true) => Next(build, null);
+
+    /// <summary>
+    /// Reads the next item, building the model of a libxc record only when
+    /// <paramref name="build"/> asks for it by the record's type and body
+    /// length (libxl records are always built). A record left unbuilt is still
+    /// read whole: what is reported is what <see cref="MoveNext(bool)"/> with
+    /// build reports.
+    /// </summary>
+    public bool MoveNext(Func<RecordType, uint, bool> build)
+    {
+        ArgumentNullException.ThrowIfNull(build);
+        return Next(true, build);
+    }
+
+    private bool Next(bool build, Func<RecordType, uint, bool>? filter)
     {
         _violations.Clear();
         try
         {
-            return Step(build);
+            return Step(build, filter);
         }
         catch (FgException e)
         {
@@ -221,7 +236,7 @@ public sealed class XenReader : IDisposable
         }
     }
 
-    private bool Step(bool build)
+    private bool Step(bool build, Func<RecordType, uint, bool>? filter)
     {
         switch (_state)
         {
@@ -256,11 +271,11 @@ public sealed class XenReader : IDisposable
                     return ReadLibxlRecord();
                 }
                 _state = State.LibxcRecords;
-                return ReadLibxcRecord(build);
+                return ReadLibxcRecord(build, filter);
             case State.LibxlRecords:
                 return ReadLibxlRecord();
             case State.LibxcRecords:
-                return ReadLibxcRecord(build);
+                return ReadLibxcRecord(build, filter);
             case State.End:
                 _state = State.Done;
                 if (!_source.AtEnd)
@@ -376,10 +391,10 @@ public sealed class XenReader : IDisposable
         return true;
     }
 
-    private bool ReadLibxcRecord(bool build)
+    private bool ReadLibxcRecord(bool build, Func<RecordType, uint, bool>? filter)
     {
         // After its END the state moves on: the libxc stream is never read past it.
-        if (!_libxc!.MoveNext(build)) throw new InvalidOperationException("The libxc stream was read past its END.");
+        if (!(filter is null ? _libxc!.MoveNext(build) : _libxc!.MoveNext(filter))) throw new InvalidOperationException("The libxc stream was read past its END.");
         LibxcType = _libxc.Type;
         if (_libxc.Violations.Count > 0) _violations.AddRange(_libxc.Violations);
         Set(XenItemKind.Record, XenLayer.Libxc, LibxcDepth, _libxc.Index, _libxc.Offset, _libxc.Length, RecordNames.Of(LibxcType), _libxc.BodyLength);

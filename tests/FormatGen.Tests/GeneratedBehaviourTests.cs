@@ -126,7 +126,7 @@ public class GeneratedBehaviourTests
         var readerType = typeof(FormatGen.Runtime.FgStreamReader<>).MakeGenericType(cellType);
         var data = FrameBytes(true, 2);
         using var reader = (IDisposable)Activator.CreateInstance(readerType, Streams.Trickle(data, 1), Activator.CreateInstance(grammarType), null)!;
-        var moveNext = readerType.GetMethod("MoveNext")!;
+        var moveNext = readerType.GetMethod("MoveNext", new[] { typeof(bool) })!;
         var payloads = new System.Collections.Generic.List<ulong>();
         while ((bool)moveNext.Invoke(reader, new object[] { true })!)
         {

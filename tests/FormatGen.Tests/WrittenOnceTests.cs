@@ -136,7 +136,7 @@ public class WrittenOnceTests
         var readerType = asm.GetType("FormatGen.Xen.LibxcReader")!;
         using (var reader = (IDisposable)Activator.CreateInstance(readerType, new MemoryStream(bytes), null)!)
         {
-            var moveNext = readerType.GetMethod("MoveNext")!;
+            var moveNext = readerType.GetMethod("MoveNext", new[] { typeof(bool) })!;
             Assert.True((bool)moveNext.Invoke(reader, new object[] { true })!);
             Assert.True((bool)moveNext.Invoke(reader, new object[] { true })!);
             var body = readerType.GetProperty("Current")!.GetValue(reader)!.GetType().GetProperty("Body")!.GetValue(readerType.GetProperty("Current")!.GetValue(reader));
