@@ -4,6 +4,7 @@
 // (docs/kaitai-oracle.md).
 //
 //   node parse.js [--as-written] GRAMMAR.ksy FILE...   one result per FILE
+//   node parse.js --time ROUNDS GRAMMAR.ksy FILE        median seconds of Kaitai's parse of FILE
 //   node parse.js --stdin                             one request on standard input:
 //     {"grammar": "path.ksy", "asWritten": false, "inputs": [{"name": "a", "base64": "..."}, {"name": "b", "path": "file"}]}
 //     an input may give "params": [...], the root type's parameters (a grammar whose root has params)
@@ -347,6 +348,25 @@ async function main() {
     asWritten = true;
     runtimeAsIs = true;
     args = args.slice(1);
+  }
+  if (args[0] === '--time') {
+    // node parse.js --time ROUNDS GRAMMAR.ksy FILE: median seconds Kaitai takes to parse FILE (bench/in-memory.sh).
+    const rounds = Number(args[1]);
+    const compiled = await compile(path.resolve(args[2]), false);
+    const bytes = fs.readFileSync(args[3]);
+    const buffer = new Uint8Array(bytes.length);
+    buffer.set(bytes);
+    const times = [];
+    for (let i = -1; i < rounds; i++) {
+      const start = process.hrtime.bigint();
+      const root = new compiled.Root(new KaitaiStream(buffer.buffer), null, null);
+      root._read();
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      if (i >= 0) times.push(seconds);
+    }
+    times.sort((x, y) => x - y);
+    write({ median: times[Math.floor(times.length / 2)], rounds });
+    return;
   }
   if (args[0] === '--stdin') {
     const request = JSON.parse(readStdin());

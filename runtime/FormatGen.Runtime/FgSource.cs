@@ -360,7 +360,12 @@ public sealed class FgSource : IDisposable
     internal FgReader ReaderAt(bool littleEndian, bool skipAhead)
     {
         var memory = Available();
-        bool complete = IsComplete;
+        bool complete = _mode switch
+        {
+            Mode.Memory => true,
+            Mode.Mapped => _position + memory.Length >= _fileLength,
+            _ => IsComplete,
+        };
         return new FgReader(memory, littleEndian, _position, soft: !complete,
             skipAhead && !complete && _mode == Mode.Buffered) { StopAtHandoff = true };
     }
@@ -414,8 +419,8 @@ public sealed class FgSource : IDisposable
             case Mode.Buffered: return new ReadOnlySpan<byte>(_buffer, bufferIndex, length);
             case Mode.Memory: return _dataArray is not null ? new ReadOnlySpan<byte>(_dataArray, _dataOffset + (int)offset, length) : _data.Span.Slice((int)offset, length);
             case Mode.Mapped:
-                foreach (var w in (ReadOnlySpan<Window?>)[_window, _previous])
-                    if (w is not null && offset >= w.Start && offset + length <= w.End) return w.Octets.Span.Slice((int)(offset - w.Start), length);
+                if (_window is { } w && offset >= w.Start && offset + length <= w.End) return w.Slice(offset, length);
+                if (_previous is { } p && offset >= p.Start && offset + length <= p.End) return p.Slice(offset, length);
                 return default;
             default:
                 if (_joinedStart >= 0 && offset >= _joinedStart && offset + length <= _joinedStart + _joinedLength)
@@ -880,6 +885,9 @@ public sealed class FgSource : IDisposable
         }
 
         public override Span<byte> GetSpan() => new(_p, _length);
+
+        /// <summary>The octets at file offset <paramref name="offset"/>, which lie in the window.</summary>
+        public ReadOnlySpan<byte> Slice(long offset, int length) => new(_p + (offset - Start), length);
         public override MemoryHandle Pin(int elementIndex = 0) => new(_p + elementIndex);
         public override void Unpin() { }
 
