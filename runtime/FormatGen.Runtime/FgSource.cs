@@ -74,6 +74,10 @@ public sealed class FgSource : IDisposable
     private Window? _window;
     private Window? _previous;
 
+    // Memory, or the current window: where Available finds its octets first.
+    private ReadOnlyMemory<byte> _block;
+    private long _blockStart;
+
     // Pipe: the pipe's unexamined octets from _seqStart on; an element across segments is joined in _joined.
     private readonly PipeReader? _pipe;
     private ReadOnlySequence<byte> _seq;
@@ -107,6 +111,7 @@ public sealed class FgSource : IDisposable
             _mode = Mode.Memory;
             _data = octets;
             (_dataArray, _dataOffset) = ArrayOf(octets);
+            _block = octets;
             _memoryStream = ms;
             _memoryStreamStart = ms.Position;
             return;
@@ -122,6 +127,7 @@ public sealed class FgSource : IDisposable
         _mode = Mode.Memory;
         _data = data;
         (_dataArray, _dataOffset) = ArrayOf(data);
+        _block = data;
         _leaveOpen = true;
         _minRead = DefaultRead;
     }
@@ -199,6 +205,15 @@ public sealed class FgSource : IDisposable
 
     /// <summary>The unconsumed octets at hand (more may follow: see <see cref="IsComplete"/>).</summary>
     public ReadOnlyMemory<byte> Available()
+    {
+        // Memory and the current window: one comparison (this runs for every element).
+        long inBlock = _position - _blockStart;
+        if ((ulong)inBlock < (ulong)_block.Length) return _block.Slice((int)inBlock);
+        return AvailableElsewhere();
+    }
+
+    // The octets the block does not hold: a buffer, a pipe's segments, another window, or none.
+    private ReadOnlyMemory<byte> AvailableElsewhere()
     {
         switch (_mode)
         {
@@ -360,6 +375,7 @@ public sealed class FgSource : IDisposable
     internal FgReader ReaderAt(bool littleEndian, bool skipAhead)
     {
         var memory = Available();
+        LastAttempt = memory;
         bool complete = _mode switch
         {
             Mode.Memory => true,
@@ -399,40 +415,11 @@ public sealed class FgSource : IDisposable
     private static FgException TooLong(long length, long max, long at) => FgException.Invalid("record-length-limit", "(record)", at,
         string.Create(CultureInfo.InvariantCulture, $"record of {length} octets exceeds the limit of {max} octets"));
 
-    /// <summary>Index in the buffer of the next unconsumed octet (buffered sources).</summary>
-    internal int BufferStart => _start;
-
-    /// <summary>Whether an element is always at hand whole once parsed (nothing is skipped ahead).</summary>
-    internal bool HoldsWholeElements => _mode != Mode.Buffered;
-
-    /// <summary>Octets at hand from the position, in one piece.</summary>
-    internal int Buffered => _mode == Mode.Buffered ? _end - _start : Available().Length;
-
     /// <summary>
-    /// <paramref name="length"/> octets at <paramref name="offset"/> that are at hand: for a buffered
-    /// source at <paramref name="bufferIndex"/> in the buffer; for the others where the offset lies.
+    /// The octets at hand for the last attempt at an element (see <see cref="ReaderAt"/>): from the
+    /// element's first octet, all of it once read, unless a check skipped octets ahead of them.
     /// </summary>
-    internal ReadOnlySpan<byte> Span(long offset, int bufferIndex, int length)
-    {
-        switch (_mode)
-        {
-            case Mode.Buffered: return new ReadOnlySpan<byte>(_buffer, bufferIndex, length);
-            case Mode.Memory: return _dataArray is not null ? new ReadOnlySpan<byte>(_dataArray, _dataOffset + (int)offset, length) : _data.Span.Slice((int)offset, length);
-            case Mode.Mapped:
-                if (_window is { } w && offset >= w.Start && offset + length <= w.End) return w.Slice(offset, length);
-                if (_previous is { } p && offset >= p.Start && offset + length <= p.End) return p.Slice(offset, length);
-                return default;
-            default:
-                if (_joinedStart >= 0 && offset >= _joinedStart && offset + length <= _joinedStart + _joinedLength)
-                    return new ReadOnlySpan<byte>(_joined, (int)(offset - _joinedStart), length);
-                if (offset >= _seqStart && offset + length <= _seqStart + _seq.Length)
-                {
-                    var piece = _seq.Slice(offset - _seqStart, length);
-                    if (piece.IsSingleSegment) return piece.FirstSpan;
-                }
-                return default;
-        }
-    }
+    internal ReadOnlyMemory<byte> LastAttempt { get; private set; }
 
     /// <summary>
     /// Consumes <paramref name="n"/> octets. Those past the octets at hand (skipped by a
@@ -838,6 +825,8 @@ public sealed class FgSource : IDisposable
         _previous?.Release();
         _previous = _window;
         _window = window;
+        _block = window.Octets;
+        _blockStart = at;
         return window;
     }
 
@@ -846,6 +835,7 @@ public sealed class FgSource : IDisposable
         _window?.Release();
         _previous?.Release();
         _window = _previous = null;
+        _block = default;
         _map?.Dispose();
         _map = null;
         ReturnBuffer();

@@ -55,8 +55,7 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
     private bool _prefixRead;
     private bool _finished;
     private int _elementLength;
-    private int _elementBufferStart;
-    private int _elementBuffered;
+    private ReadOnlyMemory<byte> _elementOctets;   // what is at hand of the current element
 
     /// <summary>A reader that owns its input's octets (see the <see cref="FgSource"/> overload to share them).</summary>
     public FgStreamReader(Stream input, FgStreamGrammar<TElement> grammar, FgStreamOptions? options = null)
@@ -126,7 +125,7 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
     public ReadOnlySpan<byte> ElementBytes => Index < 0 ? default : CurrentSpan();
 
     // After a skip-ahead only the element's first octets are buffered.
-    private ReadOnlySpan<byte> CurrentSpan() => _source.Span(ElementOffset, _elementBufferStart, Math.Min(_elementLength, _elementBuffered));
+    private ReadOnlySpan<byte> CurrentSpan() => _elementOctets.Span;
 
     /// <summary>Reads the fields before the streamed repeat. Throws <see cref="FgException"/> on a structural error.</summary>
     public void ReadPrefix()
@@ -212,15 +211,15 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
         _validation?.Clear();
         Index++;
         ElementOffset = _source.Position;
-        _elementBuffered = 0;
+        _elementOctets = default;
         return true;
     }
 
     // An element of `used` octets has been read: consume it.
     private bool End(int used)
     {
-        _elementBufferStart = _source.BufferStart;
-        _elementBuffered = _source.HoldsWholeElements ? used : Math.Min(used, _source.Buffered);
+        var octets = _source.LastAttempt;
+        _elementOctets = octets.Length > used ? octets.Slice(0, used) : octets;
         try
         {
             _source.Consume(used);
@@ -238,7 +237,7 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
         e.RecordIndex = Index;
         e.RecordNoun = _grammar.ElementNoun;
         // A failed discard has consumed the element's buffered octets already.
-        e.RecordName ??= _grammar.Label(_elementBuffered > 0 ? CurrentSpan() : _source.Available().Span);
+        e.RecordName ??= _grammar.Label(!_elementOctets.IsEmpty ? CurrentSpan() : _source.Available().Span);
         return e;
     }
 
@@ -255,12 +254,23 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
     private int Parse(bool prefix, bool build, bool skipAhead, long index, out bool last)
     {
         SetUp(prefix, build, index);
+        bool littleEndian = _prefixRead && _grammar.ElementsLittleEndian;
         // Checking (not building) an element may skip the octets no rule reads.
-        var element = _source.Parse(_readOne, _prefixRead && _grammar.ElementsLittleEndian, _maxElement, skipAhead: skipAhead && !build && !prefix, out int length, out bool handedOff);
-        last = _last;
-        Current = element;
-        HandedOff = handedOff;
-        return length;
+        skipAhead = skipAhead && !build && !prefix;
+        // FgSource.Parse, without its delegate: this runs for every element.
+        while (true)
+        {
+            var reader = _source.ReaderAt(littleEndian, skipAhead);
+            var element = ReadOne(ref reader);
+            if (_source.Parsed(ref reader, _maxElement, out int length, out bool handedOff, out long want))
+            {
+                last = _last;
+                Current = element;
+                HandedOff = handedOff;
+                return length;
+            }
+            _source.Fill(want, _maxElement);
+        }
     }
 
     // What _readOne reads: set by Parse (a delegate made once, so reading an element allocates nothing).

@@ -100,10 +100,13 @@ public sealed class LayoutRules
 
     /// <summary>Checks one record (its octets: header, body, padding) against the records before it.</summary>
     public void Observe(ReadOnlySpan<byte> record, long index, long offset, FgValidation into)
+        => Observe(record, Record.PeekType(record, _le), Record.PeekBodyLength(record, _le), index, offset, into);
+
+    /// <summary><see cref="Observe(ReadOnlySpan{byte}, long, long, FgValidation)"/> of a record whose type and body length the caller has read.</summary>
+    internal void Observe(ReadOnlySpan<byte> record, RecordType type, uint bodyLengthField, long index, long offset, FgValidation into)
     {
-        var type = Record.PeekType(record, _le);
         var body = record.Slice(Math.Min(record.Length, Record.Layout.BodyOffset));
-        int bodyLength = (int)Math.Min(Record.PeekBodyLength(record, _le), int.MaxValue);
+        int bodyLength = (int)Math.Min(bodyLengthField, int.MaxValue);
         var at = new Place(into, index, type);
 
         // Records the grammar refuses outright take no part in the order.
@@ -484,9 +487,19 @@ public sealed class LayoutRules
         {
             if (_chunks.Count == 0 || lowest > highest) return false;
             var sorted = Sorted();
+            // Pages come mostly in order: the gap between two frames the last answer fell in answers most questions.
+            if (ReferenceEquals(sorted, _gapOf) && lowest >= _gapFrom && highest < _gapTo) return false;
             int i = LowerBound(sorted, lowest);
-            return i < sorted.Length && sorted[i] <= highest;
+            if (i < sorted.Length && sorted[i] <= highest) return true;
+            _gapOf = sorted;
+            _gapFrom = i > 0 ? sorted[i - 1] + 1 : 0;
+            _gapTo = i < sorted.Length ? sorted[i] : ulong.MaxValue;
+            return false;
         }
+
+        // No frame's pfn lies in [_gapFrom, _gapTo) of _gapOf, the sorted pfns it was found in.
+        private ulong[]? _gapOf;
+        private ulong _gapFrom, _gapTo;
 
         /// <summary>A page was sent: each slot naming its pfn remembers the type.</summary>
         public void Sent(ulong pfn, PageType type)

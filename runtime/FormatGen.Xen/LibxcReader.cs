@@ -202,7 +202,7 @@ public sealed class LibxcReader : IDisposable
         BodyLength = Record.PeekBodyLength(bytes, LittleEndian);
         if (_reader.Validation is { Count: > 0 } v) _violations.AddRange(v.Violations);
         _layout.Clear();
-        _rules!.Observe(bytes, Index, Offset, _layout);
+        _rules!.Observe(bytes, Type, BodyLength, Index, Offset, _layout);
         if (_reader.Finished) _rules.Finish(Index, Offset, _layout);
         if (_layout.Count > 0) _violations.AddRange(_layout.Violations);
         return true;
