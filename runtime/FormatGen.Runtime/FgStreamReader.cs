@@ -227,6 +227,7 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
         catch (FgException e) { throw Stamp(e); }
         _elementLength = used;
         _finished = _last;
+        _source.PrefetchAhead(used);
         // The label is a string: only made when there is something to report.
         if (_validation is { Count: > 0 }) _validation.StampRecord(0, Index, _grammar.Label(CurrentSpan()), _grammar.ElementNoun);
         return true;

@@ -42,7 +42,7 @@ public class DumpGoldenTests : IDisposable
             }
             Assert.True(File.Exists(golden), golden + " is missing: FORMATGEN_UPDATE_BASELINES=1 writes it");
             var expected = File.ReadAllText(golden);
-            Assert.True(expected == actual, golden + " differs from the output (FORMATGEN_UPDATE_BASELINES=1 rewrites it):\n" + FirstDifference(expected, actual));
+            Assert.True(expected == actual, golden + " differs from the output (FORMATGEN_UPDATE_BASELINES=1 rewrites it):\n" + TextDiff.FirstDifference(expected, actual));
         }
     }
 
@@ -105,18 +105,5 @@ public class DumpGoldenTests : IDisposable
         SetPfn(c, 0, Pfn(c, 0) | (0xfUL << 60));                                // BROKEN
         Streams.U4(image, (int)offsets[Find(8)], 0x4242);                       // TSC_INFO: an unknown mandatory type
         return image.AsSpan(0, image.Length - 20).ToArray();                    // END cut short
-    }
-
-    private static string FirstDifference(string expected, string actual)
-    {
-        var a = expected.Split('\n');
-        var b = actual.Split('\n');
-        for (int i = 0; i < Math.Max(a.Length, b.Length); i++)
-        {
-            var x = i < a.Length ? a[i] : "(end)";
-            var y = i < b.Length ? b[i] : "(end)";
-            if (x != y) return $"line {i + 1}:\n  baseline: {x}\n  now:      {y}";
-        }
-        return "(same lines, different line ends)";
     }
 }

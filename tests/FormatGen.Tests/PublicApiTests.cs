@@ -29,19 +29,6 @@ public class PublicApiTests
         Assert.True(File.Exists(path), path + " is missing: FORMATGEN_UPDATE_BASELINES=1 writes it");
         var expected = File.ReadAllText(path).Replace("\r\n", "\n");
         Assert.True(expected == api, $"The public API of {assemblyName} changed. If that is intended, FORMATGEN_UPDATE_BASELINES=1 rewrites {path}; review the diff.\n"
-            + FirstDifference(expected, api));
-    }
-
-    private static string FirstDifference(string expected, string actual)
-    {
-        var a = expected.Split('\n');
-        var b = actual.Split('\n');
-        for (int i = 0; i < Math.Max(a.Length, b.Length); i++)
-        {
-            var x = i < a.Length ? a[i] : "(end)";
-            var y = i < b.Length ? b[i] : "(end)";
-            if (x != y) return $"line {i + 1}:\n  baseline: {x}\n  now:      {y}";
-        }
-        return "";
+            + TextDiff.FirstDifference(expected, api));
     }
 }
