@@ -236,6 +236,39 @@ public class SourceTests : IDisposable
     private const int FgSourceWindow = 8 << 20;
 
     [Fact]
+    public void Layers_sharing_a_file_larger_than_its_windows_read_as_from_a_pipe()
+    {
+        // An xl save file of a checkpointed stream: the libxl and libxc readers take turns on one
+        // source while its window moves under them, records crossing the windows' edges.
+        var ms = new MemoryStream();
+        LibxcSample.Write(ms, new SampleOptions { Guest = GuestKind.Pv, MemoryBytes = 24 << 20, PagesPerRecord = 3, Wrap = SampleWrap.Xl, Checkpoints = 3 });
+        var image = ms.ToArray();
+        Assert.True(image.Length > 3 * FgSourceWindow);
+        string Items(XenReader r, bool build)
+        {
+            var sb = new StringBuilder();
+            using (r)
+                while (r.MoveNext(build))
+                {
+                    sb.Append(r.Layer).Append(' ').Append(r.Round).Append(' ').Append(r.Offset).Append(' ').Append(r.Name).Append(' ').Append(r.Length);
+                    if (r.Kind == XenItemKind.Record) sb.Append(' ').Append(Convert.ToHexString(r.CurrentBytes[..Math.Min(24, r.CurrentBytes.Length)]));
+                    foreach (var v in r.Violations) sb.Append("\n  ").Append(v);
+                    sb.Append('\n');
+                }
+            return sb.ToString();
+        }
+        var path = File(image, "xl.img");
+        foreach (bool build in new[] { true, false })
+        {
+            var expected = Items(new XenReader(Streams.Chunked(image, 65536)), build);
+            using var fs = new FileStream(path, FileMode.Open, FileAccess.Read);
+            var reader = new XenReader(fs);
+            Assert.True(reader.IsMapped);
+            Assert.Equal(expected, Items(reader, build));
+        }
+    }
+
+    [Fact]
     public void Containers_and_legacy_images_read_from_memory_and_pipes()
     {
         var xl = new MemoryStream();
