@@ -43,7 +43,10 @@ public sealed class FgSource : IDisposable
 {
     private const int DefaultRead = 256 << 10;
     private const int PooledSize = 1 << 20;
-    /// <summary>Octets mapped at a time from a regular file; an element larger than this gets a window of its size.</summary>
+    /// <summary>
+    /// Octets mapped at a time from a regular file: a window holds at least four elements of the
+    /// last element's length, up to four times this; an element larger than that gets a window of its size.
+    /// </summary>
     internal const int WindowSize = 8 << 20;
 
     private enum Mode : byte { Buffered, Mapped, Memory, Pipe }
@@ -73,6 +76,9 @@ public sealed class FgSource : IDisposable
     private long _fileLength;
     private Window? _window;
     private Window? _previous;
+
+    // The last element's length, which sizes the next window.
+    private int _lastLength;
 
     // Memory, or the current window: where Available finds its octets first.
     private ReadOnlyMemory<byte> _block;
@@ -429,6 +435,7 @@ public sealed class FgSource : IDisposable
     /// </summary>
     internal unsafe void PrefetchAhead(int length)
     {
+        _lastLength = length;
         if (!System.Runtime.Intrinsics.X86.Sse.IsSupported || length <= 0) return;
         long inBlock = _position + length - _blockStart;
         if ((ulong)inBlock >= (ulong)_block.Length) return;
@@ -835,7 +842,10 @@ public sealed class FgSource : IDisposable
         if (need > int.MaxValue) throw TooLong(need, int.MaxValue, at);
         // An element is mapped whole (mapping costs no memory until octets are touched, and a check
         // touches little of a large one); a window always reaches the end of the file when the element does.
-        long length = Math.Min(Math.Max(need, WindowSize), _fileLength - at);
+        // A window holds a few elements: large ones (a check touches little of them) get a larger
+        // window, so that the mapping moves once every few elements, not at each.
+        long size = Math.Max(need, Math.Max(WindowSize, Math.Min(4L * _lastLength, 4L * WindowSize)));
+        long length = Math.Min(size, _fileLength - at);
         var accessor = _map!.CreateViewAccessor(at, length, MemoryMappedFileAccess.Read);
         var window = new Window(accessor, at, (int)length);
         _previous?.Release();
