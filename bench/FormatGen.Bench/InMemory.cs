@@ -26,15 +26,23 @@ internal static class InMemory
             ("LibxcReader(MemoryStream), check mode", () => Check(new LibxcReader(new MemoryStream(image, writable: false)))),
             ("LibxcReader(ReadOnlyMemory), models", () => Models(new LibxcReader(image.AsMemory()))),
         };
+        // Warm up until the JIT has compiled every path at its final tier: a round of a small image
+        // ends before tiered compilation has replaced the first code (100 ms after the last new method).
+        var warm = Stopwatch.StartNew();
+        for (int n = 0; n < 30 || warm.Elapsed < TimeSpan.FromSeconds(2); n++)
+        {
+            foreach (var m in measures) m.Run();
+            if (n % 5 == 4) System.Threading.Thread.Sleep(150);
+        }
         var times = measures.Select(_ => new List<double>()).ToArray();
-        for (int round = -1; round < rounds; round++) // round -1 warms up
+        for (int round = 0; round < rounds; round++)
             for (int i = 0; i < measures.Length; i++)
             {
                 var watch = Stopwatch.StartNew();
                 long result = measures[i].Run();
                 watch.Stop();
                 if (result < 0) throw new InvalidOperationException("unreachable");
-                if (round >= 0) times[i].Add(watch.Elapsed.TotalSeconds);
+                times[i].Add(watch.Elapsed.TotalSeconds);
             }
         var medians = times.Select(t => t.Order().ElementAt(t.Count / 2)).ToArray();
         Console.WriteLine($"image: {path} ({image.Length} octets), {rounds} interleaved rounds, median seconds");

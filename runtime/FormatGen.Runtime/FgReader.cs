@@ -74,6 +74,14 @@ public ref struct FgReader
         _hasMemory = true;
     }
 
+    /// <summary>A reader over memory whose span the caller has at hand already (the same octets).</summary>
+    internal FgReader(ReadOnlyMemory<byte> data, ReadOnlySpan<byte> span, bool littleEndian, long baseOffset, bool soft)
+        : this(span, littleEndian, baseOffset, soft, skipAhead: false)
+    {
+        _memory = data;
+        _hasMemory = true;
+    }
+
     /// <summary>Byte order used by the next multi-byte read.</summary>
     public bool LittleEndian;
 

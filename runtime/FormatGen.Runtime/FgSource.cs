@@ -380,6 +380,19 @@ public sealed class FgSource : IDisposable
     /// </summary>
     internal FgReader ReaderAt(bool littleEndian, bool skipAhead)
     {
+        // Memory and the current window: the span made straight from the array or the mapping.
+        long inBlock = _position - _blockStart;
+        if ((ulong)inBlock < (ulong)_block.Length)
+        {
+            int length = _block.Length - (int)inBlock;
+            var octets = _block.Slice((int)inBlock);
+            LastAttempt = octets;
+            var span = _dataArray is not null ? new ReadOnlySpan<byte>(_dataArray, _dataOffset + (int)inBlock, length)
+                : _window is { } w && w.Start == _blockStart ? w.Slice(_position, length)
+                : octets.Span;
+            bool whole = _mode == Mode.Memory || _position + length >= _fileLength;
+            return new FgReader(octets, span, littleEndian, _position, soft: !whole) { StopAtHandoff = true };
+        }
         var memory = Available();
         LastAttempt = memory;
         bool complete = _mode switch
@@ -440,8 +453,10 @@ public sealed class FgSource : IDisposable
         long inBlock = _position + length - _blockStart;
         if ((ulong)inBlock >= (ulong)_block.Length) return;
         // A hint, not a read: an address the collector then moves is only a wasted fetch.
-        ref byte at = ref Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(_block.Span), (nint)inBlock);
-        System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref at));
+        if (_dataArray is not null)
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_dataArray), (nint)(_dataOffset + inBlock))));
+        else if (_window is { } w && _blockStart == w.Start)
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(w.At(inBlock));
     }
 
     /// <summary>
@@ -901,6 +916,9 @@ public sealed class FgSource : IDisposable
         }
 
         public override Span<byte> GetSpan() => new(_p, _length);
+
+        /// <summary>The address of the octet <paramref name="index"/> octets into the window.</summary>
+        public byte* At(long index) => _p + index;
 
         /// <summary>The octets at file offset <paramref name="offset"/>, which lie in the window.</summary>
         public ReadOnlySpan<byte> Slice(long offset, int length) => new(_p + (offset - Start), length);

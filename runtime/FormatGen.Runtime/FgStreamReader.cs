@@ -50,6 +50,8 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
     private readonly FgStreamOptions _options;
     private readonly FgValidation? _validation;
     private readonly long _maxElement;   // the whole element's limit
+    private readonly long _maxField;     // the limited field's (FgReader.SizeLimit)
+    private bool _elementsLittleEndian;  // the grammar's, once the prefix is read
     private readonly FgReadFunc<TElement?> _readOne;
 
     private bool _prefixRead;
@@ -77,6 +79,7 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
         _options = options ?? new FgStreamOptions();
         _validation = _options.Validate ? new FgValidation() : null;
         _maxElement = grammar.LimitsField ? (long)_options.MaxElementLength + FramingAllowance : _options.MaxElementLength;
+        _maxField = _options.MaxElementLength;
         _readOne = ReadOne;
     }
 
@@ -135,6 +138,7 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
         int used = Parse(prefix: true, build: true, skipAhead: false, index: -1, out _);
         _source.Consume(used);
         _prefixRead = true;
+        _elementsLittleEndian = _grammar.ElementsLittleEndian;
     }
 
     /// <summary>
@@ -202,6 +206,7 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
         (_, int used, _) = await _source.ParseAsync(_readOne, false, _maxElement, cancellationToken).ConfigureAwait(false);
         _source.Consume(used);
         _prefixRead = true;
+        _elementsLittleEndian = _grammar.ElementsLittleEndian;
     }
 
     // The start of an element: false when the repeat has ended.
@@ -255,7 +260,7 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
     private int Parse(bool prefix, bool build, bool skipAhead, long index, out bool last)
     {
         SetUp(prefix, build, index);
-        bool littleEndian = _prefixRead && _grammar.ElementsLittleEndian;
+        bool littleEndian = _prefixRead && _elementsLittleEndian;
         // Checking (not building) an element may skip the octets no rule reads.
         skipAhead = skipAhead && !build && !prefix;
         // FgSource.Parse, without its delegate: this runs for every element.
@@ -280,7 +285,7 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
 
     private TElement? ReadOne(ref FgReader reader)
     {
-        if (!_prefixing) reader.SizeLimit = _options.MaxElementLength;
+        if (!_prefixing) reader.SizeLimit = _maxField;
         int mark = _validation?.Count ?? 0;
         TElement? element = null;
         _last = false;

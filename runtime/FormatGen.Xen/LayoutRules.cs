@@ -67,7 +67,10 @@ public sealed class LayoutRules
         _version = version;
         _pageShift = pageShift is >= 12 and <= 30 ? pageShift : 12;
         _le = littleEndian;
+        _pageDataNeeds = Prerequisites(RecordType.PageData);
     }
+
+    private readonly Need _pageDataNeeds;
 
     private bool IsPv => _domain == DomainType.X86Pv;
     private bool IsHvm => _domain == DomainType.X86Hvm;
@@ -106,6 +109,13 @@ public sealed class LayoutRules
     internal void Observe(ReadOnlySpan<byte> record, RecordType type, uint bodyLengthField, long index, long offset, FgValidation into)
     {
         var body = record.Slice(Math.Min(record.Length, Record.Layout.BodyOffset));
+        // Most records are PAGE_DATA after all they depend on: what the rules below do for them, directly.
+        if (type == RecordType.PageData && (_pageDataNeeds & ~_seen) == Need.None)
+        {
+            if (IsPv) ObservePvPages(body, new Place(into, index, type), offset, misplaced: false);
+            _seen |= Need.PageData;
+            return;
+        }
         int bodyLength = (int)Math.Min(bodyLengthField, int.MaxValue);
         var at = new Place(into, index, type);
 
@@ -254,7 +264,9 @@ public sealed class LayoutRules
         int n = (int)Math.Min(count, (body.Length - PageData.Layout.PfnsOffset) / PfnEntry.Layout.Size);
         var entries = body.Slice(PageData.Layout.PfnsOffset, n * PfnEntry.Layout.Size);
         // One quick pass for the range of pfns; entry by entry only where it matters.
-        var (lowest, highest) = PfnRange(entries);
+        ulong lowest, highest;
+        if (n == 1) lowest = highest = Entry(entries, 0).Pfn;
+        else (lowest, highest) = PfnRange(entries);
         if (_maxPfn >= 0 && highest > (ulong)_maxPfn) ReportOutOfRange(entries, at, offset);
         if (!_frameCheckOff && _frames.Intersects(lowest, highest))
             for (int i = 0; i < n; i++)
@@ -485,10 +497,10 @@ public sealed class LayoutRules
         /// <summary>Whether any frame pfn lies in [<paramref name="lowest"/>, <paramref name="highest"/>].</summary>
         public bool Intersects(ulong lowest, ulong highest)
         {
+            // Pages come mostly in order: the gap between two frames the last answer fell in answers most questions.
+            if (_gapOf is not null && ReferenceEquals(_gapOf, _sortedPfn) && lowest >= _gapFrom && highest < _gapTo) return false;
             if (_chunks.Count == 0 || lowest > highest) return false;
             var sorted = Sorted();
-            // Pages come mostly in order: the gap between two frames the last answer fell in answers most questions.
-            if (ReferenceEquals(sorted, _gapOf) && lowest >= _gapFrom && highest < _gapTo) return false;
             int i = LowerBound(sorted, lowest);
             if (i < sorted.Length && sorted[i] <= highest) return true;
             _gapOf = sorted;
