@@ -75,7 +75,8 @@ public sealed class FgSource : IDisposable
     private MemoryMappedFile? _map;
     private long _fileLength;
     private Window? _window;
-    private Window? _previous;
+    private readonly System.Collections.Generic.List<Window> _retired = new(); // earlier windows, kept two reads
+    private long _reads;  // reads completed (Consume, Skip, CopyTo): a retired window is released two reads on
 
     // The last element's length, which sizes the next window.
     private int _lastLength;
@@ -285,6 +286,24 @@ public sealed class FgSource : IDisposable
         }
     }
 
+    /// <summary><see cref="AtEnd"/> for async callers: waits for the input without blocking a thread.</summary>
+    public async ValueTask<bool> AtEndAsync(CancellationToken cancellationToken = default)
+    {
+        switch (_mode)
+        {
+            case Mode.Buffered:
+                if (_end > _start) return false;
+                await FillAsync(1, PooledSize, cancellationToken).ConfigureAwait(false);
+                return _end <= _start;
+            case Mode.Pipe:
+                if (_position < _seqStart + _seq.Length) return false;
+                await FillAsync(1, PooledSize, cancellationToken).ConfigureAwait(false);
+                return _position >= _seqStart + _seq.Length;
+            default:
+                return AtEnd;
+        }
+    }
+
     /// <summary>
     /// Whether octets follow the position, when that can be told without
     /// waiting for a writer: true or false, or null for a pipe or socket with
@@ -465,6 +484,7 @@ public sealed class FgSource : IDisposable
     /// </summary>
     public void Consume(int n)
     {
+        _reads++;
         switch (_mode)
         {
             case Mode.Buffered:
@@ -508,6 +528,7 @@ public sealed class FgSource : IDisposable
     /// </summary>
     public void CopyTo(FgOutput output, long count, string field)
     {
+        _reads++;
         ArgumentNullException.ThrowIfNull(output);
         if (count < 0) throw new ArgumentOutOfRangeException(nameof(count));
         if (_mode == Mode.Buffered)
@@ -518,7 +539,6 @@ public sealed class FgSource : IDisposable
         long rest = count;
         if (_mode == Mode.Mapped)
         {
-            if (count > _fileLength - _position) throw Short(field, _position, count, _fileLength - _position);
             if (_input is FileStream mapped && output.TryCopyDirect(mapped.SafeFileHandle, _position, count, out long direct))
             {
                 _position += direct;
@@ -608,15 +628,17 @@ public sealed class FgSource : IDisposable
     /// </summary>
     public void Skip(long count, string field)
     {
+        _reads++;
         if (count < 0) throw new ArgumentOutOfRangeException(nameof(count));
         switch (_mode)
         {
             case Mode.Mapped:
             case Mode.Memory:
                 long left = (_mode == Mode.Mapped ? _fileLength : _data.Length) - _position;
-                if (count > left) throw Short(field, _position, count, left);
-                _position += count;
+                // Input that ends first: reported where it ends, as from a stream.
+                _position += Math.Min(count, left);
                 if (_memoryStream is not null) _memoryStream.Position = _memoryStreamStart + _position;
+                if (count > left) throw Short(field, _position, count - left, 0);
                 return;
             case Mode.Pipe:
                 SkipPipe(count, field);
@@ -684,7 +706,7 @@ public sealed class FgSource : IDisposable
                 if (_position < _fileLength) MoveWindow(_position, need);
                 return;
             case Mode.Pipe:
-                while (!FillPipeFromHand(need))
+                while (!FillPipeFromHand(need, cap))
                 {
                     AdvancePipe();
                     ReadPipe(_pipe!.ReadAsync().AsTask().GetAwaiter().GetResult());
@@ -715,7 +737,7 @@ public sealed class FgSource : IDisposable
                 }
                 return;
             case Mode.Pipe:
-                while (!FillPipeFromHand(need))
+                while (!FillPipeFromHand(need, cap))
                 {
                     AdvancePipe();
                     ReadPipe(await _pipe!.ReadAsync(cancellationToken).ConfigureAwait(false));
@@ -765,23 +787,25 @@ public sealed class FgSource : IDisposable
     }
 
     // Pipe: true when `need` octets from the position are at hand in one piece (joining segments if
-    // they must be) or the pipe has ended; false when more must be read. Before a read, what is at
-    // hand is taken into the joined buffer and given back to the pipe: a pipe's writer may wait
-    // until its reader consumes (PipeOptions.PauseWriterThreshold), so a reader that holds on to an
-    // element larger than that would wait for ever.
-    private bool FillPipeFromHand(long need)
+    // they must be) or the pipe has ended; false when more must be read. Joined octets are a copy:
+    // the pipe keeps them until they are consumed (another reader can go on from the position).
+    // Before a read, though, all that is at hand is taken into the joined buffer and given back:
+    // a pipe's writer may wait until its reader consumes (PipeOptions.PauseWriterThreshold), so a
+    // reader that held on to an element larger than that would wait for ever.
+    private bool FillPipeFromHand(long need, long cap)
     {
         if (need > int.MaxValue) throw TooLong(need, int.MaxValue, _position);
         long joined = JoinedRest();
+        long joinedEnd = _position + joined;
         if (joined > 0 ? joined >= need : _seq.Slice(_position - _seqStart).First.Length >= need) return true;
-        long total = joined + _seq.Length - Math.Max(0, _position - _seqStart);
+        long total = joined + _seqStart + _seq.Length - joinedEnd;
         if (total >= need || _pipeDone)
         {
             // Join what the element needs, and a little more so that the next small element is in it too.
-            Join((int)Math.Min(total, Math.Max(need, 64 << 10)));
+            Join((int)Math.Min(total, Math.Max(need, 64 << 10)), cap, give: false);
             return true;
         }
-        Join((int)total);
+        Join((int)total, cap, give: true);
         return false;
     }
 
@@ -789,29 +813,43 @@ public sealed class FgSource : IDisposable
     private long JoinedRest() => _joinedStart >= 0 && _position >= _joinedStart ? Math.Max(0, _joinedStart + _joinedLength - _position) : 0;
 
     // Pipe: makes the joined buffer hold `n` octets from the position: those it holds, then octets
-    // taken from the pipe's buffer (which then starts after them).
-    private void Join(int n)
+    // copied from the pipe's buffer; with `give`, the pipe's buffer then starts after them (they
+    // are the reader's, to be given back to the pipe as consumed before its next read).
+    private void Join(int n, long cap, bool give)
     {
         int kept = (int)JoinedRest();
+        long joinedEnd = _position + kept;
         var target = _joined;
         if (target is null || target.Length < n)
         {
-            target = ArrayPool<byte>.Shared.Rent(Math.Max(n, 64 << 10));
-            if (kept > 0) Array.Copy(_joined!, (int)(_position - _joinedStart), target, 0, kept);
-            if (_joined is not null) ArrayPool<byte>.Shared.Return(_joined);
-            _joined = target;
+            // A joined buffer up to 1 MiB comes from the pool; a larger one grows by doubling up to the
+            // element's limit and is sized exactly (the pool would round it up to a power of two, and keep it).
+            long size = n <= PooledSize ? n : Math.Min(Math.Max(n, 2L * (target?.Length ?? 0)), Math.Max(n, cap + (64 << 10)));
+            var bigger = size <= PooledSize ? ArrayPool<byte>.Shared.Rent(Math.Max((int)size, 64 << 10)) : GC.AllocateUninitializedArray<byte>((int)Math.Min(size, Array.MaxLength));
+            if (kept > 0) Array.Copy(_joined!, (int)(_position - _joinedStart), bigger, 0, kept);
+            ReturnJoined();
+            _joined = target = bigger;
         }
         else if (kept > 0)
         {
             Array.Copy(target, (int)(_position - _joinedStart), target, 0, kept);
         }
-        long skip = Math.Max(0, _position - _seqStart);
+        long from = joinedEnd - _seqStart;
         int take = n - kept;
-        _seq.Slice(skip, take).CopyTo(target.AsSpan(kept));
-        _seq = _seq.Slice(skip + take);
-        _seqStart += skip + take;
+        _seq.Slice(from, take).CopyTo(target.AsSpan(kept));
+        if (give)
+        {
+            _seq = _seq.Slice(from + take);
+            _seqStart += from + take;
+        }
         _joinedStart = _position;
         _joinedLength = n;
+    }
+
+    private void ReturnJoined()
+    {
+        if (_joined is { Length: <= PooledSize }) ArrayPool<byte>.Shared.Return(_joined);
+        _joined = null;
     }
 
     // Pipe: what has been consumed is given back, and all of the buffer marked as seen, before the pipe's next read.
@@ -861,10 +899,26 @@ public sealed class FgSource : IDisposable
         // window, so that the mapping moves once every few elements, not at each.
         long size = Math.Max(need, Math.Max(WindowSize, Math.Min(4L * _lastLength, 4L * WindowSize)));
         long length = Math.Min(size, _fileLength - at);
+        // Octets of a file that shrank since it was opened cannot be read through a mapping (the
+        // process would be killed): refuse them here. (A file cut between this and the read still is.)
+        long now = _input is FileStream fs ? RandomAccess.GetLength(fs.SafeFileHandle) : _fileLength;
+        if (now < at + length)
+            throw FgException.Invalid("truncated", "(input)", Math.Max(now, 0),
+                string.Create(CultureInfo.InvariantCulture, $"the file shrank while being read: it was {_fileLength} octets, it is {now}"));
         var accessor = _map!.CreateViewAccessor(at, length, MemoryMappedFileAccess.Read);
         var window = new Window(accessor, at, (int)length);
-        _previous?.Release();
-        _previous = _window;
+        // Spans of a window stay valid until the read after the next: release only what is older.
+        for (int i = _retired.Count - 1; i >= 0; i--)
+            if (_retired[i].RetiredAt + 2 <= _reads)
+            {
+                _retired[i].Release();
+                _retired.RemoveAt(i);
+            }
+        if (_window is not null)
+        {
+            _window.RetiredAt = _reads;
+            _retired.Add(_window);
+        }
         _window = window;
         _block = window.Octets;
         _blockStart = at;
@@ -874,8 +928,9 @@ public sealed class FgSource : IDisposable
     public void Dispose()
     {
         _window?.Release();
-        _previous?.Release();
-        _window = _previous = null;
+        foreach (var w in _retired) w.Release();
+        _retired.Clear();
+        _window = null;
         _block = default;
         _map?.Dispose();
         _map = null;
@@ -886,8 +941,7 @@ public sealed class FgSource : IDisposable
             if (_pipeHeld) _pipe.AdvanceTo(_seq.GetPosition(Math.Clamp(_position - _seqStart, 0, _seq.Length)));
             _pipeHeld = false;
             _seq = default;
-            if (_joined is not null) ArrayPool<byte>.Shared.Return(_joined);
-            _joined = null;
+            ReturnJoined();
             if (!_leaveOpen) _pipe.Complete();
         }
         if (!_leaveOpen) _input?.Dispose();
@@ -902,6 +956,7 @@ public sealed class FgSource : IDisposable
         public readonly long Start;
         public readonly long End;
         public readonly ReadOnlyMemory<byte> Octets;
+        public long RetiredAt;
 
         public Window(MemoryMappedViewAccessor view, long start, int length)
         {
@@ -915,7 +970,8 @@ public sealed class FgSource : IDisposable
             Octets = CreateMemory(length);
         }
 
-        public override Span<byte> GetSpan() => new(_p, _length);
+        public override Span<byte> GetSpan() => _p != null ? new(_p, _length)
+            : throw new ObjectDisposedException("FgSource window", "The octets of an element were used after the source had moved on: copy what must outlive the next read.");
 
         /// <summary>The address of the octet <paramref name="index"/> octets into the window.</summary>
         public byte* At(long index) => _p + index;

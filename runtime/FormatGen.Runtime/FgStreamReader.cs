@@ -184,6 +184,12 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
             HandedOff = handedOff;
         }
         catch (FgException e) { throw Stamp(e); }
+        catch
+        {
+            // Canceled, or the input failed, before the element was read: it is read again next time.
+            Index--;
+            throw;
+        }
         return End(used);
     }
 
@@ -249,6 +255,10 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
 
     /// <summary>After the repeat ended: whether any octet follows it.</summary>
     public bool HasTrailingData() => !_source.AtEnd;
+
+    /// <summary><see cref="HasTrailingData"/> for async callers.</summary>
+    public async ValueTask<bool> HasTrailingDataAsync(CancellationToken cancellationToken = default)
+        => !await _source.AtEndAsync(cancellationToken).ConfigureAwait(false);
 
     private void SetUp(bool prefix, bool build, long index)
     {

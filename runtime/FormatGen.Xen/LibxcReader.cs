@@ -211,6 +211,9 @@ public sealed class LibxcReader : IDisposable
     /// <summary>After END: whether octets follow it.</summary>
     public bool HasTrailingData() => _reader.HasTrailingData();
 
+    /// <summary><see cref="HasTrailingData"/> for async callers.</summary>
+    public ValueTask<bool> HasTrailingDataAsync(CancellationToken cancellationToken = default) => _reader.HasTrailingDataAsync(cancellationToken);
+
     public void Dispose()
     {
         _reader.Dispose();

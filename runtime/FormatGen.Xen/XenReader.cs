@@ -314,7 +314,13 @@ public sealed class XenReader : IDisposable
     private bool ReadXl()
     {
         var validation = _options.Validate ? new FgValidation() : null;
-        XlHeader = _source.Read((ref FgReader r) => FormatGen.Xen.Xl.Xl.ReadCore(ref r, validation, true)!, littleEndian: true, _options.MaxElementLength, out _);
+        // The header is kept for the whole reading (its model slices the octets it was read from):
+        // it is read from a copy, not from the source's buffer or mapping, which move on.
+        _source.Parse((ref FgReader r) => FormatGen.Xen.Xl.Xl.ReadCore(ref r, null, false), littleEndian: true, _options.MaxElementLength, skipAhead: false, out int length, out _);
+        var octets = _source.Peek(length).ToArray();
+        var reader = new FgReader(octets.AsMemory(), littleEndian: true, baseOffset: _source.Position) { StopAtHandoff = true };
+        XlHeader = FormatGen.Xen.Xl.Xl.ReadCore(ref reader, validation, true)!;
+        _source.Consume(length);
         if (validation is not null) _violations.AddRange(validation.Violations);
         Set(XenItemKind.XlHeader, XenLayer.Xl, 0, -1, 0, _source.Position, "XL_HEADER");
         if (XlHeader.Header.StreamV2) _state = State.LibxlHeader;
