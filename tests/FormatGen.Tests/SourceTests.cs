@@ -9,6 +9,8 @@ using System.Threading.Tasks;
 using FormatGen.Runtime;
 using FormatGen.Xen;
 using FormatGen.Xen.Libxc;
+using FsCheck;
+using FsCheck.Fluent;
 using Xunit;
 
 namespace FormatGen.Tests;
@@ -438,6 +440,52 @@ public class SourceTests : IDisposable
 
     [DllImport("libc")]
     private static extern int fcntl(int fd, int command, int argument);
+
+    [Fact]
+    public void Any_image_damaged_anyhow_reads_alike_from_memory_and_from_any_cut_of_a_PipeReader()
+    {
+        var gen =
+            from guest in Gen.Elements(GuestKind.Pv, GuestKind.Hvm)
+            from pages in Gen.Choose(2, 300)
+            from batch in Gen.Elements(1, 3, 64)
+            from wrap in Gen.Elements(SampleWrap.None, SampleWrap.Libxl, SampleWrap.Xl)
+            from checkpoints in Gen.Choose(0, 2)
+            from damage in Gen.Elements("none", "flip", "cut")
+            from at in Gen.Choose(0, int.MaxValue)
+            from bits in Gen.Choose(1, 255)
+            from segment in Gen.Choose(64, 8192)
+            from least in Gen.Choose(1, 64)
+            from seed in Gen.Choose(0, 1000)
+            select (new SampleOptions { Guest = guest, MemoryBytes = pages * 4096L, PagesPerRecord = batch, Vcpus = 1, Wrap = wrap, Checkpoints = wrap == SampleWrap.None ? 0 : checkpoints },
+                damage, at, (byte)bits, segment, least, seed);
+        Prop.ForAll(gen.ToArbitrary(), c =>
+        {
+            var (o, damage, at, bits, segment, least, seed) = c;
+            var ms = new MemoryStream();
+            LibxcSample.Write(ms, o);
+            var image = ms.ToArray();
+            if (damage == "flip") image[at % image.Length] ^= bits;
+            if (damage == "cut") image = image.AsSpan(0, at % image.Length).ToArray();
+            string Items(Func<XenReader> open)
+            {
+                var sb = new StringBuilder();
+                try
+                {
+                    using var r = open();
+                    while (r.MoveNext())
+                    {
+                        sb.Append(r.Layer).Append(' ').Append(r.Offset).Append(' ').Append(r.Name).Append(' ').Append(r.Length).Append('\n');
+                        foreach (var v in r.Violations) sb.Append("  ").Append(v).Append('\n');
+                    }
+                }
+                catch (FgException e) { sb.Append("error ").Append(e.Format()); }
+                return sb.ToString();
+            }
+            var expected = Items(() => new XenReader(image));
+            var pipe = PipeReader.Create(new Streams.Pipe(image, 1 + seed * 4, seed), new StreamPipeReaderOptions(bufferSize: segment, minimumReadSize: Math.Min(least, segment)));
+            Assert.Equal(expected, Items(() => new XenReader(pipe)));
+        }).QuickCheckThrowOnFailure();
+    }
 
     /// <summary>A stream that can seek and is not a file or a MemoryStream; counts the octets read from it.</summary>
     private sealed class Seekable(byte[] data) : Stream
