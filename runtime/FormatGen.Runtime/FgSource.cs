@@ -71,7 +71,7 @@ public sealed class FgSource : IDisposable
     private readonly MemoryStream? _memoryStream;
     private readonly long _memoryStreamStart;
 
-    // Mapped: a window that follows the position, and the one before it (whose spans may still be in use).
+    // Mapped: a window that follows the position, and the windows before it whose spans may still be in use.
     private MemoryMappedFile? _map;
     private long _fileLength;
     private Window? _window;
@@ -227,10 +227,7 @@ public sealed class FgSource : IDisposable
             case Mode.Buffered:
                 return new ReadOnlyMemory<byte>(_buffer, _start, _end - _start);
             case Mode.Memory:
-                if (_position >= _data.Length) return default;
-                return _dataArray is not null
-                    ? new ReadOnlyMemory<byte>(_dataArray, _dataOffset + (int)_position, _data.Length - (int)_position)
-                    : _data.Slice((int)_position);
+                return default; // the block is all of it: the position is at its end
             case Mode.Mapped:
                 var w = _window;
                 if (w is null || _position < w.Start || _position >= w.End)
@@ -414,12 +411,7 @@ public sealed class FgSource : IDisposable
         }
         var memory = Available();
         LastAttempt = memory;
-        bool complete = _mode switch
-        {
-            Mode.Memory => true,
-            Mode.Mapped => _position + memory.Length >= _fileLength,
-            _ => IsComplete,
-        };
+        bool complete = IsComplete;
         return new FgReader(memory, littleEndian, _position, soft: !complete,
             skipAhead && !complete && _mode == Mode.Buffered) { StopAtHandoff = true };
     }
@@ -460,14 +452,15 @@ public sealed class FgSource : IDisposable
     internal ReadOnlyMemory<byte> LastAttempt { get; private set; }
 
     /// <summary>
-    /// Asks the processor to fetch the start of the element after the next, taking it to be as long
+    /// An element of <paramref name="length"/> octets has been read. Asks the processor to fetch the
+    /// start of the element after the next, taking it to be as long
     /// as the last (<paramref name="length"/>): in memory and mapped files, an element's first octets
     /// are often in a page not yet in the cache, and fetching them ahead overlaps that wait with the
     /// reading of the element before. Never faults, and costs nothing where it guesses wrong.
     /// </summary>
-    internal unsafe void PrefetchAhead(int length)
+    internal unsafe void ElementRead(int length)
     {
-        _lastLength = length;
+        _lastLength = length; // sizes the next window
         if (!System.Runtime.Intrinsics.X86.Sse.IsSupported || length <= 0) return;
         long inBlock = _position + length - _blockStart;
         if ((ulong)inBlock >= (ulong)_block.Length) return;

@@ -145,8 +145,9 @@ public sealed class LayoutRules
         }
 
         // Order: what this record needs before it, each missing record reported once.
-        var missing = Prerequisites(type) & ~_seen & ~_reported;
-        bool misplaced = (Prerequisites(type) & ~_seen) != Need.None;
+        var needs = Prerequisites(type);
+        var missing = needs & ~_seen & ~_reported;
+        bool misplaced = (needs & ~_seen) != Need.None;
         if (missing != Need.None)
         {
             at.Fail(RuleOf(missing), "type", offset, Names(missing) + " before " + RecordNames.Of(type), RecordNames.Of(type) + " first",

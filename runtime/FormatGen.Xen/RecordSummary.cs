@@ -1,6 +1,5 @@
 using System;
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Collections.Generic;
 using System.Text;
@@ -112,37 +111,40 @@ public static class RecordSummary
     public static string Of(Record record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        var buffer = new ArrayBufferWriter<byte>();
-        Write(record, buffer);
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        return Text(record, static (r, b) => Write(r, b));
     }
 
     /// <summary>A libxl record: the xenstore keys and values, the emulator, the checkpoint step.</summary>
     public static string Of(Libxl.Record record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        var buffer = new ArrayBufferWriter<byte>();
-        Write(record, buffer);
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        return Text(record, static (r, b) => Write(r, b));
     }
 
     /// <summary>PAGE_DATA's summary: the number of entries and of pages, the pfn ranges, the page types unless all are ordinary.</summary>
     public static string PageData(PageData p)
     {
         ArgumentNullException.ThrowIfNull(p);
-        var buffer = new ArrayBufferWriter<byte>();
-        WritePageData(new ModelPfns(p.Pfns), buffer);
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        return Text(p, static (p, b) => WritePageData(new ModelPfns(p.Pfns), b));
     }
 
     /// <summary>Runs of consecutive pfns, e.g. "0x0-0x3ff, 0x800".</summary>
     public static string Ranges(IReadOnlyList<PfnEntry> entries, int max)
     {
         ArgumentNullException.ThrowIfNull(entries);
+        return Text((entries, max), static (x, b) =>
+        {
+            var o = new Utf8Out(b);
+            WriteRanges(new ModelPfns(x.entries), x.max, ref o);
+            o.Commit();
+        });
+    }
+
+    // The string API: what a UTF-8 writer of the summary writes, as a string.
+    private static string Text<T>(T value, Action<T, ArrayBufferWriter<byte>> write)
+    {
         var buffer = new ArrayBufferWriter<byte>();
-        var o = new Utf8Out(buffer);
-        WriteRanges(new ModelPfns(entries), max, ref o);
-        o.Commit();
+        write(value, buffer);
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
@@ -169,21 +171,14 @@ public static class RecordSummary
         {
             _le = littleEndian;
             var entries = body[Libxc.PageData.Layout.PfnsOffset..];
-            uint count = littleEndian ? BinaryPrimitives.ReadUInt32LittleEndian(body[Libxc.PageData.Layout.CountOffset..]) : BinaryPrimitives.ReadUInt32BigEndian(body[Libxc.PageData.Layout.CountOffset..]);
+            uint count = Libxc.PageData.PeekCount(body, littleEndian);
             // A record read whole holds all count entries (a reader refuses one that does not).
             _entries = entries[..((int)Math.Min(count, (uint)(entries.Length / PfnEntry.Layout.Size)) * PfnEntry.Layout.Size)];
         }
 
         public int Count => _entries.Length / PfnEntry.Layout.Size;
 
-        public PfnEntry this[int i]
-        {
-            get
-            {
-                var at = _entries.Slice(i * PfnEntry.Layout.Size, PfnEntry.Layout.Size);
-                return new PfnEntry { Raw = _le ? BinaryPrimitives.ReadUInt64LittleEndian(at) : BinaryPrimitives.ReadUInt64BigEndian(at) };
-            }
-        }
+        public PfnEntry this[int i] => new() { Raw = PfnEntry.PeekRaw(_entries.Slice(i * PfnEntry.Layout.Size, PfnEntry.Layout.Size), _le) };
     }
 
     private const int PageTypes = 16;   // the 4-bit type of a pfn entry
