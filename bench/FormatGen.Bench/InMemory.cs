@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
+using FormatGen.Runtime;
 using FormatGen.Xen;
 using FormatGen.Xen.Libxc;
 
@@ -25,6 +26,8 @@ internal static class InMemory
             ("LibxcReader(ReadOnlyMemory), check mode", () => Check(new LibxcReader(image.AsMemory()))),
             ("LibxcReader(MemoryStream), check mode", () => Check(new LibxcReader(new MemoryStream(image, writable: false)))),
             ("LibxcReader(ReadOnlyMemory), models", () => Models(new LibxcReader(image.AsMemory()))),
+            ("FgStreamReader<Record>(ROM), check mode", () => Stream(image)),
+            ("grammar per record, no framing (floor)", () => Floor(image)),
         };
         // Warm up until the JIT has compiled every path at its final tier: a round of a small image
         // ends before tiered compilation has replaced the first code (100 ms after the last new method).
@@ -61,6 +64,34 @@ internal static class InMemory
             while (r.MoveNext(build: false)) n += r.Violations.Count + 1;
             return n;
         }
+    }
+
+    // What the grammar costs read one record at a time, without a reader's framing: a floor for the readers above.
+    private static long Floor(byte[] image)
+    {
+        var g = new LibxcStreamGrammar();
+        var v = new FgValidation();
+        var r0 = new FgReader(image, false);
+        g.ReadPrefix(ref r0, v);
+        int pos = r0.Position; long n = 0; bool last = false;
+        while (!last)
+        {
+            v.Clear();
+            var r = new FgReader(image.AsSpan(pos), g.ElementsLittleEndian, pos);
+            g.ReadElement(ref r, v, false, n, out last);
+            pos += r.Position; n++;
+        }
+        return n;
+    }
+
+    // The runtime's generic stream reader (any grammar) without the layout rules LibxcReader adds.
+    private static long Stream(byte[] image)
+    {
+        using var s = new FgStreamReader<Record>(new FgSource((ReadOnlyMemory<byte>)image), new LibxcStreamGrammar());
+        s.ReadPrefix();
+        long n = 0;
+        while (s.MoveNext(false)) n++;
+        return n;
     }
 
     private static long Models(LibxcReader r)

@@ -1178,10 +1178,18 @@ internal sealed partial class Emitter
                 "f8" => "global::System.BitConverter.Int64BitsToDouble((long)" + Names.Reader + ".U8At(" + at + "))",
                 _ => null,
             };
-            if (direct is not null) w.Line("if (data.Length >= " + (offset + size).ToString(CultureInfo.InvariantCulture) + ") return (" + type + ")" + direct + ";");
-            w.Line("var __r = new " + Names.Reader + "(data, " + le + ");");
-            if (offset > 0) w.Line("__r.Skip(" + offset.ToString(CultureInfo.InvariantCulture) + ", " + Lit(f.Id) + ");");
-            w.Line("return (" + type + ")" + Names.ReadCall(f.Primitive!, f.ByteOrder, Lit(f.Id), f.EnumCsName is null) + ";");
+            if (direct is not null)
+            {
+                // Too few octets is an error made out of line: no reader in the peeker's frame to set up.
+                w.Line("if (data.Length >= " + (offset + size).ToString(CultureInfo.InvariantCulture) + ") return (" + type + ")" + direct + ";");
+                w.Line("throw " + Names.Reader + ".PeekShort(data.Length, " + offset.ToString(CultureInfo.InvariantCulture) + ", " + size.ToString(CultureInfo.InvariantCulture) + ", " + Lit(f.Id) + ");");
+            }
+            else
+            {
+                w.Line("var __r = new " + Names.Reader + "(data, " + le + ");");
+                if (offset > 0) w.Line("__r.Skip(" + offset.ToString(CultureInfo.InvariantCulture) + ", " + Lit(f.Id) + ");");
+                w.Line("return (" + type + ")" + Names.ReadCall(f.Primitive!, f.ByteOrder, Lit(f.Id), f.EnumCsName is null) + ";");
+            }
             w.Close();
             offset += Names.PrimSize(f.Primitive!);
         }

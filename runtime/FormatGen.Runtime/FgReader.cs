@@ -338,6 +338,16 @@ public ref struct FgReader
     public static uint U4At(ReadOnlySpan<byte> data, int offset, bool littleEndian)
         => littleEndian ? BinaryPrimitives.ReadUInt32LittleEndian(data.Slice(offset)) : BinaryPrimitives.ReadUInt32BigEndian(data.Slice(offset));
 
+    /// <summary>
+    /// The error of a generated peeker given <paramref name="length"/> octets where its field of
+    /// <paramref name="size"/> octets at <paramref name="offset"/> needs more: what a reader that
+    /// skipped to the field and read it reports. Kept out of the peekers, whose fast path stays small.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static FgException PeekShort(int length, int offset, int size, string field)
+        => length < offset ? FgException.Truncated(field, 0, offset, length, inSubstream: false)
+            : FgException.Truncated(field, offset, size, length - offset, inSubstream: false);
+
     /// <summary>Eight octets at <paramref name="offset"/> of <paramref name="data"/>, which holds them. For generated peekers.</summary>
     public static ulong U8At(ReadOnlySpan<byte> data, int offset, bool littleEndian)
         => littleEndian ? BinaryPrimitives.ReadUInt64LittleEndian(data.Slice(offset)) : BinaryPrimitives.ReadUInt64BigEndian(data.Slice(offset));

@@ -70,6 +70,7 @@ public sealed class FgSource : IDisposable
     private readonly int _dataOffset;
     private readonly MemoryStream? _memoryStream;
     private readonly long _memoryStreamStart;
+    private readonly int _memoryStreamOrigin;   // -1: its position is set through the property
 
     // Mapped: a window that follows the position, and the windows before it whose spans may still be in use.
     private MemoryMappedFile? _map;
@@ -121,6 +122,17 @@ public sealed class FgSource : IDisposable
             _block = octets;
             _memoryStream = ms;
             _memoryStreamStart = ms.Position;
+            _memoryStreamOrigin = -1;
+            if (ms.GetType() == typeof(MemoryStream))
+            {
+                try
+                {
+                    // The field holds what the property was set to, plus the origin: checked once, here.
+                    int origin = MemoryStreamOrigin(ms);
+                    if (MemoryStreamPositionField(ms) == origin + _memoryStreamStart) _memoryStreamOrigin = origin;
+                }
+                catch (MissingFieldException) { }
+            }
             return;
         }
         _mode = Mode.Buffered;
@@ -184,6 +196,19 @@ public sealed class FgSource : IDisposable
         }
         catch (MissingFieldException) { return null; }
     }
+
+    // The MemoryStream read in place follows the position. This runs for every record: MemoryStream
+    // itself has its field set (what its property setter does after its checks, about a tenth of the
+    // time per one-page record), a type derived from it the property, which it may override.
+    private void SyncMemoryStream()
+    {
+        long at = _memoryStreamStart + _position;
+        if (_memoryStreamOrigin >= 0 && at <= int.MaxValue - _memoryStreamOrigin) MemoryStreamPositionField(_memoryStream!) = _memoryStreamOrigin + (int)at;
+        else _memoryStream!.Position = at;
+    }
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_position")]
+    private static extern ref int MemoryStreamPositionField(MemoryStream stream);
 
     [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_buffer")]
     private static extern ref byte[] MemoryStreamBuffer(MemoryStream stream);
@@ -417,6 +442,29 @@ public sealed class FgSource : IDisposable
     }
 
     /// <summary>
+    /// For memory (<see cref="IsInMemory"/>): a reader over every octet from the position to the
+    /// end, which is the input's end, so never soft (an element cut short is an error at once).
+    /// Pass what it read to <see cref="Advance"/>.
+    /// </summary>
+    internal FgReader MemoryReader(bool littleEndian)
+    {
+        int at = (int)_position;
+        return new FgReader(_block.Slice(at), MemorySpan(_position, _block.Length - at), littleEndian, _position, soft: false) { StopAtHandoff = true };
+    }
+
+    /// <summary>For memory (<see cref="IsInMemory"/>): the octets at <paramref name="start"/>, which the caller knows are there.</summary>
+    internal ReadOnlySpan<byte> MemorySpan(long start, int length)
+        => _dataArray is not null ? new ReadOnlySpan<byte>(_dataArray, _dataOffset + (int)start, length) : _block.Span.Slice((int)start, length);
+
+    /// <summary>For memory (<see cref="IsInMemory"/>): consumes the <paramref name="n"/> octets a reader from <see cref="MemoryReader"/> read.</summary>
+    internal void Advance(int n)
+    {
+        _reads++;
+        _position += n;
+        if (_memoryStream is not null) SyncMemoryStream();
+    }
+
+    /// <summary>
     /// After an attempt with a reader from <see cref="ReaderAt"/>: true with the element's
     /// length, or false with how many octets to make available (<see cref="Fill"/>) before the next.
     /// </summary>
@@ -442,7 +490,7 @@ public sealed class FgSource : IDisposable
         return false;
     }
 
-    private static FgException TooLong(long length, long max, long at) => FgException.Invalid("record-length-limit", "(record)", at,
+    internal static FgException TooLong(long length, long max, long at) => FgException.Invalid("record-length-limit", "(record)", at,
         string.Create(CultureInfo.InvariantCulture, $"record of {length} octets exceeds the limit of {max} octets"));
 
     /// <summary>
@@ -502,7 +550,7 @@ public sealed class FgSource : IDisposable
                 break;
         }
         _position += n;
-        if (_memoryStream is not null) _memoryStream.Position = _memoryStreamStart + _position;
+        if (_memoryStream is not null) SyncMemoryStream();
     }
 
     private FgException InsideRecord(long missing, long end, bool truncate)
@@ -630,7 +678,7 @@ public sealed class FgSource : IDisposable
                 long left = (_mode == Mode.Mapped ? _fileLength : _data.Length) - _position;
                 // Input that ends first: reported where it ends, as from a stream.
                 _position += Math.Min(count, left);
-                if (_memoryStream is not null) _memoryStream.Position = _memoryStreamStart + _position;
+                if (_memoryStream is not null) SyncMemoryStream();
                 if (count > left) throw Short(field, _position, count - left, 0);
                 return;
             case Mode.Pipe:

@@ -58,6 +58,7 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
     private bool _finished;
     private int _elementLength;
     private ReadOnlyMemory<byte> _elementOctets;   // what is at hand of the current element
+    private bool _elementInMemory;                  // or: all of it, in the source's memory (not kept here)
 
     /// <summary>A reader that owns its input's octets (see the <see cref="FgSource"/> overload to share them).</summary>
     public FgStreamReader(Stream input, FgStreamGrammar<TElement> grammar, FgStreamOptions? options = null)
@@ -128,7 +129,7 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
     public ReadOnlySpan<byte> ElementBytes => Index < 0 ? default : CurrentSpan();
 
     // After a skip-ahead only the element's first octets are buffered.
-    private ReadOnlySpan<byte> CurrentSpan() => _elementOctets.Span;
+    private ReadOnlySpan<byte> CurrentSpan() => _elementInMemory ? _source.MemorySpan(ElementOffset, _elementLength) : _elementOctets.Span;
 
     /// <summary>Reads the fields before the streamed repeat. Throws <see cref="FgException"/> on a structural error.</summary>
     public void ReadPrefix()
@@ -156,6 +157,7 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
     /// </summary>
     public bool MoveNext(bool build, bool skipAhead)
     {
+        if (_source.IsInMemory && _prefixRead) return MoveNextInMemory(build);
         if (!_prefixRead) ReadPrefix();
         if (!Begin()) return false;
         int used;
@@ -165,6 +167,31 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
         }
         catch (FgException e) { throw Stamp(e); }
         return End(used);
+    }
+
+    // Memory, all of it at hand: one attempt, never short, nothing to fill, no octets to keep.
+    // Parse and End without what only the other sources need (about a fifth faster per element).
+    private bool MoveNextInMemory(bool build)
+    {
+        if (!Begin()) return false;
+        var reader = _source.MemoryReader(_elementsLittleEndian);
+        reader.SizeLimit = _maxField;
+        bool last;
+        try
+        {
+            Current = _grammar.ReadElement(ref reader, _validation, build, Index, out last);
+            if (reader.Position > _maxElement) throw FgSource.TooLong(reader.Position, _maxElement, ElementOffset);
+        }
+        catch (FgException e) { throw Stamp(e); }
+        int used = reader.Position;
+        HandedOff = reader.HandedOff;
+        _source.Advance(used);
+        _elementLength = used;
+        _elementInMemory = true;
+        _finished = last;
+        _source.ElementRead(used);
+        if (_validation is { Count: > 0 }) _validation.StampRecord(0, Index, _grammar.Label(CurrentSpan()), _grammar.ElementNoun);
+        return true;
     }
 
     /// <summary>
@@ -223,6 +250,7 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
         Index++;
         ElementOffset = _source.Position;
         _elementOctets = default;
+        _elementInMemory = false;
         return true;
     }
 
@@ -249,7 +277,7 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
         e.RecordIndex = Index;
         e.RecordNoun = _grammar.ElementNoun;
         // A failed discard has consumed the element's buffered octets already.
-        e.RecordName ??= _grammar.Label(!_elementOctets.IsEmpty ? CurrentSpan() : _source.Available().Span);
+        e.RecordName ??= _grammar.Label(_elementInMemory || !_elementOctets.IsEmpty ? CurrentSpan() : _source.Available().Span);
         return e;
     }
 

@@ -92,8 +92,9 @@ public sealed class FgValidation
 
     public void Clear()
     {
-        _items.Clear();
-        _shapes.Clear();
+        // Cleared before every record a stream reader reads, and mostly empty: nothing to do then.
+        if (_items.Count > 0) _items.Clear();
+        if (_shapes.Count > 0) _shapes.Clear();
         _depth = 0;
     }
 

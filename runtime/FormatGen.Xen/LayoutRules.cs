@@ -106,16 +106,23 @@ public sealed class LayoutRules
         => Observe(record, Record.PeekType(record, _le), Record.PeekBodyLength(record, _le), index, offset, into);
 
     /// <summary><see cref="Observe(ReadOnlySpan{byte}, long, long, FgValidation)"/> of a record whose type and body length the caller has read.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal void Observe(ReadOnlySpan<byte> record, RecordType type, uint bodyLengthField, long index, long offset, FgValidation into)
     {
-        var body = record.Slice(Math.Min(record.Length, Record.Layout.BodyOffset));
-        // Most records are PAGE_DATA after all they depend on: what the rules below do for them, directly.
+        // Most records are PAGE_DATA after all they depend on: what the rules do for them, directly,
+        // in the caller (the rest of the rules are a large method with a frame to set up).
         if (type == RecordType.PageData && (_pageDataNeeds & ~_seen) == Need.None)
         {
-            if (IsPv) ObservePvPages(body, new Place(into, index, type), offset, misplaced: false);
+            if (IsPv) ObservePvPages(record.Slice(Math.Min(record.Length, Record.Layout.BodyOffset)), new Place(into, index, type), offset, misplaced: false);
             _seen |= Need.PageData;
             return;
         }
+        ObserveInOrder(record, type, bodyLengthField, index, offset, into);
+    }
+
+    private void ObserveInOrder(ReadOnlySpan<byte> record, RecordType type, uint bodyLengthField, long index, long offset, FgValidation into)
+    {
+        var body = record.Slice(Math.Min(record.Length, Record.Layout.BodyOffset));
         int bodyLength = (int)Math.Min(bodyLengthField, int.MaxValue);
         var at = new Place(into, index, type);
 
@@ -496,10 +503,13 @@ public sealed class LayoutRules
         }
 
         /// <summary>Whether any frame pfn lies in [<paramref name="lowest"/>, <paramref name="highest"/>].</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public bool Intersects(ulong lowest, ulong highest)
-        {
             // Pages come mostly in order: the gap between two frames the last answer fell in answers most questions.
-            if (_gapOf is not null && ReferenceEquals(_gapOf, _sortedPfn) && lowest >= _gapFrom && highest < _gapTo) return false;
+            => !(_gapOf is not null && ReferenceEquals(_gapOf, _sortedPfn) && lowest >= _gapFrom && highest < _gapTo) && Search(lowest, highest);
+
+        private bool Search(ulong lowest, ulong highest)
+        {
             if (_chunks.Count == 0 || lowest > highest) return false;
             var sorted = Sorted();
             int i = LowerBound(sorted, lowest);

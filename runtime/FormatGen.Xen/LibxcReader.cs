@@ -170,7 +170,7 @@ public sealed class LibxcReader : IDisposable
 
     private bool Next(bool build, bool skipAhead)
     {
-        _violations.Clear();
+        if (_violations.Count > 0) _violations.Clear();
         return _reader.MoveNext(build, skipAhead) && Observed();
     }
 

@@ -195,6 +195,55 @@ public class SourceTests : IDisposable
         Assert.Equal(9, ms.ReadByte());
     }
 
+    private sealed class DerivedMemoryStream(byte[] octets) : MemoryStream(octets, 0, octets.Length, writable: false, publiclyVisible: true)
+    {
+        public int PositionSets;
+        public override long Position { get => base.Position; set { PositionSets++; base.Position = value; } }
+    }
+
+    [Fact]
+    public void A_MemoryStream_follows_the_reader_record_by_record()
+    {
+        var image = Image(1, 256 << 10);
+        var framed = new byte[image.Length + 70];
+        image.CopyTo(framed, 50);
+        // Over part of an array (an origin), from a position, and a derived type (through its property).
+        var plain = new MemoryStream(framed, 50, image.Length + 20, writable: false);
+        var derived = new DerivedMemoryStream(framed) { Position = 50 };
+        foreach (var (ms, start) in new[] { (plain, 0L), (derived, 50L) })
+        {
+            using var r = new LibxcReader(ms);
+            r.ReadHeaders();
+            Assert.Equal(start + r.Position, ms.Position);
+            int records = 0;
+            while (r.MoveNext(build: false))
+            {
+                Assert.Equal(start + r.Offset + r.Length, ms.Position);
+                records++;
+            }
+            Assert.True(records > 60);
+            Assert.Equal(start + image.Length, ms.Position);
+        }
+        Assert.True(derived.PositionSets > 60);
+    }
+
+    [Fact]
+    public void A_peeker_given_too_few_octets_reports_what_a_reader_does()
+    {
+        foreach (int length in new[] { 0, 2, 5, 7 })
+        {
+            var data = new byte[length];
+            var peeked = Assert.Throws<FgException>(() => FormatGen.Xen.Libxc.Record.PeekBodyLength(data, true));
+            FgException read;
+            if (length >= 4) read = Assert.Throws<FgException>(() => { var r = new FgReader(data, true); r.Skip(4, "body_length"); r.U4("body_length"); });
+            else read = Assert.Throws<FgException>(() => { var r = new FgReader(data, true); r.Skip(4, "body_length"); });
+            Assert.Equal((read.Rule, read.FieldPath, read.Offset, read.Detail), (peeked.Rule, peeked.FieldPath, peeked.Offset, peeked.Detail));
+            Assert.Equal("body_length", peeked.FieldPath);
+        }
+        var type = Assert.Throws<FgException>(() => FormatGen.Xen.Libxc.Record.PeekType(new byte[3], false));
+        Assert.Equal(("truncated", "type", 0L), (type.Rule, type.FieldPath, type.Offset));
+    }
+
     [Fact]
     public void A_stream_that_can_seek_is_not_read_to_skip()
     {

@@ -74,8 +74,7 @@ public sealed partial record Body
     public static uint PeekWord(global::System.ReadOnlySpan<byte> data, bool littleEndian)
     {
         if (data.Length >= 4) return (uint)global::FormatGen.Runtime.FgReader.U4At(data, 0, littleEndian);
-        var __r = new global::FormatGen.Runtime.FgReader(data, littleEndian);
-        return (uint)__r.U4("word");
+        throw global::FormatGen.Runtime.FgReader.PeekShort(data.Length, 0, 4, "word");
     }
 
     /// <summary>

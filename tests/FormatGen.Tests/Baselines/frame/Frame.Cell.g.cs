@@ -80,8 +80,7 @@ public sealed partial record Cell
     public static ushort PeekRaw(global::System.ReadOnlySpan<byte> data, bool littleEndian)
     {
         if (data.Length >= 2) return (ushort)global::FormatGen.Runtime.FgReader.U2At(data, 0, littleEndian);
-        var __r = new global::FormatGen.Runtime.FgReader(data, littleEndian);
-        return (ushort)__r.U2("raw");
+        throw global::FormatGen.Runtime.FgReader.PeekShort(data.Length, 0, 2, "raw");
     }
 
     /// <summary>

@@ -123,8 +123,7 @@ public sealed partial record Header
     public static byte PeekOptions(global::System.ReadOnlySpan<byte> data, bool littleEndian)
     {
         if (data.Length >= 1) return (byte)data[0];
-        var __r = new global::FormatGen.Runtime.FgReader(data, false);
-        return (byte)__r.U1("options");
+        throw global::FormatGen.Runtime.FgReader.PeekShort(data.Length, 0, 1, "options");
     }
     /// <summary>
     /// Reads 'version' straight from the octets of a header (offset 1), without parsing it.
@@ -132,9 +131,7 @@ public sealed partial record Header
     public static byte PeekVersion(global::System.ReadOnlySpan<byte> data, bool littleEndian)
     {
         if (data.Length >= 2) return (byte)data[1];
-        var __r = new global::FormatGen.Runtime.FgReader(data, false);
-        __r.Skip(1, "version");
-        return (byte)__r.U1("version");
+        throw global::FormatGen.Runtime.FgReader.PeekShort(data.Length, 1, 1, "version");
     }
     /// <summary>
     /// Reads 'kind' straight from the octets of a header (offset 2), without parsing it.
@@ -142,9 +139,7 @@ public sealed partial record Header
     public static byte PeekKind(global::System.ReadOnlySpan<byte> data, bool littleEndian)
     {
         if (data.Length >= 3) return (byte)data[2];
-        var __r = new global::FormatGen.Runtime.FgReader(data, false);
-        __r.Skip(2, "kind");
-        return (byte)__r.U1("kind");
+        throw global::FormatGen.Runtime.FgReader.PeekShort(data.Length, 2, 1, "kind");
     }
 
     /// <summary>

@@ -71,8 +71,7 @@ public sealed partial record Pair : global::Snapshots.Frame.IHeaderPayload
     public static ushort PeekA(global::System.ReadOnlySpan<byte> data, bool littleEndian)
     {
         if (data.Length >= 2) return (ushort)global::FormatGen.Runtime.FgReader.U2At(data, 0, false);
-        var __r = new global::FormatGen.Runtime.FgReader(data, false);
-        return (ushort)__r.U2("a");
+        throw global::FormatGen.Runtime.FgReader.PeekShort(data.Length, 0, 2, "a");
     }
     /// <summary>
     /// Reads 'b' straight from the octets of a pair (offset 2), without parsing it.
@@ -80,9 +79,7 @@ public sealed partial record Pair : global::Snapshots.Frame.IHeaderPayload
     public static ushort PeekB(global::System.ReadOnlySpan<byte> data, bool littleEndian)
     {
         if (data.Length >= 4) return (ushort)global::FormatGen.Runtime.FgReader.U2At(data, 2, false);
-        var __r = new global::FormatGen.Runtime.FgReader(data, false);
-        __r.Skip(2, "b");
-        return (ushort)__r.U2("b");
+        throw global::FormatGen.Runtime.FgReader.PeekShort(data.Length, 2, 2, "b");
     }
 
     /// <summary>

@@ -105,8 +105,7 @@ public sealed partial record Item
     public static global::Snapshots.Tlv.Tag PeekTag(global::System.ReadOnlySpan<byte> data, bool littleEndian)
     {
         if (data.Length >= 1) return (global::Snapshots.Tlv.Tag)data[0];
-        var __r = new global::FormatGen.Runtime.FgReader(data, true);
-        return (global::Snapshots.Tlv.Tag)__r.U1("tag");
+        throw global::FormatGen.Runtime.FgReader.PeekShort(data.Length, 0, 1, "tag");
     }
     /// <summary>
     /// Reads 'length' straight from the octets of a item (offset 1), without parsing it.
@@ -114,9 +113,7 @@ public sealed partial record Item
     public static byte PeekLength(global::System.ReadOnlySpan<byte> data, bool littleEndian)
     {
         if (data.Length >= 2) return (byte)data[1];
-        var __r = new global::FormatGen.Runtime.FgReader(data, true);
-        __r.Skip(1, "length");
-        return (byte)__r.U1("length");
+        throw global::FormatGen.Runtime.FgReader.PeekShort(data.Length, 1, 1, "length");
     }
 
     /// <summary>

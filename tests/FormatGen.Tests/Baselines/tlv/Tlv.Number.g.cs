@@ -60,8 +60,7 @@ public sealed partial record Number : global::Snapshots.Tlv.IItemValue
     public static uint PeekValue(global::System.ReadOnlySpan<byte> data, bool littleEndian)
     {
         if (data.Length >= 4) return (uint)global::FormatGen.Runtime.FgReader.U4At(data, 0, true);
-        var __r = new global::FormatGen.Runtime.FgReader(data, true);
-        return (uint)__r.U4("value");
+        throw global::FormatGen.Runtime.FgReader.PeekShort(data.Length, 0, 4, "value");
     }
 
     /// <summary>
