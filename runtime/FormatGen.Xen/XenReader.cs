@@ -3,6 +3,9 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
 using FormatGen.Runtime;
 using FormatGen.Xen.Libxc;
 using LibxlRecord = FormatGen.Xen.Libxl.Record;
@@ -98,6 +101,35 @@ public sealed class XenReader : IDisposable
         Head = _source.Peek(ImageDetector.PeekLength).ToArray();
         Detected = ImageDetector.Detect(Head);
         Format = format ?? Detected;
+    }
+
+    /// <summary>
+    /// A reader over a <see cref="PipeReader"/> (a socket) for async callers: the first octets,
+    /// which tell the format, are awaited here, where the constructor would wait for them.
+    /// Read it with <see cref="MoveNextAsync"/> or <see cref="ReadAllAsync"/>.
+    /// </summary>
+    public static ValueTask<XenReader> OpenAsync(PipeReader input, ImageKind? format = null, FgStreamOptions? options = null, CancellationToken cancellationToken = default)
+        => OpenAsync(new FgSource(input ?? throw new ArgumentNullException(nameof(input))), format, options, cancellationToken);
+
+    /// <summary>
+    /// A reader over a stream (a <c>NetworkStream</c>, a pipe) for async callers: see the
+    /// <see cref="PipeReader"/> overload. A regular file is mapped, as by the constructor.
+    /// </summary>
+    public static ValueTask<XenReader> OpenAsync(Stream input, ImageKind? format = null, FgStreamOptions? options = null, CancellationToken cancellationToken = default)
+        => OpenAsync(new FgSource(input ?? throw new ArgumentNullException(nameof(input)), (options ?? new FgStreamOptions()).MapFiles), format, options, cancellationToken);
+
+    private static async ValueTask<XenReader> OpenAsync(FgSource source, ImageKind? format, FgStreamOptions? options, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await source.FillAsync(ImageDetector.PeekLength, ImageDetector.PeekLength, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            source.Dispose();
+            throw;
+        }
+        return new XenReader(source, format, options);
     }
 
     /// <summary>The first octets of the input (up to <see cref="ImageDetector.PeekLength"/>).</summary>
@@ -222,6 +254,34 @@ public sealed class XenReader : IDisposable
         return Next(true, build);
     }
 
+    /// <summary>
+    /// <see cref="MoveNext(bool)"/> for async callers (a socket, a <see cref="PipeReader"/>): waits
+    /// for the input without blocking a thread. Each record is held whole. A canceled read leaves
+    /// the reader where it was: the same item is read by the next call.
+    /// </summary>
+    public async ValueTask<bool> MoveNextAsync(bool build = true, CancellationToken cancellationToken = default)
+    {
+        _violations.Clear();
+        try
+        {
+            return await StepAsync(build, cancellationToken).ConfigureAwait(false);
+        }
+        catch (FgException e)
+        {
+            e.Context ??= Where();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The items one at a time, for <c>await foreach</c>: yields this reader at each item (its
+    /// <see cref="Kind"/>, <see cref="Layer"/>, <see cref="Violations"/> and the rest describe it, until the next).
+    /// </summary>
+    public async IAsyncEnumerable<XenReader> ReadAllAsync(bool build = true, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        while (await MoveNextAsync(build, cancellationToken).ConfigureAwait(false)) yield return this;
+    }
+
     private bool Next(bool build, Func<RecordType, uint, bool>? filter)
     {
         _violations.Clear();
@@ -250,43 +310,108 @@ public sealed class XenReader : IDisposable
             case State.LibxcHeader:
                 return ReadLibxcHeader();
             case State.Legacy:
-                throw FgException.Invalid("legacy-image", "(xl)", LegacyOffset,
-                    "the xl save file holds a legacy (pre-v2) libxc image from here (mandatory flag bit 1 clear"
-                    + (Legacy is { } g ? "; by its first octets, a " + g : "") + "): convert it to a version 3 stream with convert-legacy");
+                throw LegacyError();
             case State.RoundBoundary:
-                // After a checkpoint: the wire may end here (what a Remus receiver commits to),
-                // COLO sends a CHECKPOINT_STATE, otherwise the libxc stream resumes.
-                if (_source.AtEnd)
-                {
-                    EndedOnCheckpoint = true;
-                    _state = State.Done;
-                    _violations.Add(new FgViolation("checkpoint-stream-broken-off", FgSeverity.Warning, "(end)", _source.Position,
-                        "END", "the end of the input",
-                        string.Create(CultureInfo.InvariantCulture, $"The checkpointed stream ends after checkpoint {CompleteRounds} without END; a receiver fails over to checkpoint {CompleteRounds}, which is complete.")));
-                    return false;
-                }
-                if (IsCheckpointStateNext())
-                {
-                    _state = State.LibxlRecords;
-                    return ReadLibxlRecord();
-                }
-                _state = State.LibxcRecords;
-                return ReadLibxcRecord(build, filter);
+                if (!RoundBoundary(_source.AtEnd)) return false;
+                return _state == State.LibxlRecords ? ReadLibxlRecord() : ReadLibxcRecord(build, filter);
             case State.LibxlRecords:
                 return ReadLibxlRecord();
             case State.LibxcRecords:
                 return ReadLibxcRecord(build, filter);
             case State.End:
-                _state = State.Done;
-                if (!_source.AtEnd)
-                    _violations.Add(new FgViolation("trailing-data", FgSeverity.Warning, "(end)", _source.Position, "nothing after END", "more octets",
-                        _source.Peek(21).SequenceEqual("DeviceModelRecord0002"u8)
-                            ? "A legacy device model record (qemu's state) follows the END record, as convert-legacy -f libxc leaves it for an HVM guest; libxl reads it after the libxc stream."
-                            : "Data follows the END record."));
-                return false;
+                return AfterEnd();
             default:
                 return false;
         }
+    }
+
+    // Step, awaiting the input: each read here is the async twin of Step's, and what follows it is shared.
+    private async ValueTask<bool> StepAsync(bool build, CancellationToken cancellationToken)
+    {
+        switch (_state)
+        {
+            case State.Start:
+                Refuse();
+                if (Format == ImageKind.XlSaveFile)
+                {
+                    var (_, length, _) = await _source.ParseAsync(static (ref FgReader r) => FormatGen.Xen.Xl.Xl.ReadCore(ref r, null, false), littleEndian: true, _options.MaxElementLength, cancellationToken).ConfigureAwait(false);
+                    await _source.FillAsync(length + NextAfterXl, length + NextAfterXl, cancellationToken).ConfigureAwait(false);
+                    return XlRead(length);
+                }
+                if (Format == ImageKind.Libxl) goto case State.LibxlHeader;
+                goto case State.LibxcHeader;
+            case State.LibxlHeader:
+            {
+                long at = _source.Position;
+                var libxl = StartLibxl();
+                await libxl.ReadPrefixAsync(cancellationToken).ConfigureAwait(false);
+                return LibxlHeaderRead(at);
+            }
+            case State.LibxcHeader:
+            {
+                long at = _source.Position;
+                var libxc = StartLibxc();
+                await libxc.ReadHeadersAsync(cancellationToken).ConfigureAwait(false);
+                return LibxcHeaderRead(at);
+            }
+            case State.Legacy:
+                throw LegacyError();
+            case State.RoundBoundary:
+            {
+                await _source.FillAsync(RecordHeaderLength, RecordHeaderLength, cancellationToken).ConfigureAwait(false);
+                if (!RoundBoundary(await _source.AtEndAsync(cancellationToken).ConfigureAwait(false))) return false;
+                return _state == State.LibxlRecords ? await ReadLibxlRecordAsync(cancellationToken).ConfigureAwait(false) : await ReadLibxcRecordAsync(build, cancellationToken).ConfigureAwait(false);
+            }
+            case State.LibxlRecords:
+                return await ReadLibxlRecordAsync(cancellationToken).ConfigureAwait(false);
+            case State.LibxcRecords:
+                return await ReadLibxcRecordAsync(build, cancellationToken).ConfigureAwait(false);
+            case State.End:
+                await _source.FillAsync(TrailingSignatureLength, TrailingSignatureLength, cancellationToken).ConfigureAwait(false);
+                return AfterEnd();
+            default:
+                return false;
+        }
+    }
+
+    private const int RecordHeaderLength = 8;                 // what tells a COLO CHECKPOINT_STATE from libxc records
+    private static ReadOnlySpan<byte> DeviceModelSignature => "DeviceModelRecord0002"u8;
+    private const int TrailingSignatureLength = 21;           // DeviceModelSignature's length
+    private const int NextAfterXl = 24;                       // what tells the layer after an xl header
+
+    private FgException LegacyError() => FgException.Invalid("legacy-image", "(xl)", LegacyOffset,
+        "the xl save file holds a legacy (pre-v2) libxc image from here (mandatory flag bit 1 clear"
+        + (Legacy is { } g ? "; by its first octets, a " + g : "") + "): convert it to a version 3 stream with convert-legacy");
+
+    // After a checkpoint: the wire may end here (what a Remus receiver commits to), COLO sends a
+    // CHECKPOINT_STATE, otherwise the libxc stream resumes. False at the end; otherwise the state
+    // says which layer's record is next (its first octets are at hand).
+    private bool RoundBoundary(bool atEnd)
+    {
+        if (atEnd)
+        {
+            EndedOnCheckpoint = true;
+            _state = State.Done;
+            _violations.Add(new FgViolation("checkpoint-stream-broken-off", FgSeverity.Warning, "(end)", _source.Position,
+                "END", "the end of the input",
+                string.Create(CultureInfo.InvariantCulture, $"The checkpointed stream ends after checkpoint {CompleteRounds} without END; a receiver fails over to checkpoint {CompleteRounds}, which is complete.")));
+            return false;
+        }
+        _state = IsCheckpointStateNext() ? State.LibxlRecords : State.LibxcRecords;
+        return true;
+    }
+
+    // After the outermost END (what follows it at hand, or read now): data after it is a warning.
+    private bool AfterEnd()
+    {
+        _state = State.Done;
+        var next = _source.Peek(TrailingSignatureLength);
+        if (!next.IsEmpty)
+            _violations.Add(new FgViolation("trailing-data", FgSeverity.Warning, "(end)", _source.Position, "nothing after END", "more octets",
+                next.SequenceEqual(DeviceModelSignature)
+                    ? "A legacy device model record (qemu's state) follows the END record, as convert-legacy -f libxc leaves it for an HVM guest; libxl reads it after the libxc stream."
+                    : "Data follows the END record."));
+        return false;
     }
 
     /// <summary>Inputs no layer here reads: a clear error naming what they are.</summary>
@@ -313,10 +438,16 @@ public sealed class XenReader : IDisposable
 
     private bool ReadXl()
     {
+        _source.Parse(static (ref FgReader r) => FormatGen.Xen.Xl.Xl.ReadCore(ref r, null, false), littleEndian: true, _options.MaxElementLength, skipAhead: false, out int length, out _);
+        return XlRead(length);
+    }
+
+    // The xl header is at hand, `length` octets.
+    private bool XlRead(int length)
+    {
         var validation = _options.Validate ? new FgValidation() : null;
         // The header is kept for the whole reading (its model slices the octets it was read from):
         // it is read from a copy, not from the source's buffer or mapping, which move on.
-        _source.Parse((ref FgReader r) => FormatGen.Xen.Xl.Xl.ReadCore(ref r, null, false), littleEndian: true, _options.MaxElementLength, skipAhead: false, out int length, out _);
         var octets = _source.Peek(length).ToArray();
         var reader = new FgReader(octets.AsMemory(), littleEndian: true, baseOffset: _source.Position) { StopAtHandoff = true };
         XlHeader = FormatGen.Xen.Xl.Xl.ReadCore(ref reader, validation, true)!;
@@ -326,7 +457,7 @@ public sealed class XenReader : IDisposable
         if (XlHeader.Header.StreamV2) _state = State.LibxlHeader;
         else
         {
-            var next = _source.Peek(24);
+            var next = _source.Peek(NextAfterXl);
             if (next.Length >= 8 && ImageDetector.Detect(next) == ImageKind.Libxc)
             {
                 // What convert-legacy -f libxc makes of an xl save file: the header as it was, a libxc stream after it.
@@ -346,10 +477,20 @@ public sealed class XenReader : IDisposable
     private bool ReadLibxlHeader()
     {
         long at = _source.Position;
+        StartLibxl().ReadPrefix();
+        return LibxlHeaderRead(at);
+    }
+
+    private FgStreamReader<LibxlRecord> StartLibxl()
+    {
         _libxlGrammar = new Libxl.LibxlStreamGrammar();
-        _libxl = new FgStreamReader<LibxlRecord>(_source, _libxlGrammar, _options);
-        _libxl.ReadPrefix();
-        if (_libxl.Validation is { } v)
+        return _libxl = new FgStreamReader<LibxlRecord>(_source, _libxlGrammar, _options);
+    }
+
+    // The libxl header, from `at`, has been read.
+    private bool LibxlHeaderRead(long at)
+    {
+        if (_libxl!.Validation is { } v)
         {
             // A stream that is not libxl, or of another version, cannot be read any further.
             foreach (var x in v.Violations)
@@ -366,21 +507,37 @@ public sealed class XenReader : IDisposable
     private bool ReadLibxcHeader()
     {
         long at = _source.Position;
+        StartLibxc().ReadHeaders();
+        return LibxcHeaderRead(at);
+    }
+
+    private LibxcReader StartLibxc()
+    {
         _libxc?.Dispose();
-        _libxc = new LibxcReader(_source, _options, checkpointed: _rules is not null);
-        _libxc.ReadHeaders();
-        _violations.AddRange(_libxc.Violations);
+        return _libxc = new LibxcReader(_source, _options, checkpointed: _rules is not null);
+    }
+
+    // The libxc headers, from `at`, have been read.
+    private bool LibxcHeaderRead(long at)
+    {
+        _violations.AddRange(_libxc!.Violations);
         Set(XenItemKind.LibxcHeader, XenLayer.Libxc, LibxcDepth, -1, at, _source.Position - at, "LIBXC_HEADER");
         _rules?.LibxcStarted(_libxc.DomainHeader.Type);
         _state = State.LibxcRecords;
         return true;
     }
 
-    private bool ReadLibxlRecord()
+    // After END the state is End: the libxl stream is never read past it.
+    private bool ReadLibxlRecord() => _libxl!.MoveNext(build: true) ? LibxlRecordRead() : throw PastEnd("libxl");
+
+    private async ValueTask<bool> ReadLibxlRecordAsync(CancellationToken cancellationToken)
+        => await _libxl!.MoveNextAsync(build: true, cancellationToken).ConfigureAwait(false) ? LibxlRecordRead() : throw PastEnd("libxl");
+
+    private static InvalidOperationException PastEnd(string layer) => new("The " + layer + " stream was read past its END.");
+
+    private bool LibxlRecordRead()
     {
-        // After END the state is End: the libxl stream is never read past it.
-        if (!_libxl!.MoveNext(build: true)) throw new InvalidOperationException("The libxl stream was read past its END.");
-        var bytes = _libxl.ElementBytes;
+        var bytes = _libxl!.ElementBytes;
         bool le = _libxlGrammar!.ElementsLittleEndian;
         LibxlType = LibxlRecord.PeekType(bytes, le);
         if (_libxl.Validation is { Count: > 0 } v) _violations.AddRange(v.Violations);
@@ -397,11 +554,16 @@ public sealed class XenReader : IDisposable
         return true;
     }
 
+    // After its END the state moves on: the libxc stream is never read past it.
     private bool ReadLibxcRecord(bool build, Func<RecordType, uint, bool>? filter)
+        => (filter is null ? _libxc!.MoveNext(build) : _libxc!.MoveNext(filter)) ? LibxcRecordRead() : throw PastEnd("libxc");
+
+    private async ValueTask<bool> ReadLibxcRecordAsync(bool build, CancellationToken cancellationToken)
+        => await _libxc!.MoveNextAsync(build, cancellationToken).ConfigureAwait(false) ? LibxcRecordRead() : throw PastEnd("libxc");
+
+    private bool LibxcRecordRead()
     {
-        // After its END the state moves on: the libxc stream is never read past it.
-        if (!(filter is null ? _libxc!.MoveNext(build) : _libxc!.MoveNext(filter))) throw new InvalidOperationException("The libxc stream was read past its END.");
-        LibxcType = _libxc.Type;
+        LibxcType = _libxc!.Type;
         if (_libxc.Violations.Count > 0) _violations.AddRange(_libxc.Violations);
         Set(XenItemKind.Record, XenLayer.Libxc, LibxcDepth, _libxc.Index, _libxc.Offset, _libxc.Length, RecordNames.Of(LibxcType), _libxc.BodyLength);
         if (_libxc.Finished)

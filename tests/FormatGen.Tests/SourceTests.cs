@@ -5,6 +5,7 @@ using System.IO.Pipelines;
 using System.Linq;
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Threading;
 using System.Threading.Tasks;
 using FormatGen.Runtime;
 using FormatGen.Xen;
@@ -531,9 +532,87 @@ public class SourceTests : IDisposable
                 return sb.ToString();
             }
             var expected = Items(() => new XenReader(image));
-            var pipe = PipeReader.Create(new Streams.Pipe(image, 1 + seed * 4, seed), new StreamPipeReaderOptions(bufferSize: segment, minimumReadSize: Math.Min(least, segment)));
-            Assert.Equal(expected, Items(() => new XenReader(pipe)));
+            PipeReader Cut() => PipeReader.Create(new Streams.Pipe(image, 1 + seed * 4, seed), new StreamPipeReaderOptions(bufferSize: segment, minimumReadSize: Math.Min(least, segment)));
+            Assert.Equal(expected, Items(() => new XenReader(Cut())));
+            // Async reading, every read of the pipe awaited: the same items, violations and error.
+            Assert.Equal(expected, ItemsAsync(new AwaitedOnly(Cut())).GetAwaiter().GetResult());
         }).QuickCheckThrowOnFailure();
+    }
+
+    private static async Task<string> ItemsAsync(PipeReader pipe, CancellationToken cancellationToken = default)
+    {
+        var sb = new StringBuilder();
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        try
+        {
+            using var r = await XenReader.OpenAsync(pipe, cancellationToken: cts.Token);
+            await foreach (var item in r.ReadAllAsync(cancellationToken: cts.Token))
+            {
+                sb.Append(item.Layer).Append(' ').Append(item.Offset).Append(' ').Append(item.Name).Append(' ').Append(item.Length).Append('\n');
+                foreach (var v in item.Violations) sb.Append("  ").Append(v).Append('\n');
+            }
+        }
+        catch (FgException e) { sb.Append("error ").Append(e.Format()); }
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// A PipeReader that refuses a read not given a token that can be canceled: the async
+    /// reading passes its caller's, a blocking read (sync over async) none.
+    /// </summary>
+    private sealed class AwaitedOnly(PipeReader inner) : PipeReader
+    {
+        public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
+            => cancellationToken.CanBeCanceled ? inner.ReadAsync(cancellationToken) : throw new InvalidOperationException("the pipe was read without the caller's token: a blocking read");
+        public override bool TryRead(out ReadResult result) => inner.TryRead(out result);
+        public override void AdvanceTo(SequencePosition consumed) => inner.AdvanceTo(consumed);
+        public override void AdvanceTo(SequencePosition consumed, SequencePosition examined) => inner.AdvanceTo(consumed, examined);
+        public override void CancelPendingRead() => inner.CancelPendingRead();
+        public override void Complete(Exception? exception = null) => inner.Complete(exception);
+    }
+
+    [Fact]
+    public async Task A_container_read_async_waits_for_the_writer_and_survives_a_cancel()
+    {
+        var ms = new MemoryStream();
+        LibxcSample.Write(ms, new SampleOptions { Guest = GuestKind.Hvm, MemoryBytes = 1 << 20, PagesPerRecord = 16, Wrap = SampleWrap.Xl, Checkpoints = 2 });
+        var image = ms.ToArray();
+        var expected = await ItemsAsync(new AwaitedOnly(PipeReader.Create(new MemoryStream(image))));
+        Assert.Contains("Libxc", expected);
+        Assert.DoesNotContain("error", expected);
+
+        // The writer sends the first part and stops: the reader waits for it without a thread,
+        // its wait is canceled, and after the rest is written it goes on from the same item.
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 0)); // the writer does not wait for the reader
+        int split = image.Length / 2;
+        await pipe.Writer.WriteAsync(image.AsMemory(0, split));
+        var sb = new StringBuilder();
+        using var opening = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        using var r = await XenReader.OpenAsync(new AwaitedOnly(pipe.Reader), cancellationToken: opening.Token);
+        void Note(XenReader item)
+        {
+            sb.Append(item.Layer).Append(' ').Append(item.Offset).Append(' ').Append(item.Name).Append(' ').Append(item.Length).Append('\n');
+            foreach (var v in item.Violations) sb.Append("  ").Append(v).Append('\n');
+        }
+        using (var cts = new CancellationTokenSource())
+        {
+            var reading = Task.Run(async () =>
+            {
+                while (await r.MoveNextAsync(cancellationToken: cts.Token)) Note(r);
+            });
+            await Task.Delay(200);
+            Assert.False(reading.IsCompleted);
+            long stoppedAt = r.Position;
+            Assert.True(stoppedAt > 0 && stoppedAt <= split);
+            cts.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reading);
+        }
+        await pipe.Writer.WriteAsync(image.AsMemory(split));
+        await pipe.Writer.CompleteAsync();
+        using (var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
+            while (await r.MoveNextAsync(cancellationToken: cts.Token)) Note(r);
+        Assert.Equal(expected, sb.ToString());
+        Assert.True(r.Ended);
     }
 
     /// <summary>A stream that can seek and is not a file or a MemoryStream; counts the octets read from it.</summary>
