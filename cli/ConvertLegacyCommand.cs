@@ -72,7 +72,7 @@ internal static class ConvertLegacyCommand
         }
         options = options with { Log = verbose || syslog ? Line : null };
         using var source = Inputs.Open(input, sample: false, out var name);
-        if (SameFile(source, output)) throw new UsageException(output + ": is the input; the output must go elsewhere (the input is never modified)");
+        if (Inputs.SameFile(source, output)) throw new UsageException(output + ": is the input; the output must go elsewhere (the input is never modified)");
         using var interrupted = new Inputs.Interrupted { Farewell = "xenstream: interrupted; " + (IsStream(output) ? "the output is incomplete" : output + " was not written") };
         LegacyReport? result = null;
         try
@@ -113,15 +113,4 @@ internal static class ConvertLegacyCommand
         }
         Inputs.WriteAtomically(output, write, interrupted);
     }
-
-    private static bool SameFile(Stream input, string output)
-    {
-        if (input is not FileStream fs || output == "-" || Inputs.IsFd(output) || !File.Exists(output)) return false;
-        try { return Resolved(fs.Name) == Resolved(output); }
-        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { return false; }
-    }
-
-    /// <summary>A path with its symbolic links followed (the output's is replaced, not the link).</summary>
-    private static string Resolved(string path)
-        => new FileInfo(Path.GetFullPath(path)) is { LinkTarget: not null } link ? link.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? link.FullName : Path.GetFullPath(path);
 }

@@ -62,6 +62,18 @@ internal static class Inputs
         catch (Exception e) when (e is IOException or ArgumentException or NotSupportedException) { throw new UsageException(path + ": cannot be opened: " + e.Message); }
     }
 
+    /// <summary>Whether the output names the file the input was opened from (the input is never modified).</summary>
+    public static bool SameFile(Stream input, string output)
+    {
+        if (input is not FileStream fs || output == "-" || IsFd(output) || !File.Exists(output)) return false;
+        try { return Resolved(fs.Name) == Resolved(output); }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { return false; }
+    }
+
+    /// <summary>A path with its symbolic links followed (the output's is replaced, not the link).</summary>
+    private static string Resolved(string path)
+        => new FileInfo(Path.GetFullPath(path)) is { LinkTarget: not null } link ? link.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? link.FullName : Path.GetFullPath(path);
+
     /// <summary>A file descriptor number as Xen's tools take one (-i 0, -o 4): digits that name no file here.</summary>
     public static bool IsFd(string path) => path.Length is > 0 and < 6 && path.All(char.IsAsciiDigit) && !File.Exists(path);
 

@@ -24,6 +24,7 @@ public static class Program
         root.Subcommands.Add(DumpCommand.Create());
         root.Subcommands.Add(SampleCommand.Create());
         root.Subcommands.Add(ConvertLegacyCommand.Create());
+        root.Subcommands.Add(ExtractCommand.Create());
         var parsed = root.Parse(args);
         // An option the command does not have is named as such, whatever the parser made of it.
         if (UnknownOption(args, parsed) is { } unknown)

@@ -318,4 +318,48 @@ public class CliTests : IDisposable
         Assert.Equal(2, exit);
         Assert.Contains("carries no domain configuration", stderr);
     }
+
+    [Fact]
+    public void Extract_writes_its_output_whole_or_not_at_all()
+    {
+        var ms = new MemoryStream();
+        LibxcSample.Write(ms, new SampleOptions { Guest = GuestKind.Hvm, MemoryBytes = 2 << 20, PagesPerRecord = 32, Wrap = SampleWrap.Libxl, Checkpoints = 2 });
+        var image = File_("hvm.img", ms.ToArray());
+        var elf = Path.Combine(_dir, "hvm.elf");
+        File.WriteAllText(elf, "old");
+        var (exit, stdout, err) = Run($"extract \"{image}\" -o \"{elf}\" --format elf --checkpoint 1");
+        Assert.True(exit == 0, err);
+        Assert.Contains("ELF core file of 512 page(s)", stdout);
+        Assert.Contains("as of checkpoint 1", stdout);
+        Assert.NotNull(ExtractTests.ElfFile.Read(elf));
+        ExtractTests.Readelf(elf);
+
+        // From a pipe, to a raw image.
+        var raw = Path.Combine(_dir, "hvm.raw");
+        (exit, stdout, err) = Run($"extract - -o \"{raw}\"", image, pipe: true);
+        Assert.True(exit == 0, err);
+        Assert.Equal(512L * 4096, new FileInfo(raw).Length);
+
+        // A cut input: an error naming where, exit 1, and the old output left as it was, no temporary file.
+        var cut = File_("cut.img", ms.ToArray().AsSpan(0, (int)ms.Length - 9000).ToArray());
+        (exit, _, err) = Run($"extract \"{cut}\" -o \"{raw}\"");
+        Assert.Equal(1, exit);
+        Assert.Contains("truncated", err);
+        Assert.Contains("was not written", err);
+        Assert.DoesNotContain("   at ", err);
+        Assert.Equal(512L * 4096, new FileInfo(raw).Length);
+        Assert.Empty(Directory.GetFiles(_dir, ".*.tmp"));
+
+        // Asking for what cannot be.
+        Assert.Equal(2, Run($"extract \"{image}\" -o -").Exit);
+        Assert.Equal(2, Run($"extract \"{image}\"").Exit);
+        Assert.Equal(2, Run($"extract \"{image}\" -o \"{image}\"").Exit);
+        (exit, _, err) = Run($"extract \"{image}\" -o \"{raw}\" --checkpoint 3");
+        Assert.Equal(1, exit);
+        Assert.Contains("holds 2 complete checkpoint(s)", err);
+        var plain = File_("plain.img", Streams.Sample(GuestKind.Pv, 3));
+        (exit, _, err) = Run($"extract \"{plain}\" -o \"{raw}\" --checkpoint 1");
+        Assert.Equal(1, exit);
+        Assert.Contains("not checkpointed", err);
+    }
 }
