@@ -12,6 +12,7 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        if (args is ["sparse-image", var sparse]) return SparseImage.Write(sparse);
         if (args is ["inmemory", var path, ..]) return InMemory.Run(path, args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 7);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;

@@ -10,8 +10,8 @@ namespace FormatGen.Xen;
 /// <summary>
 /// The ELF64 core file <c>extract --format elf</c> writes, laid out so that pages
 /// can go straight to their place as they arrive and the headers follow at the end:
-/// the ELF header at offset 0; guest memory from one page in, in regions of 2^18
-/// pfns (1 GiB of 4 KiB pages) placed in the order they are first written (a region
+/// the ELF header at offset 0; guest memory from one page in, in regions of 2^9
+/// pfns (2 MiB of 4 KiB pages) placed in the order they are first written (a region
 /// is sparse: pages never written are holes); then the notes and the program headers
 /// (one PT_NOTE, one PT_LOAD per run of consecutive pfns, physical address = virtual
 /// address = pfn × page size). Written little-endian for x86-64 (EM_X86_64, ET_CORE).
@@ -19,6 +19,9 @@ namespace FormatGen.Xen;
 internal sealed class ElfCore
 {
     private const int EhSize = 64, PhSize = 56, ShSize = 64;
+    // Pfns per region, as a power of two: 2 MiB of 4 KiB pages. Scattered pfns each take a region's
+    // room in the file (a hole), so a region is small; consecutive ones placed one after another merge.
+    private const int RegionShift = 9;
     private const ushort PnXnum = 0xFFFF;
     /// <summary>The type of the note named "xenstream" that carries the domain header's facts ("XS" and 1).</summary>
     public const uint FactsNoteType = 0x58530001;
@@ -35,28 +38,28 @@ internal sealed class ElfCore
         _file = file;
         _pageShift = pageShift;
         _dataStart = Math.Max(4096L, 1L << pageShift);
-        _regionSize = 1L << (PfnSet.ChunkShift + pageShift);
+        _regionSize = 1L << (RegionShift + pageShift);
         _next = _dataStart;
     }
 
     /// <summary>Where pfn's page lies in the file (its region is placed now if it has no place yet).</summary>
     public long OffsetOf(ulong pfn)
     {
-        ulong region = pfn >> PfnSet.ChunkShift;
+        ulong region = pfn >> RegionShift;
         if (!_regions.TryGetValue(region, out long at))
         {
             at = _next;
             _next += _regionSize;
             _regions.Add(region, at);
         }
-        return at + ((long)(pfn & ((1UL << PfnSet.ChunkShift) - 1)) << _pageShift);
+        return at + ((long)(pfn & ((1UL << RegionShift) - 1)) << _pageShift);
     }
 
     /// <summary>Records that pages were written up to <paramref name="end"/> (the notes go after the last).</summary>
     public void Wrote(long end) => _end = Math.Max(_end, end);
 
     /// <summary>Pfns from <paramref name="pfn"/> that lie in its region (a run written at once must not cross one).</summary>
-    public static ulong LeftInRegion(ulong pfn) => (1UL << PfnSet.ChunkShift) - (pfn & ((1UL << PfnSet.ChunkShift) - 1));
+    public static ulong LeftInRegion(ulong pfn) => (1UL << RegionShift) - (pfn & ((1UL << RegionShift) - 1));
 
     /// <summary>Writes the notes, the program headers and the ELF header; returns the file's length.</summary>
     public long Finish(PfnSet pages, IReadOnlyList<VcpuRegisters> vcpus, ReadOnlySpan<byte> facts, bool hvm)
@@ -106,7 +109,7 @@ internal sealed class ElfCore
         long at = phAt;
         void Put(uint type, uint flags, long offset, ulong address, ulong size, ulong align)
         {
-            if (used == ph.Length)
+            if (used + PhSize > ph.Length)
             {
                 RandomAccess.Write(_file, ph, at);
                 at += used;

@@ -8,6 +8,8 @@ using System.Runtime.InteropServices;
 using FormatGen.Runtime;
 using FormatGen.Xen;
 using FormatGen.Xen.Libxc;
+using FsCheck;
+using FsCheck.Fluent;
 using Xunit;
 using XcRecord = FormatGen.Xen.Libxc.Record;
 
@@ -211,6 +213,50 @@ public class ExtractTests : IDisposable
             Assert.Contains("cannot hold pfn 0xfffffffffe", e.Message);
             Assert.Contains("--format elf", e.Message);
         }
+    }
+
+    [Fact]
+    public void More_program_headers_than_e_phnum_holds_go_in_section_header_0()
+    {
+        // 70000 scattered pfns, each its own run: the headers only (the pages are holes).
+        var set = new PfnSet();
+        var random = new Random(7);
+        while (set.Count < 70_000) set.Add((ulong)random.NextInt64(1L << 40));
+        var path = Path.Combine(_dir, "many.elf");
+        using (var fs = new FileStream(path, FileMode.Create, FileAccess.ReadWrite))
+        {
+            var elf = new ElfCore(fs.SafeFileHandle, 12);
+            foreach (var pfn in set.Pfns()) elf.OffsetOf(pfn);
+            elf.Finish(set, [], new byte[56], hvm: true);
+        }
+        var h = File.ReadAllBytes(path).AsSpan(0, 64).ToArray();
+        Assert.Equal(0xFFFF, BinaryPrimitives.ReadUInt16LittleEndian(h.AsSpan(56)));
+        long shoff = (long)BinaryPrimitives.ReadUInt64LittleEndian(h.AsSpan(40));
+        var sh = new byte[64];
+        using (var fs = File.OpenRead(path)) RandomAccess.Read(fs.SafeFileHandle, sh, shoff);
+        Assert.Equal(70_001u, BinaryPrimitives.ReadUInt32LittleEndian(sh.AsSpan(44)));
+        var output = Readelf(path);
+        if (output is not null) Assert.Contains("Number of program headers:         65535 (70001)", output);
+    }
+
+    [Fact]
+    public void A_pfn_set_holds_what_was_added_in_runs_whatever_its_shape()
+    {
+        Prop.ForAll(ArbMap.Default.ArbFor<ulong[]>(), ArbMap.Default.ArbFor<bool>(), (raw, dense) =>
+        {
+            // Small values crowd one chunk (a list turning into a bitmap), large ones scatter.
+            var pfns = raw.SelectMany(v => dense ? Enumerable.Range(0, 5000).Select(i => (v % 100_000) + (ulong)i) : new[] { v >> 12 }).ToList();
+            var set = new PfnSet();
+            var expected = new SortedSet<ulong>();
+            foreach (var p in pfns) Assert.Equal(expected.Add(p), set.Add(p));
+            foreach (var p in pfns.Where((_, i) => i % 3 == 0)) Assert.Equal(expected.Remove(p), set.Remove(p));
+            Assert.Equal(expected.Count, set.Count);
+            Assert.Equal(expected, set.Pfns());
+            var runs = set.Runs().ToList();
+            Assert.Equal(expected.Count, runs.Sum(r => (long)r.Count));
+            foreach (var (a, b) in runs.Zip(runs.Skip(1))) Assert.True(a.First + a.Count < b.First);
+            Assert.All(expected.Take(50), p => Assert.True(set.Contains(p)));
+        }).QuickCheckThrowOnFailure();
     }
 
     [Fact]
