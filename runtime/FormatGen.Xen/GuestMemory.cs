@@ -335,7 +335,7 @@ public static class GuestMemory
             if (_elf is null && pfn > (ulong)(long.MaxValue >> shift)) throw TooFar(pfn, long.MaxValue);
             try
             {
-                RandomAccess.Write(output, data.Slice(page << shift, pages << shift), at);
+                FgOutput.WriteAt(output, data.Slice(page << shift, pages << shift), at);
                 _elf?.Wrote(at + ((long)pages << shift));
             }
             // EFBIG: .NET says "file length was too large for the file system" (an ArgumentOutOfRangeException).
