@@ -4,6 +4,7 @@ using System.Buffers.Text;
 using System.CommandLine;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Text;
 using System.Text.Json;
 using FormatGen.Runtime;
@@ -27,11 +28,122 @@ internal static class DumpCommand
         var config = new Option<bool>("--config") { Description = "Print only the domain configuration an xl save file carries." };
         var format = Program.FormatOption();
         var maxRecord = Program.MaxRecordOption();
-        var cmd = new Command("dump", "List the headers and records of a Xen image, layer by layer: index, offset, type, length and a summary.") { input, sample, json, config, format, maxRecord };
-        cmd.SetAction(p => p.GetValue(config)
-            ? Config(p.GetValue(input), p.GetValue(sample), Program.ParseFormat(p.GetValue(format)), p.GetValue(maxRecord), Console.OpenStandardOutput())
-            : RunWith(p.GetValue(input), p.GetValue(sample), p.GetValue(json), Program.ParseFormat(p.GetValue(format)), p.GetValue(maxRecord), Console.OpenStandardOutput()));
+        var pfn = new Option<string?>("--pfn") { Description = "Print only which PAGE_DATA records sent pfn N (decimal, or hex with 0x), with what page type, and a hexdump of its last contents." };
+        var cmd = new Command("dump", "List the headers and records of a Xen image, layer by layer: index, offset, type, length and a summary.") { input, sample, json, config, format, maxRecord, pfn };
+        cmd.SetAction(p =>
+        {
+            if (p.GetValue(pfn) is { } which)
+            {
+                if (p.GetValue(config)) throw new UsageException("give --pfn or --config, not both");
+                return Pfn(p.GetValue(input), p.GetValue(sample), ParsePfn(which), p.GetValue(json), Program.ParseFormat(p.GetValue(format)), p.GetValue(maxRecord), Console.OpenStandardOutput());
+            }
+            return p.GetValue(config)
+                ? Config(p.GetValue(input), p.GetValue(sample), Program.ParseFormat(p.GetValue(format)), p.GetValue(maxRecord), Console.OpenStandardOutput())
+                : RunWith(p.GetValue(input), p.GetValue(sample), p.GetValue(json), Program.ParseFormat(p.GetValue(format)), p.GetValue(maxRecord), Console.OpenStandardOutput());
+        });
         return cmd;
+    }
+
+    private static ulong ParsePfn(string text)
+    {
+        bool hex = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase);
+        if (!ulong.TryParse(hex ? text[2..] : text, hex ? NumberStyles.AllowHexSpecifier : NumberStyles.None, CultureInfo.InvariantCulture, out var pfn) || pfn >= 1UL << 52)
+            throw new UsageException("--pfn takes a page frame number below 2^52, decimal or hex (0x...): not '" + text + "'");
+        return pfn;
+    }
+
+    /// <summary>dump --pfn N: the records that sent pfn N, and its last contents as a hexdump.</summary>
+    public static int Pfn(string? path, bool sample, ulong pfn, bool json, ImageKind? format, long maxRecord, Stream stdout)
+    {
+        var options = Program.StreamOptions(maxRecord);
+        using var input = Inputs.Open(path, sample, out var name);
+        using var reader = new XenReader(input, format, options);
+        PfnHistory history;
+        try
+        {
+            history = GuestMemory.History(reader, pfn);
+        }
+        catch (FgException e)
+        {
+            Program.RefuseLegacy(e, name, path, reader);
+            Console.Error.WriteLine("xenstream: " + name + ": " + e.Format());
+            return Program.Invalid;
+        }
+        using var w = new StreamWriter(stdout, new UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
+        string Hex(ulong v) => "0x" + v.ToString("x", CultureInfo.InvariantCulture);
+        string TypeName(PageType t) => RecordNames.Upper(PageTypeNames.KsyName(t), (long)t);
+        if (json)
+        {
+            using var j = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true });
+            j.WriteStartObject();
+            j.WriteNumber("pfn", pfn);
+            j.WriteString("input", name);
+            j.WriteNumber("pageSize", history.PageSize);
+            j.WriteStartArray("sends");
+            foreach (var s in history.Sends)
+            {
+                j.WriteStartObject();
+                j.WriteNumber("record", s.RecordIndex);
+                j.WriteNumber("offset", s.Offset);
+                j.WriteNumber("round", s.Round);
+                j.WriteString("type", TypeName(s.Type));
+                j.WriteBoolean("contents", s.HasData);
+                j.WriteEndObject();
+            }
+            j.WriteEndArray();
+            if (history.LastContents is { } c) j.WriteString("lastContents", Convert.ToHexStringLower(c));
+            else j.WriteNull("lastContents");
+            j.WriteEndObject();
+            j.Flush();
+            stdout.Write("\n"u8);
+            stdout.Flush();
+            return Program.Ok;
+        }
+        w.WriteLine(history.Sends.Count == 0
+            ? $"pfn {Hex(pfn)}: no PAGE_DATA record of {name} names it"
+            : string.Create(CultureInfo.InvariantCulture, $"pfn {Hex(pfn)}: named by {history.Sends.Count} PAGE_DATA record(s) of {name}"));
+        foreach (var s in history.Sends)
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  libxc record {s.RecordIndex} at {Hex((ulong)s.Offset)}{(reader.Checkpointed ? ", round " + s.Round : "")}: {TypeName(s.Type)}{(s.HasData ? ", with contents" : ", no contents")}"));
+        if (history.LastContents is { } contents)
+        {
+            var lastWith = history.Sends.Last(s => s.HasData);
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"last contents ({contents.Length} octets, from libxc record {lastWith.RecordIndex}):"));
+            HexDump(w, contents);
+        }
+        else if (history.Sends.Count > 0) w.WriteLine("no contents: the page was never sent with its contents");
+        w.Flush();
+        return Program.Ok;
+    }
+
+    /// <summary>hexdump -C's layout: offset, 16 octets in hex, the printable ones; runs of the same line as one '*'.</summary>
+    internal static void HexDump(TextWriter w, ReadOnlySpan<byte> data)
+    {
+        var sb = new StringBuilder(80);
+        ReadOnlySpan<byte> previous = default;
+        bool starred = false;
+        for (int at = 0; at < data.Length; at += 16)
+        {
+            var line = data.Slice(at, Math.Min(16, data.Length - at));
+            if (at > 0 && line.Length == 16 && line.SequenceEqual(previous))
+            {
+                if (!starred) w.WriteLine("*");
+                starred = true;
+                continue;
+            }
+            starred = false;
+            previous = line;
+            sb.Clear().Append(at.ToString("x8", CultureInfo.InvariantCulture)).Append(' ');
+            for (int i = 0; i < 16; i++)
+            {
+                if (i == 8) sb.Append(' ');
+                sb.Append(i < line.Length ? " " + line[i].ToString("x2", CultureInfo.InvariantCulture) : "   ");
+            }
+            sb.Append("  |");
+            foreach (var b in line) sb.Append(b is >= 0x20 and < 0x7f ? (char)b : '.');
+            w.WriteLine(sb.Append('|').ToString());
+        }
+        w.WriteLine(data.Length.ToString("x8", CultureInfo.InvariantCulture));
     }
 
     public static int Run(string? path, bool sample, bool json, long maxRecord, Stream stdout)

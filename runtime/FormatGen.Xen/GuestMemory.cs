@@ -40,6 +40,12 @@ public sealed record ExtractOptions
     public LegacyOptions? Legacy { get; init; }
 }
 
+/// <summary>A PAGE_DATA record that named a pfn: the libxc record's index and offset, the checkpoint round, the page's type, and whether its contents came with it.</summary>
+public sealed record PfnSend(long RecordIndex, long Offset, int Round, PageType Type, bool HasData);
+
+/// <summary>What the stream sent of one pfn (<see cref="GuestMemory.History"/>): every record that named it, and the last contents.</summary>
+public sealed record PfnHistory(ulong Pfn, IReadOnlyList<PfnSend> Sends, byte[]? LastContents, int PageSize);
+
 /// <summary>What an extraction found and wrote.</summary>
 public sealed record ExtractReport
 {
@@ -185,6 +191,47 @@ public static class GuestMemory
             converting.Wait(CancellationToken.None);
             return failure is FgException or OperationCanceledException ? failure : failure is null ? null : new IOException("converting the legacy image failed: " + failure.Message, failure);
         }
+    }
+
+    /// <summary>
+    /// Every PAGE_DATA record that names <paramref name="pfn"/>, in stream order, and the last
+    /// contents it was sent with (what <see cref="Extract(XenReader, SafeFileHandle, ExtractOptions?, CancellationToken)"/>
+    /// writes for it). Reads the whole stream; throws <see cref="FgException"/> on a structural error.
+    /// </summary>
+    public static PfnHistory History(XenReader reader, ulong pfn, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        var sends = new List<PfnSend>();
+        byte[]? last = null;
+        int pageShift = 12;
+        bool le = true;
+        while (reader.MoveNext(static (_, _) => false))
+        {
+            cancel.ThrowIfCancellationRequested();
+            if (reader.Kind == XenItemKind.LibxcHeader)
+            {
+                pageShift = reader.Libxc!.DomainHeader.PageShift;
+                le = reader.Libxc.LittleEndian;
+            }
+            if (reader.Kind != XenItemKind.Record || reader.Layer != XenLayer.Libxc || reader.LibxcType != RecordType.PageData) continue;
+            var body = reader.CurrentBytes.Slice(Math.Min(reader.CurrentBytes.Length, Libxc.Record.Layout.BodyOffset));
+            if (body.Length < PageData.Layout.PfnsOffset) continue;
+            int n = (int)Math.Min(PageData.PeekCount(body, le), (body.Length - PageData.Layout.PfnsOffset) / PfnEntry.Layout.Size);
+            var data = body.Slice(PageData.Layout.PfnsOffset + n * PfnEntry.Layout.Size);
+            int page = 0;
+            for (int i = 0; i < n; i++)
+            {
+                var e = new PfnEntry { Raw = PfnEntry.PeekRaw(body.Slice(PageData.Layout.PfnsOffset + i * PfnEntry.Layout.Size), le) };
+                if (e.Pfn == pfn)
+                {
+                    bool whole = (long)(page + 1) << pageShift <= data.Length;
+                    sends.Add(new PfnSend(reader.Index, reader.Offset, reader.Round, e.Type, e.HasData && whole));
+                    if (e.HasData && whole) last = data.Slice(page << pageShift, 1 << pageShift).ToArray();
+                }
+                if (e.HasData) page++;
+            }
+        }
+        return new PfnHistory(pfn, sends, last, 1 << pageShift);
     }
 
     /// <summary>One extraction's state.</summary>

@@ -280,6 +280,46 @@ public class ExtractTests : IDisposable
     }
 
     [Fact]
+    public void The_history_of_a_pfn_names_every_record_that_sent_it_and_its_last_contents()
+    {
+        var image = ImageOf("hvm-libxl-checkpointed");
+        var (first, _, _, _) = Expected(image, 1);
+        var (final, _, _, _) = Expected(image);
+        // A pfn sent again in a later round with other contents.
+        var pfn = final.Keys.First(p => !first[p].AsSpan().SequenceEqual(final[p]));
+        var history = GuestMemory.History(new XenReader(image), pfn);
+        Assert.True(history.Sends.Count >= 2);
+        Assert.Equal(1, history.Sends[0].Round);
+        Assert.True(history.Sends[^1].Round > 1);
+        Assert.All(history.Sends, s => Assert.Equal(PageType.Notab, s.Type));
+        Assert.Equal(final[pfn], history.LastContents);
+        // Cross-check with the records themselves: each send's offset holds a PAGE_DATA record naming the pfn.
+        var offsets = new List<long>();
+        using (var r = new XenReader(image))
+            while (r.MoveNext(build: true))
+                if (r.LibxcRecord?.Body is PageData pd && pd.Pfns.Any(e => e.Pfn == pfn)) offsets.Add(r.Offset);
+        Assert.Equal(offsets, history.Sends.Select(s => s.Offset));
+
+        var never = GuestMemory.History(new XenReader(image), 1UL << 40);
+        Assert.Empty(never.Sends);
+        Assert.Null(never.LastContents);
+
+        // The CLI says the same, in JSON.
+        var path = Path.Combine(_dir, "cp.img");
+        File.WriteAllBytes(path, image);
+        var sw = new MemoryStream();
+        Assert.Equal(0, FormatGen.Cli.DumpCommand.Pfn(path, false, pfn, json: true, null, 128 << 20, sw));
+        using var doc = System.Text.Json.JsonDocument.Parse(sw.ToArray());
+        Assert.Equal(history.Sends.Count, doc.RootElement.GetProperty("sends").GetArrayLength());
+        Assert.Equal(Convert.ToHexStringLower(final[pfn]), doc.RootElement.GetProperty("lastContents").GetString());
+        var text = new MemoryStream();
+        Assert.Equal(0, FormatGen.Cli.DumpCommand.Pfn(path, false, pfn, json: false, null, 128 << 20, text));
+        var lines = System.Text.Encoding.UTF8.GetString(text.ToArray()).Split('\n');
+        Assert.Contains("round 2", lines[2] + lines[3]);
+        Assert.StartsWith("00000000  " + string.Join(" ", final[pfn].Take(8).Select(b => b.ToString("x2"))), lines.First(l => l.StartsWith("00000000", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void A_broken_input_is_an_error_naming_where()
     {
         var image = ImageOf("pv");
