@@ -177,6 +177,17 @@ internal sealed class TypeChecker
             RepeatUntil = Opt(f.RepeatUntil, scope with { Element = value }, ExprType.Bool, "repeat-until"),
             If = Opt(f.If, scope with { Index = false, Self = null }, ExprType.Bool, "if"),
         };
+        // A streamed field's arguments are worked out once, before its first element.
+        if (f.Stream)
+            foreach (var a in f2.Args)
+            {
+                bool readsIndex = false;
+                if (a.Checked is { } c) TExprs.Walk(c, x => readsIndex |= x is TRef { Kind: RefKind.Index });
+                if (!readsIndex) continue;
+                _diags.Add(DiagInfo.Of(DiagnosticDescriptors.BadStream, a.Loc, "The arguments of streamed field '" + f.Id
+                    + "' are worked out once, before its first element: they cannot read _index ('" + a.Text.Trim() + "')"));
+                f2 = f2 with { Args = f2.Args.Select(x => x == a ? x with { Checked = null } : x).ToEquatable() };
+            }
         if (f.Process is { Arg: { } parg } proc)
         {
             var arg = proc.Kind == "xor" ? Expr(parg, scope with { Index = false }) : Expr(parg, scope with { Index = false }, ExprType.Long, proc.Kind);

@@ -248,6 +248,9 @@ public class GeneratorTests
             "-fg-handoff marks a field read once, with an 'if' ('if: true' when it is always there): a streamed model leaves it out; 'a' has no 'if'" },
         new object[] { "FG0013", Head + "seq:\n  - id: a\n    type: u1\n    if: true\n    -fg-handoff: true\n  - id: b\n    type: u1\n", 9, 5,
             "Field 'b' follows 'a', which is handed off (-fg-handoff): the octets after it belong to another stream; mark 'b' -fg-handoff too, or move it before" },
+        new object[] { "FG0013", Head + "seq:\n  - id: items\n    type: item(_index)\n    repeat: until\n    repeat-until: _.last == 1\n    -fg-stream: true\n"
+            + "types:\n  item:\n    params:\n      - id: i\n        type: u4\n    seq:\n      - id: last\n        type: u1\n", 6, 11,
+            "The arguments of streamed field 'items' are worked out once, before its first element: they cannot read _index ('_index')" },
         new object[] { "FG0014", Head + "seq:\n  - id: a\n    type: c(1, 2)\ntypes:\n  c:\n    seq:\n      - id: x\n        type: u1\n", 6, 11, "Type 'c' takes 0 argument(s), 2 given" },
         new object[] { "FG0015", "meta:\n  endian: le\nseq: []\n", 1, 1, "A grammar needs meta/id" },
         new object[] { "FG0016", "meta:\n  id: t\n  imports:\n    - common/nosuch\nseq: []\n", 4, 7,
