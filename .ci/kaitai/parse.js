@@ -98,6 +98,22 @@ KaitaiStream.prototype.mapUint8Array = function (length) {
   return mapUint8Array.call(this, length);
 };
 
+// - readS8le/readS8be compute a negative value with 32-bit signed XOR, so a
+//   low word below 2^31 gives the value plus 2^32 (-2^32 reads as 0). The
+//   reference runtimes read the 64-bit two's complement; here as a double,
+//   rounded once, as readU8 gives it.
+for (const [name, bigEndian] of [['readS8le', false], ['readS8be', true]]) {
+  const readS8 = KaitaiStream.prototype[name];
+  KaitaiStream.prototype[name] = function () {
+    if (runtimeAsIs) return readS8.call(this);
+    this.ensureBytesLeft(8);
+    const first = bigEndian ? this.readU4be() : this.readU4le();
+    const second = bigEndian ? this.readU4be() : this.readU4le();
+    const hi = bigEndian ? first : second, lo = bigEndian ? second : first;
+    return (hi | 0) * 0x100000000 + lo;
+  };
+}
+
 /** Offset in the input: substreams are views of the one input buffer. */
 function absolute(io) {
   return io.byteOffset + io.pos;
