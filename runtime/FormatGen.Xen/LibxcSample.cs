@@ -45,8 +45,10 @@ public enum SampleWrap { None, Libxl, Xl }
 /// <summary>
 /// Writes a realistic libxc image with the generated stream writer: the
 /// records a Xen of the chosen version sends for a PV or HVM guest, in order.
+/// Each vcpu's state (a PV vcpu_guest_context, the HVM context's records) is
+/// written through the vCPU grammars, with the registers <see cref="VcpuRegisters"/> gives.
 /// </summary>
-public static class LibxcSample
+public static partial class LibxcSample
 {
     private const int PageShift = 12;
     private const int PageSize = 1 << PageShift;
@@ -208,7 +210,7 @@ public static class LibxcSample
             yield return new SharedInfo { Data = Filled(PageSize, 0x5a) };
             for (uint v = 0; v < o.Vcpus; v++)
             {
-                yield return new X86PvVcpuBasic { Vcpu = new VcpuContext { VcpuId = v, Context = Filled(5168, (byte)v) } };
+                yield return new X86PvVcpuBasic { Vcpu = new VcpuContext { VcpuId = v, Context = PvVcpuContext(o, (int)v) } };
                 yield return new X86PvVcpuExtended { Vcpu = new VcpuContext { VcpuId = v, Context = Filled(128, (byte)v) } };
                 yield return new X86PvVcpuXsave { Vcpu = new VcpuContext { VcpuId = v, Context = Filled(832, (byte)v) } };
                 yield return new X86PvVcpuMsrs { Vcpu = new VcpuContext { VcpuId = v, Context = Filled(32, (byte)v) } };
@@ -227,7 +229,7 @@ public static class LibxcSample
                     new HvmParam { Index = 12, Value = 0xfeffc000 },          // HVM_PARAM_IDENT_PT
                 },
             };
-            yield return new HvmContext { Data = Filled(2048 + 24 * o.Vcpus, 0x11) };
+            yield return new HvmContext { Data = HvmContextBlob(o) };
         }
     }
 
