@@ -365,6 +365,8 @@ internal static class OracleInputs
             "libxl.ksy" => (Libxl(), Array.Empty<byte[]>()),
             "xl.ksy" => (Xl(), Array.Empty<byte[]>()),
             "legacy.ksy" => (Legacy(seed), Array.Empty<byte[]>()),
+            "hvm_context.ksy" => (HvmContexts(seed), VcpuStates.StructuredGen().Sample(StructuredCount, new Rnd(seed + 2), 50)),
+            "pv_vcpu.ksy" => (PvVcpus(seed), Array.Empty<byte[]>()),
             _ => (Samples(g), Array.Empty<byte[]>()),
         };
         var all = new List<OracleInput>(valid);
@@ -453,6 +455,12 @@ internal static class OracleInputs
         {
             foreach (var at in Streams.RecordOffsets(data))
                 for (int i = 0; i < 24 && at + i < data.Length; i++) spots.Add((int)at + i);
+        }
+        if (Path.GetFileName(g.Path) == "hvm_context.ksy")
+        {
+            // Each descriptor, and the first octets of its body.
+            foreach (var r in VcpuStates.Records(data))
+                for (int i = 0; i < 16 && r.Offset + i < data.Length; i++) spots.Add(r.Offset + i);
         }
         return spots.Distinct().ToArray();
     }
@@ -629,6 +637,46 @@ internal static class OracleInputs
         var ms = new MemoryStream();
         LibxcSample.Write(ms, o);
         return ms.ToArray();
+    }
+
+    // ------------------------------------------------------------ vCPU state
+
+    /// <summary>
+    /// HVM contexts: those of HVM samples of 1 to 3 vcpus, blobs with the older
+    /// forms of CPU (1016 and 1024 octets), and blobs of random records of
+    /// every kind at every length Xen wrote (unknown typecodes among them).
+    /// </summary>
+    private static List<OracleInput> HvmContexts(ulong seed)
+    {
+        var list = new List<OracleInput>();
+        for (int vcpus = 1; vcpus <= 3; vcpus++)
+            list.Add(new OracleInput($"sample-{vcpus}-vcpus", VcpuStates.HvmContextOf(new SampleOptions { MemoryBytes = 64 << 10, PagesPerRecord = 16, Vcpus = vcpus })));
+        foreach (int length in new[] { 1016, 1024 })
+            list.Add(new OracleInput($"cpu-{length}", VcpuStates.Blob(VcpuStates.HeaderRecord(), VcpuStates.Record(FormatGen.Xen.Hvm.SaveType.Cpu, 0, VcpuStates.CpuBody(length)), VcpuStates.EndRecord())));
+        var blobs = VcpuStates.BlobGen(knownOnly: false).Sample(ModelCount, new Rnd(seed), 50);
+        for (int i = 0; i < blobs.Length; i++) list.Add(new OracleInput($"records#{i}", blobs[i]));
+        return list;
+    }
+
+    /// <summary>
+    /// PV contexts, each read with its guest width: a PV sample's (64-bit), a
+    /// 32-bit one, random ones of either width; and contexts read with the
+    /// other width or an unknown one.
+    /// </summary>
+    private static List<OracleInput> PvVcpus(ulong seed)
+    {
+        object[] Width(byte w) => new object[] { w };
+        var list = new List<OracleInput>();
+        var sample = VcpuStates.PvContextsOf(VcpuStates.Small);
+        for (int v = 0; v < sample.Length; v++) list.Add(new OracleInput($"sample-vcpu{v}", sample[v], Width(8)));
+        var c32 = new FormatGen.Xen.Pv.PvVcpu { Context = VcpuStates.Context32() }.ToArray(4);
+        list.Add(new OracleInput("context-32", c32, Width(4)));
+        var random = VcpuStates.PvContextGen().Sample(ModelCount / 4, new Rnd(seed), 50);
+        for (int i = 0; i < random.Length; i++) list.Add(new OracleInput($"random#{i}-w{random[i].Width}", random[i].Context, Width(random[i].Width)));
+        list.Add(new OracleInput("64-bit-read-as-32", sample[0], Width(4)));
+        list.Add(new OracleInput("32-bit-read-as-64", c32, Width(8)));
+        list.Add(new OracleInput("width-2", c32, Width(2)));
+        return list;
     }
 
     // ------------------------------------------------------------ tlv
