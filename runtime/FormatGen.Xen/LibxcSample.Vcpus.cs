@@ -6,53 +6,16 @@ using FormatGen.Xen.Pv;
 
 namespace FormatGen.Xen;
 
-/// <summary>
-/// The registers <see cref="LibxcSample"/> gives one vCPU of its guest (a
-/// 64-bit Linux kernel, each vCPU somewhere else in it): what the vCPU's HVM
-/// CPU record holds, or its PV vcpu_guest_context (there <see cref="Cr3"/> is
-/// in the stream's form, the page table's pfn shifted by 12).
-/// </summary>
-public sealed record SampleRegisters
-{
-    public ulong Rax { get; init; }
-    public ulong Rbx { get; init; }
-    public ulong Rcx { get; init; }
-    public ulong Rdx { get; init; }
-    public ulong Rsi { get; init; }
-    public ulong Rdi { get; init; }
-    public ulong Rbp { get; init; }
-    public ulong Rsp { get; init; }
-    public ulong R8 { get; init; }
-    public ulong R9 { get; init; }
-    public ulong R10 { get; init; }
-    public ulong R11 { get; init; }
-    public ulong R12 { get; init; }
-    public ulong R13 { get; init; }
-    public ulong R14 { get; init; }
-    public ulong R15 { get; init; }
-    public ulong Rip { get; init; }
-    public ulong Rflags { get; init; }
-    public ulong Cr0 { get; init; }
-    public ulong Cr2 { get; init; }
-    public ulong Cr3 { get; init; }
-    public ulong Cr4 { get; init; }
-    public ulong FsBase { get; init; }
-
-    /// <summary>The GS base in effect (the kernel's per-CPU area).</summary>
-    public ulong GsBase { get; init; }
-
-    /// <summary>The other GS base, user mode's (HVM shadow_gs, PV gs_base_user).</summary>
-    public ulong UserGsBase { get; init; }
-}
-
 public static partial class LibxcSample
 {
     /// <summary>
     /// The registers the sample gives vCPU <paramref name="vcpu"/> (0 to
-    /// <see cref="SampleOptions.Vcpus"/> - 1): distinct for each vCPU, the same
-    /// for every image of these options.
+    /// <see cref="SampleOptions.Vcpus"/> - 1), a 64-bit Linux kernel's, each
+    /// vCPU somewhere else in it: what its HVM CPU record or its PV
+    /// vcpu_guest_context holds (for PV, <c>Cr3</c> in the stream's form, the
+    /// page table's pfn shifted by 12). The same for every image of these options.
     /// </summary>
-    public static SampleRegisters VcpuRegisters(SampleOptions o, int vcpu)
+    public static FormatGen.Xen.VcpuRegisters VcpuRegisters(SampleOptions o, int vcpu)
     {
         Check(o);
         if (vcpu < 0 || vcpu >= o.Vcpus) throw new ArgumentOutOfRangeException(nameof(vcpu), vcpu, "no such vcpu in the sample");
@@ -60,8 +23,9 @@ public static partial class LibxcSample
         ulong v = (ulong)vcpu;
         ulong stack = 0xffffc90000080000UL + 0x4000 * v; // the vCPU's kernel stack
         ulong task = 0xffff888003a40000UL + 0x2c80 * v;  // the task it runs
-        return new SampleRegisters
+        return new FormatGen.Xen.VcpuRegisters
         {
+            Id = (uint)vcpu,
             Rax = v,
             Rbx = task,
             Rcx = 0x2a + v,
@@ -81,13 +45,19 @@ public static partial class LibxcSample
             R15 = 0,
             Rip = 0xffffffff81a3c2e0UL + 0x40 * v, // each vCPU somewhere in the idle loop
             Rflags = 0x246,                        // IF, ZF, PF
+            // Kernel code and stack: Linux's selectors under HVM, Xen's flat 64-bit ones (FLAT_KERNEL_CS64, _SS64) under PV.
+            Cs = m.Pv ? (ushort)0xe033 : (ushort)0x10,
+            Ss = m.Pv ? (ushort)0xe02b : (ushort)0x18,
+            Ds = m.Pv ? (ushort)0 : (ushort)0x18,
+            Es = m.Pv ? (ushort)0 : (ushort)0x18,
+            FsBase = 0x7f3a5c2e4740UL + 0x1000 * v,
+            GsBase = 0xffff88803fc00000UL + 0x40000 * v, // the kernel's per-CPU area
             Cr0 = 0x80050033,                      // PG, AM, WP, NE, ET, MP, PE
             Cr2 = 0x7f3a5c2e1000UL + 0x1000 * v,   // the last page fault, in user space
             Cr3 = (ulong)PageTablePfn(o, m, vcpu) << PageShift,
             Cr4 = 0x406f0,                         // OSXSAVE, OSXMMEXCPT, OSFXSR, PGE, MCE, PAE, PSE
-            FsBase = 0x7f3a5c2e4740UL + 0x1000 * v,
-            GsBase = 0xffff88803fc00000UL + 0x40000 * v,
-            UserGsBase = 0,
+            Fpu = Fxsave,
+            Source = m.Pv ? "PV vcpu context (64-bit)" : "HVM CPU record",
         };
     }
 
@@ -112,6 +82,8 @@ public static partial class LibxcSample
     private static long GdtPfn(Memory m, int vcpu) => LowPfn(m, 3 + vcpu);
 
     /// <summary>FXSAVE image of a vCPU that has used the FPU: control word and MXCSR at their reset values.</summary>
+    private static readonly byte[] Fxsave = FxsaveImage();
+
     private static byte[] FxsaveImage()
     {
         var b = new byte[512];
@@ -150,13 +122,14 @@ public static partial class LibxcSample
         debug[7] = 0x400;
         var context = new VcpuGuestContext64
         {
-            FpuCtxt = FxsaveImage(),
+            FpuCtxt = r.Fpu,
             Flags = 0x25, // VGCF_online, VGCF_in_kernel, VGCF_i387_valid
             UserRegs = new CpuUserRegs64
             {
                 R15 = r.R15, R14 = r.R14, R13 = r.R13, R12 = r.R12, Rbp = r.Rbp, Rbx = r.Rbx,
                 R11 = r.R11, R10 = r.R10, R9 = r.R9, R8 = r.R8, Rax = r.Rax, Rcx = r.Rcx, Rdx = r.Rdx,
-                Rsi = r.Rsi, Rdi = r.Rdi, Rip = r.Rip, Cs = kernelCs, Rflags = r.Rflags, Rsp = r.Rsp, Ss = kernelSs,
+                Rsi = r.Rsi, Rdi = r.Rdi, Rip = r.Rip, Cs = r.Cs, Rflags = r.Rflags, Rsp = r.Rsp, Ss = r.Ss,
+                Es = r.Es, Ds = r.Ds, Fs = r.Fs, Gs = r.Gs,
                 Pad1 = new byte[3], Pad2 = new byte[6], Pad3 = new byte[6], Pad4 = new byte[6], Pad5 = new byte[6], Pad6 = new byte[6],
             },
             TrapCtxt = traps,
@@ -172,7 +145,7 @@ public static partial class LibxcSample
             VmAssist = (1UL << 2) | (1UL << 5), // writable page tables, runstate update flag
             FsBase = r.FsBase,
             GsBaseKernel = r.GsBase,
-            GsBaseUser = r.UserGsBase,
+            GsBaseUser = 0,
         };
         return new PvVcpu { Context = context }.ToArray(8);
     }
@@ -226,20 +199,20 @@ public static partial class LibxcSample
         ulong entryArea = 0xfffffe0000001000UL + 0x3b000UL * v; // the vCPU's GDT and TSS
         return new Cpu
         {
-            FpuRegs = FxsaveImage(),
+            FpuRegs = r.Fpu,
             Rax = r.Rax, Rbx = r.Rbx, Rcx = r.Rcx, Rdx = r.Rdx, Rbp = r.Rbp, Rsi = r.Rsi, Rdi = r.Rdi, Rsp = r.Rsp,
             R8 = r.R8, R9 = r.R9, R10 = r.R10, R11 = r.R11, R12 = r.R12, R13 = r.R13, R14 = r.R14, R15 = r.R15,
             Rip = r.Rip, Rflags = r.Rflags,
             Cr0 = r.Cr0, Cr2 = r.Cr2, Cr3 = r.Cr3, Cr4 = r.Cr4,
             Dr6 = 0xffff0ff0, Dr7 = 0x400,
-            CsSel = 0x10, DsSel = 0x18, EsSel = 0x18, SsSel = 0x18, TrSel = 0x40,
+            CsSel = r.Cs, DsSel = r.Ds, EsSel = r.Es, FsSel = r.Fs, GsSel = r.Gs, SsSel = r.Ss, TrSel = 0x40,
             CsLimit = 0xffffffff, DsLimit = 0xffffffff, EsLimit = 0xffffffff, FsLimit = 0xffffffff, GsLimit = 0xffffffff, SsLimit = 0xffffffff,
             TrLimit = 0x4087, IdtrLimit = 0xfff, GdtrLimit = 0x7f,
             FsBase = r.FsBase, GsBase = r.GsBase, TrBase = entryArea + 0x2000, IdtrBase = 0xfffffe0000000000UL, GdtrBase = entryArea,
             // Attributes: present code (long mode, 4K granular), present data, a busy TSS.
             CsArbytes = 0xa9b, DsArbytes = 0xc93, EsArbytes = 0xc93, SsArbytes = 0xc93, TrArbytes = 0x8b,
             SysenterCs = 0x10, SysenterEsp = entryArea + 0x5000, SysenterEip = 0xffffffff81c01680UL,
-            ShadowGs = r.UserGsBase,
+            ShadowGs = 0, // user mode's GS base
             MsrLstar = 0xffffffff81c00080UL, MsrStar = 0x0023001000000000UL, MsrCstar = 0xffffffff81c01a10UL, MsrSyscallMask = 0x47700,
             MsrEfer = 0xd01, // NXE, LMA, LME, SCE
             MsrTscAux = v,   // Linux keeps the CPU's number there
@@ -332,7 +305,7 @@ public static partial class LibxcSample
         XfeatureMask = 0x7,
         Xcr0 = 0x7,      // x87, SSE, AVX
         Xcr0Accum = 0x7,
-        FpuSse = FxsaveImage(),
+        FpuSse = Fxsave,
         XstateBv = 0x6,  // SSE and AVX state not in their initial configuration
         HeaderReserved = new byte[48],
         Extended = new byte[256], // the AVX component: the upper halves of YMM0-15

@@ -419,14 +419,17 @@ public class VcpuStateTests
         {
             var c = Assert.IsType<Cpu>(cpus[v].Body);
             Assert.Equal((ushort)v, cpus[v].Instance);
-            var read = new SampleRegisters
+            var read = new VcpuRegisters
             {
+                Id = cpus[v].Instance,
                 Rax = c.Rax, Rbx = c.Rbx, Rcx = c.Rcx, Rdx = c.Rdx, Rsi = c.Rsi, Rdi = c.Rdi, Rbp = c.Rbp, Rsp = c.Rsp,
                 R8 = c.R8, R9 = c.R9, R10 = c.R10, R11 = c.R11, R12 = c.R12, R13 = c.R13, R14 = c.R14, R15 = c.R15,
-                Rip = c.Rip, Rflags = c.Rflags, Cr0 = c.Cr0, Cr2 = c.Cr2, Cr3 = c.Cr3, Cr4 = c.Cr4,
-                FsBase = c.FsBase, GsBase = c.GsBase, UserGsBase = c.ShadowGs,
+                Rip = c.Rip, Rflags = c.Rflags,
+                Cs = (ushort)c.CsSel, Ss = (ushort)c.SsSel, Ds = (ushort)c.DsSel, Es = (ushort)c.EsSel, Fs = (ushort)c.FsSel, Gs = (ushort)c.GsSel,
+                FsBase = c.FsBase, GsBase = c.GsBase, Cr0 = c.Cr0, Cr2 = c.Cr2, Cr3 = c.Cr3, Cr4 = c.Cr4,
+                Fpu = c.FpuRegs, Source = "HVM CPU record",
             };
-            Assert.Equal(LibxcSample.VcpuRegisters(o, v), read);
+            AssertSame(LibxcSample.VcpuRegisters(o, v), read);
             Assert.True(c.Cr3 < (ulong)o.MemoryBytes, "cr3 lies in the guest's memory");
             Assert.Equal((ulong)v, c.MsrTscAux);
         }
@@ -447,14 +450,16 @@ public class VcpuStateTests
         {
             var c = Assert.IsType<VcpuGuestContext64>(PvVcpu.Read(contexts[v], 8).Context);
             var u = c.UserRegs;
-            var read = new SampleRegisters
+            var read = new VcpuRegisters
             {
+                Id = (uint)v,
                 Rax = u.Rax, Rbx = u.Rbx, Rcx = u.Rcx, Rdx = u.Rdx, Rsi = u.Rsi, Rdi = u.Rdi, Rbp = u.Rbp, Rsp = u.Rsp,
                 R8 = u.R8, R9 = u.R9, R10 = u.R10, R11 = u.R11, R12 = u.R12, R13 = u.R13, R14 = u.R14, R15 = u.R15,
-                Rip = u.Rip, Rflags = u.Rflags, Cr0 = c.Ctrlreg[0], Cr2 = c.Ctrlreg[2], Cr3 = c.Ctrlreg[3], Cr4 = c.Ctrlreg[4],
-                FsBase = c.FsBase, GsBase = c.GsBaseKernel, UserGsBase = c.GsBaseUser,
+                Rip = u.Rip, Rflags = u.Rflags, Cs = u.Cs, Ss = u.Ss, Ds = u.Ds, Es = u.Es, Fs = u.Fs, Gs = u.Gs,
+                FsBase = c.FsBase, GsBase = c.GsBaseKernel, Cr0 = c.Ctrlreg[0], Cr2 = c.Ctrlreg[2], Cr3 = c.Ctrlreg[3], Cr4 = c.Ctrlreg[4],
+                Fpu = c.FpuCtxt, Source = "PV vcpu context (64-bit)",
             };
-            Assert.Equal(LibxcSample.VcpuRegisters(o, v), read);
+            AssertSame(LibxcSample.VcpuRegisters(o, v), read);
             // What Xen's restore checks of them: cr3 an L4 page table, the GDT frame a normal page, vcpu 0's start info a normal page.
             Assert.Equal(Xen.Libxc.PageType.L4tab, types[(long)(c.Ctrlreg[3] >> 12)]);
             Assert.Equal(Xen.Libxc.PageType.Notab, types[(long)c.GdtFrames[0]]);
@@ -464,6 +469,14 @@ public class VcpuStateTests
             Assert.Equal(0x25UL, c.Flags);
         }
         Assert.Equal(vcpus, Distinct(o).Count);
+    }
+
+    /// <summary>Equal registers, the FXSAVE areas by their octets.</summary>
+    private static void AssertSame(VcpuRegisters expected, VcpuRegisters actual)
+    {
+        Assert.Equal(expected with { Fpu = default }, actual with { Fpu = default });
+        Assert.Equal(512, actual.Fpu.Length);
+        Assert.Equal(expected.Fpu.ToArray(), actual.Fpu.ToArray());
     }
 
     /// <summary>The vcpus' registers, as distinct values: no two vcpus share an rip or an rsp.</summary>
@@ -485,6 +498,7 @@ public class VcpuStateTests
     {
         var o = Small with { Vcpus = 2 };
         Assert.Equal(LibxcSample.VcpuRegisters(o, 1), LibxcSample.VcpuRegisters(o, 1));
+        Assert.NotEqual(LibxcSample.VcpuRegisters(o, 0), LibxcSample.VcpuRegisters(o, 1));
         Assert.Equal(PvContextsOf(o), PvContextsOf(o));
         Assert.Throws<ArgumentOutOfRangeException>(() => LibxcSample.VcpuRegisters(o, 2));
         Assert.Throws<ArgumentOutOfRangeException>(() => LibxcSample.VcpuRegisters(o, -1));
