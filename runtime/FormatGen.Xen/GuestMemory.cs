@@ -246,6 +246,7 @@ public static class GuestMemory
         private bool _le = true;
         private ulong? _highest;
         private long _sent;
+        private int _guestWidth;   // X86_PV_INFO's, octets
 
         public ExtractReport Run(CancellationToken cancel)
         {
@@ -327,9 +328,12 @@ public static class GuestMemory
                 case RecordType.PageData:
                     Pages(body, offset);
                     break;
+                case RecordType.X86PvInfo:
+                    if (body.Length > X86PvInfo.Layout.GuestWidthOffset) _guestWidth = body[X86PvInfo.Layout.GuestWidthOffset];
+                    break;
                 case RecordType.HvmContext:
                 case RecordType.X86PvVcpuBasic:
-                    foreach (var v in VcpuDecoder.Decode(type, body, _le, reader.Libxc!, offset + Libxc.Record.Layout.BodyOffset, _violations))
+                    foreach (var v in VcpuDecoder.Decode(type, body, _le, _guestWidth, offset + Libxc.Record.Layout.BodyOffset, _violations))
                         _vcpus[v.Id] = v;
                     break;
             }

@@ -193,6 +193,11 @@ public sealed class LayoutRules
                 break;
             case RecordType.HvmContext:
                 _seen |= Need.HvmContext;
+                if (IsHvm)
+                {
+                    var blob = body.Length >= bodyLength && bodyLength <= MaxVcpuState ? body.Slice(0, bodyLength).ToArray() : [];
+                    ObserveVcpuState(body, bodyLength, offset + Record.Layout.BodyOffset, at, () => Hvm.HvmContext.Validate(blob), "HVM_CONTEXT");
+                }
                 break;
             case var v when IsVcpu(v) && IsPv:
                 ObserveVcpu(type, body, bodyLength, index, at, offset, misplaced);
@@ -365,6 +370,14 @@ public sealed class LayoutRules
                 string.Create(CultureInfo.InvariantCulture, $"a context of {want} octets for a {_width * 8}-bit guest"),
                 string.Create(CultureInfo.InvariantCulture, $"{context} octets, the context of a {(_width == 8 ? 32 : 64)}-bit guest"),
                 "X86_PV_INFO gives the guest width, which fixes the size of vcpu_guest_context.");
+        // A context of the width's size: what it holds (a wrong size the grammar or the rule above reported).
+        else if (context == want)
+        {
+            var whole = body.Slice(VcpuContext.Layout.ContextOffset);
+            byte width = (byte)_width;
+            var blob = whole.Length >= want ? whole.Slice(0, (int)want).ToArray() : [];
+            ObserveVcpuState(whole, (int)want, offset + Record.Layout.BodyOffset + VcpuContext.Layout.ContextOffset, at, () => Pv.PvVcpu.Validate(blob, width), "vcpu_guest_context");
+        }
     }
 
     /// <summary>Rules checked once the END record has been read.</summary>
@@ -455,11 +468,42 @@ public sealed class LayoutRules
     private readonly struct Place(FgValidation into, long index, RecordType type)
     {
         public void Fail(string rule, string field, long at, string expected, string found, string description)
-            => into.Add(new FgViolation(rule, FgSeverity.Error, field, at, expected, found, description)
+            => Add(rule, FgSeverity.Error, field, at, expected, found, description);
+
+        public void Warn(string rule, string field, long at, string expected, string found, string description)
+            => Add(rule, FgSeverity.Warning, field, at, expected, found, description);
+
+        private void Add(string rule, FgSeverity severity, string field, long at, string expected, string found, string description)
+            => into.Add(new FgViolation(rule, severity, field, at, expected, found, description)
             {
                 RecordIndex = index,
                 RecordName = RecordNames.Of(type),
             });
+    }
+
+    /// <summary>
+    /// The most vCPU state read (HVM_CONTEXT is a few KiB a vCPU: 2 MiB is hundreds of them); a larger
+    /// blob is passed over unread, as octets no rule reads (a pipe's check does not buffer it).
+    /// </summary>
+    internal const int MaxVcpuState = 2 << 20;
+
+    /// <summary>
+    /// The vCPU state a record carries, read with its grammar (hvm_context.ksy, pv_vcpu.ksy): the
+    /// stream carries it as the hypervisor gave it, so what does not decode is a warning, never an
+    /// error, one for the blob however much of it is wrong. Only a blob at hand whole is read (a
+    /// check of a pipe may have passed over its octets).
+    /// </summary>
+    private static void ObserveVcpuState(ReadOnlySpan<byte> blob, int length, long at, Place place, Func<IReadOnlyList<FgViolation>> validate, string what)
+    {
+        if (blob.Length < length || length > MaxVcpuState) return;
+        FgViolation? first = null;
+        int errors = 0;
+        foreach (var v in validate())
+            if (v.Severity == FgSeverity.Error && errors++ == 0) first = v;
+        if (first is null) return;
+        place.Warn("vcpu-state-undecodable", "body", at + first.Offset, "the hypervisor's layout of " + what,
+            first.FieldPath + ": expected " + first.Expected + ", found " + first.Actual + " (" + first.Rule + ")" + (errors > 1 ? string.Create(CultureInfo.InvariantCulture, $" (and {errors - 1} more)") : ""),
+            "The stream carries the hypervisor's vCPU state as it was given; it does not decode as the hypervisor lays it out, so its registers cannot be read (Xen's restore hands it to the hypervisor, which may refuse it). The rest of the stream is unaffected.");
     }
 
     /// <summary>

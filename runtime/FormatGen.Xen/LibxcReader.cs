@@ -171,6 +171,15 @@ public sealed class LibxcReader : IDisposable
     private bool Next(bool build, bool skipAhead)
     {
         if (_violations.Count > 0) _violations.Clear();
+        // A check passes over octets no rule reads, but the layout rules read the vCPU state
+        // (HVM_CONTEXT, a PV vcpu's context) whole: those records are held, from a pipe too.
+        if (skipAhead && !build && !_reader.Finished && !_reader.Source.IsInMemory && !_reader.Source.IsMapped)
+        {
+            var header = _reader.Source.Peek(Record.Layout.BodyOffset);
+            if (header.Length == Record.Layout.BodyOffset && Record.PeekType(header, LittleEndian) is RecordType.HvmContext or RecordType.X86PvVcpuBasic
+                && Record.PeekBodyLength(header, LittleEndian) <= LayoutRules.MaxVcpuState)
+                skipAhead = false;
+        }
         return _reader.MoveNext(build, skipAhead) && Observed();
     }
 

@@ -62,7 +62,8 @@ public sealed class ConvertLegacyCliTests : IDisposable
         Assert.Equal(before, Hash(input));
         (exit, stdout, _) = Sh("xenstream verify out.img");
         Assert.Equal(0, exit);
-        Assert.StartsWith("VALID", stdout);
+        // The test images' vCPU state is filler, not the hypervisor's layout: a warning each, never an error.
+        Assert.Matches(@"(?m)^VALID: .*0 error\(s\)", stdout);
     }
 
     [Fact]
@@ -153,7 +154,8 @@ public sealed class ConvertLegacyCliTests : IDisposable
         Assert.True(exit == 0, stderr);
         (exit, var stdout, _) = Sh("xenstream verify 'old image.img.v3'");
         Assert.Equal(0, exit);
-        Assert.StartsWith("VALID", stdout);
+        // The test images' vCPU state is filler, not the hypervisor's layout: a warning each, never an error.
+        Assert.Matches(@"(?m)^VALID: .*0 error\(s\)", stdout);
     }
 
     [Fact]

@@ -120,6 +120,8 @@ public class MalformationTests
         ["vcpu-empty-context"] = new(() => Splice(Pv3, 9, Raw(5, Body(0u, 0u))), 9, Body(PvOff, 9), FgSeverity.Warning),
         ["vcpu-basic-size"] = new(() => Splice(Pv3, 8, Raw(4, Body(0u, 0u, 100))), 8, Body(PvOff, 8)),
         ["vcpu-basic-width"] = new(() => Splice(Pv3, 8, Raw(4, Body(0u, 0u, 2800))), 8, Body(PvOff, 8) + 8),
+        // A context of the right size whose gdt_ents (at 4960 in a 64-bit vcpu_guest_context) is past what the hypervisor takes.
+        ["vcpu-state-undecodable"] = new(() => SetU8(Pv3, Body(PvOff, 8) + 8 + 4960, 9000), 8, Body(PvOff, 8) + 8 + 4960, FgSeverity.Warning),
         ["vcpu-extended-size"] = new(() => Splice(Pv3, 9, Raw(5, Body(0u, 0u, 200))), 9, Body(PvOff, 9)),
         ["vcpu-xsave-size"] = new(() => Splice(Pv3, 10, Raw(6, Body(0u, 0u, 8))), 10, Body(PvOff, 10)),
         ["vcpu-msrs-size"] = new(() => Splice(Pv3, 11, Raw(12, Body(0u, 0u, 20))), 11, Body(PvOff, 11)),
