@@ -217,6 +217,12 @@ internal static class DumpCommand
         return errors == 0 ? Program.Ok : Program.Invalid;
     }
 
+    /// <summary>An HVM_CONTEXT's save records or a PV vCPU's registers, as lines (none for other records).</summary>
+    private static System.Collections.Generic.IReadOnlyList<string> VcpuState(XenReader r)
+        => r.Layer == XenLayer.Libxc && r.LibxcType is RecordType.HvmContext or RecordType.X86PvVcpuBasic
+            ? VcpuDecoder.Describe(r.LibxcType, r.CurrentBytes[Math.Min(r.CurrentBytes.Length, FormatGen.Xen.Libxc.Record.Layout.BodyOffset)..], r.Libxc!.LittleEndian, r.Libxc.GuestWidth)
+            : [];
+
     private interface ISink : IDisposable
     {
         void Header(XenReader r);
@@ -292,6 +298,16 @@ internal static class DumpCommand
             _out.Advance(at);
             RecordSummary.Write(r, _out);
             _out.Write("\n"u8);
+            // The vCPU state, a line each below the record, under its summary's column.
+            foreach (var line in VcpuState(r))
+            {
+                var text = Encoding.UTF8.GetBytes(line);
+                var s = _out.GetSpan(indent + 50 + text.Length);
+                s[..(indent + 50)].Fill((byte)' ');
+                text.CopyTo(s[(indent + 50)..]);
+                s[indent + 50 + text.Length] = (byte)'\n';
+                _out.Advance(indent + 51 + text.Length);
+            }
             if (_out.WrittenCount >= FlushAt) Flush();
         }
 
@@ -399,8 +415,21 @@ internal static class DumpCommand
             at = Number(span, at, r.BodyLength);
             at = Put(span, at, ",\"summary\":\""u8);
             at = Put(span, at, summary);
-            at = Put(span, at, "\"}"u8);
-            _j.WriteRawValue(span[..at], skipInputValidation: true);
+            at = Put(span, at, "\""u8);
+            var state = VcpuState(r);
+            if (state.Count == 0)
+            {
+                at = Put(span, at, "}"u8);
+                _j.WriteRawValue(span[..at], skipInputValidation: true);
+            }
+            else
+            {
+                // Rare (a record or two a checkpoint): the decoded vCPU state as an array of lines.
+                var sb = new StringBuilder(Encoding.UTF8.GetString(span[..at])).Append(",\"decoded\":[");
+                for (int i = 0; i < state.Count; i++)
+                    sb.Append(i > 0 ? "," : "").Append('"').Append(JsonEncodedText.Encode(state[i]).Value).Append('"');
+                _j.WriteRawValue(sb.Append("]}").ToString(), skipInputValidation: true);
+            }
             // Flushed by the buffer, not by the record (a write to standard output each).
             if (_j.BytesPending > 1 << 16) _j.Flush();
         }

@@ -73,6 +73,9 @@ public sealed class LayoutRules
     private readonly Need _pageDataNeeds;
 
     private bool IsPv => _domain == DomainType.X86Pv;
+
+    /// <summary>X86_PV_INFO's guest width in octets (8 or 4); 0 before it, or when it was refused.</summary>
+    internal int GuestWidth => _width;
     private bool IsHvm => _domain == DomainType.X86Hvm;
 
     private static bool IsVcpu(RecordType t) => t is RecordType.X86PvVcpuBasic or RecordType.X86PvVcpuExtended or RecordType.X86PvVcpuXsave or RecordType.X86PvVcpuMsrs;

@@ -82,6 +82,9 @@ public sealed class LibxcReader : IDisposable
 
     public bool LittleEndian => _grammar.ElementsLittleEndian;
 
+    /// <summary>A PV guest's width in octets (8 or 4) as X86_PV_INFO gave it; 0 before it, and for HVM.</summary>
+    public int GuestWidth => _rules?.GuestWidth ?? 0;
+
     /// <summary>Whether <see cref="ReadHeaders"/> has succeeded.</summary>
     public bool HeadersRead => _rules is not null;
 

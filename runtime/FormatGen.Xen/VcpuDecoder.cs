@@ -118,6 +118,56 @@ public static class VcpuDecoder
         _ => null,
     };
 
+    /// <summary>
+    /// What a record's vCPU state holds, a line each, for dump: an HVM_CONTEXT's save records (the
+    /// CPU's registers, the others' fields), an X86_PV_VCPU_BASIC's registers; empty for other
+    /// records and for a blob that does not decode (then the one line says why).
+    /// </summary>
+    public static IReadOnlyList<string> Describe(RecordType type, ReadOnlySpan<byte> body, bool littleEndian, int guestWidth)
+    {
+        var lines = new List<string>();
+        try
+        {
+            if (type == RecordType.HvmContext)
+            {
+                var context = HvmContext.Read(body.ToArray());
+                foreach (var record in (IEnumerable<SaveRecord>)[context.HeaderRecord, .. context.Records])
+                {
+                    string name = RecordNames.Upper(record.Typecode.KsyName(), (long)record.Typecode);
+                    string what = record.Body is Cpu ? Registers(FromHvmContext(context with { Records = [record] })[0]) : record.Body.Summary();
+                    lines.Add(string.Create(CultureInfo.InvariantCulture, $"{name} #{record.Instance}: {what}"));
+                }
+            }
+            else if (type == RecordType.X86PvVcpuBasic && body.Length >= VcpuContext.Layout.ContextOffset)
+            {
+                uint id = VcpuContext.PeekVcpuId(body, littleEndian);
+                var context = PvVcpu.Read(body.Slice(VcpuContext.Layout.ContextOffset).ToArray(), guestWidth == 4 ? (byte)4 : (byte)8).Context;
+                lines.Add(FromPvContext(id, context) is { } r
+                    ? string.Create(CultureInfo.InvariantCulture, $"vcpu {id} ({(guestWidth == 4 ? 32 : 64)}-bit): {Registers(r)}")
+                    : string.Create(CultureInfo.InvariantCulture, $"vcpu {id}: does not decode (a context too short for its width)"));
+            }
+        }
+        catch (FgException e)
+        {
+            lines.Clear();
+            lines.Add("does not decode: " + e.Format());
+        }
+        return lines;
+    }
+
+    /// <summary>The registers as one line: the general ones, rip, rflags, segments, control registers.</summary>
+    public static string Registers(VcpuRegisters r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        static string X(ulong v) => "0x" + v.ToString("x", CultureInfo.InvariantCulture);
+        return "rip=" + X(r.Rip) + " rsp=" + X(r.Rsp) + " rbp=" + X(r.Rbp) + " rflags=" + X(r.Rflags)
+            + " rax=" + X(r.Rax) + " rbx=" + X(r.Rbx) + " rcx=" + X(r.Rcx) + " rdx=" + X(r.Rdx) + " rsi=" + X(r.Rsi) + " rdi=" + X(r.Rdi)
+            + " r8=" + X(r.R8) + " r9=" + X(r.R9) + " r10=" + X(r.R10) + " r11=" + X(r.R11) + " r12=" + X(r.R12) + " r13=" + X(r.R13) + " r14=" + X(r.R14) + " r15=" + X(r.R15)
+            + " cs=" + X(r.Cs) + " ss=" + X(r.Ss) + " ds=" + X(r.Ds) + " es=" + X(r.Es) + " fs=" + X(r.Fs) + " gs=" + X(r.Gs)
+            + " fs_base=" + X(r.FsBase) + " gs_base=" + X(r.GsBase)
+            + " cr0=" + X(r.Cr0) + " cr2=" + X(r.Cr2) + " cr3=" + X(r.Cr3) + " cr4=" + X(r.Cr4);
+    }
+
     private static ulong Reg<T>(IReadOnlyList<T> regs, int i) where T : struct, IConvertible
         => i < regs.Count ? Convert.ToUInt64(regs[i], CultureInfo.InvariantCulture) : 0;
 
