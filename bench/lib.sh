@@ -4,10 +4,13 @@
 #   rounds RUNS [BEFORE]   fills times[i] with microseconds, one per round; BEFORE runs untimed before each command
 #   median "${times[i]}"   prints seconds
 declare -A times
+# Each round starts one command later than the last, so that no command always follows the same
+# one (what one leaves behind, such as a deleted file's blocks, slows the next).
 rounds() {
-  local runs=$1 before=${2:-true} i s e
-  for _ in $(seq "$runs"); do
-    for i in "${!cmds[@]}"; do
+  local runs=$1 before=${2:-true} i j r n=${#cmds[@]} s e
+  for r in $(seq 0 $((runs - 1))); do
+    for j in $(seq 0 $((n - 1))); do
+      i=$(( (r + j) % n ))
       bash -c "$before"
       s=$(date +%s%N)
       bash -c "${cmds[$i]}" >/dev/null 2>&1 || { echo "failed: ${cmds[$i]}" >&2; exit 1; }

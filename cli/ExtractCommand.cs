@@ -88,7 +88,7 @@ internal static class ExtractCommand
         var r = result!;
         int errors = r.Violations.Count(v => v.Severity == FgSeverity.Error);
         foreach (var v in r.Violations)
-            Console.Error.WriteLine("xenstream: " + (v.Severity == FgSeverity.Error ? "" : "warning: ") + name + ": " + v);
+            Console.Error.WriteLine("xenstream: " + name + ": " + v);
         var what = r.Checkpoint > 0 ? string.Create(CultureInfo.InvariantCulture, $"as of checkpoint {r.Checkpoint}") : "as of the end of the stream";
         report.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{output}: {(r.Format == GuestMemoryFormat.Elf ? "ELF core file" : "raw image")} of {r.Pages} page(s) of {r.PageSize} octets ({Mib(r.Pages * r.PageSize)}) {what}, highest pfn {(r.HighestPfn is { } h ? "0x" + h.ToString("x", CultureInfo.InvariantCulture) : "none")}, {r.OutputLength} octets long"));

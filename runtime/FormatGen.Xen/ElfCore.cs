@@ -10,7 +10,7 @@ namespace FormatGen.Xen;
 /// <summary>
 /// The ELF64 core file <c>extract --format elf</c> writes, laid out so that pages
 /// can go straight to their place as they arrive and the headers follow at the end:
-/// the ELF header at offset 0; guest memory from one page in, in regions of 2^9
+/// the ELF header at offset 0; guest memory from 2 MiB in, in regions of 2^9
 /// pfns (2 MiB of 4 KiB pages) placed in the order they are first written (a region
 /// is sparse: pages never written are holes); then the notes and the program headers
 /// (one PT_NOTE, one PT_LOAD per run of consecutive pfns, physical address = virtual
@@ -37,7 +37,9 @@ internal sealed class ElfCore
     {
         _file = file;
         _pageShift = pageShift;
-        _dataStart = Math.Max(4096L, 1L << pageShift);
+        // Memory starts 2 MiB in (a hole after the header): pages lie at the same offsets within 2 MiB as
+        // in a raw image, so the page cache takes their writes alike (in folios as large as raw's).
+        _dataStart = Math.Max(2L << 20, 1L << pageShift);
         _regionSize = 1L << (RegionShift + pageShift);
         _next = _dataStart;
     }
@@ -156,7 +158,8 @@ internal sealed class ElfCore
         BinaryPrimitives.WriteUInt16LittleEndian(eh.AsSpan(58), xnum ? (ushort)ShSize : (ushort)0);
         BinaryPrimitives.WriteUInt16LittleEndian(eh.AsSpan(60), xnum ? (ushort)1 : (ushort)0);
         RandomAccess.Write(_file, eh, 0);
-        RandomAccess.SetLength(_file, end);
+        // The section header or the program headers end the file, but for an empty set of pages: no truncate then (see GuestMemory).
+        if (RandomAccess.GetLength(_file) != end) RandomAccess.SetLength(_file, end);
         return end;
     }
 

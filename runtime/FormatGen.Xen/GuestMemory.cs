@@ -279,7 +279,9 @@ public static class GuestMemory
             else
             {
                 length = _highest is { } h ? (long)(h + 1) << _pageShift : 0;
-                RandomAccess.SetLength(output, length);
+                // Only when pages at the end are holes: a truncate, even to the same length, makes ext4
+                // allocate (and start writing) everything written so far (auto_da_alloc).
+                if (RandomAccess.GetLength(output) != length) RandomAccess.SetLength(output, length);
             }
             return new ExtractReport
             {
