@@ -214,21 +214,12 @@ public static class GuestMemory
                 le = reader.Libxc.LittleEndian;
             }
             if (reader.Kind != XenItemKind.Record || reader.Layer != XenLayer.Libxc || reader.LibxcType != RecordType.PageData) continue;
-            var body = reader.CurrentBytes.Slice(Math.Min(reader.CurrentBytes.Length, Libxc.Record.Layout.BodyOffset));
-            if (body.Length < PageData.Layout.PfnsOffset) continue;
-            int n = (int)Math.Min(PageData.PeekCount(body, le), (body.Length - PageData.Layout.PfnsOffset) / PfnEntry.Layout.Size);
-            var data = body.Slice(PageData.Layout.PfnsOffset + n * PfnEntry.Layout.Size);
-            int page = 0;
-            for (int i = 0; i < n; i++)
+            var entries = new PageDataEntries(reader.CurrentBytes.Slice(Math.Min(reader.CurrentBytes.Length, Libxc.Record.Layout.BodyOffset)), le, pageShift);
+            foreach (var e in entries)
             {
-                var e = new PfnEntry { Raw = PfnEntry.PeekRaw(body.Slice(PageData.Layout.PfnsOffset + i * PfnEntry.Layout.Size), le) };
-                if (e.Pfn == pfn)
-                {
-                    bool whole = (long)(page + 1) << pageShift <= data.Length;
-                    sends.Add(new PfnSend(reader.Index, reader.Offset, reader.Round, e.Type, e.HasData && whole));
-                    if (e.HasData && whole) last = data.Slice(page << pageShift, 1 << pageShift).ToArray();
-                }
-                if (e.HasData) page++;
+                if (e.Entry.Pfn != pfn) continue;
+                sends.Add(new PfnSend(reader.Index, reader.Offset, reader.Round, e.Entry.Type, e.Page >= 0));
+                if (e.Page >= 0) last = entries.Data.Slice(e.Page << pageShift, 1 << pageShift).ToArray();
             }
         }
         return new PfnHistory(pfn, sends, last, 1 << pageShift);
@@ -344,40 +335,31 @@ public static class GuestMemory
         // A PAGE_DATA body: the pages of consecutive pfns go out in one write.
         private void Pages(ReadOnlySpan<byte> body, long offset)
         {
-            if (body.Length < PageData.Layout.PfnsOffset) return;
-            long count = PageData.PeekCount(body, _le);
-            int n = (int)Math.Min(count, (body.Length - PageData.Layout.PfnsOffset) / PfnEntry.Layout.Size);
-            var entries = body.Slice(PageData.Layout.PfnsOffset, n * PfnEntry.Layout.Size);
-            int pageSize = 1 << _pageShift;
-            var data = body.Slice(PageData.Layout.PfnsOffset + n * PfnEntry.Layout.Size);
-            int page = 0;          // the next page of data
+            var entries = new PageDataEntries(body, _le, _pageShift);
             ulong runPfn = 0;      // the run being gathered: its first pfn, first page and length
             int runPage = 0, runLength = 0;
-            for (int i = 0; i < n; i++)
+            foreach (var e in entries)
             {
-                var e = new PfnEntry { Raw = PfnEntry.PeekRaw(entries.Slice(i * PfnEntry.Layout.Size), _le) };
-                ulong pfn = e.Pfn;
+                ulong pfn = e.Entry.Pfn;
                 if (_highest is not { } h || pfn > h) _highest = pfn;
-                if (!e.HasData)
+                // Without contents, or cut off (a violation the reader reported): nothing to write.
+                if (e.Page < 0)
                 {
-                    _named.Add(pfn);
+                    if (!e.Entry.HasData) _named.Add(pfn);
                     continue;
                 }
-                // A body shorter than its entries say (a violation the reader reported): the pages that are there.
-                if ((long)(page + 1) * pageSize > data.Length) break;
-                bool extends = runLength > 0 && pfn == runPfn + (ulong)runLength && runPage + runLength == page
+                bool extends = runLength > 0 && pfn == runPfn + (ulong)runLength && runPage + runLength == e.Page
                     && (_elf is null || (ulong)runLength < ElfCore.LeftInRegion(runPfn));
                 if (!extends)
                 {
-                    Flush(data, runPfn, runPage, runLength);
+                    Flush(entries.Data, runPfn, runPage, runLength);
                     runPfn = pfn;
-                    runPage = page;
+                    runPage = e.Page;
                     runLength = 0;
                 }
                 runLength++;
-                page++;
             }
-            Flush(data, runPfn, runPage, runLength);
+            Flush(entries.Data, runPfn, runPage, runLength);
         }
 
         private void Flush(ReadOnlySpan<byte> data, ulong pfn, int page, int pages)
