@@ -263,6 +263,7 @@ public static class GuestMemory
                     : string.Create(CultureInfo.InvariantCulture, $"checkpoint {wanted} asked for, but the stream holds {reader.CompleteRounds} complete checkpoint(s)"));
             }
             if (_pageShift < 0) throw FgException.Invalid("no-libxc-stream", "(end)", reader.Position, "the image holds no libxc stream, so no guest memory");
+            Unstage();
             long length;
             var vcpus = new List<VcpuRegisters>(_vcpus.Values);
             vcpus.Sort((a, b) => a.Id.CompareTo(b.Id));
@@ -362,24 +363,61 @@ public static class GuestMemory
             Flush(entries.Data, runPfn, runPage, runLength);
         }
 
+        // Runs of a few pages (records of one page, small batches) gather here when they follow one
+        // another, to go out in one write: a write a page costs the kernel three times a page's copy.
+        private const int StagePages = 256;
+        private byte[]? _stage;
+        private ulong _stagePfn;
+        private int _staged;
+
         private void Flush(ReadOnlySpan<byte> data, ulong pfn, int page, int pages)
         {
             if (pages == 0) return;
             int shift = _pageShift;
-            long at = _elf is not null ? _elf.OffsetOf(pfn) : (long)(pfn << shift);
+            var run = data.Slice(page << shift, pages << shift);
+            for (int i = 0; i < pages; i++) _written.Add(pfn + (ulong)i);
+            _sent += pages;
+            bool follows = _staged > 0 && pfn == _stagePfn + (ulong)_staged && _staged + pages <= StagePages
+                && (_elf is null || (ulong)(_staged + pages) <= ElfCore.LeftInRegion(_stagePfn));
+            if (!follows)
+            {
+                Unstage();
+                if (pages >= StagePages / 4 || ((long)StagePages << shift) > 8 << 20)
+                {
+                    Write(pfn, run);
+                    return;
+                }
+                _stage ??= GC.AllocateUninitializedArray<byte>(StagePages << shift);
+                _stagePfn = pfn;
+            }
+            run.CopyTo(_stage.AsSpan(_staged << shift));
+            _staged += pages;
+        }
+
+        /// <summary>Writes out the pages gathered so far.</summary>
+        private void Unstage()
+        {
+            if (_staged == 0) return;
+            int n = _staged;
+            _staged = 0;
+            Write(_stagePfn, _stage.AsSpan(0, n << _pageShift));
+        }
+
+        private void Write(ulong pfn, ReadOnlySpan<byte> pages)
+        {
+            int shift = _pageShift;
             if (_elf is null && pfn > (ulong)(long.MaxValue >> shift)) throw TooFar(pfn, long.MaxValue);
+            long at = _elf is not null ? _elf.OffsetOf(pfn) : (long)(pfn << shift);
             try
             {
-                FgOutput.WriteAt(output, data.Slice(page << shift, pages << shift), at);
-                _elf?.Wrote(at + ((long)pages << shift));
+                FgOutput.WriteAt(output, pages, at);
+                _elf?.Wrote(at + pages.Length);
             }
             // EFBIG: .NET says "file length was too large for the file system" (an ArgumentOutOfRangeException).
             catch (Exception e) when (e is IOException or ArgumentOutOfRangeException && e.Message.Contains("too large", StringComparison.OrdinalIgnoreCase))
             {
                 throw TooFar(pfn, at, e);
             }
-            for (int i = 0; i < pages; i++) _written.Add(pfn + (ulong)i);
-            _sent += pages;
         }
 
         private IOException TooFar(ulong pfn, long at, Exception? inner = null)
