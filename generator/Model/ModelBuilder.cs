@@ -735,6 +735,8 @@ internal sealed class ModelBuilder
         {
             kind = FieldKind.Switch;
             sw = BuildSwitch(a, owner, scope, ownerCs);
+            // Its switch-on or cases were reported: the field is left out, as one of an unknown type is.
+            if (sw is null) return null;
         }
         else if (a.Type is null)
         {

@@ -321,6 +321,8 @@ internal sealed class TypeChecker
         FieldKind.Bytes => ExprType.Bytes,
         FieldKind.Str => ExprType.Str,
         FieldKind.User => ExprType.User(f.UserType!),
+        // A switch that did not build (its switch-on was already reported): no type, no second error.
+        FieldKind.Switch when f.Switch is null => ExprType.Error,
         // A switch whose every case is an integer (or a string) is that, as Kaitai has it.
         _ when f.Repeat == RepeatKind.None && f.Switch!.ValueKind is { } vk => vk == "str" ? ExprType.Str : vk == "uint" ? ExprType.ULong : ExprType.Long,
         _ => new ExprType(TKind.User, Name: f.Switch!.InterfaceName, Union: true),

@@ -37,6 +37,12 @@ internal sealed class KsyParser
             return new GrammarFile(path, null, null,
                 new[] { DiagInfo.Of(DiagnosticDescriptors.InvalidYaml, new Loc(path, (int)e.Start.Line, (int)e.Start.Column), e.Message) }.ToEquatable());
         }
+        // YamlDotNet throws these too for some broken documents (found by fuzzing): still the grammar's YAML, never the build's crash.
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or OverflowException)
+        {
+            return new GrammarFile(path, null, null,
+                new[] { DiagInfo.Of(DiagnosticDescriptors.InvalidYaml, new Loc(path, 1, 1), "the YAML does not parse: " + e.Message) }.ToEquatable());
+        }
         if (yaml.Documents.Count == 0 || yaml.Documents[0].RootNode is not YamlMappingNode root)
             return new GrammarFile(path, null, null,
                 new[] { DiagInfo.Of(DiagnosticDescriptors.InvalidYaml, new Loc(path, 1, 1), "A grammar is a YAML mapping") }.ToEquatable());

@@ -1,0 +1,39 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Text;
+using Microsoft.CodeAnalysis;
+using Xunit;
+
+namespace FormatGen.Tests;
+
+/// <summary>
+/// Inputs the fuzzers (fuzz/run.sh) found a crash with, kept as regression cases:
+/// each is read as its harness reads it and must come out as the library's own
+/// errors (the generator: diagnostics), never an exception.
+/// </summary>
+public class FuzzFindingTests
+{
+    private static string Dir(string target) => Path.Combine(RepoPaths.Root, "tests", "FormatGen.Tests", "FuzzFindings", target);
+
+    public static TheoryData<string> GrammarFindings()
+    {
+        var data = new TheoryData<string>();
+        foreach (var f in Directory.GetFiles(Dir("grammar")).OrderBy(f => f, StringComparer.Ordinal)) data.Add(Path.GetFileName(f));
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(GrammarFindings))]
+    public void A_grammar_the_fuzzer_broke_the_generator_with_is_diagnostics(string name)
+    {
+        // As the harness: a grammar, and after a line "---8<---" a second one it may import.
+        var text = Encoding.UTF8.GetString(File.ReadAllBytes(Path.Combine(Dir("grammar"), name)));
+        var parts = text.Split("---8<---\n", 2);
+        var grammars = new System.Collections.Generic.List<AdditionalText> { new GeneratorHarness.Text("/fuzz/main.ksy", parts[0]) };
+        if (parts.Length > 1) grammars.Add(new GeneratorHarness.Text("/fuzz/other.ksy", parts[1]));
+        var (run, _) = GeneratorHarness.Generate(grammars);
+        Assert.Null(run.Exception);
+        Assert.Contains(run.Diagnostics, d => d.Severity == DiagnosticSeverity.Error);
+    }
+}
