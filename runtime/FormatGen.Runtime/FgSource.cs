@@ -754,14 +754,24 @@ public sealed class FgSource : IDisposable
                 }
                 return;
         }
-        int want = MakeRoom(need, cap);
-        while (_end - _start < want && !_eof)
+        if (need > int.MaxValue) throw TooLong(need, cap, _position);
+        while (_end - _start < need && !_eof)
         {
+            int want = MakeRoom(Step(need), cap);
             int n = _input!.Read(_buffer!, _end, ReadAsk(want));
             if (n <= 0) _eof = true;
             else _end += n;
         }
     }
+
+    /// <summary>
+    /// Buffered: how much room to make on the way to <paramref name="need"/> octets: twice what is at
+    /// hand, and at least the first buffer's mebibyte. The buffer grows with what arrives, not with
+    /// what the input claims: 16 octets that claim a 4 GiB record cost that first buffer, not 4 GiB.
+    /// </summary>
+    private long Step(long need) => Math.Min(need, Math.Max(2L * (_end - _start), GrowStep));
+
+    private const int GrowStep = PooledSize;
 
     /// <summary><see cref="Fill"/> without blocking a thread while the input waits.</summary>
     public async ValueTask FillAsync(long need, long cap, CancellationToken cancellationToken = default)
@@ -769,9 +779,10 @@ public sealed class FgSource : IDisposable
         switch (_mode)
         {
             case Mode.Buffered:
-                int want = MakeRoom(need, cap);
-                while (_end - _start < want && !_eof)
+                if (need > int.MaxValue) throw TooLong(need, cap, _position);
+                while (_end - _start < need && !_eof)
                 {
+                    int want = MakeRoom(Step(need), cap);
                     int n = await _input!.ReadAsync(_buffer.AsMemory(_end, ReadAsk(want)), cancellationToken).ConfigureAwait(false);
                     if (n <= 0) _eof = true;
                     else _end += n;
