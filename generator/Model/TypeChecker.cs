@@ -598,6 +598,8 @@ internal sealed class TypeChecker
     {
         var joined = string.Join(".", path);
         var shown = (root ? "_root." : "_parent.") + joined;
+        // _parent._parent (or _root._parent) with nothing after it names a type, not a value (found by fuzzing: it indexed an empty path).
+        if (path.Count == 0) return Once(t.CsName + "|" + shown, () => Unsupported(loc, "'" + shown.TrimEnd('.') + "' alone (an object, not a value)"));
         if (root && t.IsRoot) return Chain(t, path, visible, loc);
         ExprType? type = null;
         if (root)

@@ -272,7 +272,10 @@ public static class RecordSummary
         public void Text(string text)
         {
             if (text.Length == 0) return;
-            _at += Encoding.UTF8.GetBytes(text, Room(Encoding.UTF8.GetMaxByteCount(text.Length)));
+            // Room first: it may write out what is pending and start _at again (found by fuzzing: in
+            // one statement, _at += ... read _at before Room reset it, and the count ran past the span).
+            var room = Room(Encoding.UTF8.GetMaxByteCount(text.Length));
+            _at += Encoding.UTF8.GetBytes(text, room);
         }
 
         public void Dec(ulong value)
