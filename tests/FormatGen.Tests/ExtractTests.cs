@@ -436,16 +436,22 @@ public class ExtractTests : IDisposable
     {
         var args = new List<string> { "-batch", "-nx", "-c", core };
         foreach (var c in commands) { args.Add("-ex"); args.Add(c); }
-        ProcessStartInfo psi = new("gdb", args) { RedirectStandardOutput = true, RedirectStandardError = true };
+        return Tool("gdb", args) is var (_, output, error) ? output + error : null;
+    }
+
+    /// <summary>Runs a tool of the machine: its exit code, output and error, or null when it is not installed.</summary>
+    private static (int Exit, string Output, string Error)? Tool(string name, IEnumerable<string> args)
+    {
+        ProcessStartInfo psi = new(name, args) { RedirectStandardOutput = true, RedirectStandardError = true };
         Process p;
         try { p = Process.Start(psi)!; }
         catch (System.ComponentModel.Win32Exception) { return null; }
         using (p)
         {
-            var err = p.StandardError.ReadToEndAsync();
+            var error = p.StandardError.ReadToEndAsync();
             var output = p.StandardOutput.ReadToEnd();
             p.WaitForExit();
-            return output + err.Result;
+            return (p.ExitCode, output, error.Result);
         }
     }
 
@@ -475,22 +481,12 @@ public class ExtractTests : IDisposable
     /// <summary>readelf, where installed, reads the file without a complaint.</summary>
     internal static string? Readelf(string path)
     {
-        ProcessStartInfo psi = new("readelf", new[] { "-h", "-l", "-n", "-W", path }) { RedirectStandardOutput = true, RedirectStandardError = true };
-        Process p;
-        try { p = Process.Start(psi)!; }
-        catch (System.ComponentModel.Win32Exception) { return null; }
-        using (p)
-        {
-            var outTask = p.StandardOutput.ReadToEndAsync();
-            var err = p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            Assert.Equal("", err);
-            Assert.Equal(0, p.ExitCode);
-            var output = outTask.Result;
-            Assert.Contains("CORE (Core file)", output);
-            Assert.Contains("Advanced Micro Devices X86-64", output);
-            return output;
-        }
+        if (Tool("readelf", ["-h", "-l", "-n", "-W", path]) is not var (exit, output, error)) return null;
+        Assert.Equal("", error);
+        Assert.Equal(0, exit);
+        Assert.Contains("CORE (Core file)", output);
+        Assert.Contains("Advanced Micro Devices X86-64", output);
+        return output;
     }
 
     /// <summary>An ELF64 core file read back from its own headers.</summary>

@@ -16,12 +16,16 @@ public class FuzzFindingTests
 {
     private static string Dir(string target) => Path.Combine(RepoPaths.Root, "tests", "FormatGen.Tests", "FuzzFindings", target);
 
-    public static TheoryData<string> GrammarFindings()
+    private static TheoryData<string> Findings(string target)
     {
         var data = new TheoryData<string>();
-        foreach (var f in Directory.GetFiles(Dir("grammar")).OrderBy(f => f, StringComparer.Ordinal)) data.Add(Path.GetFileName(f));
+        foreach (var f in Directory.GetFiles(Dir(target)).OrderBy(f => f, StringComparer.Ordinal)) data.Add(Path.GetFileName(f));
         return data;
     }
+
+    public static TheoryData<string> GrammarFindings() => Findings("grammar");
+
+    public static TheoryData<string> ContainerFindings() => Findings("containers");
 
     [Theory]
     [MemberData(nameof(GrammarFindings))]
@@ -35,13 +39,6 @@ public class FuzzFindingTests
         var (run, _) = GeneratorHarness.Generate(grammars);
         Assert.Null(run.Exception);
         Assert.Contains(run.Diagnostics, d => d.Severity == DiagnosticSeverity.Error);
-    }
-
-    public static TheoryData<string> ContainerFindings()
-    {
-        var data = new TheoryData<string>();
-        foreach (var f in Directory.GetFiles(Dir("containers")).OrderBy(f => f, StringComparer.Ordinal)) data.Add(Path.GetFileName(f));
-        return data;
     }
 
     [Theory]
