@@ -51,6 +51,12 @@ internal sealed class ExprParser
         return e;
     }
 
+    // \xHH and \uHHHH in a string literal: hex digits, or an error of the expression (found by fuzzing: int.Parse threw).
+    private static char HexEscape(string digits, char kind)
+        => int.TryParse(digits, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int v)
+            ? (char)v
+            : throw new ExprSyntaxException("'\\" + kind + digits + "' in a string literal: \\" + kind + " takes " + (kind == 'x' ? "two" : "four") + " hex digits");
+
     private static List<string> Lex(string s)
     {
         var tokens = new List<string>();
@@ -105,11 +111,11 @@ internal sealed class ExprParser
                             case 'v': sb.Append('\v'); break;
                             case 'e': sb.Append('\u001b'); break;
                             case 'x' when i + 1 < s.Length:
-                                sb.Append((char)int.Parse(s.Substring(i, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
+                                sb.Append(HexEscape(s.Substring(i, 2), 'x'));
                                 i += 2;
                                 break;
                             case 'u' when i + 3 < s.Length:
-                                sb.Append((char)int.Parse(s.Substring(i, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
+                                sb.Append(HexEscape(s.Substring(i, 4), 'u'));
                                 i += 4;
                                 break;
                             default: sb.Append(x); break;
