@@ -52,21 +52,23 @@ public static class VcpuDecoder
         ArgumentNullException.ThrowIfNull(context);
         var list = new List<VcpuRegisters>();
         foreach (var record in context.Records)
-            if (record.Body is Cpu c)
-                list.Add(new VcpuRegisters
-                {
-                    Id = record.Instance,
-                    Rax = c.Rax, Rbx = c.Rbx, Rcx = c.Rcx, Rdx = c.Rdx, Rsi = c.Rsi, Rdi = c.Rdi, Rbp = c.Rbp, Rsp = c.Rsp,
-                    R8 = c.R8, R9 = c.R9, R10 = c.R10, R11 = c.R11, R12 = c.R12, R13 = c.R13, R14 = c.R14, R15 = c.R15,
-                    Rip = c.Rip, Rflags = c.Rflags,
-                    Cs = (ushort)c.CsSel, Ss = (ushort)c.SsSel, Ds = (ushort)c.DsSel, Es = (ushort)c.EsSel, Fs = (ushort)c.FsSel, Gs = (ushort)c.GsSel,
-                    FsBase = c.FsBase, GsBase = c.GsBase,
-                    Cr0 = c.Cr0, Cr2 = c.Cr2, Cr3 = c.Cr3, Cr4 = c.Cr4,
-                    Fpu = c.FpuRegs,
-                    Source = HvmSource,
-                });
+            if (record.Body is Cpu c) list.Add(FromCpu(record.Instance, c));
         return list;
     }
+
+    /// <summary>The registers of one CPU save record (its instance is the vCPU).</summary>
+    private static VcpuRegisters FromCpu(ushort instance, Cpu c) => new()
+        {
+            Id = instance,
+            Rax = c.Rax, Rbx = c.Rbx, Rcx = c.Rcx, Rdx = c.Rdx, Rsi = c.Rsi, Rdi = c.Rdi, Rbp = c.Rbp, Rsp = c.Rsp,
+            R8 = c.R8, R9 = c.R9, R10 = c.R10, R11 = c.R11, R12 = c.R12, R13 = c.R13, R14 = c.R14, R15 = c.R15,
+            Rip = c.Rip, Rflags = c.Rflags,
+            Cs = (ushort)c.CsSel, Ss = (ushort)c.SsSel, Ds = (ushort)c.DsSel, Es = (ushort)c.EsSel, Fs = (ushort)c.FsSel, Gs = (ushort)c.GsSel,
+            FsBase = c.FsBase, GsBase = c.GsBase,
+            Cr0 = c.Cr0, Cr2 = c.Cr2, Cr3 = c.Cr3, Cr4 = c.Cr4,
+            Fpu = c.FpuRegs,
+            Source = HvmSource,
+        };
 
     private static IReadOnlyList<VcpuRegisters> FromPv(ReadOnlySpan<byte> body, bool littleEndian, int guestWidth, long offset, ICollection<FgViolation> warnings)
     {
@@ -134,7 +136,7 @@ public static class VcpuDecoder
                 foreach (var record in (IEnumerable<SaveRecord>)[context.HeaderRecord, .. context.Records])
                 {
                     string name = RecordNames.Upper(record.Typecode.KsyName(), (long)record.Typecode);
-                    string what = record.Body is Cpu ? Registers(FromHvmContext(context with { Records = [record] })[0]) : record.Body.Summary();
+                    string what = record.Body is Cpu cpu ? Registers(FromCpu(record.Instance, cpu)) : record.Body.Summary();
                     lines.Add(string.Create(CultureInfo.InvariantCulture, $"{name} #{record.Instance}: {what}"));
                 }
             }
