@@ -5,7 +5,6 @@ using System.IO;
 using System.Linq;
 using FormatGen.Runtime;
 using FormatGen.Xen;
-using Microsoft.Win32.SafeHandles;
 
 namespace FormatGen.Cli;
 
@@ -81,7 +80,7 @@ internal static class ConvertLegacyCommand
         }
         catch (OperationCanceledException)
         {
-            Console.Error.WriteLine("xenstream: interrupted; " + (IsStream(output) ? "the output is incomplete" : output + " was not written"));
+            Console.Error.WriteLine(interrupted.Farewell);
             return interrupted.ExitCode;
         }
         catch (FgException e)
@@ -105,10 +104,8 @@ internal static class ConvertLegacyCommand
         if (output != "-" && Inputs.IsFd(output))
         {
             int fd = int.Parse(output, CultureInfo.InvariantCulture);
-            FileStream stream;
-            try { stream = new FileStream(new SafeFileHandle(fd, ownsHandle: false), FileAccess.Write, bufferSize: 0); }
-            catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { throw new UsageException("file descriptor " + output + " cannot be written: " + e.Message); }
-            using (stream) write(stream);
+            using var stream = Outputs.Descriptor(fd);
+            write(stream);
             return;
         }
         Inputs.WriteAtomically(output, write, interrupted);

@@ -32,14 +32,16 @@ internal static class DumpCommand
         var cmd = new Command("dump", "List the headers and records of a Xen image, layer by layer: index, offset, type, length and a summary.") { input, sample, json, config, format, maxRecord, pfn };
         cmd.SetAction(p =>
         {
+            // Nothing to clean up: a signal ends the dump at once.
+            using var interrupted = new Inputs.Interrupted { Grace = TimeSpan.Zero, Farewell = "xenstream: interrupted; the dump is incomplete" };
             if (p.GetValue(pfn) is { } which)
             {
                 if (p.GetValue(config)) throw new UsageException("give --pfn or --config, not both");
-                return Pfn(p.GetValue(input), p.GetValue(sample), ParsePfn(which), p.GetValue(json), Program.ParseFormat(p.GetValue(format)), p.GetValue(maxRecord), Console.OpenStandardOutput());
+                return Pfn(p.GetValue(input), p.GetValue(sample), ParsePfn(which), p.GetValue(json), Program.ParseFormat(p.GetValue(format)), p.GetValue(maxRecord), Outputs.StandardOutput());
             }
             return p.GetValue(config)
-                ? Config(p.GetValue(input), p.GetValue(sample), Program.ParseFormat(p.GetValue(format)), p.GetValue(maxRecord), Console.OpenStandardOutput())
-                : RunWith(p.GetValue(input), p.GetValue(sample), p.GetValue(json), Program.ParseFormat(p.GetValue(format)), p.GetValue(maxRecord), Console.OpenStandardOutput());
+                ? Config(p.GetValue(input), p.GetValue(sample), Program.ParseFormat(p.GetValue(format)), p.GetValue(maxRecord), Outputs.StandardOutput())
+                : RunWith(p.GetValue(input), p.GetValue(sample), p.GetValue(json), Program.ParseFormat(p.GetValue(format)), p.GetValue(maxRecord), Outputs.StandardOutput());
         });
         return cmd;
     }

@@ -76,7 +76,7 @@ internal static class ExtractCommand
         }
         catch (OperationCanceledException)
         {
-            Console.Error.WriteLine("xenstream: interrupted; " + output + " was not written");
+            Console.Error.WriteLine(interrupted.Farewell);
             return interrupted.ExitCode;
         }
         catch (FgException e)

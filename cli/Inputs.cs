@@ -90,18 +90,21 @@ internal static class Inputs
         if (path == "-")
         {
             GrowPipe(1);
-            using var stdout = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 1 << 20);
+            using var stdout = new BufferedStream(Outputs.StandardOutput(), 1 << 20);
             write(stdout);
             stdout.Flush();
-            _ = stdout.SafeFileHandle; // a shared descriptor's offset, `(a; b) > f`, moves past what was written
             return;
         }
         var full = Path.GetFullPath(path);
         if (new FileInfo(full).LinkTarget is not null && new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true) is { } target) full = target.FullName;
         if (IsSpecial(full))
         {
-            using var special = new FileStream(full, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 1 << 20);
-            write(special);
+            try
+            {
+                using var special = new FileStream(full, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 1 << 20);
+                write(special);
+            }
+            catch (Exception e) when (Outputs.OutOfRoom(e) >= 0) { throw new OutputException(path, Outputs.Reason(Outputs.OutOfRoom(e)), brokenPipe: false, e); }
             return;
         }
         var tmp = TempBeside(full);
@@ -117,9 +120,11 @@ internal static class Inputs
             File.Move(tmp, full, overwrite: true);
             if (interrupted is not null) interrupted.Cleanup = null;
         }
-        catch
+        catch (Exception e)
         {
             try { File.Delete(tmp); } catch (IOException) { }
+            // A full disk is the output's fault, whatever else the work was doing: said so, and nothing is left behind.
+            if (Outputs.OutOfRoom(e) is var errno and >= 0) throw new OutputException(path, Outputs.Reason(errno) + "; nothing was written (the partial output was removed)", brokenPipe: false, e);
             throw;
         }
     }
@@ -173,7 +178,14 @@ internal static class Inputs
 
         public CancellationToken Token => _cts.Token;
 
-        /// <summary>Run before the process exits on its own when the work does not stop within a second of the signal.</summary>
+        /// <summary>
+        /// How long the work has to stop on its own after the signal before the
+        /// process exits without it (work blocked in a read or a write never sees
+        /// the token). Zero: at once, for work with nothing to clean up.
+        /// </summary>
+        public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(1);
+
+        /// <summary>Run before the process exits on its own when the work does not stop within <see cref="Grace"/> of the signal.</summary>
         public Action? Cleanup { get; set; }
 
         /// <summary>What is said then, on standard error.</summary>
@@ -190,12 +202,13 @@ internal static class Inputs
             context.Cancel = true; // stop cooperatively: the work cleans up and exits
             Signal ??= context.Signal;
             _cts.Cancel();
-            // Work blocked in a read (a pipe that stalls) never sees the token: give it a second, then leave
+            // Work blocked in a read or a write (a pipe that stalls) never sees the token: give it its grace, then leave
             // (unless it has finished by then: its own ending stands).
             var exit = ExitCode;
+            var grace = Grace;
             new Thread(() =>
             {
-                Thread.Sleep(1000);
+                Thread.Sleep(grace);
                 if (_finished) return;
                 Cleanup?.Invoke();
                 if (Farewell is not null) Console.Error.WriteLine(Farewell);

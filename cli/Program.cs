@@ -8,13 +8,20 @@ using FormatGen.Xen;
 
 namespace FormatGen.Cli;
 
-/// <summary>xenstream: verify, dump and write Xen domain images. Exit codes: 0 ok, 1 bad stream, 2 usage or internal error.</summary>
+/// <summary>
+/// xenstream: verify, dump and write Xen domain images. Exit codes: 0 ok, 1 bad
+/// stream, 2 usage, I/O or internal error, 130 and 143 on SIGINT and SIGTERM,
+/// 141 when standard output's reader closed the pipe.
+/// </summary>
 public static class Program
 {
     public const int Ok = 0, Invalid = 1, Usage = 2;
 
     public static int Main(string[] args)
     {
+        // Standard output fails loudly (a closed pipe, a full disk); a failing standard error is dropped.
+        Console.SetOut(new StreamWriter(Outputs.StandardOutput(), new System.Text.UTF8Encoding(false), 1 << 12) { AutoFlush = true });
+        Console.SetError(new StreamWriter(Outputs.StandardError(), new System.Text.UTF8Encoding(false), 1 << 12) { AutoFlush = true });
         // Installed (linked) as convert-legacy-stream, it is Xen's converter: libxl runs it so on a legacy
         // restore (LIBXL_CONVERT_HELPER), with convert-legacy-stream's flags and no subcommand.
         var invoked = Path.GetFileNameWithoutExtension(Environment.GetCommandLineArgs()[0]);
@@ -47,6 +54,11 @@ public static class Program
         {
             Console.Error.WriteLine("xenstream: " + e.Message);
             return Usage;
+        }
+        catch (OutputException e)
+        {
+            Console.Error.WriteLine("xenstream: " + e.Message);
+            return e.BrokenPipe ? Outputs.BrokenPipeExit : Usage;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

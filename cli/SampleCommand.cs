@@ -51,7 +51,8 @@ internal static class SampleCommand
         catch (ArgumentException e) { throw new UsageException("--memory: " + e.Message.Split(" (Parameter")[0]); }
         if (output != "-") CheckSpace(output, size);
 
-        using var interrupted = new Inputs.Interrupted();
+        var farewell = "xenstream: interrupted; " + (output == "-" ? "the output is incomplete" : output + " was not written");
+        using var interrupted = new Inputs.Interrupted { Farewell = farewell };
         var progress = Progress.Start(output == "-" ? "sample" : output, size);
         try
         {
@@ -60,7 +61,7 @@ internal static class SampleCommand
         catch (OperationCanceledException)
         {
             progress.Done();
-            Console.Error.WriteLine("xenstream: interrupted; " + (output == "-" ? "the output is incomplete" : output + " was not written"));
+            Console.Error.WriteLine(farewell);
             return interrupted.ExitCode;
         }
         catch (FgInvalidModelException e)

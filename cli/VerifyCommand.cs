@@ -32,6 +32,8 @@ internal static class VerifyCommand
         {
             var path = Program.OneInput(p.GetValue(input), p.GetValue(inOption));
             var options = new Options(p.GetValue(verbose), p.GetValue(quiet), Program.ParseFormat(p.GetValue(format)), p.GetValue(maxRecord));
+            // Nothing to clean up: a signal ends the check at once, said unless -q.
+            using var interrupted = new Inputs.Interrupted { Grace = TimeSpan.Zero, Farewell = options.Quiet ? null : "xenstream: interrupted; the check did not finish" };
             if (p.GetValue(syslog))
             {
                 using var log = new SyslogWriter("xenstream");
