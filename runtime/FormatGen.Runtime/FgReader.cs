@@ -62,6 +62,7 @@ public ref struct FgReader
         IsShort = false;
         Needed = 0;
         SizeLimit = long.MaxValue;
+        ElementLimit = long.MaxValue;
     }
 
     /// <summary>Octets at hand.</summary>
@@ -87,6 +88,13 @@ public ref struct FgReader
 
     /// <summary>The largest size a field marked <c>-fg-limit</c> may have; a stream reader sets it from its element limit.</summary>
     public long SizeLimit;
+
+    /// <summary>
+    /// The longest element a stream reader accepts. A read past the end of the
+    /// input that would take the element past it is the limit's error, as it is
+    /// when the input goes on: the same answer from memory as from a pipe.
+    /// </summary>
+    internal long ElementLimit;
 
     /// <summary>Refuses a size over <see cref="SizeLimit"/> before any of its octets is read or buffered.</summary>
     public readonly void CheckSizeLimit(long size, string field)
@@ -248,6 +256,7 @@ public ref struct FgReader
             _pos = Math.Max(_pos, _readLimit);
             return;
         }
+        if (_pos + n > ElementLimit) throw FgSource.TooLong(_pos + n, ElementLimit, _base);
         throw FgException.Truncated(field, _base + _pos, n, _readLimit - _pos, inSubstream: false);
     }
 

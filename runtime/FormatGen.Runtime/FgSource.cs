@@ -411,6 +411,7 @@ public sealed class FgSource : IDisposable
     private bool TryParse<T>(FgReadFunc<T> read, bool littleEndian, long maxLength, bool skipAhead, out T result, out int length, out bool handedOff, out long want)
     {
         var reader = ReaderAt(littleEndian, skipAhead);
+        reader.ElementLimit = maxLength;
         result = read(ref reader);
         return Parsed(ref reader, maxLength, out length, out handedOff, out want);
     }

@@ -176,6 +176,7 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
         if (!Begin()) return false;
         var reader = _source.MemoryReader(_elementsLittleEndian);
         reader.SizeLimit = _maxField;
+        reader.ElementLimit = _maxElement;
         bool last;
         try
         {
@@ -305,6 +306,7 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
         while (true)
         {
             var reader = _source.ReaderAt(littleEndian, skipAhead);
+            reader.ElementLimit = _maxElement;
             var element = ReadOne(ref reader);
             if (_source.Parsed(ref reader, _maxElement, out int length, out bool handedOff, out long want))
             {
