@@ -20,7 +20,7 @@ public sealed class ConvertLegacyCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static string Dll => Path.Combine(AppContext.BaseDirectory, "xenstream.dll");
+    private static string Dll => Xenstream.Dll;
 
     private string File_(string name, byte[] data)
     {
@@ -30,20 +30,7 @@ public sealed class ConvertLegacyCliTests : IDisposable
     }
 
     /// <summary>Runs a shell command line in the test's directory, with "xenstream" standing for the real binary.</summary>
-    private (int Exit, string Out, string Err) Sh(string command)
-    {
-        var psi = new ProcessStartInfo("bash", new[] { "-c", "xenstream() { dotnet \"" + Dll + "\" \"$@\"; }\n" + command })
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = _dir,
-        };
-        using var p = Process.Start(psi)!;
-        var outTask = p.StandardOutput.ReadToEndAsync();
-        var err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, outTask.Result, err);
-    }
+    private (int Exit, string Out, string Err) Sh(string command) => Xenstream.Sh(_dir, command);
 
     private static byte[] Hash(string path) => SHA256.HashData(File.ReadAllBytes(path));
 
