@@ -96,7 +96,7 @@ internal static class Inputs
             return;
         }
         var full = Path.GetFullPath(path);
-        if (new FileInfo(full).LinkTarget is not null && new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true) is { } target) full = target.FullName;
+        // stat follows links: /dev/stdout naming a pipe is a pipe (its link's target, pipe:[N], names no file).
         if (IsSpecial(full))
         {
             try
@@ -104,9 +104,10 @@ internal static class Inputs
                 using var special = new FileStream(full, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 1 << 20);
                 write(special);
             }
-            catch (Exception e) when (Outputs.OutOfRoom(e) >= 0) { throw new OutputException(path, Outputs.Reason(Outputs.OutOfRoom(e)), brokenPipe: false, e); }
+            catch (Exception e) when (Outputs.OutputErrno(e) is var errno and >= 0) { throw new OutputException(path, Outputs.Reason(errno), errno == Outputs.EPIPE, e); }
             return;
         }
+        if (new FileInfo(full).LinkTarget is not null && new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true) is { } target) full = target.FullName;
         var tmp = TempBeside(full);
         // A signal while the work is stuck (a stalled input) exits without it: the temporary file goes first.
         if (interrupted is not null) interrupted.Cleanup = () => { try { File.Delete(tmp); } catch (IOException) { } };
@@ -124,7 +125,7 @@ internal static class Inputs
         {
             try { File.Delete(tmp); } catch (IOException) { }
             // A full disk is the output's fault, whatever else the work was doing: said so, and nothing is left behind.
-            if (Outputs.OutOfRoom(e) is var errno and >= 0) throw new OutputException(path, Outputs.Reason(errno) + "; nothing was written (the partial output was removed)", brokenPipe: false, e);
+            if (Outputs.OutputErrno(e) is var errno and >= 0) throw new OutputException(path, Outputs.Reason(errno) + "; nothing was written (the partial output was removed)", brokenPipe: false, e);
             throw;
         }
     }

@@ -53,11 +53,11 @@ internal static class Outputs
     };
 
     /// <summary>
-    /// The errno of a failed .NET file write when it says the output cannot take
-    /// more (a full disk, a quota, a file size limit): those are the output's
-    /// fault whatever else was being read. -1 for anything else.
+    /// The errno of a failed .NET file write when only a write can have failed so
+    /// (a full disk, a quota, a file size limit, a pipe's reader gone): those are
+    /// the output's fault whatever else was being read. -1 for anything else.
     /// </summary>
-    public static int OutOfRoom(Exception e) => e is IOException { HResult: ENOSPC or EDQUOT or EFBIG } io and not OutputException ? io.HResult : -1;
+    public static int OutputErrno(Exception e) => e is IOException { HResult: ENOSPC or EDQUOT or EFBIG or EPIPE } io and not OutputException ? io.HResult : -1;
 
     /// <summary>Writes go to a file descriptor with write(2), moving its shared offset as any Unix tool's do.</summary>
     private sealed class DescriptorStream(int fd, string name, bool dropFailures = false) : Stream
