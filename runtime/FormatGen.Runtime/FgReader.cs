@@ -91,8 +91,10 @@ public ref struct FgReader
 
     /// <summary>
     /// The longest element a stream reader accepts. A read past the end of the
-    /// input that would take the element past it is the limit's error, as it is
-    /// when the input goes on: the same answer from memory as from a pipe.
+    /// input that would take the element past it runs short (<see cref="IsShort"/>)
+    /// even when the reader is not soft, so the stream reader refuses the element
+    /// on its limit, as when more input may follow: the same answer from memory
+    /// as from a pipe.
     /// </summary>
     internal long ElementLimit;
 
@@ -246,7 +248,9 @@ public ref struct FgReader
         // Past the end of a sized field: the input is wrong, whatever more may come.
         if (_limitIsSubstream && _pos + n > _limit)
             throw FgException.Truncated(field, _base + _pos, n, _limit - _pos, inSubstream: true);
-        if (_soft)
+        // Past the element limit a whole reader runs short too: the caller refuses the element on its
+        // limit, at its start, as it does when more input may follow (the same error from memory as from a pipe).
+        if (_soft || _pos + n > ElementLimit)
         {
             if (!IsShort)
             {
@@ -256,7 +260,6 @@ public ref struct FgReader
             _pos = Math.Max(_pos, _readLimit);
             return;
         }
-        if (_pos + n > ElementLimit) throw FgSource.TooLong(_pos + n, ElementLimit, _base);
         throw FgException.Truncated(field, _base + _pos, n, _readLimit - _pos, inSubstream: false);
     }
 

@@ -178,9 +178,16 @@ public sealed class FgStreamReader<TElement> : IDisposable where TElement : clas
         reader.SizeLimit = _maxField;
         reader.ElementLimit = _maxElement;
         bool last;
+        int mark = _validation?.Count ?? 0;
         try
         {
             Current = _grammar.ReadElement(ref reader, _validation, build, Index, out last);
+            if (reader.IsShort)
+            {
+                // Ran past the input and the element limit (FgReader.ElementLimit): what it found meanwhile is not said.
+                _validation?.TruncateTo(mark);
+                throw FgSource.TooLong(reader.Needed, _maxElement, ElementOffset);
+            }
             if (reader.Position > _maxElement) throw FgSource.TooLong(reader.Position, _maxElement, ElementOffset);
         }
         catch (FgException e) { throw Stamp(e); }

@@ -16,7 +16,7 @@ namespace FormatGen.Tests;
 /// deleted, the end cut off. Whatever comes out is a valid image or the
 /// library's typed error (an <see cref="FgException"/> with a rule and an
 /// offset inside the input), the same from memory as from a stream that
-/// trickles; the legacy converter writes a stream that verifies or nothing,
+/// trickles and from a pipe, read or awaited; the legacy converter writes a stream that verifies or nothing,
 /// and never changes its input.
 /// </summary>
 public sealed class MutationTests : IDisposable
@@ -124,7 +124,13 @@ public sealed class MutationTests : IDisposable
                 Assert.True(!string.IsNullOrEmpty(memory.Rule) && memory.Offset >= 0 && memory.Offset <= data.Length,
                     $"{m.What}: the error names no rule or an offset outside the input: {memory}");
             Assert.True(memory == stream, $"{m.What}: memory read {memory}, the stream {stream}");
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(2000));
+            // Every item, violation and error the same through a pipe, read and awaited.
+            var items = SourceTests.Items(() => new XenReader(data));
+            // (Reads of up to 1500 octets: a Stream's ReadAsync under a PipeReader goes through the thread pool, each one.)
+            System.IO.Pipelines.PipeReader Pipe() => System.IO.Pipelines.PipeReader.Create(new Streams.Pipe(data, 1500, data.Length), new System.IO.Pipelines.StreamPipeReaderOptions(bufferSize: 512, minimumReadSize: 64));
+            Assert.Equal(items, SourceTests.Items(() => new XenReader(Pipe())));
+            Assert.Equal(items, SourceTests.ItemsAsync(new SourceTests.AwaitedOnly(Pipe())).GetAwaiter().GetResult());
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(1500));
     }
 
     [Fact]

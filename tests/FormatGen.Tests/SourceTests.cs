@@ -516,21 +516,6 @@ public class SourceTests : IDisposable
             var image = ms.ToArray();
             if (damage == "flip") image[at % image.Length] ^= bits;
             if (damage == "cut") image = image.AsSpan(0, at % image.Length).ToArray();
-            string Items(Func<XenReader> open)
-            {
-                var sb = new StringBuilder();
-                try
-                {
-                    using var r = open();
-                    while (r.MoveNext())
-                    {
-                        sb.Append(r.Layer).Append(' ').Append(r.Offset).Append(' ').Append(r.Name).Append(' ').Append(r.Length).Append('\n');
-                        foreach (var v in r.Violations) sb.Append("  ").Append(v).Append('\n');
-                    }
-                }
-                catch (FgException e) { sb.Append("error ").Append(e.Format()); }
-                return sb.ToString();
-            }
             var expected = Items(() => new XenReader(image));
             PipeReader Cut() => PipeReader.Create(new Streams.Pipe(image, 1 + seed * 4, seed), new StreamPipeReaderOptions(bufferSize: segment, minimumReadSize: Math.Min(least, segment)));
             Assert.Equal(expected, Items(() => new XenReader(Cut())));
@@ -539,7 +524,25 @@ public class SourceTests : IDisposable
         }).QuickCheckThrowOnFailure();
     }
 
-    private static async Task<string> ItemsAsync(PipeReader pipe, CancellationToken cancellationToken = default)
+    /// <summary>Each item a reader gives (layer, offset, name, length), its violations, and the error that ends it.</summary>
+    internal static string Items(Func<XenReader> open)
+    {
+        var sb = new StringBuilder();
+        try
+        {
+            using var r = open();
+            while (r.MoveNext())
+            {
+                sb.Append(r.Layer).Append(' ').Append(r.Offset).Append(' ').Append(r.Name).Append(' ').Append(r.Length).Append('\n');
+                foreach (var v in r.Violations) sb.Append("  ").Append(v).Append('\n');
+            }
+        }
+        catch (FgException e) { sb.Append("error ").Append(e.Format()); }
+        return sb.ToString();
+    }
+
+    /// <summary><see cref="Items"/>, read asynchronously from a pipe.</summary>
+    internal static async Task<string> ItemsAsync(PipeReader pipe, CancellationToken cancellationToken = default)
     {
         var sb = new StringBuilder();
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -560,7 +563,7 @@ public class SourceTests : IDisposable
     /// A PipeReader that refuses a read not given a token that can be canceled: the async
     /// reading passes its caller's, a blocking read (sync over async) none.
     /// </summary>
-    private sealed class AwaitedOnly(PipeReader inner) : PipeReader
+    internal sealed class AwaitedOnly(PipeReader inner) : PipeReader
     {
         public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
             => cancellationToken.CanBeCanceled ? inner.ReadAsync(cancellationToken) : throw new InvalidOperationException("the pipe was read without the caller's token: a blocking read");
