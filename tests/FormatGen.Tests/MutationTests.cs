@@ -134,6 +134,18 @@ public sealed class MutationTests : IDisposable
     }
 
     [Fact]
+    public void A_claim_past_the_element_limit_is_refused_on_the_limit_at_the_elements_start_from_every_source()
+    {
+        // An xl header whose optional data claims 200 MiB, in a file of 64 octets.
+        var xl = Images.First(i => i.Name == "xl PV").Image.AsSpan(0, 64).ToArray();
+        Streams.U4(xl, 44, 200 << 20);
+        var expected = "error record-length-limit: field (record), offset 0 (0x0): record of 209715248 octets exceeds the limit of 134217728 octets";
+        Assert.EndsWith(expected, SourceTests.Items(() => new XenReader(xl)));
+        Assert.EndsWith(expected, SourceTests.Items(() => new XenReader(Streams.Trickle(xl, 1))));
+        Assert.EndsWith(expected, SourceTests.Items(() => new XenReader(System.IO.Pipelines.PipeReader.Create(new MemoryStream(xl)))));
+    }
+
+    [Fact]
     public void The_converter_given_a_mutated_legacy_image_writes_a_stream_that_verifies_or_nothing_and_never_changes_its_input()
     {
         int run = 0;
