@@ -854,8 +854,13 @@ internal sealed partial class Emitter
                 : "(long)__cnt_" + f.Id + " * " + elemSize.ToString(CultureInfo.InvariantCulture);
             if (elemSize == 0) w.Line(Names.Eval + ".CheckEmptyCount(__cnt_" + f.Id + ", " + id + ", " + R + ".Offset);");
             else w.Line("if (!" + R + ".Ensure(" + octets + ", " + id + ")) goto __short;");
-            if (stored) w.Line("var " + list + " = " + keep + " ? new " + elemType + "[__cnt_" + f.Id + "] : null;");
+            // Elements that may take no octets: the octets left do not bound the count, so the
+            // list starts no larger than they could hold and grows with what is read.
+            if (stored && elemSize == 0)
+                w.Line("var " + list + " = " + keep + " ? new " + Names.MutableList + "<" + elemType + ">(" + Names.Eval + ".FirstCapacity(__cnt_" + f.Id + ", " + R + ".Remaining)) : null;");
+            else if (stored) w.Line("var " + list + " = " + keep + " ? new " + elemType + "[__cnt_" + f.Id + "] : null;");
             w.Open("for (int __i = 0; __i < __cnt_" + f.Id + "; __i++)");
+            if (elemSize == 0) w.Line("int __p = " + R + ".Position;");
         }
         else
         {
@@ -871,10 +876,12 @@ internal sealed partial class Emitter
         var value = readOne(w, e);
         if (stored)
         {
-            if (f.Repeat == RepeatKind.Expr) w.Line("if (" + list + " is not null) " + list + "[__i] = " + e + itemSuffix + ";");
+            if (f.Repeat == RepeatKind.Expr && elemSize != 0) w.Line("if (" + list + " is not null) " + list + "[__i] = " + e + itemSuffix + ";");
             else w.Line(list + "?.Add(" + e + itemSuffix + ");");
         }
         w.Line(n + "++;");
+        // Elements that take no octets: nothing in the input bounds how many, even nested; the reader counts them.
+        if (f.Repeat == RepeatKind.Expr && elemSize == 0) w.Line("if (" + R + ".Position == __p) " + R + ".EmptyElement(" + id + ");");
         foreach (var k in counters.Where(k => k.Field == f.Id))
         {
             scope.Locals["_"] = value;

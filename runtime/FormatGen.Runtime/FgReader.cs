@@ -32,6 +32,7 @@ public ref struct FgReader
     private bool _limitIsSubstream;
     private int _ioStart;     // where the current (sub)stream begins: Kaitai's _io
     private int _nesting;     // levels of types that contain themselves, entered and not left
+    private int _empty;       // elements of repeats that took no octets, in this read
     private int _rootStart;   // Kaitai's _root._io: where the root being read begins
     private int _rootEnd;     // and ends, when _rootWindow (otherwise every octet given)
     private bool _rootWindow;
@@ -339,6 +340,23 @@ public ref struct FgReader
 
     /// <summary>Leaves a level entered by <see cref="Nest"/>. For generated code only.</summary>
     public void Unnest() => _nesting--;
+
+    /// <summary>
+    /// The most elements that take no octets one read may hold, over all its repeats: nothing in the
+    /// input bounds them (a count of 2^24 such elements, each holding as many, fits in 8 octets).
+    /// </summary>
+    public const int MaxEmptyElements = 1 << 20;
+
+    /// <summary>
+    /// An element of a repeat took no octets; fails (rule <c>bad-count</c>) past
+    /// <see cref="MaxEmptyElements"/> in this read. For generated code only.
+    /// </summary>
+    public void EmptyElement(string field)
+    {
+        if (++_empty > MaxEmptyElements)
+            throw FgException.Invalid("bad-count", field, Offset,
+                "more than " + MaxEmptyElements.ToString(System.Globalization.CultureInfo.InvariantCulture) + " elements that take no octets in one read");
+    }
 
     public sbyte S1(string field) => (sbyte)U1(field);
 

@@ -309,6 +309,13 @@ public static class FgEval
             throw FgException.Invalid("bad-count", field, offset, "count " + n.ToString(CultureInfo.InvariantCulture) + " of elements that may take no octets is over the limit of " + EmptyElementLimit.ToString(CultureInfo.InvariantCulture));
     }
 
+    /// <summary>
+    /// The first capacity of a list of <paramref name="count"/> elements that may take no octets:
+    /// no more than the octets left (<paramref name="remaining"/>) could hold were each one octet,
+    /// so a corrupt count allocates nothing on its word; the list grows as elements are read.
+    /// </summary>
+    public static int FirstCapacity(int count, int remaining) => Math.Min(count, Math.Max(remaining, 16));
+
     /// <summary>A repeat count: a negative one reads no element (as every Kaitai runtime's loop does); one past int is an error.</summary>
     public static int CheckedCount(long n, string field, long offset)
     {
