@@ -429,7 +429,7 @@ internal sealed partial class Emitter
                 args.InsertRange(0, new[] { "ref " + R, Names.V, build });
                 foreach (var x in child.Exports) args.Add("out _");
                 w.Line("try { " + Names.Field(f.Id) + " = " + Q(child.CsName) + ".ReadCore(" + string.Join(", ", args) + "); }");
-                w.Line("catch (" + Names.Exception + " __ex) { throw __ex.Under(" + id + "); }");
+                w.Line("catch (" + Names.Exception + " __ex) when (__ex.Through(" + id + ")) { throw; }");
                 w.Line(Names.V + "?.Exit();");
                 w.Line("if (" + R + ".IsShort) goto __short;");
                 EmitRejectedChild(w, child, Names.Field(f.Id), build, id);
@@ -455,7 +455,7 @@ internal sealed partial class Emitter
                     ww.Line(Names.V + "?.Enter(" + id + ", __i);");
                     ww.Line(ReturnType(child) + " " + e + ";");
                     ww.Line("try { " + e + " = " + Q(child.CsName) + ".ReadCore(" + string.Join(", ", args) + "); }");
-                    ww.Line("catch (" + Names.Exception + " __ex) { throw __ex.Under(" + id + ", __i); }");
+                    ww.Line("catch (" + Names.Exception + " __ex) when (__ex.Through(" + id + ", __i)) { throw; }");
                     ww.Line(Names.V + "?.Exit();");
                     ww.Line("if (" + R + ".IsShort) goto __short;");
                     EmitRejectedChild(ww, child, e, Names.Build, id);
@@ -522,7 +522,7 @@ internal sealed partial class Emitter
         w.Line(ReturnType(child) + " " + Names.Field(f.Id) + ";");
         w.Line(Names.V + "?.Enter(" + id + ");");
         w.Line("try { " + Names.Field(f.Id) + " = " + Q(child.CsName) + ".ReadCore(" + string.Join(", ", args) + "); }");
-        w.Line("catch (" + Names.Exception + " __ex) { throw __ex.Under(" + id + "); }");
+        w.Line("catch (" + Names.Exception + " __ex) when (__ex.Through(" + id + ")) { throw; }");
         w.Line(Names.V + "?.Exit();");
         if (child.KeepsSlack)
             w.Line("if (" + build + " && " + sub + ".Remaining > 0" + (IsStruct(child) ? "" : " && " + Names.Field(f.Id) + " is not null") + ") "
@@ -591,7 +591,7 @@ internal sealed partial class Emitter
         }
         w.Close();
         w.Close();
-        w.Line("catch (" + Names.Exception + " __ex) { throw __ex.Under(" + at + "); }");
+        w.Line("catch (" + Names.Exception + " __ex) when (__ex.Through(" + at + ")) { throw; }");
         w.Line(Names.V + "?.Exit();");
         w.Line("if (" + R + ".IsShort) goto __short;");
         // No case, or a case that could not be parsed: keep the octets (those of the size; none without one).

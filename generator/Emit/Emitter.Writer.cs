@@ -25,11 +25,22 @@ internal sealed partial class Emitter
         w.Doc("Generated writer of '" + t.KsyId + "': derives lengths, counts, keys and constants. For generated code only.");
         w.Line(Names.NeverBrowsable);
         w.Open("internal void WriteCore(" + WriteSignature(t) + ")");
+        // A type that contains itself: a model built by hand may nest deeper than any reader reads.
+        if (t.Nests)
+        {
+            w.Line(Names.W + ".Nest(" + Lit(t.KsyId) + ");");
+            w.Open("try");
+        }
         w.Line("bool __savedLe = " + Names.W + ".LittleEndian;");
         EmitEndianSet(w, t, scope, Names.W);
         var pendingSizes = new Dictionary<string, FieldModel>();
         foreach (var f in t.Fields) EmitWriteFieldIf(w, t, scope, f, "this." + f.CsName, pendingSizes);
         w.Line(Names.W + ".LittleEndian = __savedLe;");
+        if (t.Nests)
+        {
+            w.Close();
+            w.Line("finally { " + Names.W + ".Unnest(); }");
+        }
         w.Close();
     }
 

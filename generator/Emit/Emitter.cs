@@ -988,7 +988,7 @@ internal sealed partial class Emitter
         {
             // An error evaluating it names the instance.
             w.Open("public " + type + " " + i.CsName);
-            w.Line("get { try { return " + get + "; } catch (" + Names.Exception + " e) { throw e.Under(" + ExprCompiler.StrLit(i.Id) + "); } }");
+            w.Line("get { try { return " + get + "; } catch (" + Names.Exception + " e) when (e.Through(" + ExprCompiler.StrLit(i.Id) + ")) { throw; } }");
             if (setter is not null) w.Line("init => " + setter + ";");
             w.Close();
         }
@@ -1037,11 +1037,16 @@ internal sealed partial class Emitter
         return f.CsName + " = unchecked((" + prim + ")(((ulong)" + f.CsName + " & ~(" + mk + " << " + sh + ")) | (((ulong)value & " + mk + ") << " + sh + ")))";
     }
 
+    // Throws InsufficientExecutionStackException when the thread's stack is nearly used up.
+    private const string EnsureStack = "global::System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();";
+
     private void EmitEquality(SourceWriter w, TypeModel t, bool isStruct)
     {
         var stored = t.Fields.Where(IsStored).ToList();
         // Lists and octets compare by content; what the reader captured for instances does not count.
-        if (!stored.Any(f => f.Kind == FieldKind.Bytes || f.Repeat != RepeatKind.None) && CapturesOf(t).Count == 0 && !t.KeepsSlack) return;
+        // A type that contains itself compares and hashes its children recursively: a model built by
+        // hand may nest deeper than the stack allows, which must be an exception, not the process's end.
+        if (!stored.Any(f => f.Kind == FieldKind.Bytes || f.Repeat != RepeatKind.None) && CapturesOf(t).Count == 0 && !t.KeepsSlack && !t.Nests) return;
         string other = isStruct ? t.CsName + " other" : t.CsName + "? other";
         var terms = new List<string>();
         if (!isStruct) terms.Add("other is not null");
@@ -1078,8 +1083,16 @@ internal sealed partial class Emitter
             hashes.Add(Names.Eq + ".BytesHash(" + Names.Slack + ")");
         }
         w.Doc("Structural equality: lists and octets compare by content.");
-        w.Line("public bool Equals(" + other + ") => " + string.Join(" && ", terms) + ";");
+        if (t.Nests)
+        {
+            w.Open("public bool Equals(" + other + ")");
+            w.Line(EnsureStack);
+            w.Line("return " + string.Join(" && ", terms) + ";");
+            w.Close();
+        }
+        else w.Line("public bool Equals(" + other + ") => " + string.Join(" && ", terms) + ";");
         w.Open("public override int GetHashCode()");
+        if (t.Nests) w.Line(EnsureStack);
         w.Line("var h = new " + Names.HashCode + "();");
         foreach (var h in hashes) w.Line("h.Add(" + h + ");");
         w.Line("return h.ToHashCode();");
@@ -1090,6 +1103,7 @@ internal sealed partial class Emitter
     {
         w.Doc("The fields as one line of text (what `xenstream dump` shows).");
         w.Open("public string Summary()");
+        if (t.Nests) w.Line(EnsureStack);
         w.Line("var sb = new " + Names.StringBuilder + "();");
         bool first = true;
         void Sep() { if (!first) w.Line("sb.Append(\", \");"); first = false; }

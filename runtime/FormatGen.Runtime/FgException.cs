@@ -60,6 +60,26 @@ public sealed class FgException : Exception
         return this;
     }
 
+    /// <summary>
+    /// Generated code calls this in an exception filter as the error leaves a nested field: adds
+    /// <paramref name="parent"/> to the path (as <see cref="Under(string)"/>) and returns false, so
+    /// the error passes on without being caught and thrown again at each level. (Thrown again, an
+    /// error of a deeply nested input took stack at every level on its way out, and on a thread
+    /// with a small stack that overflowed it.)
+    /// </summary>
+    public bool Through(string parent)
+    {
+        Under(parent);
+        return false;
+    }
+
+    /// <summary><see cref="Through(string)"/> for an element of a repeated field.</summary>
+    public bool Through(string parent, int index)
+    {
+        Under(parent, index);
+        return false;
+    }
+
     /// <summary>The error as a violation (severity Error), keeping its record.</summary>
     public FgViolation ToViolation() => new(Rule, FgSeverity.Error, FieldPath, Offset, "", "", DetailInContext)
     {

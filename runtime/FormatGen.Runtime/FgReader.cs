@@ -31,7 +31,6 @@ public ref struct FgReader
     private int _readLimit;   // min(_limit, data length): reads need real octets
     private bool _limitIsSubstream;
     private int _ioStart;     // where the current (sub)stream begins: Kaitai's _io
-    private int _nesting;     // levels of types that contain themselves, entered and not left
     private int _empty;       // elements of repeats that took no octets, in this read
     private int _rootStart;   // Kaitai's _root._io: where the root being read begins
     private int _rootEnd;     // and ends, when _rootWindow (otherwise every octet given)
@@ -325,21 +324,26 @@ public ref struct FgReader
     /// </summary>
     public const int MaxNesting = 512;
 
+    // Levels entered and not left on this thread, by every reader: a parse instance that a
+    // field's size or condition reads while the type is read starts a reader of its own, and an
+    // instance of the type itself would otherwise start counting again at each level.
+    [ThreadStatic] private static int t_nesting;
+
     /// <summary>
     /// Enters one level of a type that contains itself; fails (rule
-    /// <c>too-deep</c>) past <see cref="MaxNesting"/> levels, or when the
+    /// <c>too-deep</c>) past <see cref="MaxNesting"/> levels on this thread, or when the
     /// thread's stack is nearly used up. For generated code only.
     /// </summary>
     public void Nest(string type)
     {
-        if (_nesting >= MaxNesting || !RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        if (t_nesting >= MaxNesting || !RuntimeHelpers.TryEnsureSufficientExecutionStack())
             throw FgException.Invalid("too-deep", type, Offset,
                 "'" + type + "' nests deeper than " + MaxNesting.ToString(System.Globalization.CultureInfo.InvariantCulture) + " levels (or than this thread's stack allows)");
-        _nesting++;
+        t_nesting++;
     }
 
     /// <summary>Leaves a level entered by <see cref="Nest"/>. For generated code only.</summary>
-    public void Unnest() => _nesting--;
+    public void Unnest() => t_nesting--;
 
     /// <summary>
     /// The most elements that take no octets one read may hold, over all its repeats: nothing in the

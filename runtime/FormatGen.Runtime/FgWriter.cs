@@ -43,6 +43,24 @@ public ref struct FgWriter
 
     public readonly int Position => _pos;
 
+    [ThreadStatic] private static int t_nesting; // levels entered and not left on this thread
+
+    /// <summary>
+    /// Enters one level of a type that contains itself; fails past <see cref="FgReader.MaxNesting"/>
+    /// levels (what no reader would read back), or when the thread's stack is nearly used up, so a
+    /// model built by hand, nested however deep, cannot overflow the stack. For generated code only.
+    /// </summary>
+    public void Nest(string type)
+    {
+        if (t_nesting >= FgReader.MaxNesting || !System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
+            throw new FgWriteException(type, "'" + type + "' nests deeper than "
+                + FgReader.MaxNesting.ToString(System.Globalization.CultureInfo.InvariantCulture) + " levels (or than this thread's stack allows), which no reader reads back");
+        t_nesting++;
+    }
+
+    /// <summary>Leaves a level entered by <see cref="Nest"/>. For generated code only.</summary>
+    public void Unnest() => t_nesting--;
+
     public readonly bool IsMeasuring => _measure;
 
     private Span<byte> Next(int n)

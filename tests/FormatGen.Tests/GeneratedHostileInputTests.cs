@@ -381,4 +381,241 @@ public class GeneratedHostileInputTests
         Assert.Equal("bad-count", fg.Rule);
         Assert.Equal("rows[1023].cells", fg.FieldPath);
     }
+
+    // ---- types that contain themselves ----
+
+    // A tree whose nodes say whether a child follows, and one whose nodes count their children.
+    private const string Trees = """
+        meta:
+          id: trees
+          endian: le
+          -fg-namespace: Hostile.Trees
+        seq:
+          - id: kind
+            type: u1
+          - id: chain
+            type: node
+            if: kind == 0
+          - id: list
+            type: branch
+            if: kind == 1
+        types:
+          node:
+            seq:
+              - id: more
+                type: u1
+              - id: child
+                type: node
+                if: more != 0
+          branch:
+            seq:
+              - id: count
+                type: u1
+              - id: children
+                type: branch
+                repeat: expr
+                repeat-expr: count
+        """;
+
+    private static readonly Lazy<Assembly> TreesAssembly = new(() => Compile("trees", new[] { ("/g/trees.ksy", Trees) }));
+
+    private static Type TreesType => TreesAssembly.Value.GetType("Hostile.Trees.Trees")!;
+
+    /// <summary>A tree of <paramref name="depth"/> one-octet levels (each but the last says: one child), after the kind octet.</summary>
+    private static byte[] DeepTree(byte kind, int depth) => [kind, .. Enumerable.Repeat((byte)1, depth - 1), 0];
+
+    /// <summary>Runs <paramref name="read"/> on a thread of its own with a stack of <paramref name="kib"/> KiB; what it throws comes back.</summary>
+    private static Exception? OnStack(int kib, Action read)
+    {
+        Exception? thrown = null;
+        var thread = new System.Threading.Thread(() =>
+        {
+            try { read(); }
+            catch (Exception e) { thrown = e is TargetInvocationException { InnerException: { } inner } ? inner : e; }
+        }, kib << 10);
+        thread.Start();
+        thread.Join();
+        return thrown;
+    }
+
+    [Theory]
+    [InlineData((byte)0, "chain", "child")]
+    [InlineData((byte)1, "list", "children[0]")]
+    public void A_tree_a_mebibyte_deep_is_refused_at_the_depth_bound_naming_the_field_and_offset(byte kind, string top, string step)
+    {
+        var t = TreesType;
+        string type = kind == 0 ? "node" : "branch";
+        // At the bound: read and validated.
+        LanguageTests.Read(t, DeepTree(kind, FgReader.MaxNesting));
+        Assert.Empty(LanguageTests.Validate(t, DeepTree(kind, FgReader.MaxNesting)));
+        // A mebibyte of levels (a stack overflow, which ends the process, without the bound):
+        // the level past the bound is refused where it starts, octet 513.
+        var deep = DeepTree(kind, 1 << 20);
+        var e = Assert.Throws<TargetInvocationException>(() => LanguageTests.Read(t, deep));
+        var fg = Assert.IsType<FgException>(e.InnerException);
+        Assert.Equal("too-deep", fg.Rule);
+        Assert.Equal(top + string.Concat(Enumerable.Repeat("." + step, FgReader.MaxNesting)) + "." + type, fg.FieldPath);
+        Assert.Equal(1 + FgReader.MaxNesting, fg.Offset);
+        Assert.EndsWith("'" + type + "' nests deeper than 512 levels (or than this thread's stack allows)", fg.Message);
+        var v = Assert.Single(LanguageTests.Validate(t, deep));
+        Assert.StartsWith("error: too-deep: field " + top + "." + step + "." + step, v);
+        Assert.Contains("offset 513 (0x201)", v);
+    }
+
+    [Theory]
+    [InlineData((byte)0)]
+    [InlineData((byte)1)]
+    public void A_tree_a_mebibyte_deep_is_refused_on_a_thread_with_a_small_stack(byte kind)
+    {
+        var t = TreesType;
+        var deep = DeepTree(kind, 1 << 20);
+        // 256 KiB runs out before 512 levels: the stack's own check stops the reader, and the error
+        // leaves the levels without taking stack at each (it used to overflow it on its way out).
+        foreach (var read in new Action[] { () => LanguageTests.Read(t, deep), () => Assert.Single(LanguageTests.Validate(t, deep), v => v.Contains("too-deep")) })
+        {
+            var thrown = OnStack(256, read);
+            if (thrown is null) continue; // Validate reported it
+            var fg = Assert.IsType<FgException>(thrown);
+            Assert.Equal("too-deep", fg.Rule);
+        }
+    }
+
+    /// <summary>A chain of <paramref name="depth"/> nodes built by hand.</summary>
+    private static object HandBuilt(int depth)
+    {
+        var node = TreesAssembly.Value.GetType("Hostile.Trees.Node")!;
+        object? child = null;
+        for (int i = 0; i < depth; i++)
+        {
+            var n = Activator.CreateInstance(node)!;
+            node.GetProperty("More")!.SetValue(n, (byte)(child is null ? 0 : 1));
+            node.GetProperty("Child")!.SetValue(n, child);
+            child = n;
+        }
+        var root = Activator.CreateInstance(TreesType)!;
+        TreesType.GetProperty("Chain")!.SetValue(root, child);
+        return root;
+    }
+
+    [Fact]
+    public void A_model_built_by_hand_nested_deeper_than_any_reader_reads_is_refused_by_writers_and_never_overflows_the_stack()
+    {
+        // Deeper than a reader reads: the writer says so (and would otherwise write what no reader reads back).
+        var over = HandBuilt(FgReader.MaxNesting + 1);
+        var e = Assert.Throws<TargetInvocationException>(() => LanguageTests.Write(over, verify: false));
+        var fw = Assert.IsType<FgWriteException>(e.InnerException);
+        Assert.Equal("node: 'node' nests deeper than 512 levels (or than this thread's stack allows), which no reader reads back", fw.Message);
+        Assert.Equal(over, HandBuilt(FgReader.MaxNesting + 1));
+        Assert.StartsWith("Trees { kind=0, chain=more=1, child=more=1, child=more=1", over.ToString());
+        // At the bound it is written, and reads back equal.
+        var ok = HandBuilt(FgReader.MaxNesting);
+        Assert.Equal(ok, LanguageTests.Read(TreesType, LanguageTests.Write(ok)));
+        // 200,000 levels (each of these overflowed the stack, ending the process): exceptions.
+        var deep = HandBuilt(200_000);
+        Assert.IsType<FgWriteException>(Assert.Throws<TargetInvocationException>(() => LanguageTests.Write(deep, verify: false)).InnerException);
+        Assert.Throws<InsufficientExecutionStackException>(() => deep.ToString());
+        Assert.Throws<InsufficientExecutionStackException>(() => deep.Equals(HandBuilt(200_000)));
+        Assert.Throws<InsufficientExecutionStackException>(() => deep.GetHashCode());
+    }
+
+    // ---- parse instances that point at themselves ----
+
+    private const string SelfInstances = """
+        meta:
+          id: selfie
+          endian: le
+          -fg-namespace: Hostile.Selfie
+        seq:
+          - id: a
+            type: u1
+        instances:
+          me:
+            pos: 0
+            type: selfie
+          other:
+            pos: 0
+            type: other
+        types:
+          other:
+            seq:
+              - id: x
+                type: u1
+            instances:
+              back:
+                pos: 0
+                type: selfie
+        """;
+
+    // The same, but a field's condition reads the instance: reading the type reads the instance, which reads the type...
+    private const string EagerSelfInstances = """
+        meta:
+          id: eager
+          endian: le
+          -fg-namespace: Hostile.Eager
+        seq:
+          - id: a
+            type: u1
+          - id: b
+            type: u1
+            if: me.a == 1
+          - id: c
+            type: u1
+            if: other.x == 2
+        instances:
+          me:
+            pos: 0
+            type: eager
+          other:
+            pos: 1
+            type: other
+        types:
+          other:
+            seq:
+              - id: x
+                type: u1
+              - id: y
+                type: u1
+                if: back.a == 3
+            instances:
+              back:
+                pos: 0
+                type: eager
+        """;
+
+    [Fact]
+    public void A_parse_instance_of_its_own_type_at_its_own_position_is_read_when_asked_and_nothing_walks_it()
+    {
+        var t = Compile("selfie", new[] { ("/g/selfie.ksy", SelfInstances) }).GetType("Hostile.Selfie.Selfie")!;
+        var m = LanguageTests.Read(t, [7]);
+        // Lazy: each step reads one more model; none reads further by itself.
+        var at = m;
+        for (int i = 0; i < 10_000; i++) at = LanguageTests.Get(at, "Me")!;
+        Assert.Equal((byte)7, LanguageTests.Get(at, "A"));
+        Assert.Equal((byte)7, LanguageTests.Get(LanguageTests.Get(LanguageTests.Get(m, "Other")!, "Back")!, "A"));
+        // Printing, comparing, hashing, writing and validating read no instance.
+        Assert.Equal("Selfie { a=7 }", m.ToString());
+        Assert.Equal(m, at);
+        Assert.Equal(m.GetHashCode(), at.GetHashCode());
+        Assert.Equal(new byte[] { 7 }, LanguageTests.Write(m));
+        Assert.Empty(LanguageTests.Validate(t, [7]));
+    }
+
+    [Fact]
+    public void A_parse_instance_that_reading_its_own_type_needs_is_refused_at_the_depth_bound_not_by_a_stack_overflow()
+    {
+        // Each level reads the instance, whose reader is another reader: the levels are counted per
+        // thread, across readers (counted per reader, they overflowed the stack and ended the process).
+        var t = Compile("eager", new[] { ("/g/eager.ksy", EagerSelfInstances) }).GetType("Hostile.Eager.Eager")!;
+        foreach (var data in new[] { new byte[] { 1, 2, 3 }, new byte[1 << 16] })
+        {
+            var e = Assert.Throws<TargetInvocationException>(() => LanguageTests.Read(t, data));
+            var fg = Assert.IsType<FgException>(e.InnerException);
+            Assert.Equal("too-deep", fg.Rule);
+            Assert.Equal(string.Join(".", Enumerable.Repeat("me", FgReader.MaxNesting)) + ".eager", fg.FieldPath);
+            Assert.StartsWith("error: too-deep: field me.me.me.", Assert.Single(LanguageTests.Validate(t, data)));
+            // On a small stack, the stack's own check.
+            var thrown = OnStack(256, () => LanguageTests.Read(t, data));
+            Assert.Equal("too-deep", Assert.IsType<FgException>(thrown).Rule);
+        }
+    }
 }

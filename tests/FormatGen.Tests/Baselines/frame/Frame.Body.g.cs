@@ -107,7 +107,7 @@ public sealed partial record Body
             __v?.Enter("cells", __i);
             global::Snapshots.Frame.Cell? __e_cells;
             try { __e_cells = global::Snapshots.Frame.Cell.ReadCore(ref __r, __v, __build, out __e_cells_x_last); }
-            catch (global::FormatGen.Runtime.FgException __ex) { throw __ex.Under("cells", __i); }
+            catch (global::FormatGen.Runtime.FgException __ex) when (__ex.Through("cells", __i)) { throw; }
             __v?.Exit();
             if (__r.IsShort) goto __short;
             __list_cells?.Add(__e_cells!);

@@ -162,13 +162,13 @@ public sealed partial record Frame
         global::Snapshots.Frame.Header? f_header;
         __v?.Enter("header");
         try { f_header = global::Snapshots.Frame.Header.ReadCore(ref __r, __v, true); }
-        catch (global::FormatGen.Runtime.FgException __ex) { throw __ex.Under("header"); }
+        catch (global::FormatGen.Runtime.FgException __ex) when (__ex.Through("header")) { throw; }
         __v?.Exit();
         if (__r.IsShort) goto __short;
         global::Snapshots.Frame.Body? f_body;
         __v?.Enter("body");
         try { f_body = global::Snapshots.Frame.Body.ReadCore(ref __r, __v, __build, unchecked((long)((long)f_header!.Options)), unchecked((long)((long)f_header!.Version))); }
-        catch (global::FormatGen.Runtime.FgException __ex) { throw __ex.Under("body"); }
+        catch (global::FormatGen.Runtime.FgException __ex) when (__ex.Through("body")) { throw; }
         __v?.Exit();
         if (__r.IsShort) goto __short;
         __r.LittleEndian = __savedLe;

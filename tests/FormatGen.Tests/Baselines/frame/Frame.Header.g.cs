@@ -276,7 +276,7 @@ public sealed partial record Header
                 }
             }
         }
-        catch (global::FormatGen.Runtime.FgException __ex) { throw __ex.Under("payload"); }
+        catch (global::FormatGen.Runtime.FgException __ex) when (__ex.Through("payload")) { throw; }
         __v?.Exit();
         if (__r.IsShort) goto __short;
         if (f_payload is null) __r.Skip(__r.Remaining, "payload");

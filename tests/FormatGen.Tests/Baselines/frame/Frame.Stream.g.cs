@@ -40,7 +40,7 @@ public sealed partial class FrameStreamGrammar : global::FormatGen.Runtime.FgStr
         global::Snapshots.Frame.Header? f_header;
         __v?.Enter("header");
         try { f_header = global::Snapshots.Frame.Header.ReadCore(ref __r, __v, true); }
-        catch (global::FormatGen.Runtime.FgException __ex) { throw __ex.Under("header"); }
+        catch (global::FormatGen.Runtime.FgException __ex) when (__ex.Through("header")) { throw; }
         __v?.Exit();
         if (__r.IsShort) goto __short;
         var h_root_header_options = unchecked((long)((long)f_header!.Options));

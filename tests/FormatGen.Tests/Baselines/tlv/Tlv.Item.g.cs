@@ -271,7 +271,7 @@ public sealed partial record Item
                 }
             }
         }
-        catch (global::FormatGen.Runtime.FgException __ex) { throw __ex.Under("value"); }
+        catch (global::FormatGen.Runtime.FgException __ex) when (__ex.Through("value")) { throw; }
         __v?.Exit();
         if (__r.IsShort) goto __short;
         if (f_value is null) __r.Skip(__r.Remaining, "value");

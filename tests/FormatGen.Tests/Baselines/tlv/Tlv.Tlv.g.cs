@@ -206,7 +206,7 @@ public sealed partial record Tlv
             __v?.Enter("items", __i);
             global::Snapshots.Tlv.Item? __e_items;
             try { __e_items = global::Snapshots.Tlv.Item.ReadCore(ref __r, __v, __build, unchecked((ushort)((long)__i))); }
-            catch (global::FormatGen.Runtime.FgException __ex) { throw __ex.Under("items", __i); }
+            catch (global::FormatGen.Runtime.FgException __ex) when (__ex.Through("items", __i)) { throw; }
             __v?.Exit();
             if (__r.IsShort) goto __short;
             if (__build && __e_items is null)
