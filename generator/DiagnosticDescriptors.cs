@@ -29,6 +29,9 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor RuntimeMissing = Error("FG0019", "FormatGen.Runtime is missing or too old",
         "The code generated from {0} needs FormatGen.Runtime {1} or later, and the project {2}: add the package FormatGen (it brings the runtime), or FormatGen.Runtime {1}");
 
+    public static readonly DiagnosticDescriptor EndlessType = Error("FG0021", "A type always contains itself",
+        "'{0}' contains itself whatever its input says ({1}): no input is long enough to hold one; give a field on the way an 'if', or make it a repeat that may be empty");
+
     private static DiagnosticDescriptor Error(string id, string title, string format)
         => new(id, title, format, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
@@ -53,6 +56,7 @@ internal static class DiagnosticDescriptors
         "FG0017" => ImportCycle,
         "FG0018" => NameClash,
         "FG0019" => RuntimeMissing,
+        "FG0021" => EndlessType,
         _ => null,
     };
 }

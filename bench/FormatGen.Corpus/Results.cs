@@ -21,7 +21,7 @@ internal sealed class GrammarResult
     public List<DiagnosticRow> Diagnostics { get; set; } = new();
     /// <summary>The distinct features the refusal names (<see cref="Features.Of"/>).</summary>
     public List<string> Features { get; set; } = new();
-    /// <summary>Every error of the refusal is FG0002 or FG0011 (a key or feature named as unsupported).</summary>
+    /// <summary>Every error of the refusal is FG0002, FG0011, FG0017 or FG0021 (a key or feature named as unsupported, or the grammar's mistake named).</summary>
     public bool RefusalNamesFeatures { get; set; }
     public string[]? CompileErrors { get; set; }
     public string? Detail { get; set; }
@@ -96,7 +96,7 @@ internal static class Features
         (new Regex(@"\bI[A-Z][A-Za-z0-9]*", RegexOptions.CultureInvariant), "I…"),
     };
 
-    public static bool NamesFeature(DiagnosticRow d) => d.Id is "FG0002" or "FG0011" or "FG0017";
+    public static bool NamesFeature(DiagnosticRow d) => d.Id is "FG0002" or "FG0011" or "FG0017" or "FG0021";
 
     private static readonly Regex KaitaiParamType = new(@"^([us][1248](le|be)?|f[48](le|be)?|b[0-9]+|str|strz|bytes|bool|struct|io|any)(\[\])?$", RegexOptions.CultureInvariant);
 
@@ -107,6 +107,8 @@ internal static class Features
             text = "key '" + Normalize(k.Groups[1].Value) + "'" + k.Groups[2].Value;
         else if (d.Id == "FG0017")
             text = "Grammars import each other (an import cycle)";
+        else if (d.Id == "FG0021")
+            text = "A type that contains itself whatever its input says (no input holds one)";
         else if (d.Id == "FG0011")
             text = Normalize(Regex.Replace(d.Message, " is not supported by FormatGen$", "", RegexOptions.CultureInvariant));
         else

@@ -179,6 +179,7 @@ internal sealed class ModelBuilder
         typeModels = typeModels.Select(t => t.External ? t : t with { IsStruct = IsStructType(t, stream) }).ToList();
         typeModels = MarkSlack(typeModels);
         typeModels = MarkNesting(typeModels);
+        CheckEndless(typeModels);
         CheckExternalUses(typeModels);
         var ns = _file.Namespace ?? defaultNamespace;
         // A name this grammar and one it imports both define in one namespace would be defined twice in C#.
@@ -335,6 +336,48 @@ internal sealed class ModelBuilder
             return false;
         }
         return types.Select(t => !t.External && Reaches(t.CsName, t.CsName) ? t with { Nests = true } : t).ToList();
+    }
+
+    /// <summary>
+    /// A type that contains itself whatever its octets say (through fields with no 'if', read once,
+    /// by 'repeat: until', which reads at least one element, or by a constant count: no switch and
+    /// no parse instance on the way) has no finite model, so no input holds one. Kaitai accepts such
+    /// a grammar and fails on every input that reaches the type; FG0021 names the way round, once
+    /// per cycle, at the field of its first type that starts it.
+    /// </summary>
+    private void CheckEndless(List<TypeModel> types)
+    {
+        var byName = types.Where(t => !t.External).ToDictionary(t => t.CsName, StringComparer.Ordinal);
+        IEnumerable<FieldModel> Always(TypeModel t) => t.Fields.Where(f =>
+            f.If is null && f.Kind == FieldKind.User && f.UserType is not null && byName.ContainsKey(f.UserType)
+            && (f.Repeat is RepeatKind.None or RepeatKind.Until || f.Repeat == RepeatKind.Expr && f.RepeatExpr?.Expr is IntLit { Value: > 0 }));
+        var reported = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var t in types.Where(t => !t.External))
+        {
+            if (reported.Contains(t.CsName)) continue;
+            // The shortest way from t back to itself, if any: each type reached, by which field of which type.
+            var via = new Dictionary<string, (TypeModel From, FieldModel Field)>(StringComparer.Ordinal);
+            var todo = new Queue<TypeModel>();
+            todo.Enqueue(t);
+            (TypeModel From, FieldModel Field)? closing = null;
+            while (todo.Count > 0 && closing is null)
+            {
+                var u = todo.Dequeue();
+                foreach (var f in Always(u))
+                {
+                    if (f.UserType == t.CsName) { closing = (u, f); break; }
+                    if (via.ContainsKey(f.UserType!)) continue;
+                    via[f.UserType!] = (u, f);
+                    todo.Enqueue(byName[f.UserType!]);
+                }
+            }
+            if (closing is not { } last) continue;
+            var cycle = new List<(TypeModel From, FieldModel Field)> { last };
+            for (var at = last.From; at.CsName != t.CsName; at = via[at.CsName].From) cycle.Insert(0, via[at.CsName]);
+            foreach (var step in cycle) reported.Add(step.From.CsName);
+            _diags.Add(DiagInfo.Of(DiagnosticDescriptors.EndlessType, cycle[0].Field.Loc, t.KsyId,
+                string.Join(" -> ", cycle.Select(s => s.From.KsyId + "." + s.Field.Id)) + " -> " + t.KsyId));
+        }
     }
 
     /// <summary>

@@ -384,6 +384,62 @@ public class GeneratedHostileInputTests
 
     // ---- types that contain themselves ----
 
+    private const string Endless = """
+        meta:
+          id: endless
+          endian: le
+        seq:
+          - id: head
+            type: u1
+          - id: next
+            type: other
+        types:
+          other:
+            seq:
+              - id: back
+                type: endless
+                repeat: until
+                repeat-until: true
+        """;
+
+    public static TheoryData<string, string, string> EndlessTypes() => new()
+    {
+        { "direct", "seq:\n  - id: a\n    type: u1\n  - id: b\n    type: t\n", "t.b -> t" },
+        { "through another type, repeat until (one element at least)", Endless.Replace("id: endless", "id: t").Replace("type: endless", "type: t"), "t.next -> other.back -> t" },
+        { "a constant count", "seq:\n  - id: a\n    type: n\ntypes:\n  n:\n    seq:\n      - id: kids\n        type: n\n        repeat: expr\n        repeat-expr: 2\n", "n.kids -> n" },
+        { "under a parse instance", "seq:\n  - id: a\n    type: u1\ninstances:\n  i:\n    pos: 0\n    type: n\ntypes:\n  n:\n    seq:\n      - id: x\n        type: n\n", "n.x -> n" },
+    };
+
+    [Theory]
+    [MemberData(nameof(EndlessTypes))]
+    public void A_type_that_contains_itself_whatever_its_input_says_is_refused_when_generated(string what, string grammar, string cycle)
+    {
+        if (!grammar.StartsWith("meta:", StringComparison.Ordinal)) grammar = "meta:\n  id: t\n  endian: le\n" + grammar;
+        var (run, _) = GeneratorHarness.Generate("/g/t.ksy", grammar);
+        var d = Assert.Single(run.Diagnostics);
+        Assert.Equal("FG0021", d.Id);
+        Assert.Contains("(" + cycle + ")", d.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(run.GeneratedSources.IsEmpty, what);
+    }
+
+    public static TheoryData<string, string> TypesWithAWayOut() => new()
+    {
+        { "if", "seq:\n  - id: a\n    type: u1\n  - id: b\n    type: t\n    if: a != 0\n" },
+        { "repeat eos", "seq:\n  - id: a\n    type: u1\n  - id: b\n    type: t\n    size: a\n    repeat: eos\n" },
+        { "a count from the input", "seq:\n  - id: a\n    type: u1\n  - id: b\n    type: t\n    repeat: expr\n    repeat-expr: a\n" },
+        { "a switch", "seq:\n  - id: a\n    type: u1\n  - id: b\n    type:\n      switch-on: a\n      cases:\n        1: t\n" },
+        { "a parse instance", "seq:\n  - id: a\n    type: u1\ninstances:\n  again:\n    pos: 0\n    type: t\n" },
+    };
+
+    [Theory]
+    [MemberData(nameof(TypesWithAWayOut))]
+    public void A_type_that_contains_itself_with_a_way_out_is_generated(string what, string grammar)
+    {
+        var (run, output) = GeneratorHarness.Generate("/g/t.ksy", "meta:\n  id: t\n  endian: le\n" + grammar);
+        Assert.True(run.Diagnostics.IsEmpty, what + ": " + string.Join("\n", run.Diagnostics));
+        Assert.Empty(GeneratorHarness.Errors(output));
+    }
+
     // A tree whose nodes say whether a child follows, and one whose nodes count their children.
     private const string Trees = """
         meta:

@@ -256,6 +256,8 @@ public class GeneratorTests
         new object[] { "FG0016", "meta:\n  id: t\n  imports:\n    - common/nosuch\nseq: []\n", 4, 7,
             "Imported grammar 'common/nosuch' is not an AdditionalFile of this project (looked for /g/common/nosuch.ksy)" },
         new object[] { "FG0017", "meta:\n  id: t\n  imports:\n    - bad\nseq: []\n", 4, 7, "Grammars import each other: bad.ksy -> bad.ksy" },
+        new object[] { "FG0021", Head + "seq:\n  - id: a\n    type: u1\n  - id: b\n    type: t\n", 7, 5,
+            "'t' contains itself whatever its input says (t.b -> t): no input is long enough to hold one; give a field on the way an 'if', or make it a repeat that may be empty" },
     };
 
     /// <summary>Diagnostics that need a grammar and one it imports (/g/other.ksy).</summary>
@@ -267,6 +269,9 @@ public class GeneratorTests
         new object[] { "FG0011", "meta:\n  id: t\n  -fg-namespace: T\n  imports:\n    - other\nseq:\n  - id: k\n    type: u4\n    enum: other::kinds\n",
             "meta:\n  id: other\n  -fg-namespace: O\nseq:\n  - id: k\n    type: u1\n    enum: kinds\nenums:\n  kinds:\n    2: two\n",
             7, 5, "Reading enum 'kinds' of another grammar (byte there) from a u4 field is not supported by FormatGen" },
+        // A cycle of two grammars: reported once, by the grammar whose path sorts first.
+        new object[] { "FG0017", "meta:\n  id: t\n  imports:\n    - other\nseq: []\n", "meta:\n  id: other\n  imports:\n    - bad\nseq: []\n",
+            4, 7, "Grammars import each other: bad.ksy -> other.ksy -> bad.ksy" },
     };
 
     [Theory]
