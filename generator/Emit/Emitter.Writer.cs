@@ -80,7 +80,7 @@ internal sealed partial class Emitter
                 string v = f.Derivation switch
                 {
                     Derivation.Constant => "(" + ct + ")" + Code(f.Valid!.Eq!, scope),
-                    Derivation.Count => "checked((" + ct + ")(this." + t.Fields.First(x => x.Id == f.DerivedFrom).CsName + "?.Count ?? 0))",
+                    Derivation.Count => Derived(f, ct, "(this." + t.Fields.First(x => x.Id == f.DerivedFrom).CsName + "?.Count ?? 0)", "elements", f.DerivedFrom!),
                     Derivation.Size => "(" + ct + ")0",
                     _ => value,
                 };
@@ -250,7 +250,7 @@ internal sealed partial class Emitter
         {
             var prim = Names.CsPrimitive(sizeField.Primitive!);
             var ct = sizeField.EnumCsName is not null ? Q(sizeField.EnumCsName) : prim;
-            w.Line(Names.Field(sizeField.Id) + " = checked((" + ct + ")(" + W + ".Position - __s_" + f.Id + "));");
+            w.Line(Names.Field(sizeField.Id) + " = " + Derived(sizeField, ct, "(" + W + ".Position - __s_" + f.Id + ")", "octets", f.Id) + ";");
             w.Line(W + "." + Patch(sizeField.Primitive!) + "(__p_" + sizeField.Id + ", unchecked((" + Names.CsPrimitive("u" + sizeField.Primitive!.Substring(1)) + ")" + Names.Field(sizeField.Id) + ")" + Names.Order(sizeField.ByteOrder) + ");");
             pendingSizes.Remove(f.Id);
         }

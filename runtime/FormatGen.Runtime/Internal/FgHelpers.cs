@@ -310,6 +310,19 @@ public static class FgEval
     }
 
     /// <summary>
+    /// A length or count the writer derives from the model (<paramref name="what"/> of
+    /// <paramref name="source"/>), for the field <paramref name="field"/> that holds at most
+    /// <paramref name="max"/>: past it the model cannot be written, an <see cref="FgWriteException"/>
+    /// naming both (text read from invalid UTF-8 comes back longer, each bad octet as U+FFFD).
+    /// </summary>
+    public static long Derived(long value, ulong max, string field, string what, string source)
+    {
+        if ((ulong)value > max)
+            throw new FgWriteException(field, string.Create(CultureInfo.InvariantCulture, $"cannot hold {value}, the {what} of '{source}' (at most {max})"));
+        return value;
+    }
+
+    /// <summary>
     /// The first capacity of a list of <paramref name="count"/> elements that may take no octets:
     /// no more than the octets left (<paramref name="remaining"/>) could hold were each one octet,
     /// so a corrupt count allocates nothing on its word; the list grows as elements are read.

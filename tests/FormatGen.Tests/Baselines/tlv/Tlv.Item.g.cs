@@ -334,7 +334,7 @@ public sealed partial record Item
             }
             default: throw new global::FormatGen.Runtime.FgWriteException("value", "is not set");
         }
-        f_length = checked((byte)(__w.Position - __s_value));
+        f_length = (byte)global::FormatGen.Runtime.Internal.FgEval.Derived((__w.Position - __s_value), (ulong)byte.MaxValue, "length", "octets", "value");
         __w.PatchU1(__p_length, unchecked((byte)f_length));
         for (long __i = 0; __i < global::FormatGen.Runtime.Internal.FgEval.Mod((4L - global::FormatGen.Runtime.Internal.FgEval.Mod((((long)f_length) + 2L), 4L)), 4L); __i++) __w.U1((byte)unchecked((byte)0L));
         __w.LittleEndian = __savedLe;

@@ -14,7 +14,7 @@ public sealed partial record Tlv
     /// <summary>
     /// Grammar: 'count', u2, offset 4. Derived: the number of Items.
     /// </summary>
-    public ushort Count => checked((ushort)(Items?.Count ?? 0));
+    public ushort Count => (ushort)global::FormatGen.Runtime.Internal.FgEval.Derived((Items?.Count ?? 0), (ulong)ushort.MaxValue, "count", "elements", "items");
     /// <summary>
     /// Grammar: 'flags', u2, offset 6; rule tlv-flags: bits 4-15 clear.
     /// </summary>
@@ -245,7 +245,7 @@ public sealed partial record Tlv
         bool __savedLe = __w.LittleEndian;
         __w.LittleEndian = true;
         __w.Bytes([0x54, 0x4c, 0x56, 0x31]);
-        var f_count = unchecked(checked((ushort)(this.Items?.Count ?? 0)));
+        var f_count = unchecked((ushort)global::FormatGen.Runtime.Internal.FgEval.Derived((this.Items?.Count ?? 0), (ulong)ushort.MaxValue, "count", "elements", "items"));
         __w.U2((ushort)f_count);
         var f_flags = unchecked(this.Flags);
         __w.U2((ushort)f_flags);
