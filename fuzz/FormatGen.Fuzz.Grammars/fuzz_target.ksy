@@ -8,7 +8,8 @@ doc: |
   What the fuzzer reads generated code with: strings (sized, terminated),
   bit fields, a parse instance at a position the input names, octets
   processed (xor, zlib), a type from an imported grammar, a repeat whose
-  count and a size the input names.
+  count and a size the input names, a type that contains itself as deep as
+  the input says.
 seq:
   - id: magic
     contents: "FZ"
@@ -41,6 +42,8 @@ seq:
     process: zlib
   - id: table_pos
     type: u4
+  - id: tree
+    type: node
 instances:
   table:
     pos: table_pos
@@ -48,6 +51,14 @@ instances:
     repeat: expr
     repeat-expr: 2
 types:
+  node:
+    doc: A level, and another below it while the tag is not 0.
+    seq:
+      - id: tag
+        type: u1
+      - id: child
+        type: node
+        if: tag != 0
   item:
     seq:
       - id: kind

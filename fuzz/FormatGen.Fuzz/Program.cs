@@ -86,7 +86,8 @@ public static class Program
         U2(3); b.AddRange(new byte[] { 1 ^ 0x5a, 2 ^ 0x5a, 3 ^ 0x5a });
         var zipped = packed.ToArray();
         U4(zipped.Length); b.AddRange(zipped);
-        U4(b.Count + 4);                     // the table follows the fields
+        U4(b.Count + 4 + 4);                 // the table follows the fields
+        b.AddRange(new byte[] { 3, 2, 1, 0 });  // the tree: four levels
         U2(1); U2(4); Name("abc");
         U2(2); U2(1); Name("");
         var bytes = b.ToArray();
