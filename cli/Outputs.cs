@@ -14,8 +14,6 @@ namespace FormatGen.Cli;
 internal sealed class OutputException(string output, string reason, bool brokenPipe, Exception? inner = null)
     : IOException("cannot write " + output + ": " + reason, inner)
 {
-    public string Output { get; } = output;
-
     public bool BrokenPipe { get; } = brokenPipe;
 }
 
