@@ -196,11 +196,7 @@ public sealed class LayoutRules
                 break;
             case RecordType.HvmContext:
                 _seen |= Need.HvmContext;
-                if (IsHvm)
-                {
-                    var blob = body.Length >= bodyLength && bodyLength <= MaxVcpuState ? body.Slice(0, bodyLength).ToArray() : [];
-                    ObserveVcpuState(body, bodyLength, offset + Record.Layout.BodyOffset, at, () => Hvm.HvmContext.Validate(blob), "HVM_CONTEXT");
-                }
+                if (IsHvm) ObserveVcpuState(body, bodyLength, offset + Record.Layout.BodyOffset, at, static blob => Hvm.HvmContext.Validate(blob), "HVM_CONTEXT");
                 break;
             case var v when IsVcpu(v) && IsPv:
                 ObserveVcpu(type, body, bodyLength, index, at, offset, misplaced);
@@ -376,10 +372,8 @@ public sealed class LayoutRules
         // A context of the width's size: what it holds (a wrong size the grammar or the rule above reported).
         else if (context == want)
         {
-            var whole = body.Slice(VcpuContext.Layout.ContextOffset);
             byte width = (byte)_width;
-            var blob = whole.Length >= want ? whole.Slice(0, (int)want).ToArray() : [];
-            ObserveVcpuState(whole, (int)want, offset + Record.Layout.BodyOffset + VcpuContext.Layout.ContextOffset, at, () => Pv.PvVcpu.Validate(blob, width), "vcpu_guest_context");
+            ObserveVcpuState(body.Slice(VcpuContext.Layout.ContextOffset), (int)want, offset + Record.Layout.BodyOffset + VcpuContext.Layout.ContextOffset, at, blob => Pv.PvVcpu.Validate(blob, width), "vcpu_guest_context");
         }
     }
 
@@ -484,6 +478,9 @@ public sealed class LayoutRules
             });
     }
 
+    /// <summary>A vCPU grammar's validator, over the blob's octets.</summary>
+    private delegate IReadOnlyList<FgViolation> BlobCheck(ReadOnlySpan<byte> blob);
+
     /// <summary>
     /// The most vCPU state read (HVM_CONTEXT is a few KiB a vCPU: 2 MiB is hundreds of them); a larger
     /// blob is passed over unread, as octets no rule reads (a pipe's check does not buffer it).
@@ -496,12 +493,12 @@ public sealed class LayoutRules
     /// error, one for the blob however much of it is wrong. Only a blob at hand whole is read (a
     /// check of a pipe may have passed over its octets).
     /// </summary>
-    private static void ObserveVcpuState(ReadOnlySpan<byte> blob, int length, long at, Place place, Func<IReadOnlyList<FgViolation>> validate, string what)
+    private static void ObserveVcpuState(ReadOnlySpan<byte> blob, int length, long at, Place place, BlobCheck validate, string what)
     {
         if (blob.Length < length || length > MaxVcpuState) return;
         FgViolation? first = null;
         int errors = 0;
-        foreach (var v in validate())
+        foreach (var v in validate(blob.Slice(0, length)))
             if (v.Severity == FgSeverity.Error && errors++ == 0) first = v;
         if (first is null) return;
         place.Warn("vcpu-state-undecodable", "body", at + first.Offset, "the hypervisor's layout of " + what,
