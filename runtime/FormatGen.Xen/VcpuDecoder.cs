@@ -77,10 +77,7 @@ public static class VcpuDecoder
             warnings.Add(Undecodable(RecordType.X86PvVcpuBasic, offset, string.Create(CultureInfo.InvariantCulture, $"a body of {body.Length} octets holds no vcpu_id and context")));
             return Array.Empty<VcpuRegisters>();
         }
-        uint id = VcpuContext.PeekVcpuId(body, littleEndian);
-        byte width = guestWidth == 4 ? (byte)4 : (byte)8;
-        var context = PvVcpu.Read(body.Slice(VcpuContext.Layout.ContextOffset).ToArray(), width).Context;
-        var registers = FromPvContext(id, context);
+        var (id, width, registers) = ReadPv(body, littleEndian, guestWidth);
         if (registers is null)
         {
             warnings.Add(Undecodable(RecordType.X86PvVcpuBasic, offset, string.Create(CultureInfo.InvariantCulture,
@@ -88,6 +85,17 @@ public static class VcpuDecoder
             return Array.Empty<VcpuRegisters>();
         }
         return [registers];
+    }
+
+    /// <summary>
+    /// An X86_PV_VCPU_BASIC body that holds its vcpu_id: the vcpu, the width its context is read
+    /// with (X86_PV_INFO's; 8 when unknown), and the registers (null: too short for that width).
+    /// </summary>
+    private static (uint Id, byte Width, VcpuRegisters? Registers) ReadPv(ReadOnlySpan<byte> body, bool littleEndian, int guestWidth)
+    {
+        uint id = VcpuContext.PeekVcpuId(body, littleEndian);
+        byte width = guestWidth == 4 ? (byte)4 : (byte)8;
+        return (id, width, FromPvContext(id, PvVcpu.Read(body.Slice(VcpuContext.Layout.ContextOffset).ToArray(), width).Context));
     }
 
     /// <summary>The registers of a PV vcpu_guest_context (null when it did not decode: too short for its width).</summary>
@@ -142,10 +150,9 @@ public static class VcpuDecoder
             }
             else if (type == RecordType.X86PvVcpuBasic && body.Length >= VcpuContext.Layout.ContextOffset)
             {
-                uint id = VcpuContext.PeekVcpuId(body, littleEndian);
-                var context = PvVcpu.Read(body.Slice(VcpuContext.Layout.ContextOffset).ToArray(), guestWidth == 4 ? (byte)4 : (byte)8).Context;
-                lines.Add(FromPvContext(id, context) is { } r
-                    ? string.Create(CultureInfo.InvariantCulture, $"vcpu {id} ({(guestWidth == 4 ? 32 : 64)}-bit): {Registers(r)}")
+                var (id, width, registers) = ReadPv(body, littleEndian, guestWidth);
+                lines.Add(registers is { } r
+                    ? string.Create(CultureInfo.InvariantCulture, $"vcpu {id} ({width * 8}-bit): {Registers(r)}")
                     : string.Create(CultureInfo.InvariantCulture, $"vcpu {id}: does not decode (a context too short for its width)"));
             }
         }
