@@ -71,7 +71,6 @@ internal static class DumpCommand
             Console.Error.WriteLine("xenstream: " + name + ": " + e.Format());
             return Program.Invalid;
         }
-        using var w = new StreamWriter(stdout, new UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
         string Hex(ulong v) => "0x" + v.ToString("x", CultureInfo.InvariantCulture);
         string TypeName(PageType t) => RecordNames.Upper(PageTypeNames.KsyName(t), (long)t);
         if (json)
@@ -101,6 +100,7 @@ internal static class DumpCommand
             stdout.Flush();
             return Program.Ok;
         }
+        using var w = new StreamWriter(stdout, new UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
         w.WriteLine(history.Sends.Count == 0
             ? $"pfn {Hex(pfn)}: no PAGE_DATA record of {name} names it"
             : string.Create(CultureInfo.InvariantCulture, $"pfn {Hex(pfn)}: named by {history.Sends.Count} PAGE_DATA record(s) of {name}"));

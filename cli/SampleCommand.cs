@@ -51,8 +51,7 @@ internal static class SampleCommand
         catch (ArgumentException e) { throw new UsageException("--memory: " + e.Message.Split(" (Parameter")[0]); }
         if (output != "-") CheckSpace(output, size);
 
-        var farewell = "xenstream: interrupted; " + (output == "-" ? "the output is incomplete" : output + " was not written");
-        using var interrupted = new Inputs.Interrupted { Farewell = farewell };
+        using var interrupted = new Inputs.Interrupted { Farewell = "xenstream: interrupted; " + (output == "-" ? "the output is incomplete" : output + " was not written") };
         var progress = Progress.Start(output == "-" ? "sample" : output, size);
         try
         {
@@ -61,7 +60,7 @@ internal static class SampleCommand
         catch (OperationCanceledException)
         {
             progress.Done();
-            Console.Error.WriteLine(farewell);
+            Console.Error.WriteLine(interrupted.Farewell);
             return interrupted.ExitCode;
         }
         catch (FgInvalidModelException e)
