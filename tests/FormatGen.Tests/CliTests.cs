@@ -24,22 +24,9 @@ public class CliTests : IDisposable
 
     /// <summary>Runs the real xenstream binary, as an operator would.</summary>
     private static (int Exit, string Out, string Err) Run(string args, string? stdinFile = null, bool pipe = false)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "xenstream.dll");
-        var command = pipe
-            ? $"cat \"{stdinFile}\" | dotnet \"{dll}\" {args}"
-            : $"exec dotnet \"{dll}\" {args}" + (stdinFile is null ? " </dev/null" : $" < \"{stdinFile}\"");
-        var psi = new ProcessStartInfo("bash", new[] { "-c", command })
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var p = Process.Start(psi)!;
-        var outTask = p.StandardOutput.ReadToEndAsync();
-        var err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, outTask.Result, err);
-    }
+        => Xenstream.Sh(Environment.CurrentDirectory, pipe
+            ? $"cat \"{stdinFile}\" | xenstream {args}"
+            : $"xenstream {args}" + (stdinFile is null ? " </dev/null" : $" < \"{stdinFile}\""));
 
     [Fact]
     public void The_built_in_sample_is_read_only_when_asked_for()
@@ -62,7 +49,7 @@ public class CliTests : IDisposable
     public void Without_input_on_a_terminal_verify_is_a_usage_error()
     {
         // script(1) gives the command a terminal for its standard input.
-        var dll = Path.Combine(AppContext.BaseDirectory, "xenstream.dll");
+        var dll = Xenstream.Dll;
         var psi = new ProcessStartInfo("script", new[] { "-qec", $"dotnet \"{dll}\" verify", "/dev/null" }) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         using var p = Process.Start(psi)!;
         var output = p.StandardOutput.ReadToEnd();
@@ -163,7 +150,7 @@ public class CliTests : IDisposable
     public void An_interrupted_sample_leaves_no_file(string signal, int code)
     {
         var target = Path.Combine(_dir, "big.img");
-        var dll = Path.Combine(AppContext.BaseDirectory, "xenstream.dll");
+        var dll = Xenstream.Dll;
         // Big enough to take a while to write, small enough for the disk at hand.
         long free = new DriveInfo(_dir).AvailableFreeSpace;
         long mib = Math.Clamp(free / 2 >> 20, 256, 8192);
@@ -182,7 +169,7 @@ public class CliTests : IDisposable
     [Fact]
     public void Sample_shows_progress_on_a_terminal_only()
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "xenstream.dll");
+        var dll = Xenstream.Dll;
         // Standard error on a terminal (script(1)), the image itself to /dev/null.
         var psi = new ProcessStartInfo("script", new[] { "-qec", $"dotnet \"{dll}\" sample --guest hvm --memory 96G -o - >/dev/null", "/dev/null" }) { RedirectStandardOutput = true, RedirectStandardInput = true };
         using (var p = Process.Start(psi)!)
